@@ -1,0 +1,230 @@
+"""`ideal` command line (Typer). Exit 0 on success, 1 when a command fails or refuses
+(a rejected submission too), so scripts and Airflow tasks see it. Tracebacks only with
+--debug."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ideal.errors import IdealError
+
+app = typer.Typer(help="IDEAL: crime-indicator submissions in, threat-assessment briefings out.",
+                  no_args_is_help=True, add_completion=False)
+STATE = {"debug": False}
+
+
+@app.callback()
+def main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")) -> None:
+    STATE["debug"] = debug
+
+
+def handled(fn):
+    """Turn IdealError (and unexpected errors) into a message and exit code 1."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except IdealError as exc:
+            if STATE["debug"]:
+                raise
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - last resort: a message, not a traceback
+            if STATE["debug"]:
+                raise
+            typer.secho(f"unexpected error: {type(exc).__name__}: {exc} "
+                        "(run again with --debug for the traceback)", fg="red", err=True)
+            raise typer.Exit(1)
+    return wrapper
+
+
+def _engine(initialise: bool = False):
+    from ideal.store import is_initialised, make_engine, upgrade
+
+    engine = make_engine()
+    if initialise:
+        upgrade(engine)
+    elif not is_initialised(engine):
+        raise IdealError("the warehouse is not initialised; run `ideal init` first.")
+    return engine
+
+
+@app.command()
+@handled
+def init() -> None:
+    """Create or migrate the warehouse and the data folders."""
+    from ideal.config import get_settings
+    from ideal.store import make_engine, upgrade
+
+    s = get_settings()
+    for folder in (s.archive_dir, s.inbox_dir, s.quarantine_dir, s.reports_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    for cc in s.members:
+        (s.inbox_dir / cc).mkdir(exist_ok=True)
+    revision = upgrade(make_engine())
+    typer.echo(f"warehouse ready at {make_engine().url.render_as_string(hide_password=True)} "
+               f"(schema {revision}); data folders under {s.data_dir}")
+
+
+def _print_receipt(receipt, max_rows: int = 20) -> None:
+    color = "green" if receipt.ok else ("yellow" if receipt.duplicate else "red")
+    typer.secho(receipt.summary(), fg=color)
+    if receipt.duplicate:
+        return
+    shown = receipt.findings.head(max_rows)
+    for f in shown.itertuples():
+        where = f"row {f.row}" if f.row is not None and str(f.row) != "<NA>" else "file"
+        value = f" value {f.value!r}" if f.value not in (None, "") and str(f.value) != "nan" else ""
+        typer.echo(f"  {f.severity:7} {where:9} {f.column or '':11} [{f.rule}]{value}: {f.message}")
+    if len(receipt.findings) > max_rows:
+        typer.echo(f"  ... {len(receipt.findings) - max_rows} more findings in {receipt.feedback_path}")
+    elif receipt.feedback_path:
+        typer.echo(f"  feedback: {receipt.feedback_path}")
+
+
+@app.command()
+@handled
+def submit(file: Path = typer.Argument(..., help="The file to submit (IDEAL template CSV)."),
+           country: str = typer.Option(..., "--country", "-c", help="Your country (ISO alpha-2).")) -> None:
+    """Submit one file for a country; prints the receipt and every problem found."""
+    from ideal.ingest import submit_file
+
+    receipt = submit_file(file, country, _engine(), channel="cli")
+    _print_receipt(receipt)
+    if not receipt.ok and not receipt.duplicate:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handled
+def ingest() -> None:
+    """Process every file waiting in the landing folder (inbox/<CC>/)."""
+    from ideal.ingest.inbox import ingest_inbox
+
+    rejected = _ingest_all(_engine())
+    if rejected:
+        raise typer.Exit(1)
+
+
+def _ingest_all(engine) -> int:
+    from ideal.ingest.inbox import ingest_inbox
+
+    rejected = n = 0
+    for receipt in ingest_inbox(engine, progress=lambda i, total, r: typer.echo(
+            f"[{i}/{total}] {r.country} ", nl=False)):
+        n += 1
+        _print_receipt(receipt, max_rows=5)
+        rejected += receipt.status == "rejected" and not receipt.duplicate
+    if n == 0:
+        typer.echo("inbox is empty: nothing to ingest.")
+    return rejected
+
+
+@app.command()
+@handled
+def assess(period: Optional[str] = typer.Option(None, help="Year to assess (default: latest)."),
+           country: Optional[list[str]] = typer.Option(None, "--country", "-c",
+                                                       help="Limit to these countries (repeat)."),
+           crime_type: Optional[list[str]] = typer.Option(None, "--crime-type",
+                                                          help="Limit to these ICCS codes (repeat)."),
+           profile: str = typer.Option("default", help="Methodology profile name or YAML path."),
+           note: Optional[str] = typer.Option(None, help="Why this run was made.")) -> None:
+    """Score threats by region and crime type; stores an immutable assessment run."""
+    from ideal.scoring.run import assess as run_assessment
+
+    result = run_assessment(_engine(), period, [c.upper() for c in country or []] or None,
+                            crime_type or None, profile, note)
+    verb = "already assessed as" if result.reused else "stored as"
+    typer.echo(f"assessment {result.period}: {result.n_scores} region x crime scores from "
+               f"{result.n_observations} observations, {verb} run {result.run_id}")
+    if len(result.unscored):
+        typer.secho(f"  {len(result.unscored)} units not scored (no population figure)", fg="yellow")
+
+
+@app.command()
+@handled
+def report(run: Optional[str] = typer.Option(None, help="Run id (default: newest run)."),
+           language: str = typer.Option("es", help="Language of the briefing.")) -> None:
+    """Render the briefing PDF of an assessment run into reports/<period>/."""
+    from ideal.report.render import render_briefing
+
+    path = render_briefing(_engine(), run, language)
+    typer.echo(f"briefing written: {path}")
+
+
+@app.command()
+@handled
+def template(out: Path = typer.Argument(Path("ideal-template.csv"),
+                                        help="Where to write the template.")) -> None:
+    """Write the IDEAL template CSV (header and an example row)."""
+    from ideal.paths import TEMPLATES_DIR
+
+    out.write_bytes((TEMPLATES_DIR / "submission" / "ideal-template.csv").read_bytes())
+    typer.echo(f"template written: {out}")
+
+
+@app.command()
+@handled
+def demo() -> None:
+    """Whole pipeline on generated demo submissions: init, ingest, assess, report."""
+    from ideal.config import get_settings
+    from ideal.demo import generate
+    from ideal.report.render import render_briefing
+    from ideal.scoring.run import assess as run_assessment, load_run
+    from ideal.store import make_engine, upgrade
+
+    t0 = time.perf_counter()
+    s = get_settings()
+    engine = make_engine()
+    upgrade(engine)
+    typer.echo(f"[1/4] warehouse ready ({engine.url.render_as_string(hide_password=True)})")
+    files = generate(s.inbox_dir, s.members)
+    typer.echo(f"[2/4] {len(files)} demo submissions in {s.inbox_dir}; ingesting")
+    _ingest_all(engine)
+    result = run_assessment(engine, note="make demo")
+    typer.echo(f"[3/4] assessment {result.period}: run {result.run_id}"
+               f"{' (unchanged data: existing run reused)' if result.reused else ''}")
+    path = render_briefing(engine, result.run_id, "es")
+    typer.echo(f"[4/4] briefing rendered")
+    _demo_summary(engine, result.run_id, path, time.perf_counter() - t0)
+
+
+def _demo_summary(engine, run_id: str, path: Path, seconds: float) -> None:
+    from sqlalchemy import func, select
+
+    from ideal import reference
+    from ideal.scoring.run import load_run
+    from ideal.scoring.score import top_threats
+    from ideal.store.models import Observation, Submission
+
+    run, scores = load_run(engine, run_id)
+    with engine.connect() as conn:
+        subs = conn.execute(select(Submission.status, func.count(), func.sum(Submission.rows_total))
+                            .group_by(Submission.status)).all()
+        n_obs = conn.execute(select(func.count()).select_from(Observation)).scalar()
+    by_status = {s: (n, int(rows or 0)) for s, n, rows in subs}
+    acc, rej = by_status.get("accepted", (0, 0)), by_status.get("rejected", (0, 0))
+    typer.echo("")
+    typer.secho(f"Briefing: {path.resolve()}", bold=True)
+    typer.echo(f"Countries assessed: {scores['country'].nunique()} of {len(run['countries'])} "
+               f"({', '.join(sorted(scores['country'].unique()))})")
+    typer.echo(f"Submissions: {acc[0]} accepted ({acc[1]} rows), {rej[0]} rejected ({rej[1]} rows); "
+               f"{n_obs} observations stored")
+    typer.echo("Top threats:")
+    harm = reference.iccs().set_index("code")["harm_weight"]
+    for r in top_threats(scores, harm, 5).itertuples():
+        typer.echo(f"  {r.score:4.1f} {r.level:9} {reference.crime_name(r.crime_type, 'en'):45} "
+                   f"{reference.region_name(r.region)} ({r.country}), {r.rate:.1f} per 100k")
+    typer.echo(f"Done in {seconds:.1f} s.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

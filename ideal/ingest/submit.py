@@ -1,0 +1,153 @@
+"""One submission end to end: archive -> read -> validate -> load or quarantine.
+
+The raw file is archived and the submission recorded before anything can fail, so nothing
+is ever lost: a crash leaves a submission in status ``received`` which the next attempt
+with the same file picks up again. The same bytes from the same country load only once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from ideal.config import Settings, get_settings
+from ideal.errors import IdealError, SubmissionError
+from ideal.ingest.archive import archive, sha256_bytes, safe_suffix
+from ideal.ingest.template import parse_values, read_template
+from ideal.store import load
+from ideal.validate import validate_submission
+from ideal.validate.runner import FINDING_COLUMNS
+
+
+@dataclass
+class Receipt:
+    submission_id: str
+    country: str
+    filename: str
+    sha256: str
+    status: str  # accepted | rejected | failed
+    rows_total: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    n_errors: int = 0
+    n_warnings: int = 0
+    rows_superseded: int = 0
+    duplicate: bool = False
+    message: str = ""
+    feedback_path: Path | None = None
+    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "accepted"
+
+    def summary(self) -> str:
+        if self.duplicate:
+            return (f"{self.filename}: already received as {self.submission_id} "
+                    f"({self.status}); nothing loaded again.")
+        if self.status == "accepted":
+            return (f"{self.filename}: accepted as {self.submission_id}: {self.rows_accepted} rows "
+                    f"loaded, {self.n_warnings} warnings, {self.rows_superseded} earlier values "
+                    "superseded.")
+        return (f"{self.filename}: {self.status.upper()} ({self.submission_id}): {self.message} "
+                f"The file is kept in quarantine; fix it and submit again.")
+
+
+def _check_country(country: str, settings: Settings) -> str:
+    cc = (country or "").strip().upper()
+    if cc not in settings.members:
+        raise IdealError(f"country {country!r} is not a CLASI member in this installation; "
+                         f"members: {' '.join(settings.members)} (IDEAL_MEMBERS).")
+    return cc
+
+
+def _quarantine(raw: Path, sha: str, country: str, reason: str, settings: Settings) -> None:
+    folder = settings.quarantine_dir / country
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / raw.name
+    if not target.exists():
+        shutil.copyfile(raw, target)
+    (folder / f"{sha}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+
+
+def _write_feedback(receipt: Receipt, settings: Settings) -> Path:
+    folder = settings.data_dir / "feedback" / receipt.country
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{receipt.submission_id}.csv"
+    receipt.findings.to_csv(path, index=False)
+    return path
+
+
+def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
+                 channel: str = "cli", settings: Settings | None = None,
+                 today: date | None = None) -> Receipt:
+    """Process one submitted file for ``country``; returns its receipt (never raises for bad
+    content: that is a rejected receipt; raises IdealError for a bad request)."""
+    settings = settings or get_settings()
+    country = _check_country(country, settings)
+    filename = Path(filename).name or "submission.csv"
+    sha = sha256_bytes(data)
+    known = load.find_submission(engine, country, sha)
+    if known and known["status"] in ("accepted", "rejected", "superseded"):
+        return Receipt(known["id"], country, filename, sha, known["status"],
+                       rows_total=known["rows_total"], rows_accepted=known["rows_accepted"],
+                       rows_rejected=known["rows_rejected"], n_errors=known["n_errors"],
+                       n_warnings=known["n_warnings"], duplicate=True,
+                       message=known["message"] or "")
+    raw = archive(data, country, filename, settings.archive_dir)
+    if known:  # an earlier attempt stopped half-way (crash) or failed: process it again
+        submission_id = known["id"]
+    else:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        submission_id = f"{country}-{stamp}-{sha[:8]}"
+        load.record_received(engine, submission_id=submission_id, country=country,
+                             filename=filename, sha256=sha, channel=channel, archive_path=str(raw))
+    receipt = Receipt(submission_id, country, filename, sha, "received")
+    try:
+        try:
+            frame = read_template(data, filename)
+        except SubmissionError as exc:
+            receipt.findings = pd.DataFrame(
+                [("error", "file_readable", None, None, None, str(exc))], columns=FINDING_COLUMNS)
+            receipt.status, receipt.n_errors, receipt.message = "rejected", 1, str(exc)
+            load.finish_rejected(engine, submission_id, rows_total=0, n_errors=1, n_warnings=0,
+                                 findings=receipt.findings, message=str(exc))
+            _quarantine(raw, sha, country, str(exc), settings)
+            return receipt
+        report = validate_submission(frame, country, settings.members, today=today)
+        receipt.rows_total, receipt.findings = len(frame), report.findings
+        receipt.n_errors, receipt.n_warnings = report.n_errors, report.n_warnings
+        if not report.ok:
+            rules = ", ".join(sorted(report.errors["rule"].unique()))
+            receipt.status, receipt.rows_rejected = "rejected", len(frame)
+            receipt.message = (f"{report.n_errors} blocking problems ({rules}); "
+                               "no row was loaded.")
+            load.finish_rejected(engine, submission_id, rows_total=len(frame),
+                                 n_errors=report.n_errors, n_warnings=report.n_warnings,
+                                 findings=report.findings, message=receipt.message)
+            _quarantine(raw, sha, country, receipt.message, settings)
+            return receipt
+        rows = frame.assign(value=parse_values(frame))
+        receipt.rows_superseded = load.load_accepted(
+            engine, submission_id, rows, n_warnings=report.n_warnings, findings=report.findings)
+        receipt.status, receipt.rows_accepted = "accepted", len(rows)
+        receipt.message = f"{len(rows)} rows accepted"
+        return receipt
+    except Exception as exc:
+        load.mark_failed(engine, submission_id, f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        if receipt.status in ("accepted", "rejected"):
+            receipt.feedback_path = _write_feedback(receipt, settings)
+
+
+def submit_file(path: Path, country: str, engine: Engine, **kw) -> Receipt:
+    path = Path(path)
+    if not path.is_file():
+        raise IdealError(f"{path}: no such file.")
+    return submit_bytes(path.read_bytes(), path.name, country, engine, **kw)

@@ -1,0 +1,97 @@
+"""Reference data: member countries, their regions, ICCS crime types, indicators, population.
+
+Code lists come from well-kept sources: ISO 3166 from pycountry, localized country names
+from Babel (CLDR), ICCS and indicators from the shipped files in ``data/``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.resources import files
+
+import pandas as pd
+import pycountry
+from babel import Locale
+
+from ideal.errors import ReferenceDataError
+
+DATA = files("ideal.reference") / "data"
+LANGUAGES = ("es", "en", "pt")
+
+
+def _read(name: str, **kw) -> pd.DataFrame:
+    try:
+        with (DATA / name).open("rb") as fh:
+            return pd.read_csv(fh, keep_default_na=False, **kw)
+    except FileNotFoundError as exc:  # pragma: no cover - broken install
+        raise ReferenceDataError(f"reference file {name} is missing from ideal/reference/data") from exc
+
+
+@lru_cache(maxsize=None)
+def iccs() -> pd.DataFrame:
+    """ICCS codes with level, parent, names (en/es/pt) and harm weight (NaN for groups)."""
+    df = _read("iccs.csv", dtype=str)
+    return df.assign(harm_weight=pd.to_numeric(df["harm_weight"].replace("", None)))
+
+
+@lru_cache(maxsize=None)
+def indicators() -> pd.DataFrame:
+    return _read("indicators.csv", dtype=str)
+
+
+@lru_cache(maxsize=None)
+def population() -> pd.DataFrame:
+    """Population per region and year (columns country, region, year, population, synthetic)."""
+    df = _read("population.csv", dtype={"country": str, "region": str, "source": str})
+    return df.astype({"year": "int64", "population": "int64", "synthetic": "int64"})
+
+
+@lru_cache(maxsize=None)
+def _regions(countries: tuple[str, ...]) -> pd.DataFrame:
+    rows = []
+    for cc in countries:
+        subs = pycountry.subdivisions.get(country_code=cc) or []
+        rows += [(s.code, cc, s.name, s.type) for s in subs if s.parent_code is None]
+    return pd.DataFrame(rows, columns=["region", "country", "name", "type"]).sort_values("region",
+                                                                                          ignore_index=True)
+
+
+def regions(countries: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """First-level ISO 3166-2 subdivisions of the given countries (region, country, name, type)."""
+    return _regions(tuple(countries))
+
+
+def valid_region_codes(countries: tuple[str, ...] | list[str]) -> set[str]:
+    """Region codes a submission may use: first-level subdivisions plus the country code for
+    national totals."""
+    return set(regions(countries)["region"]) | set(countries)
+
+
+def country_name(code: str, language: str = "es") -> str:
+    """Country name in the given language (CLDR through Babel), falling back to pycountry."""
+    name = Locale.parse(language).territories.get(code)
+    if name:
+        return name
+    country = pycountry.countries.get(alpha_2=code)
+    return country.name if country else code
+
+
+def region_name(code: str) -> str:
+    if "-" not in code:
+        return country_name(code)
+    sub = pycountry.subdivisions.get(code=code)
+    return sub.name if sub else code
+
+
+def crime_name(code: str, language: str = "es", short: bool = False) -> str:
+    """ICCS name of a crime type in the language (``short`` for charts and tables)."""
+    table = iccs().set_index("code")
+    if code not in table.index:
+        return code
+    return str(table.at[code, f"{'short' if short else 'name'}_{language}"])
+
+
+def scored_crime_types() -> list[str]:
+    """ICCS codes that carry a harm weight, i.e. the crime types IDEAL scores."""
+    df = iccs()
+    return df.loc[df["harm_weight"].notna(), "code"].tolist()

@@ -1,0 +1,44 @@
+"""Charts as SVG (matplotlib, text kept as text so the PDF stays searchable)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+plt.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 8,
+                     "svg.hashsalt": "ideal"})
+
+
+def heatmap(matrix: pd.DataFrame, title: str, colorbar_label: str) -> bytes:
+    """Countries (rows) x crime types (columns), values 0-10, as SVG bytes."""
+    values = matrix.to_numpy(dtype="float64")
+    height = 1.2 + 0.28 * len(matrix.index)
+    fig, ax = plt.subplots(figsize=(7.2, height))
+    masked = np.ma.masked_invalid(values)
+    cmap = plt.get_cmap("YlOrRd").copy()
+    cmap.set_bad("#eeeeee")
+    # vector cells (pcolormesh), not a raster image: sharp in print, no embedded PNG
+    im = ax.pcolormesh(masked, cmap=cmap, vmin=0, vmax=10, edgecolors="white", linewidth=0.5)
+    ax.invert_yaxis()
+    ax.set_xticks(np.arange(len(matrix.columns)) + 0.5, labels=list(matrix.columns), rotation=40,
+                  ha="right")
+    ax.set_yticks(np.arange(len(matrix.index)) + 0.5, labels=list(matrix.index))
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            ax.text(j + 0.5, i + 0.5, f"{v:.1f}", ha="center", va="center", fontsize=6,
+                    color="white" if v > 6 else "black")
+    ax.set_title(title, fontsize=9, loc="left")
+    # 10 discrete steps keep the colour bar vector (matplotlib rasterises long gradients)
+    fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01,
+                 boundaries=np.linspace(0, 10, 11)).set_label(colorbar_label)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return buf.getvalue()

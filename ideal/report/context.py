@@ -1,0 +1,130 @@
+"""The briefing's content, computed from a stored run: tables, findings, data quality."""
+
+from __future__ import annotations
+
+import pandas as pd
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from sqlalchemy import Engine, select
+
+from ideal import reference
+from ideal.config import get_settings
+from ideal.scoring.profile import load_profile
+from ideal.scoring.score import country_scores, top_threats
+from ideal.store.models import Submission
+
+LEVEL_LABELS = {
+    "es": {"very_low": "muy bajo", "low": "bajo", "medium": "medio", "high": "alto",
+           "very_high": "muy alto"},
+}
+HIGH = ("high", "very_high")
+
+
+def _num(x: float, language: str, digits: int = 1) -> str:
+    return format_decimal(x, format="#,##0." + "0" * digits if digits else "#,##0", locale=language)
+
+
+def submissions(engine: Engine, countries: list[str]) -> pd.DataFrame:
+    cols = [Submission.id, Submission.country, Submission.filename, Submission.status,
+            Submission.rows_total, Submission.rows_accepted, Submission.n_errors,
+            Submission.n_warnings, Submission.received_at]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*cols).where(Submission.country.in_(countries))
+                            .order_by(Submission.country, Submission.received_at)).all()
+    return pd.DataFrame(rows, columns=[c.key for c in cols])
+
+
+def heat_matrix(scores: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Country x crime type matrix of the population-weighted mean score."""
+    roll = country_scores(scores)
+    matrix = roll.pivot(index="country", columns="crime_type", values="score")
+    matrix.index = [reference.country_name(c, language) for c in matrix.index]
+    matrix.columns = [reference.crime_name(c, language, short=True) for c in matrix.columns]
+    return matrix.sort_index()
+
+
+def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es") -> dict:
+    labels = LEVEL_LABELS[language]
+    profile = run["profile"] or load_profile(run["profile_name"])
+    harm = reference.iccs().set_index("code")["harm_weight"]
+    period = run["period"]
+    scope = list(run["countries"])
+    subs = submissions(engine, scope)
+    top = top_threats(scores, harm, profile["top_threats"])
+    top_rows = [{
+        "rank": i + 1,
+        "country": reference.country_name(r.country, language),
+        "region": reference.region_name(r.region),
+        "crime": reference.crime_name(r.crime_type, language),
+        "rate": _num(r.rate, language),
+        "value": _num(r.value, language, 0),
+        "score": _num(r.score, language),
+        "level": r.level, "level_label": labels[r.level],
+    } for i, r in enumerate(top.itertuples())]
+
+    scored_countries = sorted(scores["country"].unique())
+    high = scores[scores["level"].isin(HIGH)]
+    per_country = []
+    for cc in scope:
+        s = subs[subs["country"] == cc]
+        status = ("datos aceptados" if cc in scored_countries else
+                  "envío rechazado" if (s["status"] == "rejected").any() else
+                  "sin envío para el periodo")
+        per_country.append({
+            "code": cc, "name": reference.country_name(cc, language), "status": status,
+            "submissions": len(s), "accepted": int((s["status"] == "accepted").sum()),
+            "rejected": int((s["status"] == "rejected").sum()),
+            "rows": _num(int(s["rows_accepted"].sum()), language, 0),
+            "warnings": int(s["n_warnings"].sum()), "errors": int(s["n_errors"].sum()),
+            "regions": int(scores.loc[scores["country"] == cc, "region"].nunique()),
+            "high": int((high["country"] == cc).sum()),
+        })
+    missing = [c for c in per_country if c["code"] not in scored_countries]
+    findings = [
+        f"Se evaluaron {scores['region'].nunique()} regiones de {len(scored_countries)} países "
+        f"y {scores['crime_type'].nunique()} tipos de delito para {period}, a partir de "
+        f"{_num(run['n_observations'], language, 0)} observaciones aceptadas.",
+    ]
+    if top_rows:
+        t = top_rows[0]
+        findings.append(f"La amenaza relativa más alta es {t['crime'].lower()} en {t['region']} "
+                        f"({t['country']}): {t['rate']} hechos por 100.000 habitantes, "
+                        f"puntuación {t['score']} de 10.")
+    if not high.empty:
+        by_country = high.groupby("country").size().sort_values(ascending=False)
+        lead = by_country.index[0]
+        by_crime = high.groupby("crime_type").size().sort_values(ascending=False)
+        findings.append(
+            f"{len(high)} combinaciones de región y delito están en nivel alto o muy alto; "
+            f"{reference.country_name(lead, language)} concentra {by_country.iloc[0]}, y el delito "
+            f"más frecuente en esos niveles es {reference.crime_name(by_crime.index[0], language).lower()} "
+            f"({by_crime.iloc[0]} regiones).")
+    if missing:
+        findings.append("Sin datos aceptados para el periodo: " + "; ".join(
+            f"{c['name']} ({c['status']})" for c in missing) + ".")
+    synthetic = bool(scores["synthetic_population"].any())
+    if synthetic:
+        n = scores.loc[scores["synthetic_population"], "country"].nunique()
+        findings.append(f"Las tasas de {n} países usan cifras de población sintéticas de "
+                        "demostración: no deben citarse como oficiales.")
+
+    level_counts = [{"level": lv["level"], "label": labels[lv["level"]],
+                     "count": int((scores["level"] == lv["level"]).sum())}
+                    for lv in profile["bands"]]
+    created = run["created_at"]
+    return {
+        "language": language,
+        "classification": get_settings().classification,
+        "period": period,
+        "run": {"id": run["id"], "created": format_date(created, format="long", locale=language),
+                "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
+                "observations": _num(run["n_observations"], language, 0),
+                "scores": _num(run["n_scores"], language, 0)},
+        "findings": findings,
+        "top": top_rows,
+        "countries": per_country,
+        "levels": level_counts,
+        "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],
+        "profile": profile,
+        "synthetic": synthetic,
+    }

@@ -1,0 +1,87 @@
+"""Render a briefing PDF from a stored assessment run (Jinja2 HTML -> WeasyPrint)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import Engine, delete, insert
+
+from ideal.config import get_settings
+from ideal.errors import ReportError
+from ideal.paths import TEMPLATES_DIR
+from ideal.report import charts, context
+from ideal.scoring.run import load_run
+from ideal.store.models import Report
+
+ASSETS = TEMPLATES_DIR / "report"
+PANGO_HINT = ("WeasyPrint needs the Pango library to render PDFs. Install it with: "
+              "apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 (Debian/Ubuntu) or "
+              "brew install pango (macOS).")
+
+
+def _weasyprint():
+    try:
+        import weasyprint
+    except OSError as exc:  # the shared library is missing
+        raise ReportError(f"{PANGO_HINT} ({exc})") from exc
+    return weasyprint
+
+
+def environment() -> Environment:
+    return Environment(loader=FileSystemLoader(str(ASSETS)), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html", "j2", "xml"], default=True))
+
+
+def render_html(ctx: dict) -> str:
+    return environment().get_template("briefing.html.j2").render(**ctx)
+
+
+def write_pdf(html: str, target: Path, generated: dict[str, bytes]) -> tuple[int, list[str]]:
+    """HTML to PDF through the asset-only fetcher; written atomically. Returns (pages,
+    refused URLs)."""
+    weasyprint = _weasyprint()
+    from ideal.report.fetcher import AssetFetcher
+
+    fetcher = AssetFetcher(ASSETS, generated)
+    doc = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/",
+                          url_fetcher=fetcher).render()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".render-", suffix=".pdf")
+    os.close(fd)
+    try:
+        doc.write_pdf(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return len(doc.pages), fetcher.refused
+
+
+def render_briefing(engine: Engine, run_id: str | None = None, language: str = "es",
+                    out_dir: Path | None = None) -> Path:
+    if language not in context.LEVEL_LABELS:
+        raise ReportError(f"language {language!r}: the skeleton briefing is available in "
+                          f"{', '.join(context.LEVEL_LABELS)}.")
+    run, scores = load_run(engine, run_id)
+    if scores.empty:
+        raise ReportError(f"run {run['id']} has no scores to report.")
+    ctx = context.build(engine, run, scores, language)
+    heat = charts.heatmap(context.heat_matrix(scores, language),
+                          "Puntuación media ponderada por población (0-10)", "puntuación")
+    ctx["heatmap"] = "chart-heatmap.svg"
+    html = render_html(ctx)
+    target = (out_dir or get_settings().reports_dir) / run["period"] / f"briefing-{language}.pdf"
+    pages, _ = write_pdf(html, target, {"chart-heatmap.svg": heat})
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    with engine.begin() as conn:
+        conn.execute(delete(Report.__table__).where(
+            Report.run_id == run["id"], Report.kind == "briefing", Report.language == language))
+        conn.execute(insert(Report.__table__).values(
+            run_id=run["id"], kind="briefing", language=language, path=str(target),
+            sha256=digest, pages=pages, created_at=datetime.now(timezone.utc)))
+    return target

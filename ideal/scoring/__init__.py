@@ -1,0 +1,1 @@
+"""Threat scoring: methodology profiles and the scoring functions."""

@@ -1,0 +1,123 @@
+"""An assessment run: read current observations, score them, store the run immutably.
+
+A run is identified by what went into it (period, scope, profile, and the submissions whose
+rows were used), so assessing the same data twice with the same parameters returns the run
+already stored instead of a duplicate: reproducible and idempotent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pandas as pd
+from sqlalchemy import Engine, insert, select, text
+
+from ideal import reference
+from ideal.config import get_settings
+from ideal.errors import AssessmentError
+from ideal.paths import sql
+from ideal.scoring.profile import load_profile, profile_hash
+from ideal.scoring.score import score
+from ideal.store.models import AssessmentRun, ThreatScore
+
+SCORE_COLUMNS = ["country", "region", "crime_type", "period", "indicator", "value", "population",
+                 "rate", "score", "level"]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    period: str
+    reused: bool
+    n_observations: int
+    n_scores: int
+    unscored: pd.DataFrame
+
+
+def latest_year(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(text(sql("latest_period"))).scalar()
+
+
+def current_observations(engine: Engine, year: str) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(text(sql("current_observations")),
+                              {"year": year, "year_prefix": f"{year}-%"})
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def _year(period: str | None, engine: Engine) -> str:
+    if period is None:
+        period = latest_year(engine)
+        if period is None:
+            raise AssessmentError("there are no accepted observations yet; submit data first "
+                                  "(`ideal submit FILE --country CC` or `ideal ingest`).")
+    if not (len(period) == 4 and period.isdigit()):
+        raise AssessmentError(f"period {period!r}: assessments are annual; give a year such as 2025.")
+    return period
+
+
+def assess(engine: Engine, period: str | None = None, countries: list[str] | None = None,
+           crime_types: list[str] | None = None, profile: str = "default",
+           note: str | None = None) -> RunResult:
+    settings = get_settings()
+    year = _year(period, engine)
+    scope = sorted(countries or settings.members)
+    bad = [c for c in scope if c not in settings.members]
+    if bad:
+        raise AssessmentError(f"countries {', '.join(bad)} are not members "
+                              f"({' '.join(settings.members)}).")
+    types = sorted(crime_types or reference.scored_crime_types())
+    unknown = sorted(set(types) - set(reference.iccs()["code"]))
+    if unknown:
+        raise AssessmentError(f"crime types {', '.join(unknown)} are not ICCS codes in "
+                              "ideal/reference/data/iccs.csv.")
+    prof = load_profile(profile)
+    obs = current_observations(engine, year)
+    obs = obs[obs["country"].isin(scope) & obs["crime_type"].isin(types)]
+    if obs.empty:
+        raise AssessmentError(f"no accepted observations for {year} in "
+                              f"{', '.join(scope)}; nothing to assess.")
+    params = {"period": year, "countries": scope, "crime_types": types, "profile": prof["name"]}
+    used = sorted(obs["submission_id"].unique())
+    fingerprint = hashlib.sha256(json.dumps(
+        {"params": params, "profile": profile_hash(prof), "submissions": used},
+        sort_keys=True).encode()).hexdigest()
+    run_id = f"{year}-{fingerprint[:12]}"
+    with engine.connect() as conn:
+        existing = conn.execute(select(AssessmentRun.n_observations, AssessmentRun.n_scores)
+                                .where(AssessmentRun.id == run_id)).first()
+    scores, unscored = score(obs, reference.population(), prof, year)
+    if existing:
+        return RunResult(run_id, year, True, existing[0], existing[1], unscored)
+    if scores.empty:
+        raise AssessmentError(f"no region could be scored for {year}: "
+                              f"{len(unscored)} units lack a population figure.")
+    rows = scores[SCORE_COLUMNS].assign(run_id=run_id, synthetic_population=scores["synthetic"])
+    rows = rows.astype({"population": "int64"}).to_dict("records")
+    with engine.begin() as conn:
+        conn.execute(insert(AssessmentRun.__table__).values(
+            id=run_id, created_at=datetime.now(timezone.utc), period=year, countries=scope,
+            profile_name=prof["name"], profile_sha256=profile_hash(prof), profile=prof,
+            params={**params, "submissions": used}, n_observations=len(obs),
+            n_scores=len(rows), note=note))
+        conn.execute(insert(ThreatScore.__table__), rows)
+    return RunResult(run_id, year, False, len(obs), len(rows), unscored)
+
+
+def load_run(engine: Engine, run_id: str | None = None) -> tuple[dict, pd.DataFrame]:
+    """A stored run (the newest if ``run_id`` is None) and its scores."""
+    with engine.connect() as conn:
+        query = select(AssessmentRun.__table__)
+        query = (query.where(AssessmentRun.id == run_id) if run_id
+                 else query.order_by(AssessmentRun.created_at.desc()).limit(1))
+        run = conn.execute(query).mappings().first()
+        if run is None:
+            raise AssessmentError(f"assessment run {run_id} not found." if run_id else
+                                  "no assessment run yet; run `ideal assess` first.")
+        result = conn.execute(select(ThreatScore.__table__).where(ThreatScore.run_id == run["id"]))
+        scores = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return dict(run), scores

@@ -1,0 +1,66 @@
+"""Engine creation and schema migration (Alembic) for the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+
+from ideal.config import get_settings
+from ideal.errors import ConfigError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Engine for ``url`` (default IDEAL_DATABASE_URL, else SQLite under var/)."""
+    url = url or get_settings().database_url
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigError(f"IDEAL_DATABASE_URL is not a database URL: {url!r}") from exc
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return create_engine(parsed, pool_pre_ping=True)
+    raise ConfigError(
+        f"IDEAL_DATABASE_URL uses {parsed.get_backend_name()!r}; IDEAL supports sqlite and postgresql."
+    )
+
+
+def alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> str:
+    """Bring the schema to the newest migration; returns the revision now in force."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() or ""
+
+
+def is_initialised(engine: Engine) -> bool:
+    return inspect(engine).has_table("submissions")

@@ -1,0 +1,86 @@
+"""Writing submissions, findings and observations; one transaction per submission."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from ideal.store.models import Observation, Submission, ValidationResult
+
+KEY = ["region", "period", "crime_type", "indicator"]
+CHUNK = 500
+
+
+def find_submission(engine: Engine, country: str, sha256: str) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(Submission.__table__).where(
+            Submission.country == country, Submission.sha256 == sha256)).mappings().first()
+    return dict(row) if row else None
+
+
+def record_received(engine: Engine, *, submission_id: str, country: str, filename: str,
+                    sha256: str, channel: str, archive_path: str) -> None:
+    """Commit the fact that a file arrived, before anything else can fail."""
+    with engine.begin() as conn:
+        conn.execute(insert(Submission.__table__).values(
+            id=submission_id, country=country, filename=filename[:255], sha256=sha256,
+            channel=channel, received_at=datetime.now(timezone.utc), status="received",
+            archive_path=archive_path, rows_total=0, rows_accepted=0, rows_rejected=0,
+            n_errors=0, n_warnings=0, rows_superseded=0))
+
+
+def _findings(conn: Connection, submission_id: str, findings: pd.DataFrame) -> None:
+    conn.execute(ValidationResult.__table__.delete().where(
+        ValidationResult.submission_id == submission_id))
+    if findings.empty:
+        return
+    rows = [{"submission_id": submission_id, "severity": f.severity, "rule": f.rule,
+             "column": f.column, "row": None if pd.isna(f.row) else int(f.row),
+             "value": None if f.value is None or pd.isna(f.value) else str(f.value)[:500],
+             "message": f.message} for f in findings.itertuples()]
+    conn.execute(insert(ValidationResult.__table__), rows)
+
+
+def finish_rejected(engine: Engine, submission_id: str, *, rows_total: int, n_errors: int,
+                    n_warnings: int, findings: pd.DataFrame, message: str) -> None:
+    with engine.begin() as conn:
+        _findings(conn, submission_id, findings)
+        conn.execute(update(Submission.__table__).where(Submission.id == submission_id).values(
+            status="rejected", rows_total=rows_total, rows_accepted=0, rows_rejected=rows_total,
+            n_errors=n_errors, n_warnings=n_warnings, message=message))
+
+
+def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_warnings: int,
+                  findings: pd.DataFrame) -> int:
+    """Insert the rows of an accepted submission, superseding the current values of the same
+    region, period, crime type and indicator. One transaction: all or nothing.
+    Returns the number of observations superseded."""
+    country = rows["country"].iloc[0]
+    with engine.begin() as conn:
+        current = pd.DataFrame(conn.execute(
+            select(Observation.id, *[getattr(Observation, k) for k in KEY]).where(
+                Observation.country == country, Observation.superseded_by.is_(None),
+                Observation.submission_id != submission_id)).all(), columns=["id", *KEY])
+        replaced = current.merge(rows[KEY].drop_duplicates(), on=KEY)["id"].tolist()
+        for i in range(0, len(replaced), CHUNK):
+            conn.execute(update(Observation.__table__)
+                         .where(Observation.id.in_(replaced[i:i + CHUNK]))
+                         .values(superseded_by=submission_id))
+        records = rows.assign(submission_id=submission_id)[
+            ["submission_id", "country", *KEY, "value", "obs_status", "source_row"]]
+        records = records.astype(object).where(records.notna(), None).to_dict("records")
+        conn.execute(insert(Observation.__table__), records)
+        _findings(conn, submission_id, findings)
+        conn.execute(update(Submission.__table__).where(Submission.id == submission_id).values(
+            status="accepted", rows_total=len(rows), rows_accepted=len(rows), rows_rejected=0,
+            n_errors=0, n_warnings=n_warnings, rows_superseded=len(replaced),
+            message=f"{len(rows)} rows accepted, {len(replaced)} earlier values superseded"))
+    return len(replaced)
+
+
+def mark_failed(engine: Engine, submission_id: str, message: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(Submission.__table__).where(Submission.id == submission_id).values(
+            status="failed", message=message[:2000]))

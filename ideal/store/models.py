@@ -1,0 +1,127 @@
+"""Warehouse tables (SQLAlchemy 2 declarative). Schema changes go through Alembic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
+                        text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Submission(Base):
+    """One file a steward sent, whatever became of it. Never deleted."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))  # cli | inbox | portal | api
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # received -> accepted | rejected | failed ; accepted -> superseded (partly or wholly)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    archive_path: Mapped[str] = mapped_column(Text)
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    n_errors: Mapped[int] = mapped_column(Integer, default=0)
+    n_warnings: Mapped[int] = mapped_column(Integer, default=0)
+    rows_superseded: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("uq_submission_country_sha", "country", "sha256", unique=True),)
+
+
+class Observation(Base):
+    """The canonical observation (DESIGN.md). ``superseded_by`` is NULL for the current value."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str] = mapped_column(String(8))
+    period: Mapped[str] = mapped_column(String(10))
+    crime_type: Mapped[str] = mapped_column(String(8))
+    indicator: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    obs_status: Mapped[str] = mapped_column(String(1))
+    source_row: Mapped[int] = mapped_column(Integer)
+    superseded_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    __table_args__ = (
+        Index("ix_obs_slice", "country", "period", "crime_type"),
+        Index("uq_obs_current", "region", "period", "crime_type", "indicator", unique=True,
+              sqlite_where=text("superseded_by IS NULL"),
+              postgresql_where=text("superseded_by IS NULL")),
+    )
+
+
+class ValidationResult(Base):
+    """One finding about one submission: which row, column, value, rule, and what to do."""
+
+    __tablename__ = "validation_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(8))  # error | warning
+    rule: Mapped[str] = mapped_column(String(64))
+    column: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    row: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    value: Mapped[str | None] = mapped_column(Text, nullable=True)
+    message: Mapped[str] = mapped_column(Text)
+
+
+class AssessmentRun(Base):
+    """One immutable assessment: parameters and the methodology profile it used."""
+
+    __tablename__ = "assessment_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    period: Mapped[str] = mapped_column(String(10), index=True)
+    countries: Mapped[list] = mapped_column(JSON)
+    profile_name: Mapped[str] = mapped_column(String(64))
+    profile_sha256: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[dict] = mapped_column(JSON)
+    params: Mapped[dict] = mapped_column(JSON)
+    n_observations: Mapped[int] = mapped_column(Integer)
+    n_scores: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ThreatScore(Base):
+    __tablename__ = "threat_scores"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("assessment_runs.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str] = mapped_column(String(8))
+    crime_type: Mapped[str] = mapped_column(String(8))
+    period: Mapped[str] = mapped_column(String(10))
+    indicator: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float] = mapped_column(Float)
+    population: Mapped[int] = mapped_column(Integer)
+    rate: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(16))
+    synthetic_population: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("assessment_runs.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # briefing
+    language: Mapped[str] = mapped_column(String(2))
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

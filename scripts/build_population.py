@@ -17,6 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pycountry
 
+from ideal import reference
+
 YEARS = range(2015, 2027)
 # Rounded national populations in millions, 2020, order of magnitude of UN WPP 2022;
 # used only to make the synthetic regional figures plausible.
@@ -26,12 +28,6 @@ NATIONAL_2020_M = {
     "PE": 33.3, "UY": 3.4, "VE": 28.5,
 }
 GROWTH = 0.009  # synthetic yearly growth
-# INEGI state code -> ISO 3166-2 (Mexico), by the order of the official state catalogue
-INEGI_TO_ISO = dict(zip(
-    [f"{i:02d}" for i in range(1, 33)],
-    "AGU BCN BCS CAM COA COL CHP CHH CMX DUR GUA GRO HID JAL MEX MIC MOR NAY NLE OAX PUE QUE "
-    "ROO SLP SIN SON TAB TAM TLA VER YUC ZAC".split(),
-))
 
 
 def _weight(code: str) -> float:
@@ -55,10 +51,11 @@ def synthetic(country: str) -> pd.DataFrame:
 
 def mexico(conapo: Path) -> pd.DataFrame:
     df = pd.read_csv(conapo, dtype={"cve_ent": str})
+    inegi = reference.crosswalk("mx_inegi_entidades")
     df = df[(df["genero"] == "Total") & (df["cve_ent"] != "00") & df["n_year"].isin(list(YEARS))]
     return pd.DataFrame({
         "country": "MX",
-        "region": "MX-" + df["cve_ent"].map(INEGI_TO_ISO),
+        "region": df["cve_ent"].map(inegi.set_index("cve_ent")["region"]),
         "year": df["n_year"].astype(int),
         "population": df["pob_mid_year"].round().astype(int),
         "synthetic": 0,

@@ -47,6 +47,12 @@ def population() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=None)
+def crosswalk(name: str) -> pd.DataFrame:
+    """A national-code crosswalk from data/crosswalks/<name>.csv (all columns as text)."""
+    return _read(f"crosswalks/{name}.csv", dtype=str)
+
+
+@lru_cache(maxsize=None)
 def _regions(countries: tuple[str, ...]) -> pd.DataFrame:
     rows = []
     for cc in countries:

@@ -21,8 +21,7 @@ def heatmap(matrix: pd.DataFrame, title: str, colorbar_label: str) -> bytes:
     height = 1.2 + 0.28 * len(matrix.index)
     fig, ax = plt.subplots(figsize=(7.2, height))
     masked = np.ma.masked_invalid(values)
-    cmap = plt.get_cmap("YlOrRd").copy()
-    cmap.set_bad("#eeeeee")
+    cmap = plt.get_cmap("YlOrRd").with_extremes(bad="#eeeeee")
     # vector cells (pcolormesh), not a raster image: sharp in print, no embedded PNG
     im = ax.pcolormesh(masked, cmap=cmap, vmin=0, vmax=10, edgecolors="white", linewidth=0.5)
     ax.invert_yaxis()

@@ -1,0 +1,57 @@
+# IDEAL: two commands from a fresh clone.
+#   make demo   install (uv + .venv from uv.lock) and run the whole pipeline to a PDF
+#   make test   install the same way and run the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+# uv from PATH, else the one pip installs into python3 (run as `python3 -m uv`)
+UV ?= $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+export IDEAL_HOME ?= var
+export AIRFLOW_HOME ?= $(CURDIR)/var/airflow
+export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+export GX_ANALYTICS_ENABLED ?= False
+
+.PHONY: help uv install syslibs demo test airflow-home clean
+
+help:
+	@echo "make demo   install and run the pipeline on demo data (SQLite + var/) to reports/<period>/briefing-es.pdf"
+	@echo "make test   install and run the test suite (SQLite and the PostgreSQL on 127.0.0.1:5432)"
+	@echo "make clean  remove var/ and reports/ (generated data)"
+
+uv:
+	@$(UV) --version >/dev/null 2>&1 || { echo "uv not found: installing it with pip"; \
+	  python3 -m pip install --quiet uv; }
+
+# the virtual environment, exactly as pinned in uv.lock
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(MAKE) --no-print-directory uv
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+install: $(VENV)/.installed syslibs
+
+# WeasyPrint needs Pango (a system library); say how to get it instead of a traceback
+syslibs:
+	@$(PY) -c "import ctypes.util, sys; sys.exit(0 if ctypes.util.find_library('pango-1.0') and ctypes.util.find_library('pangoft2-1.0') else 1)" || { \
+	  echo "Missing system library: Pango (needed by WeasyPrint to write PDFs)."; \
+	  echo "  Debian/Ubuntu: sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"; \
+	  echo "  Fedora:        sudo dnf install pango"; \
+	  echo "  macOS:         brew install pango"; \
+	  exit 1; }
+
+# Airflow home under var/: config pointing at dags/ and a SQLite metadata DB (development only)
+airflow-home: install
+	@mkdir -p $(AIRFLOW_HOME)
+	@test -f $(AIRFLOW_HOME)/airflow.db || { echo "creating the Airflow home in $(AIRFLOW_HOME) (airflow db migrate)"; \
+	  $(VENV)/bin/airflow db migrate >$(AIRFLOW_HOME)/migrate.log 2>&1 || { cat $(AIRFLOW_HOME)/migrate.log; exit 1; }; }
+
+demo: install airflow-home
+	$(VENV)/bin/ideal demo
+
+test: install
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf var reports/*/

@@ -1,0 +1,67 @@
+"""ideal_ingest: landing folder -> validated, loaded submissions (wiring only)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from ideal import assets
+
+VALIDATED_INDICATORS = Asset(**assets.VALIDATED_INDICATORS)
+DEFAULT_ARGS = {"owner": "ideal", "retries": 2, "retry_delay": timedelta(seconds=30),
+                "retry_exponential_backoff": True}
+
+
+@dag(
+    dag_id="ideal_ingest",
+    schedule="*/15 * * * *",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["ideal", "ingest"],
+    doc_md="""
+### Ingest country submissions
+Scans the landing folder (`$IDEAL_DATA_DIR/inbox/<CC>/`), submits each new file (one mapped
+task per file: archive, validate with Great Expectations, load or quarantine) and updates the
+asset **validated_indicators** when rows were accepted. The run fails at the end if a file
+was rejected, so the rejection is seen; the steward's feedback file names every problem.
+""",
+)
+def ideal_ingest():
+    @task
+    def scan() -> list[dict]:
+        from ideal.pipeline import pending_submissions
+
+        return pending_submissions()
+
+    @task(max_active_tis_per_dagrun=1)
+    def submit(item: dict) -> dict:
+        from ideal.pipeline import ingest_item
+
+        return ingest_item(item)
+
+    @task(outlets=[VALIDATED_INDICATORS])
+    def publish(receipts: list[dict], outlet_events=None) -> dict:
+        from ideal.pipeline import summarise
+
+        summary = summarise(list(receipts))
+        if not summary["accepted"]:
+            raise AirflowSkipException("no newly accepted submission: asset not updated")
+        outlet_events[VALIDATED_INDICATORS].extra = summary
+        return summary
+
+    @task(trigger_rule="all_done", retries=0)
+    def check_rejections(receipts: list[dict]) -> None:
+        from ideal.pipeline import raise_for_rejections
+
+        raise_for_rejections(list(receipts))
+
+    receipts = submit.expand(item=scan())
+    publish(receipts)
+    check_rejections(receipts)
+
+
+ideal_ingest()

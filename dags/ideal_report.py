@@ -1,0 +1,51 @@
+"""ideal_report: an assessment run -> PDF briefings (wiring only)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, Param, dag, task
+
+from ideal import assets
+
+ASSESSMENT = Asset(**assets.ASSESSMENT)
+DEFAULT_ARGS = {"owner": "ideal", "retries": 2, "retry_delay": timedelta(seconds=30),
+                "retry_exponential_backoff": True}
+
+
+@dag(
+    dag_id="ideal_report",
+    schedule=[ASSESSMENT],
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["ideal", "report"],
+    params={
+        "run_id": Param(None, type=["null", "string"],
+                        description="Assessment run; empty for the one that triggered this "
+                                    "run, else the newest."),
+        "languages": Param(["es"], type="array", items={"type": "string", "enum": ["es"]},
+                           description="Languages of the briefing."),
+    },
+    doc_md="""
+### Render briefings
+Runs when a new **assessment** is stored, or on demand. Renders the ministerial briefing
+PDF into `reports/<period>/briefing-<lang>.pdf` and records it in the warehouse.
+""",
+)
+def ideal_report():
+    @task
+    def render(params=None, triggering_asset_events=None) -> list[str]:
+        from ideal.pipeline import report
+
+        run_id = params["run_id"]
+        if not run_id and triggering_asset_events:
+            events = [e for evs in triggering_asset_events.values() for e in evs]
+            run_id = (events[-1].extra or {}).get("run_id") if events else None
+        return report(run_id, params["languages"])
+
+    render()
+
+
+ideal_report()

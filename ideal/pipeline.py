@@ -1,0 +1,86 @@
+"""The pipeline's steps as plain functions with JSON-able inputs and outputs.
+
+Airflow tasks (dags/) and the CLI call these; each Airflow task body is one call here.
+Nothing in this module imports Airflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from ideal.config import get_settings
+from ideal.errors import ValidationFailed
+from ideal.store import is_initialised, make_engine, upgrade
+
+
+def engine():
+    """The warehouse engine, migrated to the newest schema if needed."""
+    eng = make_engine()
+    if not is_initialised(eng):
+        upgrade(eng)
+    return eng
+
+
+def pending_submissions() -> list[dict]:
+    """Files waiting in the landing folder, as [{country, path}]."""
+    from ideal.ingest.inbox import pending
+
+    return [{"country": cc, "path": str(p)} for cc, p in pending()]
+
+
+def receipt_dict(receipt) -> dict:
+    out = asdict(receipt)
+    out.pop("findings")
+    out["feedback_path"] = str(receipt.feedback_path) if receipt.feedback_path else None
+    return out
+
+
+def ingest_item(item: dict) -> dict:
+    """Submit one landing-folder file; returns its receipt (rejections are not errors here:
+    :func:`raise_for_rejections` reports them once all files are processed)."""
+    from ideal.ingest.inbox import ingest_one
+
+    path = Path(item["path"])
+    if not path.exists():  # processed by an earlier try of this task
+        return {"country": item["country"], "filename": path.name, "status": "gone",
+                "duplicate": True, "submission_id": None}
+    return receipt_dict(ingest_one(item["country"], path, engine()))
+
+
+def summarise(receipts: list[dict]) -> dict:
+    """What the 'validated indicators' asset event carries."""
+    accepted = [r for r in receipts if r["status"] == "accepted" and not r["duplicate"]]
+    return {
+        "accepted": len(accepted),
+        "rejected": sum(r["status"] == "rejected" and not r["duplicate"] for r in receipts),
+        "countries": sorted({r["country"] for r in accepted}),
+        "submission_ids": [r["submission_id"] for r in accepted],
+    }
+
+
+def raise_for_rejections(receipts: list[dict]) -> None:
+    rejected = [r for r in receipts if r["status"] == "rejected" and not r["duplicate"]]
+    if rejected:
+        names = ", ".join(f"{r['country']}:{r['filename']} ({r['submission_id']})" for r in rejected)
+        raise ValidationFailed(f"{len(rejected)} submission(s) rejected and quarantined: {names}. "
+                               "The stewards have their feedback files.", failures=len(rejected))
+
+
+def assess(period: str | None = None, countries: list[str] | None = None,
+           crime_types: list[str] | None = None, profile: str = "default",
+           note: str | None = None) -> dict:
+    from ideal.scoring.run import assess as run_assessment
+
+    result = run_assessment(engine(), period or None, countries or None, crime_types or None,
+                            profile or "default", note)
+    return {"run_id": result.run_id, "period": result.period, "reused": result.reused,
+            "n_observations": result.n_observations, "n_scores": result.n_scores}
+
+
+def report(run_id: str | None = None, languages: list[str] | None = None) -> list[str]:
+    from ideal.report.render import render_briefing
+
+    eng = engine()
+    return [str(render_briefing(eng, run_id or None, lang))
+            for lang in (languages or [get_settings().language])]

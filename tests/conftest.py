@@ -1,0 +1,103 @@
+"""Shared fixtures: temporary IDEAL folders, and a warehouse on SQLite and on PostgreSQL.
+
+PostgreSQL: the server on 127.0.0.1:5432 (IDEAL_TEST_PG_URL to point elsewhere on loopback);
+one fresh database per test session, dropped at the end; tables emptied between tests.
+If the server is stopped, the fixture tries to start it with this machine's command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT.parent / "shared" / "data" / "real"
+PG_ADMIN_URL = os.environ.get("IDEAL_TEST_PG_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def real_file(*parts: str) -> Path:
+    """A file of ../shared/data/real; the test is skipped with a reason if it is absent."""
+    path = REAL.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data file {path} not present")
+    return path
+
+
+@pytest.fixture
+def ideal_env(tmp_path, monkeypatch):
+    """IDEAL_* settings pointing at a temporary folder; returns the Settings."""
+    from ideal.config import get_settings
+
+    monkeypatch.setenv("IDEAL_HOME", str(tmp_path / "var"))
+    monkeypatch.setenv("IDEAL_REPORTS_DIR", str(tmp_path / "reports"))
+    monkeypatch.delenv("IDEAL_DATABASE_URL", raising=False)
+    monkeypatch.delenv("IDEAL_MEMBERS", raising=False)
+    return get_settings()
+
+
+def _pg_up() -> bool:
+    try:
+        with create_engine(PG_ADMIN_URL).connect() as conn:
+            conn.execute(text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+def _start_pg() -> None:
+    if shutil.which("pg_ctlcluster") and Path("/etc/postgresql").is_dir():
+        version = sorted(os.listdir("/etc/postgresql"))[-1]
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],
+                       check=False, capture_output=True)
+        for _ in range(30):
+            if _pg_up():
+                return
+            time.sleep(1)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    if not _pg_up():
+        _start_pg()
+    if not _pg_up():
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}; start it "
+                    "(pg_ctlcluster ... main start) or set IDEAL_TEST_PG_URL")
+    name = f"ideal_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = create_engine(PG_ADMIN_URL).url.set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, ideal_env, monkeypatch):
+    """A migrated, empty warehouse on each backend; IDEAL_DATABASE_URL points at it."""
+    from ideal.store import make_engine, upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{ideal_env.home / 'ideal.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("IDEAL_DATABASE_URL", url)
+    eng = make_engine(url)
+    upgrade(eng)
+    yield eng
+    if request.param == "postgresql":
+        with eng.begin() as conn:
+            conn.execute(text("TRUNCATE reports, threat_scores, assessment_runs, validation_results, "
+                              "observations, submissions RESTART IDENTITY CASCADE"))
+    eng.dispose()

@@ -1,0 +1,37 @@
+"""dag.test() runs ingest -> assess -> report for real on a temporary Airflow home."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.dags.test_dagbag import DAGS, airflow_env
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_chain_runs_with_dag_test(tmp_path):
+    env = airflow_env(tmp_path)
+    env["IDEAL_MEMBERS"] = "MX CO VE"
+    venv_bin = Path(sys.executable).parent
+    migrate = subprocess.run([str(venv_bin / "airflow"), "db", "migrate"], env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    gen = subprocess.run([sys.executable, "-c",
+                          "from ideal.config import get_settings; from ideal.demo import generate;"
+                          "s = get_settings(); generate(s.inbox_dir, s.members)"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert gen.returncode == 0, gen.stderr[-2000:]
+    out = subprocess.run([sys.executable, str(HERE / "run_chain.py"), str(DAGS)], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    runs = {r["dag_id"]: r for r in map(json.loads, (l for l in out.stdout.splitlines()
+                                                      if l.startswith("{")))}
+    ingest = runs["ideal_ingest"]["tasks"]
+    assert [ingest[f"submit[{i}]"] for i in range(3)] == ["success"] * 3
+    assert ingest["publish"] == "success"
+    # VE's demo file is rejected: the run says so instead of passing silently
+    assert ingest["check_rejections"] == "failed"
+    assert runs["ideal_assess"]["state"] == "success"
+    assert runs["ideal_report"]["state"] == "success"
+    assert (tmp_path / "reports" / "2025" / "briefing-es.pdf").stat().st_size > 10_000

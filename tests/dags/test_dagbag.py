@@ -1,0 +1,76 @@
+"""The DAG files load without errors, stay light at parse time, and carry tags and retries."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+DAG_FILES = sorted(p for p in DAGS.glob("*.py"))
+NO_RETRY = {("ideal_ingest", "check_rejections")}  # reports rejections; retrying changes nothing
+
+
+def airflow_env(tmp_path) -> dict:
+    env = dict(os.environ)
+    env.update(AIRFLOW_HOME=str(tmp_path / "airflow"), AIRFLOW__CORE__LOAD_EXAMPLES="False",
+               AIRFLOW__CORE__DAGS_FOLDER=str(DAGS), IDEAL_HOME=str(tmp_path / "var"),
+               IDEAL_REPORTS_DIR=str(tmp_path / "reports"), GX_ANALYTICS_ENABLED="False")
+    env.pop("IDEAL_DATABASE_URL", None)
+    return env
+
+
+def run_py(code: str, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def bag_summary(tmp_path_factory):
+    env = airflow_env(tmp_path_factory.mktemp("dagbag"))
+    code = f"""
+import json
+from airflow.dag_processing.dagbag import DagBag
+bag = DagBag(dag_folder={str(DAGS)!r})
+print(json.dumps({{
+  "errors": {{k: v for k, v in bag.import_errors.items()}},
+  "dags": {{d.dag_id: {{"tags": sorted(d.tags), "doc": bool(d.doc_md),
+            "retries": {{t.task_id: t.retries for t in d.tasks}}}} for d in bag.dags.values()}}
+}}))
+"""
+    out = run_py(code, env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_dagbag_has_no_import_errors(bag_summary):
+    assert bag_summary["errors"] == {}
+    assert set(bag_summary["dags"]) == {"ideal_ingest", "ideal_assess", "ideal_report"}
+
+
+def test_every_dag_has_tags_docs_and_retries(bag_summary):
+    for dag_id, dag in bag_summary["dags"].items():
+        assert "ideal" in dag["tags"] and len(dag["tags"]) >= 2, dag_id
+        assert dag["doc"], dag_id
+        for task_id, retries in dag["retries"].items():
+            if (dag_id, task_id) not in NO_RETRY:
+                assert retries >= 2, (dag_id, task_id)
+
+
+@pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)
+def test_dag_file_parses_in_under_a_second_beyond_airflow_sdk(dag_file, tmp_path):
+    """Time the DAG file itself, after `import airflow.sdk` (the baseline) in the same process."""
+    code = f"""
+import time, runpy
+import airflow.sdk
+from airflow.sdk import dag, task, Asset, Param
+t0 = time.perf_counter()
+runpy.run_path({str(dag_file)!r})
+print(time.perf_counter() - t0)
+"""
+    out = run_py(code, airflow_env(tmp_path))
+    assert out.returncode == 0, out.stderr[-2000:]
+    seconds = float(out.stdout.strip().splitlines()[-1])
+    assert seconds < 1.0, f"{dag_file.name} took {seconds:.2f} s to parse"

@@ -1,0 +1,147 @@
+"""A pipeline slice end to end on a temporary warehouse, on SQLite and on PostgreSQL."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select, text
+
+from ideal.demo import country_frame
+from ideal.errors import AssessmentError, IdealError
+from ideal.ingest import submit_bytes
+from ideal.report.render import render_briefing
+from ideal.scoring.run import assess, load_run
+from ideal.store.models import Observation, Report, Submission, ValidationResult
+
+TODAY = date(2026, 11, 28)
+
+
+def csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def count(engine, model, *where) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(model).where(*where)).scalar()
+
+
+@pytest.fixture(scope="module")
+def mx():
+    return country_frame("MX")
+
+
+def test_schema_is_migrated_by_alembic(engine):
+    with engine.connect() as conn:
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+
+
+def test_accepted_file_loads_once(engine, mx, ideal_env):
+    data = csv(mx)
+    first = submit_bytes(data, "mx.csv", "MX", engine, today=TODAY)
+    assert first.status == "accepted" and first.rows_accepted == len(mx)
+    assert count(engine, Observation) == len(mx)
+    again = submit_bytes(data, "renamed.csv", "MX", engine, today=TODAY)
+    assert again.duplicate and again.submission_id == first.submission_id
+    assert count(engine, Observation) == len(mx)
+    assert count(engine, Submission) == 1
+    assert first.feedback_path.exists()
+    archived = list((ideal_env.archive_dir / "MX").iterdir())
+    assert [p.read_bytes() for p in archived] == [data]
+
+
+def test_rejected_file_loads_nothing_and_is_quarantined(engine, mx, ideal_env):
+    bad = mx.head(20).astype({"value": object}).copy()
+    bad.loc[3, "value"] = -5
+    bad.loc[7, "crime_type"] = "101"
+    receipt = submit_bytes(csv(bad), "mx-bad.csv", "MX", engine, today=TODAY)
+    assert receipt.status == "rejected" and receipt.rows_rejected == 20
+    assert count(engine, Observation) == 0
+    with engine.connect() as conn:
+        found = conn.execute(select(ValidationResult.rule, ValidationResult.row, ValidationResult.value)
+                             .where(ValidationResult.severity == "error")).all()
+    assert ("value_non_negative", 5, "-5") in found and ("crime_type_known", 9, "101") in found
+    quarantined = {p.suffix for p in (ideal_env.quarantine_dir / "MX").iterdir()}
+    assert quarantined == {".csv", ".txt"}
+    # the raw file is kept in the archive too
+    assert len(list((ideal_env.archive_dir / "MX").iterdir())) == 1
+
+
+def test_unreadable_file_is_a_rejected_receipt(engine, ideal_env):
+    receipt = submit_bytes(b"\x00\x01garbage", "x.xlsx", "MX", engine, today=TODAY)
+    assert receipt.status == "rejected" and "not a text CSV" in receipt.message
+    assert count(engine, Submission, Submission.status == "rejected") == 1
+
+
+def test_steward_cannot_load_rows_of_another_country(engine, mx):
+    receipt = submit_bytes(csv(mx.head(10)), "mx.csv", "CO", engine, today=TODAY)
+    assert receipt.status == "rejected"
+    assert "country_is_submitter" in set(receipt.findings["rule"])
+    assert count(engine, Observation) == 0
+
+
+def test_non_member_country_is_refused(engine, mx):
+    with pytest.raises(IdealError, match="not a CLASI member"):
+        submit_bytes(csv(mx.head(3)), "mx.csv", "US", engine)
+
+
+def test_correction_supersedes_previous_values(engine, mx):
+    submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
+    fix = mx[(mx["period"] == "2025") & (mx["crime_type"] == "0101")].copy()
+    fix["value"] = fix["value"] + 1
+    receipt = submit_bytes(csv(fix), "fix.csv", "MX", engine, today=TODAY)
+    assert receipt.rows_superseded == len(fix)
+    assert count(engine, Observation) == len(mx) + len(fix)
+    assert count(engine, Observation, Observation.superseded_by.is_(None)) == len(mx)
+    with engine.connect() as conn:
+        current = conn.execute(select(Observation.value).where(
+            Observation.region == "MX-JAL", Observation.period == "2025",
+            Observation.crime_type == "0101", Observation.indicator == "incidents",
+            Observation.superseded_by.is_(None))).scalar()
+    expected = fix[(fix["region"] == "MX-JAL") & (fix["indicator"] == "incidents")]["value"].iloc[0]
+    assert current == expected
+
+
+def test_crashed_submission_is_retried_once(engine, mx, monkeypatch):
+    from ideal.store import load
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(load, "load_accepted", boom)
+    with pytest.raises(RuntimeError):
+        submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
+    assert count(engine, Submission, Submission.status == "failed") == 1
+    assert count(engine, Observation) == 0
+    monkeypatch.undo()
+    retry = submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
+    assert retry.status == "accepted" and count(engine, Submission) == 1
+    assert count(engine, Observation) == len(mx)
+
+
+def test_assess_and_report(engine, mx, ideal_env):
+    with pytest.raises(AssessmentError, match="no accepted observations"):
+        assess(engine)
+    submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
+    submit_bytes(csv(country_frame("CO")), "co.csv", "CO", engine, today=TODAY)
+    run = assess(engine, note="test")
+    assert run.period == "2025" and not run.reused and run.n_scores > 0
+    stored, scores = load_run(engine, run.run_id)
+    assert set(scores["country"]) == {"CO", "MX"}
+    assert scores.groupby("crime_type")["score"].max().eq(10).all()
+    assert stored["profile"]["name"] == "default" and len(stored["profile_sha256"]) == 64
+    assert assess(engine, note="again").run_id == run.run_id  # same data and parameters
+    assert assess(engine, countries=["MX"]).run_id != run.run_id
+    with pytest.raises(AssessmentError, match="not members"):
+        assess(engine, countries=["US"])
+
+    pdf = render_briefing(engine, run.run_id, "es")
+    assert pdf == ideal_env.reports_dir / "2025" / "briefing-es.pdf"
+    reader = PdfReader(pdf)
+    body = "\n".join(page.extract_text() for page in reader.pages)
+    assert 2 <= len(reader.pages) <= 6
+    for name in ("México", "Colombia", "Principales amenazas", "Página 1 de"):
+        assert name in body
+    assert count(engine, Report) == 1
+    render_briefing(engine, run.run_id, "es")
+    assert count(engine, Report) == 1

@@ -1,0 +1,86 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from ideal.cli import app
+from ideal.demo import country_frame
+
+runner = CliRunner()
+
+
+def test_help_lists_commands():
+    out = runner.invoke(app, ["--help"])
+    assert out.exit_code == 0
+    for cmd in ("init", "submit", "ingest", "assess", "report", "demo", "template"):
+        assert cmd in out.output
+    for cmd in ("init", "submit", "ingest", "assess", "report", "demo"):
+        assert runner.invoke(app, [cmd, "--help"]).exit_code == 0
+
+
+def test_submit_exit_codes_and_messages(engine, tmp_path):
+    good = tmp_path / "mx.csv"
+    country_frame("MX").head(50).to_csv(good, index=False)
+    ok = runner.invoke(app, ["submit", str(good), "--country", "MX"])
+    assert ok.exit_code == 0 and "accepted" in ok.output
+    again = runner.invoke(app, ["submit", str(good), "--country", "MX"])
+    assert again.exit_code == 0 and "already received" in again.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("country,region,period,crime_type,indicator,value\nMX,MX-JAL,2024,101,incidents,-1\n")
+    res = runner.invoke(app, ["submit", str(bad), "--country", "MX"])
+    assert res.exit_code == 1
+    assert "REJECTED" in res.output and "row 2" in res.output and "crime_type_known" in res.output
+    assert "Traceback" not in res.output
+    missing = runner.invoke(app, ["submit", str(tmp_path / "nope.csv"), "--country", "MX"])
+    assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_assess_refusal_is_a_message_not_a_traceback(engine):
+    res = runner.invoke(app, ["assess", "--period", "1999"])
+    assert res.exit_code == 1 and "no accepted observations for 1999" in res.output
+    res = runner.invoke(app, ["assess", "--period", "2025-Q1"])
+    assert res.exit_code == 1 and "give a year" in res.output
+
+
+def test_template_command_writes_the_template(tmp_path):
+    out = tmp_path / "t.csv"
+    assert runner.invoke(app, ["template", str(out)]).exit_code == 0
+    assert out.read_text().startswith("country,region,period,crime_type,indicator,value,obs_status")
+
+
+def test_demo_twice_adds_no_rows(tmp_path):
+    """The demo end to end, as `make demo` runs it, twice."""
+    env = dict(os.environ, IDEAL_HOME=str(tmp_path / "var"), IDEAL_REPORTS_DIR=str(tmp_path / "reports"),
+               IDEAL_MEMBERS="MX GT HN VE NI PY")
+    env.pop("IDEAL_DATABASE_URL", None)
+    ideal = str(Path(sys.executable).parent / "ideal")
+    first = subprocess.run([ideal, "demo"], env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    pdf = tmp_path / "reports" / "2025" / "briefing-es.pdf"
+    assert pdf.exists() and f"Briefing: {pdf}" in first.stdout
+    assert "Top threats:" in first.stdout and "REJECTED" in first.stdout  # VE's bad file
+
+    from ideal.store import make_engine
+    from ideal.store.models import AssessmentRun, Observation, Submission
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'ideal.db'}")
+
+    def counts():
+        with engine.connect() as conn:
+            return tuple(conn.execute(select(func.count()).select_from(m)).scalar()
+                         for m in (Observation, Submission, AssessmentRun))
+
+    before = counts()
+    second = subprocess.run([ideal, "demo"], env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "nothing loaded again" in second.stdout
+    assert counts() == before
+    from pypdf import PdfReader
+
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    for name in ("México", "Guatemala", "Honduras", "Paraguay"):
+        assert name in text

@@ -79,6 +79,7 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es")
             "regions": int(scores.loc[scores["country"] == cc, "region"].nunique()),
             "high": int((high["country"] == cc).sum()),
         })
+    per_country.sort(key=lambda c: c["name"])
     missing = [c for c in per_country if c["code"] not in scored_countries]
     findings = [
         f"Se evaluaron {scores['region'].nunique()} regiones de {len(scored_countries)} países "
@@ -125,6 +126,6 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es")
         "countries": per_country,
         "levels": level_counts,
         "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],
-        "profile": profile,
+        "rate_per": _num(profile["rate_per"], language, 0),
         "synthetic": synthetic,
     }

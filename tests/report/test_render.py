@@ -31,7 +31,7 @@ def minimal_context(**over):
            "run": {"id": "2025-abc", "created": "1 de enero de 2026", "profile": "default",
                    "profile_hash": "abc", "observations": "10", "scores": "5"},
            "findings": ["uno"], "top": [], "countries": [], "levels": [], "bands": [],
-           "profile": {"description": "d"}, "synthetic": False, "heatmap": "chart-heatmap.svg"}
+           "rate_per": "100.000", "synthetic": False, "heatmap": "chart-heatmap.svg"}
     ctx.update(over)
     return ctx
 

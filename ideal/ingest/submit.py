@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from ideal.config import Settings, get_settings
 from ideal.errors import IdealError, SubmissionError
 from ideal.ingest.archive import archive, sha256_bytes, safe_suffix
-from ideal.ingest.template import parse_values, read_template
+from ideal.ingest.formats import read_submission
+from ideal.ingest.sniff import ReadOptions
 from ideal.store import load
 from ideal.validate import validate_submission
 from ideal.validate.runner import FINDING_COLUMNS
@@ -39,6 +40,8 @@ class Receipt:
     rows_superseded: int = 0
     duplicate: bool = False
     message: str = ""
+    format: str = ""
+    notes: list[str] = field(default_factory=list)
     feedback_path: Path | None = None
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
 
@@ -85,7 +88,7 @@ def _write_feedback(receipt: Receipt, settings: Settings) -> Path:
 
 def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                  channel: str = "cli", settings: Settings | None = None,
-                 today: date | None = None) -> Receipt:
+                 today: date | None = None, options: ReadOptions | None = None) -> Receipt:
     """Process one submitted file for ``country``; returns its receipt (never raises for bad
     content: that is a rejected receipt; raises IdealError for a bad request)."""
     settings = settings or get_settings()
@@ -110,7 +113,7 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
     receipt = Receipt(submission_id, country, filename, sha, "received")
     try:
         try:
-            frame = read_template(data, filename)
+            parsed = read_submission(data, filename, options)
         except SubmissionError as exc:
             receipt.findings = pd.DataFrame(
                 [("error", "file_readable", None, None, None, str(exc))], columns=FINDING_COLUMNS)
@@ -119,7 +122,10 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                                  findings=receipt.findings, message=str(exc))
             _quarantine(raw, sha, country, str(exc), settings)
             return receipt
-        report = validate_submission(frame, country, settings.members, today=today)
+        frame = parsed.frame
+        receipt.format, receipt.notes = parsed.format, parsed.notes
+        report = validate_submission(frame, country, settings.members, today=today,
+                                     extra=parsed.findings)
         receipt.rows_total, receipt.findings = len(frame), report.findings
         receipt.n_errors, receipt.n_warnings = report.n_errors, report.n_warnings
         if not report.ok:
@@ -132,7 +138,7 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                                  findings=report.findings, message=receipt.message)
             _quarantine(raw, sha, country, receipt.message, settings)
             return receipt
-        rows = frame.assign(value=parse_values(frame))
+        rows = frame.assign(value=frame["value_number"])
         receipt.rows_superseded = load.load_accepted(
             engine, submission_id, rows, n_warnings=report.n_warnings, findings=report.findings)
         receipt.status, receipt.rows_accepted = "accepted", len(rows)

@@ -19,7 +19,6 @@ import pandas as pd
 import yaml
 
 from ideal import reference
-from ideal.ingest.template import parse_values
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -93,9 +92,9 @@ def period_start(period: pd.Series) -> pd.Series:
 
 
 def check_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """The submission with empty strings as nulls and the derived columns the suite uses."""
-    text = df.drop(columns=["source_row"]).replace("", None)
-    number = parse_values(df)
+    """The canonical frame with empty strings as nulls and the derived columns the suite uses."""
+    text = df.drop(columns=["source_row", "value_number"]).replace("", None)
+    number = df["value_number"]
     counts = reference.indicators().query("kind == 'count'")["code"].tolist()
     whole = ~df["indicator"].isin(counts) | number.isna() | (number == number.round())
     return text.assign(source_row=df["source_row"], value_number=number,
@@ -133,8 +132,10 @@ def _findings(entry: dict, result, frame: pd.DataFrame) -> list[tuple]:
 
 
 def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ...],
-                        today: date | None = None, suite: str = "template") -> ValidationReport:
-    """Validate a template frame (from ingest.template.read_template) for one steward."""
+                        today: date | None = None, suite: str = "template",
+                        extra: pd.DataFrame | None = None) -> ValidationReport:
+    """Validate a canonical frame (ingest.formats.read_submission) for one steward; ``extra``
+    are findings made while reading (crosswalk profiles), merged into the report."""
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
@@ -161,7 +162,15 @@ def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ..
             continue
         unexpected[entry["rule"]] = int(res.result.get("unexpected_count") or 1)
         findings += _findings(entry, res, frame)
-    out = pd.DataFrame(findings, columns=FINDING_COLUMNS).astype({"row": "Int64"})
-    out = out.sort_values(["severity", "row", "rule"], na_position="last", ignore_index=True)
+    severity = {e["rule"]: e["severity"] for e in spec["expectations"]}
+    frames = [pd.DataFrame(findings, columns=FINDING_COLUMNS)]
+    if extra is not None and not extra.empty:
+        frames.append(extra[FINDING_COLUMNS])
+        for rule, group in extra.groupby("rule"):
+            unexpected[rule] = unexpected.get(rule, 0) + len(group)
+            severity[rule] = group["severity"].iloc[0]
+    out = pd.concat([f for f in frames if not f.empty] or frames, ignore_index=True)
+    out = out.astype({"row": "Int64"}).sort_values(["severity", "row", "rule"], na_position="last",
+                                                   ignore_index=True)
     return ValidationReport(findings=out, rows_total=len(df), unexpected=unexpected,
-                            _severity={e["rule"]: e["severity"] for e in spec["expectations"]})
+                            _severity=severity)

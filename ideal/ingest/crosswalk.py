@@ -1,0 +1,311 @@
+"""National exports to canonical observations through crosswalk profiles (YAML, one per
+source, in ideal/ingest/profiles/).
+
+A profile says which columns hold the period, the region code and the national crime
+category, how region codes map to ISO 3166-2 (a crosswalk table in ideal/reference), how
+categories map to ICCS (ordered rules, first match wins), which value columns become which
+indicator, and which stated rates to check. Nothing is dropped silently: unmapped categories,
+categories outside IDEAL's crime types, codes and names that disagree, parent codes beside
+their children, empty cells: each becomes a finding in the steward's feedback.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from functools import lru_cache
+from importlib.resources import files
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ideal import reference
+from ideal.errors import ConfigError, SubmissionError
+from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, to_numbers
+from ideal.ingest.template import finish
+
+PROFILES = files("ideal.ingest") / "profiles"
+FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
+RATE_TOLERANCE = 0.02
+EXAMPLES = 5
+
+
+@lru_cache(maxsize=None)
+def profiles() -> dict[str, dict]:
+    out = {}
+    for entry in PROFILES.iterdir():
+        if entry.name.endswith(".yaml"):
+            with entry.open("r", encoding="utf-8") as fh:
+                prof = yaml.safe_load(fh)
+            for key in ("name", "country", "detect", "period", "region", "category", "values"):
+                if key not in prof:
+                    raise ConfigError(f"crosswalk profile {entry.name}: missing key '{key}'.")
+            out[prof["name"]] = prof
+    return out
+
+
+def detect(table: pd.DataFrame) -> dict | None:
+    cols = set(table.columns)
+    hits = [p for p in profiles().values() if set(p["detect"]) <= cols]
+    return max(hits, key=lambda p: len(p["detect"])) if hits else None
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().casefold()
+    return re.sub(r"\s*\(ct\)|\s*d\.c\.|[^a-z0-9 ]", "", text).strip()
+
+
+def _finding(severity, rule, column, row, value, message) -> tuple:
+    return (severity, rule, column, None if row is None else int(row), value, message)
+
+
+def _periods(df: pd.DataFrame, spec: dict) -> pd.Series:
+    if "fixed" in spec:  # a file of one period that does not say it in a column
+        return pd.Series(str(spec["fixed"]), index=df.index)
+    year = df[spec["year"]].str.strip()
+    if "month" in spec:
+        month = pd.to_numeric(df[spec["month"]], errors="coerce")
+        return year + "-" + month.map(lambda m: f"{int(m):02d}" if pd.notna(m) else "??")
+    return year
+
+
+def _regions(df: pd.DataFrame, spec: dict, country: str, findings: list) -> pd.Series:
+    code = df[spec["column"]].astype(str).str.strip()
+    if spec.get("pad"):
+        code = code.str.zfill(spec["pad"])
+    if spec.get("take"):
+        code = code.str.slice(0, spec["take"])
+    table = reference.crosswalk(spec["crosswalk"])
+    mapping = table.set_index(spec["key"])["region"]
+    national = code.isin([str(c) for c in spec.get("national", [])])
+    region = code.map(mapping).where(~national, country)
+    unknown = region.isna()
+    if unknown.any():
+        for value, rows in df.loc[unknown].groupby(code[unknown]).groups.items():
+            findings.append(_finding("error", "region_code_mapped", spec["column"],
+                                     int(df.loc[rows[0], "source_row"]), value,
+                                     f"code {value!r} ({len(rows)} rows) is not in the crosswalk "
+                                     f"{spec['crosswalk']}; use the official code."))
+        region = region.fillna(country + "-?" + code)
+    if spec.get("name_column"):
+        given = df[spec["name_column"]].map(_norm)
+        names = table.set_index(spec["key"])
+        expected = [{_norm(names.at[c, col]) for col in spec.get("name_keys", ["nombre"])}
+                    if c in names.index else set() for c in code]
+        wrong = pd.Series([bool(e) and g not in e for g, e in zip(given, expected)], index=df.index)
+        for (name, value), group in df[wrong].groupby([spec["name_column"], spec["column"]], sort=False):
+            findings.append(_finding(
+                "warning", "region_name_matches_code", spec["name_column"],
+                group["source_row"].iloc[0], name,
+                f"the name {name!r} does not match code {value} ({region[group.index[0]]}) in "
+                f"{len(group)} rows; the code is used, not the name."))
+    return region
+
+
+def _duplicates(df: pd.DataFrame, spec: dict, findings: list) -> None:
+    for dup in spec.get("unique", []):
+        key = dup["columns"]
+        within = dup.get("within", [])
+        flagged = df[df.duplicated(within + key, keep=False)]
+        for _, group in flagged.groupby(within + key, sort=False):
+            rows = group["source_row"].tolist()
+            codes = ", ".join(group[dup["show"]].astype(str)) if dup.get("show") else ""
+            findings.append(_finding(
+                dup.get("severity", "warning"), dup["rule"], key[-1], rows[0],
+                " / ".join(group.iloc[0][within + key].astype(str)),
+                f"{dup['message']} (rows {', '.join(map(str, rows))}{'; codes ' + codes if codes else ''})."))
+
+
+def _hierarchy(df: pd.DataFrame, spec: dict, value_cols: list[str], findings: list) -> pd.DataFrame:
+    """National parent and child categories side by side: keep the stated level, check sums."""
+    col, pattern, keep = spec["column"], re.compile(spec["child_pattern"]), spec.get("keep", "parent")
+    parent = df[col].map(lambda c: (m.group(1) if (m := pattern.match(str(c))) else None))
+    is_child = parent.notna()
+    if not is_child.any():
+        return df
+    group = ["_region", "_period"]
+    parents = df.loc[~is_child, group + [col]].assign(_p=df.loc[~is_child, col])
+    kids = df[is_child].assign(_p=parent[is_child])
+    both = kids.merge(parents[group + ["_p"]], on=group + ["_p"])
+    if both.empty:
+        return df
+    first = value_cols[0]
+    sums = both.groupby(group + ["_p"])[first].apply(lambda s: to_numbers(s, ".").sum())
+    par = df.loc[~is_child].assign(_p=df.loc[~is_child, col]).set_index(group + ["_p"])[first]
+    par = to_numbers(par, ".")
+    diff = (sums - par.reindex(sums.index)).abs()
+    bad = diff[diff > 0.5]
+    codes = sorted(both["_p"].unique(), key=lambda c: int(c) if c.isdigit() else 0)
+    dropped_children = keep == "parent"
+    findings.append(_finding(
+        "warning", "parent_and_child_categories", col, None, ", ".join(codes),
+        f"parent categories {', '.join(codes)} are sent together with their sub-categories in "
+        f"{sums.size} region-years; summing both would count twice. Rule: keep the "
+        f"{'parent (comparable with years before the sub-categories existed)' if dropped_children else 'sub-categories'}; "
+        f"{'the sub-category rows are not loaded' if dropped_children else 'the parent rows are not loaded'}. "
+        f"Sub-categories sum exactly to the parent in {sums.size - bad.size} of {sums.size}"
+        + (f"; they differ in {bad.size} (e.g. {bad.index[0][0]} {bad.index[0][1]} code "
+           f"{bad.index[0][2]}: {sums[bad.index[0]]:.0f} vs {par.get(bad.index[0], np.nan):.0f})." if bad.size else ".")))
+    pairs = both[group + ["_p"]].drop_duplicates()
+    if dropped_children:
+        drop = df[is_child].assign(_p=parent[is_child]).reset_index().merge(pairs, on=group + ["_p"])["index"]
+    else:
+        drop = df[~is_child].assign(_p=df.loc[~is_child, col]).reset_index().merge(
+            pairs, on=group + ["_p"])["index"]
+    return df.drop(index=drop)
+
+
+def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
+    if "fixed" in spec:  # a file of one crime type
+        return pd.Series(spec["fixed"], index=df.index, dtype="object")
+    cols = spec["columns"]
+    label = df[cols].astype(str).agg(lambda r: " / ".join(dict.fromkeys(r)), axis=1)
+    iccs = pd.Series(None, index=df.index, dtype="object")
+    outcome = {}
+    for key, idx in df.groupby(cols, sort=False).groups.items():
+        row = dict(zip(cols, key if isinstance(key, tuple) else (key,)))
+        for rule in spec["rules"]:
+            if all(re.search(pat, str(row.get(c, ""))) for c, pat in rule["when"].items()):
+                outcome[label[idx[0]]] = (rule, idx)
+                break
+        else:
+            outcome[label[idx[0]]] = (None, idx)
+    out_of_scope, unmapped = [], []
+    for name, (rule, idx) in outcome.items():
+        if rule is None:
+            unmapped.append((name, idx))
+        elif "iccs" in rule:
+            iccs[idx] = rule["iccs"]
+        else:
+            out_of_scope.append((name, idx, rule["out_of_scope"]))
+    for name, idx in unmapped:
+        findings.append(_finding("warning", "category_unmapped", cols[-1],
+                                 int(df.loc[idx[0], "source_row"]), name,
+                                 f"{len(idx)} rows of the national category {name!r} have no ICCS "
+                                 "mapping in the crosswalk profile and were not loaded; ask the "
+                                 "secretariat to map it."))
+    if out_of_scope:
+        total = sum(len(i) for _, i, _ in out_of_scope)
+        listed = "; ".join(f"{n} ({len(i)} rows: {why})" for n, i, why in out_of_scope[:12])
+        more = f"; and {len(out_of_scope) - 12} more" if len(out_of_scope) > 12 else ""
+        findings.append(_finding("info", "category_out_of_scope", cols[-1], None, None,
+                                 f"{total} rows in {len(out_of_scope)} categories are outside "
+                                 f"IDEAL's crime types and were not loaded: {listed}{more}."))
+    return iccs
+
+
+def _rates(df: pd.DataFrame, spec: dict, counts: pd.Series, country: str, findings: list) -> None:
+    stated = to_numbers(df[spec["column"]], ".")
+    per = spec.get("per", 100_000)
+    year = pd.to_numeric(df["_period"].str.slice(0, 4), errors="coerce")
+    factor = pd.Series(1.0, index=df.index)
+    if spec.get("annualised_monthly"):
+        month = pd.to_numeric(df["_period"].str.slice(5, 7), errors="coerce")
+        days = [calendar.monthrange(int(y), int(m))[1] if pd.notna(m) and pd.notna(y) else np.nan
+                for y, m in zip(year, month)]
+        factor = 365.25 / pd.Series(days, index=df.index)
+    ok = stated.notna() & counts.notna() & (stated > 0) & (counts > 0)
+    # 1. the implied population must be the same for every category of a region-year
+    #    (only meaningful where the file has several categories)
+    implied = (counts / stated * per * factor).where(ok)
+    med = implied.groupby([df["_region"], df["_period"].str.slice(0, 4)]).transform("median")
+    off = ((implied / med - 1).abs() > 0.005) & ok & bool(spec.get("several_categories"))
+    if off.any():
+        cats = df.loc[off, spec.get("category_column", spec["column"])].value_counts()
+        ex = df.loc[off].iloc[0]
+        findings.append(_finding(
+            "warning", "rate_denominator_consistent", spec["column"], ex["source_row"],
+            df.loc[off, spec["column"]].iloc[0],
+            f"{int(off.sum())} stated rates imply a different population than the other rates of "
+            f"the same region and year (mostly: {', '.join(f'{k} ({v})' for k, v in cats.head(3).items())}); "
+            "their denominator differs, so those rates are not comparable and IDEAL recomputes rates "
+            "from counts."))
+    # 2. against IDEAL's population, where that population is official (not synthetic)
+    pop = reference.population()
+    pop = pop[(pop["country"] == country) & (pop["synthetic"] == 0)]
+    if pop.empty:
+        return
+    national = pop.groupby("year", as_index=False)["population"].sum().assign(region=country)
+    pop = pd.concat([pop[["region", "year", "population"]], national], ignore_index=True)
+    key = pd.MultiIndex.from_arrays([df["_region"], year])
+    ours = pop.set_index(["region", "year"])["population"].reindex(key).to_numpy()
+    expected = counts / ours * per * factor.to_numpy()
+    rel = (stated / expected - 1).where(ok & pd.Series(ours > 0, index=df.index))
+    bad = rel.abs() > RATE_TOLERANCE
+    if bad.any():
+        by_year = rel[bad].groupby(year[bad]).agg(["size", "median"])
+        worst = "; ".join(f"{int(y)}: {int(r['size'])} rows, median {r['median']:+.1%}"
+                          for y, r in by_year.tail(EXAMPLES).iterrows())
+        ex = df.loc[bad].iloc[0]
+        findings.append(_finding(
+            "warning", "rate_matches_count_population", spec["column"], ex["source_row"],
+            ex[spec["column"]],
+            f"{int(bad.sum())} stated rates differ by more than {RATE_TOLERANCE:.0%} from count / "
+            f"population (IDEAL's reference population): {worst}. The population behind the file "
+            "is probably outdated; IDEAL uses its own rates."))
+
+
+def apply_profile(table: pd.DataFrame, profile: dict, filename: str, sep: str,
+                  options: ReadOptions, notes: Assumptions) -> tuple[pd.DataFrame, list[tuple]]:
+    """Map a national export to canonical rows; returns (frame, findings)."""
+    needed = set(profile["detect"])
+    missing = sorted(needed - set(table.columns))
+    if missing:
+        raise SubmissionError(f"{filename}: the profile {profile['name']} needs the column(s) "
+                              f"{', '.join(missing)}.")
+    notes.add(f"format: national export, crosswalk profile {profile['name']}")
+    country = profile["country"]
+    findings: list[tuple] = []
+    df = table.assign(source_row=range(2, len(table) + 2))
+    df = df.assign(_period=_periods(df, profile["period"]))
+    df = df.assign(_region=_regions(df, profile["region"], country, findings))
+    _duplicates(df, profile, findings)
+    value_cols = [v["column"] for v in profile["values"]]
+    if profile["category"].get("hierarchy"):
+        df = _hierarchy(df, profile["category"]["hierarchy"], value_cols, findings)
+    df = df.assign(_iccs=_categories(df, profile["category"], findings))
+    for spec in profile.get("rates", []):
+        decimal = decimal_mark(df[spec["count"]], spec["count"], sep, filename, options, notes)
+        cat_cols = profile["category"].get("columns") or [spec["column"]]
+        _rates(df, spec | {"category_column": cat_cols[-1],
+                           "several_categories": "fixed" not in profile["category"]},
+               to_numbers(df[spec["count"]], decimal), country, findings)
+    for note in profile.get("notes", []):
+        notes.add(note)
+    df = df[df["_iccs"].notna()]
+    parts = []
+    for spec in profile["values"]:
+        decimal = decimal_mark(df[spec["column"]], spec["column"], sep, filename, options, notes)
+        number = to_numbers(df[spec["column"]], decimal) * spec.get("factor", 1)
+        empty = number.isna() & df[spec["column"]].str.strip().eq("")
+        if empty.any() and spec.get("empty") == "skip":
+            notes.add(f"{int(empty.sum())} empty '{spec['column']}' cells not loaded "
+                      f"({spec.get('empty_reason', 'no figure in the source')})")
+        keep = ~empty if spec.get("empty") == "skip" else pd.Series(True, index=df.index)
+        parts.append(pd.DataFrame({
+            "country": country, "region": df["_region"], "period": df["_period"],
+            "crime_type": df["_iccs"], "indicator": spec["indicator"],
+            "number": number, "raw": df[spec["column"]], "source_row": df["source_row"],
+        })[keep.to_numpy()])
+    long = pd.concat(parts, ignore_index=True)
+    if long.empty:
+        raise SubmissionError(f"{filename}: no row maps to an IDEAL crime type with profile "
+                              f"{profile['name']}; see the feedback for the categories found.")
+    keys = ["country", "region", "period", "crime_type", "indicator"]
+    bad_numbers = long[long["number"].isna()]
+    agg = (long.groupby(keys, as_index=False, sort=False)
+           .agg(number=("number", "sum"), source_row=("source_row", "min"), n=("number", "size")))
+    # a group with an unparseable cell keeps that cell's text so the validator names it
+    agg["value"] = agg["number"].map(lambda x: f"{x:.10g}")
+    if not bad_numbers.empty:
+        first_bad = bad_numbers.groupby(keys, sort=False)["raw"].first()
+        agg = agg.set_index(keys)
+        agg.loc[first_bad.index, "value"] = first_bad
+        agg = agg.reset_index()
+    if (agg["n"] > 1).any():
+        notes.add(f"{int((agg['n'] > 1).sum())} canonical rows are sums of several source rows "
+                  "(sub-categories or sub-regions of the same ICCS code and region)")
+    frame = finish(agg.assign(obs_status="A", action="I"), ".")
+    return frame, findings

@@ -1,0 +1,62 @@
+"""Which format a submission is in, and its canonical rows.
+
+template (CSV or XLSX) | SDMX-CSV 1.0 / 2.0 | a national export with a crosswalk profile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ideal.errors import SubmissionError
+from ideal.ingest import crosswalk, sdmx
+from ideal.ingest.readers import read_table
+from ideal.ingest.sniff import Assumptions, ReadOptions
+from ideal.ingest.template import COLUMNS, from_template, is_template
+
+FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
+
+
+@dataclass
+class Parsed:
+    frame: pd.DataFrame  # ingest.template.CANONICAL columns
+    format: str
+    notes: list[str]
+    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
+
+
+def read_submission(data: bytes, filename: str, options: ReadOptions | None = None) -> Parsed:
+    options = options or ReadOptions()
+    notes = Assumptions()
+    table, sep = read_table(data, filename, options, notes)
+    table.columns = [str(c).strip() for c in table.columns]
+    if table.empty and len(table.columns):
+        raise SubmissionError(f"{filename}: the file has a header but no data rows.")
+    if options.profile:
+        prof = crosswalk.profiles().get(options.profile)
+        if prof is None:
+            raise SubmissionError(f"{filename}: no crosswalk profile {options.profile!r}; known: "
+                                  f"{', '.join(sorted(crosswalk.profiles()))}.")
+        frame, found = crosswalk.apply_profile(table, prof, filename, sep, options, notes)
+        return Parsed(frame, f"profile:{prof['name']}", notes.notes, _frame(found))
+    if sdmx.version(table):
+        frame = sdmx.from_sdmx(table, filename, sep, options, notes)
+        return Parsed(frame, f"sdmx-csv-{sdmx.version(table)}", notes.notes)
+    if is_template(table):
+        kind = "template-xlsx" if sep == "xlsx" else "template-csv"
+        return Parsed(from_template(table, filename, sep, options, notes), kind, notes.notes)
+    prof = crosswalk.detect(table)
+    if prof:
+        frame, found = crosswalk.apply_profile(table, prof, filename, sep, options, notes)
+        return Parsed(frame, f"profile:{prof['name']}", notes.notes, _frame(found))
+    raise SubmissionError(
+        f"{filename}: format not recognised. Expected the IDEAL template (missing column(s) "
+        f"{', '.join(c for c in COLUMNS[:-1] if c not in table.columns)}; header "
+        f"{','.join(COLUMNS)}), SDMX-CSV (first column DATAFLOW or STRUCTURE), or a national "
+        f"export with a crosswalk profile ({', '.join(sorted(crosswalk.profiles()))}). "
+        f"Columns found: {', '.join(map(str, table.columns[:12]))}.")
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=FINDING_COLUMNS).astype({"row": "Int64"})

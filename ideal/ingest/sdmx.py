@@ -1,0 +1,66 @@
+"""SDMX-CSV 1.0 and 2.0 to canonical observations.
+
+IDEAL's dataflow has the dimensions REF_AREA (ISO 3166-2 region, or the ISO 3166-1 country
+for a national total), CRIME_TYPE (ICCS), INDICATOR and TIME_PERIOD, the measure OBS_VALUE
+and the attribute OBS_STATUS. SDMX-CSV 1.0 starts with a DATAFLOW column; 2.0 with STRUCTURE
+and STRUCTURE_ID and may carry ACTION: I (information) and A (append) and R (replace) add or
+supersede values, D deletes the current value of the key.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ideal.errors import SubmissionError
+from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark
+from ideal.ingest.template import finish
+
+DIMENSIONS = {"REF_AREA": "region", "CRIME_TYPE": "crime_type", "INDICATOR": "indicator",
+              "TIME_PERIOD": "period", "OBS_VALUE": "value", "OBS_STATUS": "obs_status"}
+ALIASES = {"ICCS": "CRIME_TYPE", "MEASURE": "INDICATOR"}
+ACTIONS = {"I", "A", "R", "D"}
+
+
+def version(table: pd.DataFrame) -> str | None:
+    first = _ids(table.columns)[0] if len(table.columns) else ""
+    if first == "DATAFLOW":
+        return "1.0"
+    if first == "STRUCTURE" and "STRUCTURE_ID" in _ids(table.columns):
+        return "2.0"
+    return None
+
+
+def _ids(columns) -> list[str]:
+    """Column ids: SDMX-CSV may label headers 'REF_AREA: Reference area'."""
+    out = []
+    for c in columns:
+        cid = str(c).split(":", 1)[0].strip().upper()
+        out.append(ALIASES.get(cid, cid))
+    return out
+
+
+def from_sdmx(table: pd.DataFrame, filename: str, sep: str, options: ReadOptions,
+              notes: Assumptions) -> pd.DataFrame:
+    ver = version(table)
+    df = table.copy()
+    df.columns = _ids(df.columns)
+    missing = [d for d in DIMENSIONS if d not in df.columns and d != "OBS_STATUS"]
+    if missing:
+        raise SubmissionError(f"{filename}: SDMX-CSV {ver} without column(s) {', '.join(missing)}; "
+                              f"IDEAL's dataflow needs {', '.join(DIMENSIONS)}.")
+    if df.empty:
+        raise SubmissionError(f"{filename}: the SDMX-CSV file has no observations.")
+    notes.add(f"format: SDMX-CSV {ver} ({df.iloc[0, 1] if ver == '2.0' else df.iloc[0, 0]})")
+    action = df["ACTION"].str.strip().str.upper().replace("", "I") if "ACTION" in df else "I"
+    if isinstance(action, pd.Series):
+        bad = sorted(set(action) - ACTIONS)
+        if bad:
+            rows = (action[~action.isin(ACTIONS)].index[:5] + 2).tolist()
+            raise SubmissionError(f"{filename}: ACTION must be I, A, R or D; found "
+                                  f"{', '.join(map(repr, bad))} (rows {rows}).")
+    out = pd.DataFrame({dest: df[src] if src in df else "" for src, dest in DIMENSIONS.items()})
+    area = out["region"].str.strip().str.upper()
+    out = out.assign(region=area, country=area.str.slice(0, 2), action=action,
+                     source_row=range(2, len(df) + 2))
+    decimal = decimal_mark(out["value"], "OBS_VALUE", sep, filename, options, notes)
+    return finish(out, decimal)

@@ -1,0 +1,148 @@
+"""What a regional CSV export looks like: encoding, separator, decimal mark, thousands.
+
+Detect what can be detected, record every assumption so the feedback can say it, and refuse
+what is ambiguous with a message naming the option that settles it.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ideal.errors import SubmissionError
+
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+MISSING_MARKERS = {"", "na", "n/a", "n.a.", "-", "--", "n.d.", "nd", "s/d", "s.d.", "null", "nan", "..", "…"}
+
+
+@dataclass
+class ReadOptions:
+    """Overrides a steward (or a crosswalk profile) can give when detection is not enough."""
+
+    encoding: str | None = None
+    separator: str | None = None
+    decimal: str | None = None  # "." or ","
+    sheet: str | None = None
+    profile: str | None = None
+
+
+@dataclass
+class Assumptions:
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
+
+
+def decode(data: bytes, filename: str, options: ReadOptions, notes: Assumptions) -> str:
+    if options.encoding:
+        try:
+            return data.decode(options.encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise SubmissionError(f"{filename}: cannot be read as {options.encoding} ({exc}); "
+                                  "check the --encoding option.") from exc
+    if data.startswith(b"\xef\xbb\xbf"):
+        notes.add("encoding: UTF-8 with BOM")
+        return data[3:].decode("utf-8", errors="strict")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        notes.add("encoding: UTF-16")
+        return data.decode("utf-16")
+    try:
+        text = data.decode("utf-8")
+        notes.add("encoding: UTF-8")
+        return text
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000], cp_isolation=["cp1252", "latin_1", "iso8859_15", "utf_16"]).best()
+    encoding = best.encoding if best else "cp1252"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"{filename}: the text encoding could not be recognised; save the "
+                              "file as CSV UTF-8 or give --encoding (e.g. cp1252).") from exc
+    notes.add(f"encoding: {encoding} (not UTF-8; detected)")
+    return text
+
+
+def separator(text: str, filename: str, options: ReadOptions, notes: Assumptions) -> str:
+    if options.separator:
+        return options.separator
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    if not lines:
+        raise SubmissionError(f"{filename}: the file is empty; send the filled-in IDEAL template.")
+    try:
+        sep = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(SEPARATORS)).delimiter
+    except csv.Error:
+        sep = None
+    counts = {s: [len(next(csv.reader([ln], delimiter=s))) - 1 for ln in lines] for s in SEPARATORS}
+    consistent = [s for s, c in counts.items() if c[0] > 0 and len(set(c)) == 1]
+    if sep is None or sep not in consistent:
+        if len(consistent) == 1:
+            sep = consistent[0]
+        elif not consistent and len(lines) == 1 and sum(counts[s][0] > 0 for s in SEPARATORS) == 1:
+            sep = next(s for s in SEPARATORS if counts[s][0] > 0)
+        elif len(consistent) > 1:
+            names = " or ".join(SEPARATORS[s] for s in consistent)
+            raise SubmissionError(f"{filename}: the column separator is ambiguous ({names}); "
+                                  "give it with --separator.")
+        else:
+            raise SubmissionError(f"{filename}: no consistent column separator (comma, semicolon, "
+                                  "tab or pipe) found: the lines have different numbers of "
+                                  "fields. Check the export, or give --separator.")
+    notes.add(f"separator: {SEPARATORS[sep]}")
+    return sep
+
+
+_DEC_COMMA = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d+$|^-?\d+,\d+$")
+_DEC_POINT = re.compile(r"^-?\d{1,3}(,\d{3})*\.\d+$|^-?\d*\.\d+$")
+_THOUSANDS_ONLY_DOT = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
+_THOUSANDS_ONLY_COMMA = re.compile(r"^-?\d{1,3}(,\d{3})+$")
+
+
+def decimal_mark(values: pd.Series, column: str, sep: str, filename: str,
+                 options: ReadOptions, notes: Assumptions) -> str:
+    """"." or "," for a column of numbers written as text."""
+    if options.decimal:
+        return options.decimal
+    v = values.dropna().astype(str).str.strip()
+    v = v[~v.str.lower().isin(MISSING_MARKERS)]
+    comma = v.str.match(_DEC_COMMA).sum()
+    point = v.str.match(_DEC_POINT).sum()
+    if comma and not point:
+        notes.add(f"decimal mark in '{column}': comma")
+        return ","
+    if point and not comma:
+        return "."
+    if comma and point:
+        raise SubmissionError(f"{filename}: column '{column}' mixes decimal commas and decimal "
+                              "points; give the decimal mark with --decimal.")
+    dots = v.str.match(_THOUSANDS_ONLY_DOT).sum()
+    commas = v.str.match(_THOUSANDS_ONLY_COMMA).sum()
+    if dots and sep != ",":
+        raise SubmissionError(f"{filename}: in column '{column}' values such as "
+                              f"'{v[v.str.match(_THOUSANDS_ONLY_DOT)].iloc[0]}' can be thousands "
+                              "or decimals; give --decimal , (thousands with dots) or "
+                              "--decimal . (decimal point).")
+    if commas and sep != ",":
+        notes.add(f"thousands separator in '{column}': comma")
+    return "."
+
+
+def to_numbers(values: pd.Series, decimal: str) -> pd.Series:
+    """Text to float: missing markers -> NaN, thousands separators removed, decimal mark
+    normalised; anything else that is not a number -> NaN (the validator reports it)."""
+    v = values.astype("string").str.strip()
+    v = v.mask(v.str.lower().isin(MISSING_MARKERS))
+    if decimal == ",":
+        v = v.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        v = v.where(~v.str.match(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$", na=False),
+                    v.str.replace(",", "", regex=False))
+    v = v.str.replace(r"^(-?)\.", r"\g<1>0.", regex=True)  # ".80" -> "0.80"
+    return pd.to_numeric(v, errors="coerce")

@@ -188,11 +188,13 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
                                  "secretariat to map it."))
     if out_of_scope:
         total = sum(len(i) for _, i, _ in out_of_scope)
-        listed = "; ".join(f"{n} ({len(i)} rows: {why})" for n, i, why in out_of_scope[:12])
-        more = f"; and {len(out_of_scope) - 12} more" if len(out_of_scope) > 12 else ""
+        by_reason: dict[str, list[str]] = {}
+        for name, idx, why in out_of_scope:
+            by_reason.setdefault(why, []).append(f"{name} ({len(idx)})")
+        listed = "; ".join(f"{why}: {', '.join(names)}" for why, names in by_reason.items())
         findings.append(_finding("info", "category_out_of_scope", cols[-1], None, None,
                                  f"{total} rows in {len(out_of_scope)} categories are outside "
-                                 f"IDEAL's crime types and were not loaded: {listed}{more}."))
+                                 f"IDEAL's crime types and were not loaded. {listed}."))
     return iccs
 
 

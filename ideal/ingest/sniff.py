@@ -81,7 +81,9 @@ def separator(text: str, filename: str, options: ReadOptions, notes: Assumptions
     except csv.Error:
         sep = None
     counts = {s: [len(next(csv.reader([ln], delimiter=s))) - 1 for ln in lines] for s in SEPARATORS}
-    consistent = [s for s, c in counts.items() if c[0] > 0 and len(set(c)) == 1]
+    # a separator is consistent when the header has it and every line but a footnote has as many
+    consistent = [s for s, c in counts.items()
+                  if c[0] > 0 and sum(n == c[0] for n in c) >= min(len(c) - 1, 0.9 * len(c))]
     if sep is None or sep not in consistent:
         if len(consistent) == 1:
             sep = consistent[0]
@@ -114,21 +116,19 @@ def decimal_mark(values: pd.Series, column: str, sep: str, filename: str,
     v = v[~v.str.lower().isin(MISSING_MARKERS)]
     comma = v.str.match(_DEC_COMMA).sum()
     point = v.str.match(_DEC_POINT).sum()
+    dots = v.str.match(_THOUSANDS_ONLY_DOT).sum()
+    commas = v.str.match(_THOUSANDS_ONLY_COMMA).sum()
     if comma and not point:
         notes.add(f"decimal mark in '{column}': comma")
         return ","
-    if point and not comma:
-        return "."
     if comma and point:
         raise SubmissionError(f"{filename}: column '{column}' mixes decimal commas and decimal "
                               "points; give the decimal mark with --decimal.")
-    dots = v.str.match(_THOUSANDS_ONLY_DOT).sum()
-    commas = v.str.match(_THOUSANDS_ONLY_COMMA).sum()
-    if dots and sep != ",":
-        raise SubmissionError(f"{filename}: in column '{column}' values such as "
-                              f"'{v[v.str.match(_THOUSANDS_ONLY_DOT)].iloc[0]}' can be thousands "
-                              "or decimals; give --decimal , (thousands with dots) or "
-                              "--decimal . (decimal point).")
+    if dots and dots == point and sep != ",":
+        example = v[v.str.match(_THOUSANDS_ONLY_DOT)].iloc[0]
+        raise SubmissionError(f"{filename}: in column '{column}' values such as '{example}' can "
+                              "be thousands or decimals; give --decimal , (dots separate "
+                              "thousands) or --decimal . (the dot is the decimal mark).")
     if commas and sep != ",":
         notes.add(f"thousands separator in '{column}': comma")
     return "."

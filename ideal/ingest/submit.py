@@ -21,7 +21,7 @@ from ideal.ingest.archive import archive, sha256_bytes, safe_suffix
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.store import load
-from ideal.validate import validate_submission
+from ideal.validate import plausibility, validate_submission
 from ideal.validate.runner import FINDING_COLUMNS
 
 
@@ -124,8 +124,10 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
             return receipt
         frame = parsed.frame
         receipt.format, receipt.notes = parsed.format, parsed.notes
-        report = validate_submission(frame, country, settings.members, today=today,
-                                     extra=parsed.findings)
+        to_load, checked = plausibility.run(frame, load.current_for_country(engine, country))
+        extra = pd.concat([f for f in (parsed.findings, checked) if not f.empty] or [checked],
+                          ignore_index=True)
+        report = validate_submission(frame, country, settings.members, today=today, extra=extra)
         receipt.rows_total, receipt.findings = len(frame), report.findings
         receipt.n_errors, receipt.n_warnings = report.n_errors, report.n_warnings
         if not report.ok:
@@ -138,9 +140,10 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                                  findings=report.findings, message=receipt.message)
             _quarantine(raw, sha, country, receipt.message, settings)
             return receipt
-        rows = frame.assign(value=frame["value_number"])
+        rows = to_load.assign(value=to_load["value_number"])
         receipt.rows_superseded = load.load_accepted(
-            engine, submission_id, rows, n_warnings=report.n_warnings, findings=report.findings)
+            engine, submission_id, rows, n_warnings=report.n_warnings, findings=report.findings,
+            rows_total=len(frame))
         receipt.status, receipt.rows_accepted = "accepted", len(rows)
         receipt.message = f"{len(rows)} rows accepted"
         return receipt

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, text, update
 
+from ideal.paths import sql
 from ideal.store.models import Observation, Submission, ValidationResult
 
 KEY = ["region", "period", "crime_type", "indicator"]
@@ -18,6 +19,12 @@ def find_submission(engine: Engine, country: str, sha256: str) -> dict | None:
         row = conn.execute(select(Submission.__table__).where(
             Submission.country == country, Submission.sha256 == sha256)).mappings().first()
     return dict(row) if row else None
+
+
+def current_for_country(engine: Engine, country: str) -> pd.DataFrame:
+    with engine.connect() as conn:
+        result = conn.execute(text(sql("current_for_country")), {"country": country})
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
 def record_received(engine: Engine, *, submission_id: str, country: str, filename: str,
@@ -53,10 +60,10 @@ def finish_rejected(engine: Engine, submission_id: str, *, rows_total: int, n_er
 
 
 def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_warnings: int,
-                  findings: pd.DataFrame) -> int:
+                  findings: pd.DataFrame, rows_total: int | None = None) -> int:
     """Insert the rows of an accepted submission, superseding the current values of the same
-    region, period, crime type and indicator. One transaction: all or nothing.
-    Returns the number of observations superseded."""
+    region, period, crime type and indicator; rows with action D (SDMX delete) only supersede.
+    One transaction: all or nothing. Returns the number of observations superseded."""
     country = rows["country"].iloc[0]
     with engine.begin() as conn:
         current = pd.DataFrame(conn.execute(
@@ -68,15 +75,19 @@ def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_w
             conn.execute(update(Observation.__table__)
                          .where(Observation.id.in_(replaced[i:i + CHUNK]))
                          .values(superseded_by=submission_id))
-        records = rows.assign(submission_id=submission_id)[
+        inserts = rows[rows["action"] != "D"] if "action" in rows else rows
+        deleted = len(rows) - len(inserts)
+        records = inserts.assign(submission_id=submission_id)[
             ["submission_id", "country", *KEY, "value", "obs_status", "source_row"]]
         records = records.astype(object).where(records.notna(), None).to_dict("records")
-        conn.execute(insert(Observation.__table__), records)
+        if records:
+            conn.execute(insert(Observation.__table__), records)
         _findings(conn, submission_id, findings)
         conn.execute(update(Submission.__table__).where(Submission.id == submission_id).values(
-            status="accepted", rows_total=len(rows), rows_accepted=len(rows), rows_rejected=0,
+            status="accepted", rows_total=rows_total or len(rows), rows_accepted=len(rows), rows_rejected=0,
             n_errors=0, n_warnings=n_warnings, rows_superseded=len(replaced),
-            message=f"{len(rows)} rows accepted, {len(replaced)} earlier values superseded"))
+            message=f"{len(inserts)} rows loaded, {deleted} deletions, "
+                    f"{len(replaced)} earlier values superseded"))
     return len(replaced)
 
 

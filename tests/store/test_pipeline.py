@@ -68,7 +68,7 @@ def test_rejected_file_loads_nothing_and_is_quarantined(engine, mx, ideal_env):
 
 
 def test_unreadable_file_is_a_rejected_receipt(engine, ideal_env):
-    receipt = submit_bytes(b"\x00\x01garbage", "x.xlsx", "MX", engine, today=TODAY)
+    receipt = submit_bytes(b"\x00\x01garbage", "x.csv", "MX", engine, today=TODAY)
     assert receipt.status == "rejected" and "not a text CSV" in receipt.message
     assert count(engine, Submission, Submission.status == "rejected") == 1
 
@@ -145,3 +145,34 @@ def test_assess_and_report(engine, mx, ideal_env):
     assert count(engine, Report) == 1
     render_briefing(engine, run.run_id, "es")
     assert count(engine, Report) == 1
+
+
+def test_sdmx_delete_supersedes_without_new_value(engine):
+    base = ("STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,CRIME_TYPE,INDICATOR,TIME_PERIOD,OBS_VALUE,OBS_STATUS\n"
+            "dataflow,IDEAL:CRIME_IND(1.0),I,MX-JAL,0101,incidents,2024,100,A\n"
+            "dataflow,IDEAL:CRIME_IND(1.0),I,MX-COL,0101,incidents,2024,20,A\n")
+    assert submit_bytes(base.encode(), "a.csv", "MX", engine, today=TODAY).ok
+    delete = ("STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,CRIME_TYPE,INDICATOR,TIME_PERIOD,OBS_VALUE,OBS_STATUS\n"
+              "dataflow,IDEAL:CRIME_IND(1.0),D,MX-COL,0101,incidents,2024,,\n")
+    receipt = submit_bytes(delete.encode(), "d.csv", "MX", engine, today=TODAY)
+    assert receipt.ok and receipt.rows_superseded == 1
+    with engine.connect() as conn:
+        current = conn.execute(select(Observation.region).where(Observation.superseded_by.is_(None))).scalars().all()
+    assert current == ["MX-JAL"]
+    assert count(engine, Observation) == 2  # the deleted value stays on record
+
+
+def test_real_sesnsp_file_through_the_normal_path(engine):
+    from tests.conftest import real_file
+
+    path = real_file("mx_sesnsp_incidencia_estatal_anual", "db_incidencia_ent_nac_year_x100khab_mujeres.csv.bz2")
+    receipt = submit_bytes(path.read_bytes(), path.name, "MX", engine, today=TODAY)
+    assert receipt.ok and receipt.format == "profile:mx_sesnsp_estatal"
+    rules = set(receipt.findings["rule"])
+    assert {"national_beside_regions", "partial_period", "category_out_of_scope"} <= rules
+    # national rows are not loaded next to the states: 32 states x 11 years x 8 ICCS codes
+    assert count(engine, Observation) == 32 * 11 * 8 == receipt.rows_accepted
+    assert count(engine, Observation, Observation.region == "MX") == 0
+    # the same file from another steward country is refused: rows of Mexico
+    other = submit_bytes(path.read_bytes(), path.name, "CO", engine, today=TODAY)
+    assert other.status == "rejected" and "country_is_submitter" in set(other.findings["rule"])

@@ -5,7 +5,7 @@ import pytest
 
 from ideal import reference
 from ideal.config import DEFAULT_MEMBERS
-from ideal.ingest.template import read_template
+from ideal.ingest.formats import read_submission
 from ideal.validate import validate_submission
 from ideal.validate.runner import period_start
 from tests.conftest import real_file
@@ -16,7 +16,7 @@ HEADER = "country,region,period,crime_type,indicator,value,obs_status\n"
 
 
 def run(rows: str, submitter: str = "MX"):
-    return validate_submission(read_template((HEADER + rows).encode()), submitter, MEMBERS, today=TODAY)
+    return validate_submission(read_submission((HEADER + rows).encode(), 't.csv').frame, submitter, MEMBERS, today=TODAY)
 
 
 def test_clean_rows_pass():
@@ -86,6 +86,6 @@ def test_real_mexican_homicides_in_template_form_pass():
     frame = pd.DataFrame({"country": "MX", "region": hom["cve_ent"].map(regions), "period": "2024",
                           "crime_type": "0101", "indicator": "incidents",
                           "value": hom["n_delitos"].astype(str), "obs_status": "A"})
-    report = validate_submission(read_template(frame.to_csv(index=False).encode()), "MX", MEMBERS,
+    report = validate_submission(read_submission(frame.to_csv(index=False).encode(), 't.csv').frame, "MX", MEMBERS,
                                  today=TODAY)
     assert len(frame) == 32 and report.ok and report.findings.empty

@@ -1,0 +1,197 @@
+"""Checks on a canonical submission that need more than one row: levels of a hierarchy sent
+together, partial years, and plausibility against what the country sent before (UN-CTS asks
+stewards the same questions). Pure functions: frames in, (frame, findings) out.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from importlib.resources import files
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ideal import reference
+
+FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
+UNIT = ["region", "crime_type", "indicator"]
+
+
+@lru_cache(maxsize=4)
+def _load(path: str | None) -> dict:
+    with (files("ideal.validate") / "checks.yaml").open("r", encoding="utf-8") as fh:
+        config = yaml.safe_load(fh)
+    if path:
+        with open(path, encoding="utf-8") as fh:
+            for key, over in (yaml.safe_load(fh) or {}).items():
+                config[key] = {**config.get(key, {}), **over}
+    return config
+
+
+def checks_config() -> dict:
+    return _load(os.environ.get("IDEAL_CHECKS"))
+
+
+def _f(cfg: dict, rule: str, column, row, value, message: str) -> tuple:
+    return (cfg["severity"], rule, column, None if row is None or pd.isna(row) else int(row),
+            None if value is None else str(value), message)
+
+
+def _annual(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["period"].str.fullmatch(r"\d{4}") & frame["value_number"].notna()
+                 & (frame["action"] != "D")]
+
+
+def national_beside_regions(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list]:
+    """National totals sent beside the same country's regions: check the sum, keep one level."""
+    is_nat = frame["region"] == frame["country"]
+    keys = ["country", "period", "crime_type", "indicator"]
+    regional = frame[~is_nat & frame["value_number"].notna()].groupby(keys)["value_number"].agg(["sum", "size"])
+    nat = frame[is_nat].set_index(keys)
+    both = nat.join(regional, how="inner")
+    if both.empty:
+        return frame, []
+    diff = (both["value_number"] - both["sum"]).abs() / both["value_number"].abs().clip(lower=1)
+    bad = diff[diff > cfg["tolerance"]]
+    keep_regions = cfg.get("keep", "regions") == "regions"
+    msg = (f"{len(both)} national totals are sent beside their regions; adding both would count "
+           f"twice. Rule: keep the {'regions' if keep_regions else 'national totals'}; the "
+           f"{'national' if keep_regions else 'regional'} rows are not loaded. The total equals "
+           f"the sum of the regions in {len(both) - len(bad)} of {len(both)}")
+    if len(bad):
+        k = bad.index[0]
+        msg += (f"; it differs in {len(bad)} (e.g. {k[1]} {k[2]} {k[3]}: total "
+                f"{both.loc[k, 'value_number']:.0f}, regions {both.loc[k, 'sum']:.0f}).")
+    else:
+        msg += "."
+    first = int(both["source_row"].min())
+    findings = [_f(cfg, "national_beside_regions", "region", first, frame["country"].iloc[0], msg)]
+    marks = frame.set_index(keys).index.isin(both.index)
+    drop = (is_nat & marks) if keep_regions else (~is_nat & marks)
+    return frame[~drop].reset_index(drop=True), findings
+
+
+def iccs_parent_and_child(frame: pd.DataFrame, cfg: dict) -> list:
+    parents = reference.iccs().set_index("code")["parent"]
+    codes = set(frame["crime_type"])
+    pairs = sorted({(parents.get(c), c) for c in codes if parents.get(c) in codes})
+    if not pairs:
+        return []
+    listed = ", ".join(f"{p} with {c}" for p, c in pairs)
+    return [_f(cfg, "iccs_parent_and_child", "crime_type", None, listed,
+               f"ICCS parent and child codes are both present ({listed}); both are kept and "
+               "scored separately, never added together. Make sure the parent value includes "
+               "the child, as ICCS defines.")]
+
+
+def partial_period(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
+    """An annual total far below the previous year's, with no month field: probably partial."""
+    annual = _annual(pd.concat([history.assign(source_row=np.nan, action="I"), frame],
+                               ignore_index=True).drop_duplicates(
+        ["region", "period", "crime_type", "indicator"], keep="last"))
+    totals = annual.astype({"value_number": "float64"}).groupby(
+        ["period", "crime_type", "indicator"])["value_number"].sum()
+    sent = set(_annual(frame)["period"])
+    out = []
+    for period in sorted(sent):
+        prev = str(int(period) - 1)
+        cur = totals.xs(period, level="period") if period in totals.index.get_level_values(0) else None
+        if cur is None or prev not in totals.index.get_level_values(0):
+            continue
+        before = totals.xs(prev, level="period")
+        ratio = (cur / before.where(before > 0)).dropna()
+        low = ratio[ratio < cfg["ratio_below"]]
+        if len(low) and len(low) >= max(1, len(ratio) // 2):
+            med = float(low.median())
+            row = frame.loc[frame["period"] == period, "source_row"].min()
+            out.append(_f(cfg, "partial_period", "period", row, period,
+                          f"{period} looks partial: its totals are about {med:.0%} of {prev} for "
+                          f"{len(low)} of {len(ratio)} crime types and indicators, and the file "
+                          "has no month. If the year is incomplete, send it by month (2025-01 "
+                          "...) or mark the values P (provisional); rates from a partial year "
+                          "are not comparable."))
+    return out
+
+
+def change_vs_previous(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
+    """Values that changed a lot against the previous year (this file or what is stored)."""
+    cur = _annual(frame)
+    if cur.empty:
+        return []
+    past = pd.concat([_annual(history.assign(source_row=np.nan, action="I")), cur])
+    past = past.drop_duplicates(["region", "period", "crime_type", "indicator"], keep="last")
+    prev = past.assign(period=(past["period"].astype(int) + 1).astype(str))
+    joined = cur.merge(prev[["region", "period", "crime_type", "indicator", "value_number"]],
+                       on=["region", "period", "crime_type", "indicator"], suffixes=("", "_prev"))
+    change = (joined["value_number"] - joined["value_number_prev"])
+    rel = change.abs() / joined["value_number_prev"].abs().clip(lower=1)
+    hit = joined[(rel > cfg["threshold"]) & (change.abs() >= cfg["min_difference"])]
+    out = []
+    for r in hit.head(cfg["max_rows"]).itertuples():
+        out.append(_f(cfg, "change_vs_previous", "value", r.source_row, f"{r.value_number:g}",
+                      f"{r.region} {r.crime_type} {r.indicator}: {r.value_number:g} in {r.period} "
+                      f"against {r.value_number_prev:g} in {int(r.period) - 1} "
+                      f"({(r.value_number - r.value_number_prev) / max(abs(r.value_number_prev), 1):+.0%}); "
+                      "please confirm the figure or explain the change."))
+    if len(hit) > cfg["max_rows"]:
+        out.append(_f(cfg, "change_vs_previous", "value", None, None,
+                      f"... and {len(hit) - cfg['max_rows']} more large changes against the "
+                      "previous period; please confirm or explain them."))
+    return out
+
+
+def revision_of_stored(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
+    if history.empty:
+        return []
+    joined = frame[frame["value_number"].notna()].merge(
+        history, on=["region", "period", "crime_type", "indicator"], suffixes=("", "_stored"))
+    rel = (joined["value_number"] - joined["value_number_stored"]).abs() / \
+        joined["value_number_stored"].abs().clip(lower=1)
+    hit = joined[rel > cfg["threshold"]]
+    out = [_f(cfg, "revision_of_stored", "value", r.source_row, f"{r.value_number:g}",
+              f"{r.region} {r.period} {r.crime_type} {r.indicator} revises the stored value "
+              f"{r.value_number_stored:g} to {r.value_number:g}; the new value supersedes the old "
+              "one (which stays on record). Please say why in your cover note.")
+           for r in hit.head(cfg["max_rows"]).itertuples()]
+    if len(hit) > cfg["max_rows"]:
+        out.append(_f(cfg, "revision_of_stored", "value", None, None,
+                      f"... and {len(hit) - cfg['max_rows']} more revisions of stored values."))
+    return out
+
+
+def disappeared(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
+    """Regions or crime types sent for the previous year that this file leaves out."""
+    known = pd.concat([history, _annual(frame)[history.columns]], ignore_index=True) \
+        if not history.empty else _annual(frame)
+    out = []
+    for period in sorted(set(_annual(frame)["period"])):
+        before = known[known["period"] == str(int(period) - 1)]
+        now = frame[frame["period"] == period]
+        if before.empty:
+            continue
+        for col, label in (("region", "regions"), ("crime_type", "crime types")):
+            gone = sorted(set(before[col]) - set(now[col]))
+            if gone:
+                out.append(_f(cfg, "disappeared", col, None, ", ".join(gone[:20]),
+                              f"{len(gone)} {label} sent for {int(period) - 1} are missing for "
+                              f"{period}: {', '.join(gone[:20])}{' ...' if len(gone) > 20 else ''}. "
+                              "If they had no cases, send 0; if the data are not available yet, "
+                              "send them with obs_status M."))
+    return out
+
+
+def run(frame: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All checks. ``history``: the country's current stored observations (columns region,
+    period, crime_type, indicator, value_number). Returns (rows to load, findings)."""
+    cfg = checks_config()
+    history = history[["region", "period", "crime_type", "indicator", "value_number"]]
+    to_load, findings = national_beside_regions(frame, cfg["national_beside_regions"])
+    findings += iccs_parent_and_child(frame, cfg["iccs_parent_and_child"])
+    findings += partial_period(frame, history, cfg["partial_period"])
+    findings += change_vs_previous(to_load, history, cfg["change_vs_previous"])
+    findings += revision_of_stored(to_load, history, cfg["revision_of_stored"])
+    findings += disappeared(to_load, history, cfg["disappeared"])
+    out = pd.DataFrame(findings, columns=FINDING_COLUMNS).astype({"row": "Int64"})
+    return to_load, out

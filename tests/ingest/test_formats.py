@@ -1,0 +1,165 @@
+"""Reading what stewards send: the template in CSV dialects and XLSX, SDMX-CSV, bad files."""
+
+import bz2
+import io
+import os
+import stat
+import zipfile
+
+import openpyxl
+import pytest
+
+from ideal.errors import SubmissionError
+from ideal.ingest.archive import archive, sha256_bytes
+from ideal.ingest.formats import read_submission
+from ideal.ingest.sniff import ReadOptions
+from ideal.ingest.template import CANONICAL
+from tests.conftest import real_file
+
+HEADER = "country,region,period,crime_type,indicator,value,obs_status\n"
+GOOD = (HEADER + "MX,MX-JAL,2024,0101,incidents,1873,A\nMX,MX-JAL,2024,0101,victims,2011,\n").encode()
+
+
+def test_template_as_text_keeping_leading_zeros():
+    p = read_submission(GOOD, "t.csv")
+    df = p.frame
+    assert list(df.columns) == CANONICAL and p.format == "template-csv"
+    assert df["crime_type"].tolist() == ["0101", "0101"]
+    assert df["source_row"].tolist() == [2, 3]
+    assert df["obs_status"].tolist() == ["A", "A"]  # empty status means normal
+    assert df["value_number"].tolist() == [1873, 2011]
+
+
+def test_bom_semicolon_crlf_decimal_comma_and_thousands():
+    text = (HEADER.replace(",", ";") + "MX;MX-JAL;2024;0601;seizures_kg;1.234,5;A\n"
+            "MX;MX-COL;2024;0601;seizures_kg;12,25;A\n").replace("\n", "\r\n")
+    p = read_submission(b"\xef\xbb\xbf" + text.encode(), "t.csv")
+    assert p.frame["value_number"].tolist() == [1234.5, 12.25]
+    assert "encoding: UTF-8 with BOM" in p.notes and "separator: semicolon" in p.notes
+    assert "decimal mark in 'value': comma" in p.notes and "line endings: CRLF (Windows)" in p.notes
+
+
+@pytest.mark.parametrize("sep", ["\t", "|"])
+def test_tab_and_pipe(sep):
+    p = read_submission(GOOD.decode().replace(",", sep).encode(), "t.txt")
+    assert p.frame["region"].tolist() == ["MX-JAL", "MX-JAL"]
+
+
+def test_windows_1252_and_missing_markers():
+    text = HEADER + "MX,MX-MEX,2024,0101,incidents,n.d.,M\nMX,MX-MEX,2023,0101,incidents,s/d,M\n" \
+        "MX,MX-MEX,2022,0101,incidents,-,M\nMX,MX-MEX,2021,0101,incidents,NA,M\n# Año señalado\n"
+    p = read_submission(text.encode("cp1252"), "t.csv")
+    assert p.frame["value_number"].isna().sum() == 5
+    assert any(n.startswith("encoding: cp1252") or "1252" in n for n in p.notes)
+
+
+def test_ambiguous_thousands_refused_naming_the_option():
+    text = HEADER.replace(",", ";") + "MX;MX-JAL;2024;0101;incidents;1.234;A\n"
+    with pytest.raises(SubmissionError, match="--decimal"):
+        read_submission(text.encode(), "t.csv")
+    p = read_submission(text.encode(), "t.csv", ReadOptions(decimal=","))
+    assert p.frame["value_number"].tolist() == [1234]
+
+
+def test_inconsistent_separator_refused():
+    with pytest.raises(SubmissionError, match="separator"):
+        read_submission((HEADER + "MX;MX-JAL;2024;0101;incidents;1;A\n" * 3
+                         + "MX,MX-JAL,2023,0101,incidents,1,A\n" * 3).encode(), "t.csv")
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"),
+    (HEADER.encode(), "no data rows"),
+    (b"pais,region,anio\nMX,MX-JAL,2024\n", "format not recognised"),
+    (b"\x00\x01\x02binary" * 10, "not a text CSV"),
+])
+def test_unreadable_files_are_named_with_the_fix(data, message):
+    with pytest.raises(SubmissionError, match=message):
+        read_submission(data, "upload.csv")
+
+
+def xlsx_bytes(rows, sheet="data") -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = sheet
+    for r in rows:
+        ws.append(r)
+    wb.create_sheet("iccs").append(["code", "name"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_xlsx_template_with_numbers_and_code_list_sheets():
+    data = xlsx_bytes([HEADER.strip().split(","), ["MX", "MX-JAL", 2024, "0101", "incidents", 12, "A"],
+                       ["MX", "MX-COL", "2024", "0101", "incidents", 3.5, None]])
+    p = read_submission(data, "plantilla.xlsx")
+    assert p.format == "template-xlsx" and "sheet: data" in p.notes
+    assert p.frame["period"].tolist() == ["2024", "2024"]
+    assert p.frame["value_number"].tolist() == [12, 3.5]
+
+
+def test_truncated_xlsx_is_refused():
+    data = xlsx_bytes([HEADER.strip().split(","), ["MX", "MX-JAL", 2024, "0101", "incidents", 1, "A"]])
+    with pytest.raises(SubmissionError, match="damaged or incomplete"):
+        read_submission(data[: len(data) // 2], "cut.xlsx")
+
+
+def test_xlsx_zip_bomb_is_refused():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (60 * 2**20) + b"/>")
+    with pytest.raises(SubmissionError, match="zip bomb"):
+        read_submission(buf.getvalue(), "bomb.xlsx")
+
+
+def test_bz2_compressed_csv():
+    p = read_submission(bz2.compress(GOOD), "t.csv.bz2")
+    assert len(p.frame) == 2 and "compression: bzip2" in p.notes
+
+
+SDMX1 = ("DATAFLOW,REF_AREA,CRIME_TYPE,INDICATOR,TIME_PERIOD,OBS_VALUE,OBS_STATUS\n"
+         "IDEAL:CRIME_IND(1.0),MX-JAL,0101,incidents,2024,1873,A\n"
+         "IDEAL:CRIME_IND(1.0),MX,0601,seizures_kg,2024-Q1,10.5,P\n")
+SDMX2 = ("STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA: Reference area,CRIME_TYPE,INDICATOR,TIME_PERIOD,OBS_VALUE,OBS_STATUS\n"
+         "dataflow,IDEAL:CRIME_IND(1.0),I,MX-JAL,0101,incidents,2024,1900,A\n"
+         "dataflow,IDEAL:CRIME_IND(1.0),D,MX-COL,0101,incidents,2024,,\n")
+
+
+def test_sdmx_csv_1_0():
+    p = read_submission(SDMX1.encode(), "mx.csv")
+    assert p.format == "sdmx-csv-1.0"
+    f = p.frame
+    assert f["country"].tolist() == ["MX", "MX"] and f["region"].tolist() == ["MX-JAL", "MX"]
+    assert f["period"].tolist() == ["2024", "2024-Q1"] and f["obs_status"].tolist() == ["A", "P"]
+    assert f["action"].tolist() == ["I", "I"]
+
+
+def test_sdmx_csv_2_0_with_actions_and_labelled_headers():
+    p = read_submission(SDMX2.encode(), "mx.csv")
+    assert p.format == "sdmx-csv-2.0" and p.frame["action"].tolist() == ["I", "D"]
+    with pytest.raises(SubmissionError, match="ACTION must be"):
+        read_submission(SDMX2.replace(",D,", ",X,").encode(), "mx.csv")
+
+
+def test_archive_is_immutable_and_content_addressed(tmp_path):
+    path = archive(GOOD, "MX", "datos.csv", tmp_path)
+    assert path.name == f"{sha256_bytes(GOOD)}.csv" and path.parent.name == "MX"
+    assert path.read_bytes() == GOOD
+    assert not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert archive(GOOD, "MX", "other-name.csv", tmp_path) == path  # same bytes, one file
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".incoming")]
+
+
+def test_archive_keeps_hostile_names_inside_the_archive(tmp_path):
+    path = archive(b"x", "MX", "../../etc/passwd", tmp_path)
+    assert path.parent == tmp_path / "MX"
+
+
+def test_unknown_export_is_refused_naming_the_template_and_profiles():
+    data = b"anio;provincia;delito;total\n2020;Salta;Robo;10\n"
+    with pytest.raises(SubmissionError) as err:
+        read_submission(data, "export.csv")
+    assert "country,region,period,crime_type,indicator,value,obs_status" in str(err.value)
+    assert "ar_snic_provincias" in str(err.value)

@@ -1,0 +1,82 @@
+import pandas as pd
+
+from ideal.validate import plausibility as p
+
+CFG = p.checks_config()
+COLS = ["country", "region", "period", "crime_type", "indicator", "value_number", "source_row", "action"]
+HIST = ["region", "period", "crime_type", "indicator", "value_number"]
+
+
+def frame(rows):
+    return pd.DataFrame([(*r, i + 2, "I") for i, r in enumerate(rows)], columns=COLS)
+
+
+def history(rows):
+    return pd.DataFrame(rows, columns=HIST)
+
+
+def test_national_total_beside_regions_keeps_regions_and_checks_the_sum():
+    f = frame([("MX", "MX", "2024", "0101", "incidents", 30.0),
+               ("MX", "MX-JAL", "2024", "0101", "incidents", 10.0),
+               ("MX", "MX-COL", "2024", "0101", "incidents", 20.0),
+               ("MX", "MX", "2024", "0601", "incidents", 7.0)])
+    kept, found = p.national_beside_regions(f, CFG["national_beside_regions"])
+    assert sorted(kept["region"]) == ["MX", "MX-COL", "MX-JAL"]  # 0601 national kept: no regions
+    assert "equals the sum of the regions in 1 of 1" in found[0][5]
+    f.loc[0, "value_number"] = 31.0
+    _, found = p.national_beside_regions(f, CFG["national_beside_regions"])
+    assert "differs in 1" in found[0][5]
+
+
+def test_iccs_parent_and_child():
+    f = frame([("MX", "MX-JAL", "2024", "0202", "incidents", 3.0),
+               ("MX", "MX-JAL", "2024", "02022", "incidents", 2.0)])
+    assert "0202 with 02022" in p.iccs_parent_and_child(f, CFG["iccs_parent_and_child"])[0][4]
+
+
+def test_partial_year_flagged_against_the_previous_year_in_file_or_history():
+    f = frame([("MX", "MX-JAL", "2024", "0101", "incidents", 100.0),
+               ("MX", "MX-JAL", "2025", "0101", "incidents", 48.0)])
+    found = p.partial_period(f, history([]), CFG["partial_period"])
+    assert found and "2025 looks partial" in found[0][5] and "48%" in found[0][5]
+    only_2025 = f[f["period"] == "2025"]
+    assert p.partial_period(only_2025, history([("MX-JAL", "2024", "0101", "incidents", 100.0)]),
+                            CFG["partial_period"])
+    assert not p.partial_period(frame([("MX", "MX-JAL", "2025", "0101", "incidents", 95.0)]),
+                                history([("MX-JAL", "2024", "0101", "incidents", 100.0)]),
+                                CFG["partial_period"])
+
+
+def test_change_against_previous_period_asks_to_confirm():
+    h = history([("MX-JAL", "2024", "0101", "incidents", 100.0)])
+    found = p.change_vs_previous(frame([("MX", "MX-JAL", "2025", "0101", "incidents", 300.0)]), h,
+                                 CFG["change_vs_previous"])
+    assert "+200%" in found[0][5] and "confirm" in found[0][5]
+    assert not p.change_vs_previous(frame([("MX", "MX-JAL", "2025", "0101", "incidents", 120.0)]), h,
+                                    CFG["change_vs_previous"])
+    # small numbers: 1 -> 4 is +300% but below the minimum difference
+    assert not p.change_vs_previous(frame([("MX", "MX-JAL", "2025", "0101", "incidents", 4.0)]),
+                                    history([("MX-JAL", "2024", "0101", "incidents", 1.0)]),
+                                    CFG["change_vs_previous"])
+
+
+def test_revision_and_disappeared():
+    h = history([("MX-JAL", "2024", "0101", "incidents", 100.0),
+                 ("MX-COL", "2024", "0101", "incidents", 5.0),
+                 ("MX-JAL", "2024", "0601", "incidents", 5.0)])
+    f = frame([("MX", "MX-JAL", "2024", "0101", "incidents", 150.0),
+               ("MX", "MX-JAL", "2025", "0101", "incidents", 150.0)])
+    rev = p.revision_of_stored(f, h, CFG["revision_of_stored"])
+    assert "revises the stored value 100 to 150" in rev[0][5]
+    gone = {x[2]: x[4] for x in p.disappeared(f, h, CFG["disappeared"])}
+    assert gone == {"region": "MX-COL", "crime_type": "0601"}
+
+
+def test_severity_is_configuration(tmp_path, monkeypatch):
+    over = tmp_path / "checks.yaml"
+    over.write_text("partial_period: {severity: error}\n")
+    monkeypatch.setenv("IDEAL_CHECKS", str(over))
+    f = frame([("MX", "MX-JAL", "2024", "0101", "incidents", 100.0),
+               ("MX", "MX-JAL", "2025", "0101", "incidents", 40.0)])
+    _, found = p.run(f, history([]))
+    assert found.set_index("rule").at["partial_period", "severity"] == "error"

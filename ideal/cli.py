@@ -87,17 +87,35 @@ def _print_receipt(receipt, max_rows: int = 20) -> None:
     if len(receipt.findings) > max_rows:
         typer.echo(f"  ... {len(receipt.findings) - max_rows} more findings in {receipt.feedback_path}")
     elif receipt.feedback_path:
-        typer.echo(f"  feedback: {receipt.feedback_path}")
+        typer.echo(f"  feedback: {receipt.feedback_path} (rows: {receipt.feedback_csv})")
+    for note in receipt.notes:
+        typer.echo(f"  assumed: {note}")
+
+
+SEPARATOR_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
 
 
 @app.command()
 @handled
-def submit(file: Path = typer.Argument(..., help="The file to submit (IDEAL template CSV)."),
-           country: str = typer.Option(..., "--country", "-c", help="Your country (ISO alpha-2).")) -> None:
+def submit(file: Path = typer.Argument(..., help="The file to submit: IDEAL template (CSV/XLSX), "
+                                            "SDMX-CSV, or a national export with a profile."),
+           country: str = typer.Option(..., "--country", "-c", help="Your country (ISO alpha-2)."),
+           profile: Optional[str] = typer.Option(None, help="Crosswalk profile of a national export "
+                                                 "(default: detected from the columns)."),
+           encoding: Optional[str] = typer.Option(None, help="Text encoding, e.g. cp1252 (default: detected)."),
+           separator: Optional[str] = typer.Option(None, help="comma, semicolon, tab or pipe (default: detected)."),
+           decimal: Optional[str] = typer.Option(None, help="Decimal mark: . or , (default: detected)."),
+           sheet: Optional[str] = typer.Option(None, help="XLSX sheet (default: 'data' or the first)."),
+           language: Optional[str] = typer.Option(None, help="Feedback language: es, pt or en.")) -> None:
     """Submit one file for a country; prints the receipt and every problem found."""
     from ideal.ingest import submit_file
+    from ideal.ingest.sniff import ReadOptions
 
-    receipt = submit_file(file, country, _engine(), channel="cli")
+    if decimal not in (None, ".", ","):
+        raise IdealError("--decimal takes . or ,")
+    options = ReadOptions(encoding=encoding, separator=SEPARATOR_NAMES.get(separator or "", separator),
+                          decimal=decimal, sheet=sheet, profile=profile)
+    receipt = submit_file(file, country, _engine(), channel="cli", options=options, language=language)
     _print_receipt(receipt)
     if not receipt.ok and not receipt.duplicate:
         raise typer.Exit(1)

@@ -32,7 +32,8 @@ def pending_submissions() -> list[dict]:
 def receipt_dict(receipt) -> dict:
     out = asdict(receipt)
     out.pop("findings")
-    out["feedback_path"] = str(receipt.feedback_path) if receipt.feedback_path else None
+    for key in ("feedback_path", "feedback_csv"):
+        out[key] = str(out[key]) if out[key] else None
     return out
 
 

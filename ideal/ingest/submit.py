@@ -21,7 +21,7 @@ from ideal.ingest.archive import archive, sha256_bytes, safe_suffix
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.store import load
-from ideal.validate import plausibility, validate_submission
+from ideal.validate import feedback, plausibility, validate_submission
 from ideal.validate.runner import FINDING_COLUMNS
 
 
@@ -42,7 +42,8 @@ class Receipt:
     message: str = ""
     format: str = ""
     notes: list[str] = field(default_factory=list)
-    feedback_path: Path | None = None
+    feedback_path: Path | None = None  # the HTML report
+    feedback_csv: Path | None = None
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
 
     @property
@@ -78,17 +79,10 @@ def _quarantine(raw: Path, sha: str, country: str, reason: str, settings: Settin
     (folder / f"{sha}.reason.txt").write_text(reason + "\n", encoding="utf-8")
 
 
-def _write_feedback(receipt: Receipt, settings: Settings) -> Path:
-    folder = settings.data_dir / "feedback" / receipt.country
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{receipt.submission_id}.csv"
-    receipt.findings.to_csv(path, index=False)
-    return path
-
-
 def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                  channel: str = "cli", settings: Settings | None = None,
-                 today: date | None = None, options: ReadOptions | None = None) -> Receipt:
+                 today: date | None = None, options: ReadOptions | None = None,
+                 language: str | None = None) -> Receipt:
     """Process one submitted file for ``country``; returns its receipt (never raises for bad
     content: that is a rejected receipt; raises IdealError for a bad request)."""
     settings = settings or get_settings()
@@ -152,7 +146,9 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
         raise
     finally:
         if receipt.status in ("accepted", "rejected"):
-            receipt.feedback_path = _write_feedback(receipt, settings)
+            paths = feedback.write(receipt, settings.data_dir / "feedback" / country,
+                                   language or settings.language)
+            receipt.feedback_path, receipt.feedback_csv = paths["html"], paths["csv"]
 
 
 def submit_file(path: Path, country: str, engine: Engine, **kw) -> Receipt:

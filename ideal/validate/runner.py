@@ -57,6 +57,13 @@ class ValidationReport:
     _severity: dict[str, str] = field(default_factory=dict, repr=False)
 
 
+@lru_cache(maxsize=None)
+def rules() -> dict[str, dict]:
+    """rule -> {title, fix} in English (msgids of the translation catalogues)."""
+    with (files("ideal.validate") / "rules.yaml").open("r", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
 def load_suite(name: str = "template") -> dict:
     with (SUITES / f"{name}.yaml").open("r", encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -123,11 +130,11 @@ def _findings(entry: dict, result, frame: pd.DataFrame) -> list[tuple]:
         row = int(hit["source_row"])
         value = frame.loc[frame["source_row"] == row, column].iloc[0] if column in frame else None
         shown = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-        out.append((entry["severity"], entry["rule"], column, row, shown, entry["fix"]))
+        out.append((entry["severity"], entry["rule"], column, row, shown, rules()[entry["rule"]]["fix"]))
     count = result.result.get("unexpected_count") or 0
     if count > len(rows):
         out.append((entry["severity"], entry["rule"], column, None, None,
-                    f"... and {count - len(rows)} more rows fail the rule {entry['rule']}. {entry['fix']}"))
+                    f"... and {count - len(rows)} more rows fail the rule {entry['rule']}."))
     return out
 
 

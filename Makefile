@@ -13,7 +13,7 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: help uv install syslibs demo test airflow-home clean
+.PHONY: help uv install syslibs demo test airflow-home clean bench
 
 help:
 	@echo "make demo   install and run the pipeline on demo data (SQLite + var/) to reports/<period>/briefing-es.pdf"
@@ -55,3 +55,9 @@ test: install
 
 clean:
 	rm -rf var reports/*/
+
+SCALE ?= S
+REPEAT ?= 3
+# benchmarks at a named scale (S about 0.64 M observations, M about 2.56 M); see bench/
+bench: install
+	$(PY) -m bench.ingest --scale $(SCALE) --repeat $(REPEAT)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import time
@@ -132,11 +133,11 @@ def ingest() -> None:
         raise typer.Exit(1)
 
 
-def _ingest_all(engine) -> int:
+def _ingest_all(engine, settings=None) -> int:
     from ideal.ingest.inbox import ingest_inbox
 
     rejected = n = 0
-    for receipt in ingest_inbox(engine, progress=lambda i, total, r: typer.echo(
+    for receipt in ingest_inbox(engine, settings, progress=lambda i, total, r: typer.echo(
             f"[{i}/{total}] {r.country} ", nl=False)):
         n += 1
         _print_receipt(receipt, max_rows=5)
@@ -206,7 +207,8 @@ def demo() -> None:
     typer.echo(f"[1/4] warehouse ready ({engine.url.render_as_string(hide_password=True)})")
     files = generate(s.inbox_dir, s.members)
     typer.echo(f"[2/4] {len(files)} demo submissions in {s.inbox_dir}; ingesting")
-    _ingest_all(engine)
+    # the demo wrote these files itself: no need to wait for them to settle
+    _ingest_all(engine, dataclasses.replace(s, inbox_settle_seconds=0))
     result = run_assessment(engine, note="make demo")
     typer.echo(f"[3/4] assessment {result.period}: run {result.run_id}"
                f"{' (unchanged data: existing run reused)' if result.reused else ''}")

@@ -24,6 +24,8 @@ class Settings:
     members: tuple[str, ...]
     language: str
     classification: str
+    max_upload_bytes: int = 100 * 2**20
+    inbox_settle_seconds: float = 2.0
 
     @property
     def archive_dir(self) -> Path:
@@ -74,4 +76,19 @@ def get_settings() -> Settings:
         members=_members(env.get("IDEAL_MEMBERS")),
         language=language,
         classification=env.get("IDEAL_CLASSIFICATION", "USO OFICIAL - DOCUMENTO DE DEMOSTRACIÓN"),
+        max_upload_bytes=int(_number("IDEAL_MAX_UPLOAD_MB", 100) * 2**20),
+        inbox_settle_seconds=_number("IDEAL_INBOX_SETTLE_SECONDS", 2.0),
     )
+
+
+def _number(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number.") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative.")
+    return value

@@ -10,6 +10,7 @@ import csv
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ideal.errors import SubmissionError
@@ -112,7 +113,7 @@ def decimal_mark(values: pd.Series, column: str, sep: str, filename: str,
     """"." or "," for a column of numbers written as text."""
     if options.decimal:
         return options.decimal
-    v = values.dropna().astype(str).str.strip()
+    v = pd.Series(values.dropna().astype(str).str.strip().unique(), dtype="object")
     v = v[~v.str.lower().isin(MISSING_MARKERS)]
     comma = v.str.match(_DEC_COMMA).sum()
     point = v.str.match(_DEC_POINT).sum()
@@ -137,6 +138,10 @@ def decimal_mark(values: pd.Series, column: str, sep: str, filename: str,
 def to_numbers(values: pd.Series, decimal: str) -> pd.Series:
     """Text to float: missing markers -> NaN, thousands separators removed, decimal mark
     normalised; anything else that is not a number -> NaN (the validator reports it)."""
+    return per_unique(values, lambda u: _to_numbers(u, decimal)).astype("float64")
+
+
+def _to_numbers(values: pd.Series, decimal: str) -> pd.Series:
     v = values.astype("string").str.strip()
     v = v.mask(v.str.lower().isin(MISSING_MARKERS))
     if decimal == ",":
@@ -146,3 +151,12 @@ def to_numbers(values: pd.Series, decimal: str) -> pd.Series:
                     v.str.replace(",", "", regex=False))
     v = v.str.replace(r"^(-?)\.", r"\g<1>0.", regex=True)  # ".80" -> "0.80"
     return pd.to_numeric(v, errors="coerce")
+
+
+def per_unique(series: pd.Series, fn) -> pd.Series:
+    """Apply a vectorised string function to the distinct values only, then map back: a
+    submission has a few hundred distinct periods or codes in millions of rows."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    mapped = fn(pd.Series(uniques, dtype="object")).to_numpy()
+    out = pd.Series(mapped[codes] if len(mapped) else np.full(len(codes), np.nan), index=series.index)
+    return out.where(codes >= 0)

@@ -20,7 +20,7 @@ from ideal.errors import IdealError, SubmissionError
 from ideal.ingest.archive import archive, sha256_bytes, safe_suffix
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
-from ideal.store import load
+from ideal.store import audit, load
 from ideal.validate import feedback, plausibility, validate_submission
 from ideal.validate.runner import FINDING_COLUMNS
 
@@ -70,27 +70,35 @@ def _check_country(country: str, settings: Settings) -> str:
     return cc
 
 
-def _quarantine(raw: Path, sha: str, country: str, reason: str, settings: Settings) -> None:
+def _quarantine(raw: Path, sha: str, country: str, filename: str, reason: str,
+                settings: Settings) -> Path:
+    """Copy the raw file to quarantine/<CC>/ with a reason file next to it."""
     folder = settings.quarantine_dir / country
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / raw.name
     if not target.exists():
         shutil.copyfile(raw, target)
-    (folder / f"{sha}.reason.txt").write_text(reason + "\n", encoding="utf-8")
+    (folder / f"{sha}.reason.txt").write_text(
+        f"file: {filename}\nsha256: {sha}\nreason: {reason}\n", encoding="utf-8")
+    return target
 
 
 def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                  channel: str = "cli", settings: Settings | None = None,
                  today: date | None = None, options: ReadOptions | None = None,
-                 language: str | None = None) -> Receipt:
+                 language: str | None = None, actor: str | None = None) -> Receipt:
     """Process one submitted file for ``country``; returns its receipt (never raises for bad
     content: that is a rejected receipt; raises IdealError for a bad request)."""
     settings = settings or get_settings()
+    actor = actor or audit.current_actor(channel)
     country = _check_country(country, settings)
     filename = Path(filename).name or "submission.csv"
     sha = sha256_bytes(data)
     known = load.find_submission(engine, country, sha)
     if known and known["status"] in ("accepted", "rejected", "superseded"):
+        audit.log(engine, actor=actor, action="submission.duplicate", outcome="ignored",
+                  object_id=known["id"], country=country,
+                  detail=f"{filename}: same bytes as {known['id']} ({known['status']}); nothing loaded")
         return Receipt(known["id"], country, filename, sha, known["status"],
                        rows_total=known["rows_total"], rows_accepted=known["rows_accepted"],
                        rows_rejected=known["rows_rejected"], n_errors=known["n_errors"],
@@ -103,18 +111,25 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         submission_id = f"{country}-{stamp}-{sha[:8]}"
         load.record_received(engine, submission_id=submission_id, country=country,
-                             filename=filename, sha256=sha, channel=channel, archive_path=str(raw))
+                             filename=filename, sha256=sha, channel=channel, archive_path=str(raw),
+                             actor=actor)
     receipt = Receipt(submission_id, country, filename, sha, "received")
     try:
         try:
+            if len(data) > settings.max_upload_bytes:
+                raise SubmissionError(
+                    f"{filename}: {len(data) / 2**20:.1f} MB is over the size limit of "
+                    f"{settings.max_upload_bytes / 2**20:.0f} MB (IDEAL_MAX_UPLOAD_MB); split the "
+                    "file by year or region and send the parts.")
             parsed = read_submission(data, filename, options)
         except SubmissionError as exc:
             receipt.findings = pd.DataFrame(
                 [("error", "file_readable", None, None, None, str(exc))], columns=FINDING_COLUMNS)
             receipt.status, receipt.n_errors, receipt.message = "rejected", 1, str(exc)
+            where = _quarantine(raw, sha, country, filename, str(exc), settings)
             load.finish_rejected(engine, submission_id, rows_total=0, n_errors=1, n_warnings=0,
-                                 findings=receipt.findings, message=str(exc))
-            _quarantine(raw, sha, country, str(exc), settings)
+                                 findings=receipt.findings, message=str(exc), actor=actor,
+                                 country=country, quarantine=str(where))
             return receipt
         frame = parsed.frame
         receipt.format, receipt.notes = parsed.format, parsed.notes
@@ -129,20 +144,21 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
             receipt.status, receipt.rows_rejected = "rejected", len(frame)
             receipt.message = (f"{report.n_errors} blocking problems ({rules}); "
                                "no row was loaded.")
+            where = _quarantine(raw, sha, country, filename, receipt.message, settings)
             load.finish_rejected(engine, submission_id, rows_total=len(frame),
                                  n_errors=report.n_errors, n_warnings=report.n_warnings,
-                                 findings=report.findings, message=receipt.message)
-            _quarantine(raw, sha, country, receipt.message, settings)
+                                 findings=report.findings, message=receipt.message, actor=actor,
+                                 country=country, quarantine=str(where))
             return receipt
         rows = to_load.assign(value=to_load["value_number"])
         receipt.rows_superseded = load.load_accepted(
             engine, submission_id, rows, n_warnings=report.n_warnings, findings=report.findings,
-            rows_total=len(frame))
+            rows_total=len(frame), actor=actor)
         receipt.status, receipt.rows_accepted = "accepted", len(rows)
         receipt.message = f"{len(rows)} rows accepted"
         return receipt
     except Exception as exc:
-        load.mark_failed(engine, submission_id, f"{type(exc).__name__}: {exc}")
+        load.mark_failed(engine, submission_id, f"{type(exc).__name__}: {exc}", actor, country)
         raise
     finally:
         if receipt.status in ("accepted", "rejected"):
@@ -155,4 +171,10 @@ def submit_file(path: Path, country: str, engine: Engine, **kw) -> Receipt:
     path = Path(path)
     if not path.is_file():
         raise IdealError(f"{path}: no such file.")
+    settings = kw.get("settings") or get_settings()
+    size = path.stat().st_size
+    if size > settings.max_upload_bytes * 4:  # far over the limit: do not even read it
+        raise IdealError(f"{path.name}: {size / 2**20:.0f} MB is far over the size limit of "
+                         f"{settings.max_upload_bytes / 2**20:.0f} MB (IDEAL_MAX_UPLOAD_MB); split "
+                         "the file by year or region.")
     return submit_bytes(path.read_bytes(), path.name, country, engine, **kw)

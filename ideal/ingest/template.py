@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ideal.errors import SubmissionError
-from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, to_numbers
+from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, per_unique, to_numbers
 
 COLUMNS = ["country", "region", "period", "crime_type", "indicator", "value", "obs_status"]
 REQUIRED = ["country", "region", "period", "crime_type", "indicator", "value"]
@@ -24,7 +24,7 @@ def is_template(table: pd.DataFrame) -> bool:
 
 def finish(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     """Trimmed text columns, default status A, parsed numbers, default action I."""
-    text = frame[COLUMNS].apply(lambda s: s.astype(str).str.strip())
+    text = frame[COLUMNS].apply(lambda s: per_unique(s.astype(str), lambda u: u.str.strip()))
     out = text.assign(obs_status=text["obs_status"].replace("", "A").str.upper(),
                       source_row=frame["source_row"].to_numpy(),
                       value_number=to_numbers(text["value"], decimal).to_numpy())

@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, text, update
 
 from ideal.paths import sql
+from ideal.store import audit
 from ideal.store.models import Observation, Submission, ValidationResult
 
 KEY = ["region", "period", "crime_type", "indicator"]
@@ -28,9 +29,12 @@ def current_for_country(engine: Engine, country: str) -> pd.DataFrame:
 
 
 def record_received(engine: Engine, *, submission_id: str, country: str, filename: str,
-                    sha256: str, channel: str, archive_path: str) -> None:
+                    sha256: str, channel: str, archive_path: str, actor: str) -> None:
     """Commit the fact that a file arrived, before anything else can fail."""
     with engine.begin() as conn:
+        audit.record(conn, actor=actor, action="submission.received", outcome="ok",
+                     object_id=submission_id, country=country,
+                     detail=f"{filename} via {channel}, sha256 {sha256}")
         conn.execute(insert(Submission.__table__).values(
             id=submission_id, country=country, filename=filename[:255], sha256=sha256,
             channel=channel, received_at=datetime.now(timezone.utc), status="received",
@@ -51,8 +55,13 @@ def _findings(conn: Connection, submission_id: str, findings: pd.DataFrame) -> N
 
 
 def finish_rejected(engine: Engine, submission_id: str, *, rows_total: int, n_errors: int,
-                    n_warnings: int, findings: pd.DataFrame, message: str) -> None:
+                    n_warnings: int, findings: pd.DataFrame, message: str, actor: str,
+                    country: str, quarantine: str) -> None:
     with engine.begin() as conn:
+        audit.record(conn, actor=actor, action="submission.rejected", outcome="refused",
+                     object_id=submission_id, country=country, detail=message)
+        audit.record(conn, actor=actor, action="submission.quarantined", outcome="ok",
+                     object_id=submission_id, country=country, detail=quarantine)
         _findings(conn, submission_id, findings)
         conn.execute(update(Submission.__table__).where(Submission.id == submission_id).values(
             status="rejected", rows_total=rows_total, rows_accepted=0, rows_rejected=rows_total,
@@ -60,29 +69,40 @@ def finish_rejected(engine: Engine, submission_id: str, *, rows_total: int, n_er
 
 
 def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_warnings: int,
-                  findings: pd.DataFrame, rows_total: int | None = None) -> int:
+                  findings: pd.DataFrame, actor: str, rows_total: int | None = None) -> int:
     """Insert the rows of an accepted submission, superseding the current values of the same
     region, period, crime type and indicator; rows with action D (SDMX delete) only supersede.
     One transaction: all or nothing. Returns the number of observations superseded."""
     country = rows["country"].iloc[0]
     with engine.begin() as conn:
         current = pd.DataFrame(conn.execute(
-            select(Observation.id, *[getattr(Observation, k) for k in KEY]).where(
-                Observation.country == country, Observation.superseded_by.is_(None),
-                Observation.submission_id != submission_id)).all(), columns=["id", *KEY])
-        replaced = current.merge(rows[KEY].drop_duplicates(), on=KEY)["id"].tolist()
+            select(Observation.id, Observation.submission_id, *[getattr(Observation, k) for k in KEY])
+            .where(Observation.country == country, Observation.superseded_by.is_(None),
+                   Observation.submission_id != submission_id)).all(),
+            columns=["id", "submission_id", *KEY])
+        hit = current.merge(rows[KEY].drop_duplicates(), on=KEY)
+        replaced = hit["id"].tolist()
         for i in range(0, len(replaced), CHUNK):
             conn.execute(update(Observation.__table__)
                          .where(Observation.id.in_(replaced[i:i + CHUNK]))
                          .values(superseded_by=submission_id))
         inserts = rows[rows["action"] != "D"] if "action" in rows else rows
         deleted = len(rows) - len(inserts)
-        records = inserts.assign(submission_id=submission_id)[
-            ["submission_id", "country", *KEY, "value", "obs_status", "source_row"]]
-        records = records.astype(object).where(records.notna(), None).to_dict("records")
-        if records:
-            conn.execute(insert(Observation.__table__), records)
+        bulk_insert(conn, inserts.assign(submission_id=submission_id))
         _findings(conn, submission_id, findings)
+        for earlier, n in hit.groupby("submission_id").size().items():
+            left = (current["submission_id"] == earlier).sum() - n
+            if left == 0:
+                conn.execute(update(Submission.__table__).where(Submission.id == earlier)
+                             .values(status="superseded"))
+            audit.record(conn, actor=actor, action="submission.superseded", outcome="ok",
+                         object_id=earlier, country=country,
+                         detail=f"{n} values superseded by {submission_id}"
+                                f"{' (wholly)' if left == 0 else f'; {left} still current'}")
+        audit.record(conn, actor=actor, action="submission.accepted", outcome="ok",
+                     object_id=submission_id, country=country,
+                     detail=f"{len(inserts)} rows loaded, {deleted} deletions, {n_warnings} warnings, "
+                            f"{len(replaced)} earlier values superseded")
         conn.execute(update(Submission.__table__).where(Submission.id == submission_id).values(
             status="accepted", rows_total=rows_total or len(rows), rows_accepted=len(rows), rows_rejected=0,
             n_errors=0, n_warnings=n_warnings, rows_superseded=len(replaced),
@@ -91,7 +111,34 @@ def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_w
     return len(replaced)
 
 
-def mark_failed(engine: Engine, submission_id: str, message: str) -> None:
+OBS_COLUMNS = ["submission_id", "country", *KEY, "value", "obs_status", "source_row"]
+
+
+def bulk_insert(conn: Connection, rows: pd.DataFrame) -> None:
+    """Insert observations inside the caller's transaction: COPY on PostgreSQL, a plain
+    DBAPI executemany on SQLite (both far faster than ORM-style inserts of dicts)."""
+    if rows.empty:
+        return
+    frame = rows[OBS_COLUMNS]
+    values = frame["value"].astype("float64")
+    tuples = list(zip(*(frame[c].astype(object) for c in OBS_COLUMNS[:-3]),
+                      [None if v != v else float(v) for v in values],
+                      frame["obs_status"].astype(object), frame["source_row"].astype(int).tolist()))
+    columns = ", ".join(OBS_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY observations ({columns}) FROM STDIN") as copy:
+            for row in tuples:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" for _ in OBS_COLUMNS)
+        conn.exec_driver_sql(f"INSERT INTO observations ({columns}) VALUES ({marks})", tuples)
+
+
+def mark_failed(engine: Engine, submission_id: str, message: str, actor: str,
+                country: str) -> None:
     with engine.begin() as conn:
+        audit.record(conn, actor=actor, action="submission.failed", outcome="error",
+                     object_id=submission_id, country=country, detail=message[:2000])
         conn.execute(update(Submission.__table__).where(Submission.id == submission_id).values(
             status="failed", message=message[:2000]))

@@ -15,16 +15,19 @@ from datetime import date
 from functools import lru_cache
 from importlib.resources import files
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from ideal import reference
+from ideal.ingest.sniff import per_unique
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 SUITES = files("ideal.validate") / "suites"
 ROWS_PER_RULE = 50
+ROW_COLUMNS = {"value_number", "count_is_whole"}  # checked on every row; other columns by value
 FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
 
 
@@ -71,7 +74,8 @@ def load_suite(name: str = "template") -> dict:
 
 def suite_parameters(submitter: str, members: tuple[str, ...], today: date) -> dict:
     regions = reference.regions(members)
-    pairs = [(c, r) for c, r in zip(regions["country"], regions["region"])] + [(c, c) for c in members]
+    pairs = [f"{c}|{r}" for c, r in zip(regions["country"], regions["region"])] + \
+        [f"{c}|{c}" for c in members]
     return {
         "submitter": [submitter],
         "members": list(members),
@@ -88,14 +92,18 @@ def resolve(kwargs: dict, params: dict) -> dict:
             for k, v in kwargs.items()}
 
 
-def period_start(period: pd.Series) -> pd.Series:
-    """First month of a period as YYYYMM (2025 -> 202501, 2025-Q2 -> 202504); NaN if unparseable."""
-    p = period.fillna("")
+def _period_start(p: pd.Series) -> pd.Series:
+    p = p.fillna("").astype(str)
     year = pd.to_numeric(p.str.slice(0, 4), errors="coerce")
     quarter = pd.to_numeric(p.str.extract(r"^\d{4}-Q([1-4])$")[0], errors="coerce")
     month = pd.to_numeric(p.str.extract(r"^\d{4}-(\d{2})$")[0], errors="coerce")
     first = month.fillna((quarter - 1) * 3 + 1).fillna(1)
     return (year * 100 + first).where(year.notna())
+
+
+def period_start(period: pd.Series) -> pd.Series:
+    """First month of a period as YYYYMM (2025 -> 202501, 2025-Q2 -> 202504); NaN if unparseable."""
+    return per_unique(period, _period_start).astype("float64")
 
 
 def check_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -105,6 +113,7 @@ def check_frame(df: pd.DataFrame) -> pd.DataFrame:
     counts = reference.indicators().query("kind == 'count'")["code"].tolist()
     whole = ~df["indicator"].isin(counts) | number.isna() | (number == number.round())
     return text.assign(source_row=df["source_row"], value_number=number,
+                       country_region=df["country"].astype(str) + "|" + df["region"].astype(str),
                        period_start=period_start(df["period"]), count_is_whole=whole)
 
 
@@ -119,22 +128,98 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole")
 
 
-def _findings(entry: dict, result, frame: pd.DataFrame) -> list[tuple]:
-    column = entry["column"]
-    rows = result.result.get("partial_unexpected_index_list") or []
+def _suite(entries: list[dict], params: dict):
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    suite = ExpectationSuite(name="ideal")
+    for entry in entries:
+        # add_expectation keeps two rules on the same column apart (the *_configuration
+        # upsert would merge them by domain)
+        suite.add_expectation(ExpectationConfiguration(
+            type=entry["type"], kwargs=resolve(entry["kwargs"], params),
+            meta={"rule": entry["rule"]}).to_domain_obj())
+    return suite
+
+
+def _exception(entry: dict, result) -> list[tuple] | None:
     if result.exception_info and result.exception_info.get("raised_exception"):
         msg = result.exception_info.get("exception_message", "validation could not run")
-        return [("error", entry["rule"], column, None, None, f"{entry['rule']}: {msg}")]
-    out = []
-    for hit in rows:
-        row = int(hit["source_row"])
-        value = frame.loc[frame["source_row"] == row, column].iloc[0] if column in frame else None
-        shown = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-        out.append((entry["severity"], entry["rule"], column, row, shown, rules()[entry["rule"]]["fix"]))
-    count = result.result.get("unexpected_count") or 0
-    if count > len(rows):
-        out.append((entry["severity"], entry["rule"], column, None, None,
-                    f"... and {count - len(rows)} more rows fail the rule {entry['rule']}."))
+        return [("error", entry["rule"], entry["column"], None, None, f"{entry['rule']}: {msg}")]
+    return None
+
+
+def _rows(entry: dict, hits: pd.DataFrame, count: int) -> list[tuple]:
+    """Findings for the first ROWS_PER_RULE failing rows (source_row + display value), plus a
+    line for the rest."""
+    fix = rules()[entry["rule"]]["fix"]
+    out = [(entry["severity"], entry["rule"], entry["column"], int(r), "" if v is None or
+            (isinstance(v, float) and pd.isna(v)) else str(v), fix)
+           for r, v in zip(hits["source_row"], hits["value"])]
+    if count > len(out):
+        out.append((entry["severity"], entry["rule"], entry["column"], None, None,
+                    f"... and {count - len(out)} more rows fail the rule {entry['rule']}."))
+    return out
+
+
+def _row_level(entry: dict) -> bool:
+    kw = entry["kwargs"]
+    return "column" not in kw or kw["column"] in ROW_COLUMNS or "row_condition" in kw
+
+
+def _validate_rows(entries, params, frame, batch_definition) -> dict[str, list]:
+    """Expectations on numbers and row keys: on every row (vectorised in GX)."""
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(_suite(entries, params), result_format={
+        "result_format": "SUMMARY", "unexpected_index_column_names": ["source_row"],
+        "partial_unexpected_count": ROWS_PER_RULE})
+    by_rule = {e["rule"]: e for e in entries}
+    out = {}
+    for res in result.results:
+        entry = by_rule[res.expectation_config.meta["rule"]]
+        if res.success:
+            continue
+        failed = _exception(entry, res)
+        if failed is None:
+            rows = [int(h["source_row"]) for h in res.result.get("partial_unexpected_index_list") or []]
+            shown = frame.set_index("source_row").loc[rows, entry["column"]] if rows else pd.Series(dtype=object)
+            hits = pd.DataFrame({"source_row": rows, "value": list(shown)})
+            failed = _rows(entry, hits, int(res.result.get("unexpected_count") or len(rows)))
+        out[entry["rule"]] = (int(res.result.get("unexpected_count") or 1), failed)
+    return out
+
+
+def _validate_codes(entries, params, frame, batch_definition) -> dict[str, list]:
+    """Expectations on code columns: GX checks each distinct value once (with the first row
+    it appears in and how many rows carry it); failing values are mapped back to rows."""
+    out = {}
+    by_column: dict[str, list[dict]] = {}
+    for e in entries:
+        by_column.setdefault(e["kwargs"]["column"], []).append(e)
+    for column, group in by_column.items():
+        distinct = (frame.groupby(column, dropna=False, sort=False)["source_row"]
+                    .agg(["min", "size"]).reset_index()
+                    .rename(columns={"min": "source_row", "size": "n"}))
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": distinct})
+        result = batch.validate(_suite(group, params), result_format={
+            "result_format": "COMPLETE", "unexpected_index_column_names": ["source_row"]})
+        by_rule = {e["rule"]: e for e in group}
+        for res in result.results:
+            entry = by_rule[res.expectation_config.meta["rule"]]
+            if res.success:
+                continue
+            failed = _exception(entry, res)
+            if failed is not None:
+                out[entry["rule"]] = (1, failed)
+                continue
+            firsts = {int(h["source_row"]) for h in res.result.get("unexpected_index_list") or []}
+            bad_values = distinct.loc[distinct["source_row"].isin(firsts), column]
+            mask = frame[column].isin(bad_values.dropna())
+            if bad_values.isna().any():
+                mask |= frame[column].isna()
+            hits = frame.loc[mask, ["source_row", entry["column"]]].head(ROWS_PER_RULE)
+            count = int(mask.sum())
+            out[entry["rule"]] = (count, _rows(entry, hits.set_axis(["source_row", "value"], axis=1), count))
     return out
 
 
@@ -143,32 +228,19 @@ def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ..
                         extra: pd.DataFrame | None = None) -> ValidationReport:
     """Validate a canonical frame (ingest.formats.read_submission) for one steward; ``extra``
     are findings made while reading (crosswalk profiles), merged into the report."""
-    from great_expectations.core.expectation_suite import ExpectationSuite
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
     spec = load_suite(suite)
     params = suite_parameters(submitter, members, today or date.today())
     frame = check_frame(df)
-    batch_definition = _batch_definition()  # creates the GX context the suite needs
-    gx_suite = ExpectationSuite(name=spec["name"])
-    for entry in spec["expectations"]:
-        # add_expectation keeps two rules on the same column apart (the *_configuration
-        # upsert would merge them by domain)
-        gx_suite.add_expectation(ExpectationConfiguration(
-            type=entry["type"], kwargs=resolve(entry["kwargs"], params),
-            meta={"rule": entry["rule"]}).to_domain_obj())
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(gx_suite, result_format={
-        "result_format": "SUMMARY", "unexpected_index_column_names": ["source_row"],
-        "partial_unexpected_count": ROWS_PER_RULE})
-    by_rule = {e["rule"]: e for e in spec["expectations"]}
+    batch_definition = _batch_definition()  # creates the GX context the suites need
+    entries = spec["expectations"]
+    results = _validate_rows([e for e in entries if _row_level(e)], params, frame, batch_definition)
+    results |= _validate_codes([e for e in entries if not _row_level(e)], params, frame,
+                               batch_definition)
     findings, unexpected = [], {}
-    for res in result.results:
-        entry = by_rule[res.expectation_config.meta["rule"]]
-        if res.success:
-            continue
-        unexpected[entry["rule"]] = int(res.result.get("unexpected_count") or 1)
-        findings += _findings(entry, res, frame)
+    for entry in entries:  # in suite order
+        if entry["rule"] in results:
+            unexpected[entry["rule"]], rows = results[entry["rule"]]
+            findings += rows
     severity = {e["rule"]: e["severity"] for e in spec["expectations"]}
     frames = [pd.DataFrame(findings, columns=FINDING_COLUMNS)]
     if extra is not None and not extra.empty:

@@ -1,0 +1,61 @@
+import json
+
+import pandas as pd
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+
+from ideal.i18n import catalog_path, translations
+from ideal.ingest.submit import Receipt
+from ideal.paths import TEMPLATES_DIR
+from ideal.validate import feedback
+from ideal.validate.runner import FINDING_COLUMNS, load_suite, rules
+from ideal.validate.plausibility import checks_config
+
+
+def receipt(findings):
+    r = Receipt("MX-1", "MX", "datos.csv", "ab" * 32, "rejected", rows_total=3, rows_rejected=3,
+                n_errors=1, format="template-csv", notes=["separator: semicolon"])
+    r.findings = pd.DataFrame(findings, columns=FINDING_COLUMNS)
+    return r
+
+
+@pytest.mark.parametrize("language, words", [
+    ("es", ["Informe de validación", "Valor negativo", "Los conteos y cantidades no pueden ser negativos", "Fila"]),
+    ("pt", ["Relatório de validação", "Valor negativo", "Contagens e quantidades não podem ser negativas", "Linha"]),
+    ("en", ["IDEAL submission feedback", "Negative value", "Counts and quantities cannot be negative", "Row"]),
+])
+def test_feedback_in_three_languages(tmp_path, language, words):
+    fix = rules()["value_non_negative"]["fix"]
+    paths = feedback.write(receipt([("error", "value_non_negative", "value", 7, "-3", fix),
+                                    ("warning", "value_not_estimated", "obs_status", 9, "E",
+                                     rules()["value_not_estimated"]["fix"])]), tmp_path, language)
+    html = paths["html"].read_text()
+    for w in words:
+        assert w in html
+    rows = pd.read_csv(paths["csv"], dtype=str)
+    assert rows.loc[0, "row"] == "7" and rows.loc[0, "value"] == "-3" and rows.loc[0, "column"] == "value"
+    data = json.loads(paths["receipt"].read_text())
+    assert data["sha256"] == "ab" * 32 and data["problems_by_rule"] == {"value_non_negative": 1,
+                                                                        "value_not_estimated": 1}
+
+
+def test_feedback_escapes_and_neutralises_formulas(tmp_path):
+    paths = feedback.write(receipt([("error", "region_code_known", "region", 2,
+                                     '=HYPERLINK("http://x")<script>', "x")]), tmp_path, "es")
+    assert "<script>" not in paths["html"].read_text()
+    assert pd.read_csv(paths["csv"], dtype=str).loc[0, "value"].startswith("'=")
+
+
+def test_every_rule_has_a_title_and_fix_and_every_message_is_translated():
+    used = {e["rule"] for e in load_suite()["expectations"]} | set(checks_config())
+    assert used <= set(rules())
+    msgids = {t for r in rules().values() for t in (r["title"], r["fix"])}
+    msgids |= {m[1] for m in extract_from_file("jinja2", str(TEMPLATES_DIR / "feedback" / "feedback.html.j2"))}
+    msgids |= set(feedback.SEVERITY.values()) | set(feedback.STATUS.values())
+    for lang in ("es", "pt"):
+        with catalog_path(lang).open("rb") as fh:
+            catalog = read_po(fh, locale=lang)
+        missing = [m for m in msgids if not (catalog.get(m) and catalog.get(m).string)]
+        assert not missing, (lang, missing)
+        assert translations(lang).gettext("Row") != "Row"

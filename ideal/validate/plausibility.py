@@ -14,6 +14,7 @@ import pandas as pd
 import yaml
 
 from ideal import reference
+from ideal.ingest.sniff import per_unique
 
 FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
 UNIT = ["region", "crime_type", "indicator"]
@@ -40,8 +41,8 @@ def _f(cfg: dict, rule: str, column, row, value, message: str) -> tuple:
 
 
 def _annual(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[frame["period"].str.fullmatch(r"\d{4}") & frame["value_number"].notna()
-                 & (frame["action"] != "D")]
+    yearly = per_unique(frame["period"], lambda u: u.astype(str).str.fullmatch(r"\d{4}")).fillna(False)
+    return frame[yearly.astype(bool) & frame["value_number"].notna() & (frame["action"] != "D")]
 
 
 def national_beside_regions(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list]:

@@ -182,12 +182,35 @@ def report(run: Optional[str] = typer.Option(None, help="Run id (default: newest
 @app.command()
 @handled
 def template(out: Path = typer.Argument(Path("ideal-template.csv"),
-                                        help="Where to write the template.")) -> None:
-    """Write the IDEAL template CSV (header and an example row)."""
+                                        help="Where to write the template: .csv, or .xlsx with "
+                                             "the code lists on their own sheets.")) -> None:
+    """Write the IDEAL template (CSV, or XLSX with code lists)."""
+    from ideal.config import get_settings
+    from ideal.ingest.template import xlsx_template
     from ideal.paths import TEMPLATES_DIR
 
-    out.write_bytes((TEMPLATES_DIR / "submission" / "ideal-template.csv").read_bytes())
+    if out.suffix.lower() == ".xlsx":
+        s = get_settings()
+        out.write_bytes(xlsx_template(s.members, s.language))
+    else:
+        out.write_bytes((TEMPLATES_DIR / "submission" / "ideal-template.csv").read_bytes())
     typer.echo(f"template written: {out}")
+
+
+@app.command()
+@handled
+def audit(submission: Optional[str] = typer.Option(None, help="Only this submission."),
+          country: Optional[str] = typer.Option(None, "--country", "-c", help="Only this country."),
+          limit: int = typer.Option(50, help="How many events, newest first.")) -> None:
+    """Show the audit log: who did what, when, with what outcome and why."""
+    from ideal.store import audit as audit_log
+
+    events = audit_log.events(_engine(), submission, country.upper() if country else None, limit)
+    if events.empty:
+        typer.echo("no audit events.")
+    for e in events.itertuples():
+        typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:18} {e.action:24} {e.outcome:8} "
+                   f"{e.object_id or '':30} {e.detail or ''}")
 
 
 @app.command()

@@ -84,3 +84,17 @@ def test_demo_twice_adds_no_rows(tmp_path):
     text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
     for name in ("México", "Guatemala", "Honduras", "Paraguay"):
         assert name in text
+
+
+def test_xlsx_template_round_trips_through_submission(engine, tmp_path):
+    out = tmp_path / "t.xlsx"
+    assert runner.invoke(app, ["template", str(out)]).exit_code == 0
+    import openpyxl
+
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["data", "countries", "regions", "crime_types", "indicators", "obs_status"]
+    assert wb["regions"].max_row == 356 and wb["crime_types"]["A3"].value == "0101"
+    res = runner.invoke(app, ["submit", str(out), "--country", "MX"])
+    assert res.exit_code == 0 and "accepted" in res.output and "sheet: data" in res.output
+    log = runner.invoke(app, ["audit", "--country", "MX"])
+    assert log.exit_code == 0 and "submission.accepted" in log.output

@@ -42,10 +42,12 @@ def read_submission(data: bytes, filename: str, options: ReadOptions | None = No
         return Parsed(frame, f"profile:{prof['name']}", notes.notes, _frame(found))
     if sdmx.version(table):
         frame = sdmx.from_sdmx(table, filename, sep, options, notes)
-        return Parsed(frame, f"sdmx-csv-{sdmx.version(table)}", notes.notes)
+        return Parsed(frame, f"sdmx-csv-{sdmx.version(table)}", notes.notes,
+                      _frame(frame.attrs.pop("findings", [])))
     if is_template(table):
         kind = "template-xlsx" if sep == "xlsx" else "template-csv"
-        return Parsed(from_template(table, filename, sep, options, notes), kind, notes.notes)
+        frame = from_template(table, filename, sep, options, notes)
+        return Parsed(frame, kind, notes.notes, _frame(frame.attrs.pop("findings", [])))
     prof = crosswalk.detect(table)
     if prof:
         frame, found = crosswalk.apply_profile(table, prof, filename, sep, options, notes)

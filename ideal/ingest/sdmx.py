@@ -13,7 +13,7 @@ import pandas as pd
 
 from ideal.errors import SubmissionError
 from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark
-from ideal.ingest.template import finish
+from ideal.ingest.template import finish, unit_findings
 
 DIMENSIONS = {"REF_AREA": "region", "CRIME_TYPE": "crime_type", "INDICATOR": "indicator",
               "TIME_PERIOD": "period", "OBS_VALUE": "value", "OBS_STATUS": "obs_status"}
@@ -63,4 +63,8 @@ def from_sdmx(table: pd.DataFrame, filename: str, sep: str, options: ReadOptions
     out = out.assign(region=area, country=area.str.slice(0, 2), action=action,
                      source_row=range(2, len(df) + 2))
     decimal = decimal_mark(out["value"], "OBS_VALUE", sep, filename, options, notes)
-    return finish(out, decimal)
+    frame = finish(out, decimal)
+    if "UNIT_MEASURE" in df:
+        frame.attrs["findings"] = unit_findings(df["UNIT_MEASURE"], out["indicator"].str.strip(),
+                                                out["source_row"])
+    return frame

@@ -163,3 +163,14 @@ def test_unknown_export_is_refused_naming_the_template_and_profiles():
         read_submission(data, "export.csv")
     assert "country,region,period,crime_type,indicator,value,obs_status" in str(err.value)
     assert "ar_snic_provincias" in str(err.value)
+
+
+def test_unit_column_must_match_the_indicator():
+    text = (HEADER.strip() + ",unit\nMX,MX-JAL,2024,0601,seizures_kg,12,A,kg\n"
+            "MX,MX-JAL,2024,0601,incidents,3,A,kg\nMX,MX-COL,2024,0601,seizures_kg,1,A,t\n")
+    p = read_submission(text.encode(), "t.csv")
+    bad = p.findings[p.findings["rule"] == "one_unit_per_indicator"]
+    assert sorted(bad["row"].tolist()) == [3, 4] and set(bad["severity"]) == {"error"}
+    sdmx = SDMX1.replace("OBS_STATUS\n", "OBS_STATUS,UNIT_MEASURE\n").replace(",A\n", ",A,count\n").replace(",P\n", ",P,t\n")
+    p = read_submission(sdmx.encode(), "s.csv")
+    assert p.findings["rule"].tolist() == ["one_unit_per_indicator"]

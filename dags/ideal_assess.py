@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Asset, Param, dag, task
 
-from ideal import assets
+from ideal import dag_settings
 
-ASSESSMENT = Asset(**assets.ASSESSMENT)
-VALIDATED_INDICATORS = Asset(**assets.VALIDATED_INDICATORS)
-DEFAULT_ARGS = {"owner": "ideal", "retries": 2, "retry_delay": timedelta(seconds=30),
-                "retry_exponential_backoff": True}
+ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
+VALIDATED_INDICATORS = Asset(**dag_settings.VALIDATED_INDICATORS)
 
 
 @dag(
@@ -20,7 +18,7 @@ DEFAULT_ARGS = {"owner": "ideal", "retries": 2, "retry_delay": timedelta(seconds
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=dag_settings.DEFAULT_ARGS,
     tags=["ideal", "assess"],
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}$",

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from ideal import assets
+from ideal import dag_settings
 
-VALIDATED_INDICATORS = Asset(**assets.VALIDATED_INDICATORS)
-DEFAULT_ARGS = {"owner": "ideal", "retries": 2, "retry_delay": timedelta(seconds=30),
-                "retry_exponential_backoff": True}
+VALIDATED_INDICATORS = Asset(**dag_settings.VALIDATED_INDICATORS)
 
 
 @dag(
@@ -20,7 +18,7 @@ DEFAULT_ARGS = {"owner": "ideal", "retries": 2, "retry_delay": timedelta(seconds
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=dag_settings.DEFAULT_ARGS,
     tags=["ideal", "ingest"],
     doc_md="""
 ### Ingest country submissions

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Asset, Param, dag, task
 
-from ideal import assets
+from ideal import dag_settings
 
-ASSESSMENT = Asset(**assets.ASSESSMENT)
-DEFAULT_ARGS = {"owner": "ideal", "retries": 2, "retry_delay": timedelta(seconds=30),
-                "retry_exponential_backoff": True}
+ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
 
 
 @dag(
@@ -19,7 +17,7 @@ DEFAULT_ARGS = {"owner": "ideal", "retries": 2, "retry_delay": timedelta(seconds
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=dag_settings.DEFAULT_ARGS,
     tags=["ideal", "report"],
     params={
         "run_id": Param(None, type=["null", "string"],

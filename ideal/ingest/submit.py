@@ -83,6 +83,18 @@ def _quarantine(raw: Path, sha: str, country: str, filename: str, reason: str,
     return target
 
 
+def _reject(engine: Engine, receipt: Receipt, raw: Path, settings: Settings, actor: str,
+            message: str) -> Receipt:
+    """Record a rejection: nothing loaded, the raw file copied to quarantine with a reason."""
+    receipt.status, receipt.message, receipt.rows_rejected = "rejected", message, receipt.rows_total
+    where = _quarantine(raw, receipt.sha256, receipt.country, receipt.filename, message, settings)
+    load.finish_rejected(engine, receipt.submission_id, rows_total=receipt.rows_total,
+                         n_errors=receipt.n_errors, n_warnings=receipt.n_warnings,
+                         findings=receipt.findings, message=message, actor=actor,
+                         country=receipt.country, quarantine=str(where))
+    return receipt
+
+
 def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                  channel: str = "cli", settings: Settings | None = None,
                  today: date | None = None, options: ReadOptions | None = None,
@@ -125,12 +137,8 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
         except SubmissionError as exc:
             receipt.findings = pd.DataFrame(
                 [("error", "file_readable", None, None, None, str(exc))], columns=FINDING_COLUMNS)
-            receipt.status, receipt.n_errors, receipt.message = "rejected", 1, str(exc)
-            where = _quarantine(raw, sha, country, filename, str(exc), settings)
-            load.finish_rejected(engine, submission_id, rows_total=0, n_errors=1, n_warnings=0,
-                                 findings=receipt.findings, message=str(exc), actor=actor,
-                                 country=country, quarantine=str(where))
-            return receipt
+            receipt.n_errors = 1
+            return _reject(engine, receipt, raw, settings, actor, str(exc))
         frame = parsed.frame
         receipt.format, receipt.notes = parsed.format, parsed.notes
         to_load, checked = plausibility.run(frame, load.current_for_country(engine, country))
@@ -141,15 +149,8 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
         receipt.n_errors, receipt.n_warnings = report.n_errors, report.n_warnings
         if not report.ok:
             rules = ", ".join(sorted(report.errors["rule"].unique()))
-            receipt.status, receipt.rows_rejected = "rejected", len(frame)
-            receipt.message = (f"{report.n_errors} blocking problems ({rules}); "
-                               "no row was loaded.")
-            where = _quarantine(raw, sha, country, filename, receipt.message, settings)
-            load.finish_rejected(engine, submission_id, rows_total=len(frame),
-                                 n_errors=report.n_errors, n_warnings=report.n_warnings,
-                                 findings=report.findings, message=receipt.message, actor=actor,
-                                 country=country, quarantine=str(where))
-            return receipt
+            return _reject(engine, receipt, raw, settings, actor,
+                           f"{report.n_errors} blocking problems ({rules}); no row was loaded.")
         rows = to_load.assign(value=to_load["value_number"])
         receipt.rows_superseded = load.load_accepted(
             engine, submission_id, rows, n_warnings=report.n_warnings, findings=report.findings,

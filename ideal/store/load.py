@@ -125,7 +125,7 @@ def bulk_insert(conn: Connection, rows: pd.DataFrame) -> None:
     if conn.dialect.name == "postgresql":
         # CSV text written by pandas (C speed) straight into COPY; an empty value is NULL
         buf = io.StringIO()
-        frame.to_csv(buf, index=False, header=False, float_format="%.17g")
+        frame.to_csv(buf, index=False, header=False)
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(f"COPY observations ({columns}) FROM STDIN "
                                            "WITH (FORMAT csv)") as copy:

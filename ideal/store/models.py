@@ -44,7 +44,9 @@ class Observation(Base):
     __tablename__ = "observations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    # no index on submission_id: nothing reads observations by submission, and each index
+    # slows every bulk load
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
     country: Mapped[str] = mapped_column(String(2))
     region: Mapped[str] = mapped_column(String(8))
     period: Mapped[str] = mapped_column(String(10))

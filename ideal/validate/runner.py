@@ -150,6 +150,16 @@ def _exception(entry: dict, result) -> list[tuple] | None:
     return None
 
 
+def _failures(result, entries: list[dict]):
+    """(entry, GX result, findings if the expectation raised instead of running) for each
+    expectation that failed."""
+    by_rule = {e["rule"]: e for e in entries}
+    for res in result.results:
+        if not res.success:
+            entry = by_rule[res.expectation_config.meta["rule"]]
+            yield entry, res, _exception(entry, res)
+
+
 def _rows(entry: dict, hits: pd.DataFrame, count: int) -> list[tuple]:
     """Findings for the first ROWS_PER_RULE failing rows (source_row + display value), plus a
     line for the rest."""
@@ -174,13 +184,8 @@ def _validate_rows(entries, params, frame, batch_definition) -> dict[str, list]:
     result = batch.validate(_suite(entries, params), result_format={
         "result_format": "SUMMARY", "unexpected_index_column_names": ["source_row"],
         "partial_unexpected_count": ROWS_PER_RULE})
-    by_rule = {e["rule"]: e for e in entries}
     out = {}
-    for res in result.results:
-        entry = by_rule[res.expectation_config.meta["rule"]]
-        if res.success:
-            continue
-        failed = _exception(entry, res)
+    for entry, res, failed in _failures(result, entries):
         if failed is None:
             rows = [int(h["source_row"]) for h in res.result.get("partial_unexpected_index_list") or []]
             shown = frame.set_index("source_row").loc[rows, entry["column"]] if rows else pd.Series(dtype=object)
@@ -206,13 +211,8 @@ def _validate_codes(entries, params, frame, batch_definition) -> dict[str, list]
     batch = batch_definition.get_batch(batch_parameters={"dataframe": codes})
     result = batch.validate(_suite(entries, params), result_format={
         "result_format": "COMPLETE", "unexpected_index_column_names": ["_i"]})
-    by_rule = {e["rule"]: e for e in entries}
     out = {}
-    for res in result.results:
-        entry = by_rule[res.expectation_config.meta["rule"]]
-        if res.success:
-            continue
-        failed = _exception(entry, res)
+    for entry, res, failed in _failures(result, entries):
         if failed is not None:
             out[entry["rule"]] = (1, failed)
             continue

@@ -170,6 +170,29 @@ def assess(period: Optional[str] = typer.Option(None, help="Year to assess (defa
 
 @app.command()
 @handled
+def compare(run_a: str = typer.Argument(..., help="The earlier run."),
+            run_b: str = typer.Argument(..., help="The later run."),
+            limit: int = typer.Option(20, help="How many changes to list, largest rank change first.")) -> None:
+    """Score, level and rank changes between two runs, and whether data or method caused them."""
+    from ideal.scoring.compare import compare as diff
+    from ideal.scoring.run import load_run
+
+    engine = _engine()
+    a, sa = load_run(engine, run_a)
+    b, sb = load_run(engine, run_b)
+    same = a["profile_sha256"] == b["profile_sha256"]
+    d = diff(sa, sb, same)
+    changed = d[d["cause"] != "none"]
+    typer.echo(f"{run_a} -> {run_b}: profile {'unchanged' if same else 'changed'}; "
+               f"{len(changed)} of {len(d)} units changed "
+               f"({', '.join(f'{k}: {v}' for k, v in changed['cause'].value_counts().items()) or 'none'})")
+    for r in changed.head(limit).itertuples():
+        typer.echo(f"  {r.country} {r.region:8} {r.crime_type:7} score {r.score_a!s:>7} -> {r.score_b!s:7} "
+                   f"rank {r.rank_a!s:>6} -> {r.rank_b!s:6} level {r.level_a} -> {r.level_b} [{r.cause}]")
+
+
+@app.command()
+@handled
 def report(run: Optional[str] = typer.Option(None, help="Run id (default: newest run)."),
            language: str = typer.Option("es", help="Language of the briefing.")) -> None:
     """Render the briefing PDF of an assessment run into reports/<period>/."""

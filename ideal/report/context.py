@@ -60,6 +60,9 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es")
         "value": _num(r.value, language, 0),
         "score": _num(r.score, language),
         "level": r.level, "level_label": labels[r.level],
+        "reliability": _num(r.reliability, language) if pd.notna(r.reliability) else "-",
+        "interval": (f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-"),
+        "imputed": bool(r.imputed) if pd.notna(r.imputed) else False,
     } for i, r in enumerate(top.itertuples())]
 
     scored_countries = sorted(scores["country"].unique())
@@ -103,6 +106,27 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es")
     if missing:
         findings.append("Sin datos aceptados para el periodo: " + "; ".join(
             f"{c['name']} ({c['status']})" for c in missing) + ".")
+    scored = scores[scores["score"].notna()]
+    if not scored.empty and "reliability" in scores:
+        low = scored[scored["reliability"] < 6]
+        imputed = scored[scored["imputed"].fillna(False).astype(bool)]
+        sentence = (f"La fiabilidad media de las puntuaciones es {_num(scored['reliability'].mean(), language)} "
+                    f"de 10")
+        if len(imputed):
+            sentence += (f"; {len(imputed)} usan el último dato disponible de un año anterior "
+                         f"({', '.join(sorted({reference.country_name(c, language) for c in imputed['country']}))})")
+        if len(low):
+            sentence += f"; {len(low)} tienen fiabilidad baja (menos de 6)"
+        findings.append(sentence + ".")
+        if top_rows and top_rows[0]["interval"] != "-":
+            widest = max(top_rows, key=lambda t: int(t["interval"].split("-")[1]) - int(t["interval"].split("-")[0]))
+            findings.append(f"Incertidumbre: en 1000 simulaciones que varían pesos, normalización, "
+                            f"agregación e imputación, la posición de {widest['crime'].lower()} en "
+                            f"{widest['region']} varía entre los puestos {widest['interval']}.")
+    insufficient = int((scores["status"] == "insufficient_data").sum()) if "status" in scores else 0
+    if insufficient:
+        findings.append(f"{insufficient} combinaciones de región y delito no tienen datos suficientes "
+                        "para una puntuación y no se muestran.")
     synthetic = bool(scores["synthetic_population"].any())
     if synthetic:
         n = scores.loc[scores["synthetic_population"], "country"].nunique()
@@ -127,5 +151,8 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es")
         "levels": level_counts,
         "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],
         "rate_per": _num(profile["rate_per"], language, 0),
+        "weights": {p: _num(profile["pillars"][p]["weight"] * 100, language, 0)
+                    for p in ("magnitude", "trend", "harm", "spread")} if "pillars" in profile else None,
+        "draws": profile.get("uncertainty", {}).get("draws"),
         "synthetic": synthetic,
     }

@@ -13,8 +13,12 @@ from ideal.errors import ConfigError
 
 PROFILES = files("ideal.scoring") / "profiles"
 REQUIRED = {"name": str, "version": int, "indicator_preference": list, "rate_per": (int, float),
-            "national_totals": str, "sub_annual": str, "normalisation": dict, "bands": list,
-            "top_threats": int}
+            "national_totals": str, "sub_annual": str, "pillars": dict, "outliers": dict,
+            "normalisation": dict, "missing": dict, "aggregation": dict, "bands": list,
+            "reliability": dict, "uncertainty": dict, "top_threats": int}
+PILLARS = ("magnitude", "trend", "harm", "spread")
+METHODS = {"normalisation": ("minmax", "zscore", "rank"), "aggregation": ("arithmetic", "geometric"),
+           "imputation": ("carry_forward", "none")}
 
 
 def load_profile(name_or_path: str = "default") -> dict:
@@ -30,27 +34,72 @@ def load_profile(name_or_path: str = "default") -> dict:
     return profile
 
 
+def _bad(where: str, key: str, why: str) -> ConfigError:
+    return ConfigError(f"profile {where}: key '{key}' {why}.")
+
+
+def _number(profile: dict, path: str, where: str, low: float | None = None,
+            high: float | None = None) -> float:
+    node = profile
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ConfigError(f"profile {where}: missing key '{path}'.")
+        node = node[part]
+    if not isinstance(node, (int, float)) or isinstance(node, bool):
+        raise _bad(where, path, "must be a number")
+    if (low is not None and node < low) or (high is not None and node > high):
+        raise _bad(where, path, f"must be between {low} and {high}")
+    return node
+
+
 def check_profile(profile: dict, where: str) -> None:
+    """Validate a profile; the error names the bad key."""
     if not isinstance(profile, dict):
         raise ConfigError(f"profile {where}: the file must be a YAML mapping.")
     for key, kind in REQUIRED.items():
         if key not in profile:
             raise ConfigError(f"profile {where}: missing key '{key}'.")
         if not isinstance(profile[key], kind):
-            raise ConfigError(f"profile {where}: key '{key}' has the wrong type "
-                              f"({type(profile[key]).__name__}).")
-    if profile["normalisation"].get("method") != "minmax":
-        raise ConfigError(f"profile {where}: normalisation.method must be 'minmax'.")
+            raise _bad(where, key, f"has the wrong type ({type(profile[key]).__name__})")
+    for p in PILLARS:
+        _number(profile, f"pillars.{p}.weight", where, 0, 1)
+    if abs(sum(profile["pillars"][p]["weight"] for p in PILLARS) - 1) > 1e-6:
+        raise _bad(where, "pillars", "weights must add up to 1")
+    _number(profile, "pillars.trend.window_years", where, 1, 20)
+    _number(profile, "pillars.spread.region_threshold", where, 0, 10)
+    if profile["normalisation"].get("method") not in METHODS["normalisation"]:
+        raise _bad(where, "normalisation.method", f"must be one of {', '.join(METHODS['normalisation'])}")
+    if profile["aggregation"].get("method") not in METHODS["aggregation"]:
+        raise _bad(where, "aggregation.method", f"must be one of {', '.join(METHODS['aggregation'])}")
+    for code, goal in (profile["normalisation"].get("goalposts") or {}).items():
+        if not isinstance(goal, (int, float)) or goal <= 0:
+            raise _bad(where, f"normalisation.goalposts.{code}", "must be a positive number")
+    _number(profile, "normalisation.seizures_goalpost", where, 0)
+    tg = profile["normalisation"].get("trend_goalposts")
+    if not (isinstance(tg, list) and len(tg) == 2 and tg[0] < tg[1]):
+        raise _bad(where, "normalisation.trend_goalposts", "must be [low, high] with low < high")
+    _number(profile, "missing.coverage_threshold", where, 0, 1)
+    _number(profile, "missing.carry_forward_years", where, 0, 10)
+    for key in ("skewness", "kurtosis", "max_winsorised"):
+        _number(profile, f"outliers.{key}", where, 0)
+    for key in ("coverage", "age", "estimated", "warnings"):
+        _number(profile, f"reliability.{key}", where, 0, 1)
+    _number(profile, "uncertainty.draws", where, 1, 100000)
+    _number(profile, "uncertainty.seed", where, 0)
+    _number(profile, "uncertainty.weight_spread", where, 0, 0.99)
+    for key, allowed in METHODS.items():
+        values = profile["uncertainty"].get(key)
+        if not values or any(v not in allowed for v in values):
+            raise _bad(where, f"uncertainty.{key}", f"must list some of {', '.join(allowed)}")
     if profile["national_totals"] not in ("only_without_regions", "never", "always"):
-        raise ConfigError(f"profile {where}: national_totals must be only_without_regions, "
-                          "never or always.")
+        raise _bad(where, "national_totals", "must be only_without_regions, never or always")
     if profile["sub_annual"] not in ("sum", "ignore"):
-        raise ConfigError(f"profile {where}: sub_annual must be sum or ignore.")
+        raise _bad(where, "sub_annual", "must be sum or ignore")
     maxima = [b.get("max") for b in profile["bands"]]
     if not maxima or any(not isinstance(m, (int, float)) for m in maxima) or maxima != sorted(maxima):
-        raise ConfigError(f"profile {where}: bands need increasing numeric 'max' values.")
+        raise _bad(where, "bands", "need increasing numeric 'max' values")
     if maxima[-1] < profile["normalisation"]["scale"][1]:
-        raise ConfigError(f"profile {where}: the last band must reach the top of the scale.")
+        raise _bad(where, "bands", "the last band must reach the top of the scale")
 
 
 def profile_hash(profile: dict) -> str:

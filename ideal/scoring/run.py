@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import pandas as pd
 from sqlalchemy import Engine, insert, select, text
 
-from ideal import reference
+from ideal import __version__, reference
 from ideal.config import get_settings
 from ideal.errors import AssessmentError
 from ideal.paths import sql
@@ -24,7 +24,9 @@ from ideal.scoring.score import score
 from ideal.store.models import AssessmentRun, ThreatScore
 
 SCORE_COLUMNS = ["country", "region", "crime_type", "period", "indicator", "value", "population",
-                 "rate", "score", "level"]
+                 "rate", "score", "level", "status", "data_year", "imputed", "magnitude", "trend",
+                 "harm", "spread", "coverage", "reliability", "rank", "rank_median", "rank_p5",
+                 "rank_p95"]
 
 
 @dataclass
@@ -42,11 +44,12 @@ def latest_year(engine: Engine) -> str | None:
         return conn.execute(text(sql("latest_period"))).scalar()
 
 
-def current_observations(engine: Engine, year: str) -> pd.DataFrame:
+def current_observations(engine: Engine, first_year: int, last_year: int) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(text(sql("current_observations")),
-                              {"year": year, "year_prefix": f"{year}-%"})
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+                              {"first_year": str(first_year), "last_year": str(last_year)})
+        out = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return out.astype({"warned": "bool"}) if not out.empty else out
 
 
 def _year(period: str | None, engine: Engine) -> str:
@@ -76,9 +79,11 @@ def assess(engine: Engine, period: str | None = None, countries: list[str] | Non
         raise AssessmentError(f"crime types {', '.join(unknown)} are not ICCS codes in "
                               "ideal/reference/data/iccs.csv.")
     prof = load_profile(profile)
-    obs = current_observations(engine, year)
-    obs = obs[obs["country"].isin(scope) & obs["crime_type"].isin(types)]
-    if obs.empty:
+    first = int(year) - prof["missing"]["carry_forward_years"] - prof["pillars"]["trend"]["window_years"]
+    obs = current_observations(engine, first, int(year))
+    if not obs.empty:
+        obs = obs[obs["country"].isin(scope) & obs["crime_type"].isin(types)]
+    if obs.empty or not (obs["period"].str.slice(0, 4) == year).any():
         raise AssessmentError(f"no accepted observations for {year} in "
                               f"{', '.join(scope)}; nothing to assess.")
     params = {"period": year, "countries": scope, "crime_types": types, "profile": prof["name"]}
@@ -90,20 +95,22 @@ def assess(engine: Engine, period: str | None = None, countries: list[str] | Non
     with engine.connect() as conn:
         existing = conn.execute(select(AssessmentRun.n_observations, AssessmentRun.n_scores)
                                 .where(AssessmentRun.id == run_id)).first()
-    scores, unscored = score(obs, reference.population(), prof, year)
     if existing:
-        return RunResult(run_id, year, True, existing[0], existing[1], unscored)
+        return RunResult(run_id, year, True, existing[0], existing[1], pd.DataFrame())
+    scores, unscored, info = score(obs, reference.population(), prof, year)
     if scores.empty:
         raise AssessmentError(f"no region could be scored for {year}: "
-                              f"{len(unscored)} units lack a population figure.")
+                              f"{len(unscored)} units lack a population figure or recent data.")
     rows = scores[SCORE_COLUMNS].assign(run_id=run_id, synthetic_population=scores["synthetic"])
-    rows = rows.astype({"population": "int64"}).to_dict("records")
+    rows = rows.astype({"population": "int64", "data_year": "int64"})
+    rows = rows.astype(object).where(rows.notna(), None).to_dict("records")
     with engine.begin() as conn:
         conn.execute(insert(AssessmentRun.__table__).values(
             id=run_id, created_at=datetime.now(timezone.utc), period=year, countries=scope,
             profile_name=prof["name"], profile_sha256=profile_hash(prof), profile=prof,
             params={**params, "submissions": used}, n_observations=len(obs),
-            n_scores=len(rows), note=note))
+            n_scores=len(rows), note=note, seed=prof["uncertainty"]["seed"],
+            code_version=__version__, info=info))
         conn.execute(insert(ThreatScore.__table__), rows)
     return RunResult(run_id, year, False, len(obs), len(rows), unscored)
 

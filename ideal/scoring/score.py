@@ -1,10 +1,12 @@
-"""The skeleton methodology as pure functions: frame in, frame out, inputs never mutated.
+"""The methodology as pure functions: frame in, frame out, inputs never mutated.
 
 observations (country, region, period, crime_type, indicator, value, obs_status)
-  -> annual values per region x crime type (one indicator chosen per crime type)
-  -> rate per 100,000 inhabitants (population reference data)
-  -> min-max to 0-10 across regions, per crime type
-  -> threat level bands
+  -> annual values per unit (country x region x crime type) and year, one indicator per crime
+     type, national totals only where no regions were sent
+  -> rates per 100,000 inhabitants (population reference data)
+  -> pillars magnitude, trend, harm, spread (ideal.scoring.pillars), normalised to 0-10
+  -> composite score (ideal.scoring.aggregate), threat level, reliability
+  -> Monte Carlo rank interval and sensitivity (ideal.scoring.uncertainty)
 """
 
 from __future__ import annotations
@@ -70,46 +72,95 @@ def add_rates(values: pd.DataFrame, population: pd.DataFrame, per: float = 100_0
                       synthetic=out["synthetic"].fillna(0).astype(bool)).drop(columns="year")
 
 
-def minmax(values: pd.Series, low: float = 0.0, high: float = 10.0) -> pd.Series:
-    """Min-max rescale to [low, high]; a group with no spread scores ``low`` (no region stands
-    out from the others)."""
-    vmin, vmax = values.min(), values.max()
-    if not np.isfinite(vmin) or vmax == vmin:
-        return pd.Series(low, index=values.index, dtype="float64")
-    return low + (values - vmin) / (vmax - vmin) * (high - low)
-
-
-def normalise(rated: pd.DataFrame, scale: tuple[float, float] = (0, 10)) -> pd.DataFrame:
-    """Score 0-10 by min-max of the rate across all regions in scope, per crime type and period."""
-    scored = rated[rated["rate"].notna()]
-    score = scored.groupby(["crime_type", "period"])["rate"].transform(
-        lambda s: minmax(s, *scale))
-    return scored.assign(score=score.round(4)).reset_index(drop=True)
-
-
-def band(scores: pd.Series, bands: list[dict]) -> pd.Series:
-    """Threat level for each score from the profile's bands (upper bounds inclusive)."""
-    edges = [-np.inf] + [b["max"] for b in bands]
-    labels = [b["level"] for b in bands]
-    return pd.cut(scores, bins=edges, labels=labels, right=True).astype(str)
-
-
-def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
-          year: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The whole skeleton methodology. Returns (scores, unscored) where ``unscored`` lists the
-    region x crime type units left out and why (no population figure)."""
-    values = annual_values(observations, year, profile["sub_annual"])
+def yearly_rates(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
+                 years: list[int]) -> pd.DataFrame:
+    """Rate per unit, indicator and year, with the share of estimated/provisional values and
+    of rows carrying validation warnings behind each figure."""
+    frames = []
+    for y in years:
+        vals = annual_values(observations, str(y), profile["sub_annual"])
+        frames.append(vals)
+    values = pd.concat(frames, ignore_index=True)
     values = choose_indicator(values, profile["indicator_preference"])
     values = national_totals(values, profile["national_totals"])
     rated = add_rates(values, population, profile["rate_per"])
-    unscored = rated[rated["rate"].isna()].assign(reason="no population figure")
-    scored = normalise(rated, tuple(profile["normalisation"]["scale"]))
-    scored = scored.assign(level=band(scored["score"], profile["bands"]))
-    return scored, unscored[[*UNIT, "period", "indicator", "reason"]].reset_index(drop=True)
+    obs = observations.assign(year=observations["period"].str.slice(0, 4).astype(int),
+                              est=observations["obs_status"].isin(["E", "P"]),
+                              warned=observations.get("warned", False))
+    quality = obs.groupby([*UNIT, "indicator", "year"], as_index=False).agg(
+        estimated=("est", "mean"), warned=("warned", "mean"))
+    rated = rated.assign(year=rated["period"].astype(int)).merge(
+        quality, on=[*UNIT, "indicator", "year"], how="left")
+    return rated.fillna({"estimated": 0.0, "warned": 0.0})
+
+
+def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
+          year: str, harm: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The default methodology end to end for ``year``. Returns (scores, unscored, info):
+    one row per unit with the four pillars, coverage, composite score, level, reliability,
+    rank and Monte Carlo rank interval; units left out with the reason; run-level facts
+    (outlier treatment per crime type, sensitivity of the ranks per assumption)."""
+    from ideal.scoring import aggregate as agg
+    from ideal.scoring import pillars as pl
+    from ideal.scoring import uncertainty as mc
+
+    y = int(year)
+    carry = profile["missing"]["carry_forward_years"]
+    window = profile["pillars"]["trend"]["window_years"]
+    rates = yearly_rates(observations, population, profile, list(range(y - carry - window, y + 1)))
+    no_pop = rates[rates["rate"].isna() & (rates["year"] == y)].assign(reason="no population figure")
+    units = pl.latest_values(rates, y, carry)
+    seen = rates[[*UNIT]].drop_duplicates().merge(units[UNIT], how="left", indicator=True)
+    stale = seen[seen["_merge"] == "left_only"].drop(columns="_merge").assign(
+        reason=f"no value in {y - carry}-{y}")
+    unscored = pd.concat([no_pop[[*UNIT, "reason"]], stale], ignore_index=True).drop_duplicates(UNIT)
+    if units.empty:
+        return units, unscored, {}
+    trend = pl.trend_raw(rates, units, window)
+    if harm is None:
+        from ideal import reference
+        harm = reference.iccs().set_index("code")["harm_weight"]
+    harm_col = units["crime_type"].map(harm).astype("float64")
+    weights = np.array([profile["pillars"][p]["weight"] for p in pl.PILLARS], dtype="float64")
+    threshold = profile["missing"]["coverage_threshold"]
+    matrices, eligible, treated = {}, {}, {}
+    options = profile["uncertainty"]
+    for method in dict.fromkeys([profile["normalisation"]["method"], *options["normalisation"]]):
+        for imput in options["imputation"]:
+            frame, how = pl.pillar_frame(units, trend, harm_col, profile, method,
+                                         impute=imput == "carry_forward")
+            m = frame[pl.PILLARS].to_numpy(dtype="float64")
+            matrices[(method, imput)] = m
+            eligible[(method, imput)] = (np.isfinite(m[:, 0]) & (agg.coverage(m) >= threshold))
+            if method == profile["normalisation"]["method"] and imput == "carry_forward":
+                base, treated = frame, how
+    key = (profile["normalisation"]["method"], "carry_forward")
+    comp = agg.aggregate(matrices[key], weights, profile["aggregation"]["method"])[:, 0]
+    comp = np.where(eligible[key], comp, np.nan)
+    cover = agg.coverage(matrices[key])
+    base_rank = agg.ranks(comp[:, None])[:, 0]
+    plan = mc.draws(profile, weights)
+    median, p5, p95 = mc.rank_intervals(mc.composite_draws(matrices, eligible, plan, profile))
+    r = profile["reliability"]
+    age_factor = 1 - units["age"] / (carry + 1)
+    reliability = 10 * (r["coverage"] * cover + r["age"] * age_factor +
+                        r["estimated"] * (1 - units["estimated"]) + r["warnings"] * (1 - units["warned"]))
+    scores = units.assign(
+        period=year, imputed=units["age"] > 0, trend_raw=trend.to_numpy(),
+        magnitude=base["magnitude"].round(4), trend=base["trend"].round(4),
+        harm=base["harm"], spread=base["spread"].round(4), coverage=cover.round(4),
+        score=np.round(comp, 4), reliability=reliability.round(2), rank=base_rank,
+        rank_median=median, rank_p5=p5, rank_p95=p95,
+        status=np.where(np.isfinite(comp), "scored", "insufficient_data"))
+    scores = scores.assign(level=agg.band(scores["score"], profile["bands"]))
+    info = {"outliers": treated,
+            "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank)}
+    return scores.reset_index(drop=True), unscored.reset_index(drop=True), info
 
 
 def country_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """Roll-up per country x crime type: population-weighted mean of its regions' scores."""
+    scores = scores[scores["score"].notna()]
     w = scores.assign(_w=scores["score"] * scores["population"])
     agg = w.groupby(["country", "crime_type"], as_index=False).agg(
         _w=("_w", "sum"), population=("population", "sum"), regions=("region", "nunique"),
@@ -119,5 +170,6 @@ def country_scores(scores: pd.DataFrame) -> pd.DataFrame:
 
 def top_threats(scores: pd.DataFrame, harm: pd.Series, n: int) -> pd.DataFrame:
     """Highest scores first; ties broken by the crime type's harm weight, then the rate."""
-    ranked = scores.assign(harm=scores["crime_type"].map(harm).fillna(0))
-    return ranked.sort_values(["score", "harm", "rate"], ascending=False).head(n).reset_index(drop=True)
+    ranked = scores[scores["score"].notna()].assign(
+        harm_weight=scores["crime_type"].map(harm).fillna(0))
+    return ranked.sort_values(["score", "harm_weight", "rate"], ascending=False).head(n).reset_index(drop=True)

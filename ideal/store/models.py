@@ -96,6 +96,9 @@ class AssessmentRun(Base):
     n_observations: Mapped[int] = mapped_column(Integer)
     n_scores: Mapped[int] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    code_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    info: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # outliers, sensitivity
 
 
 class ThreatScore(Base):
@@ -111,9 +114,22 @@ class ThreatScore(Base):
     value: Mapped[float] = mapped_column(Float)
     population: Mapped[int] = mapped_column(Integer)
     rate: Mapped[float] = mapped_column(Float)
-    score: Mapped[float] = mapped_column(Float)
-    level: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    level: Mapped[str | None] = mapped_column(String(16), nullable=True)
     synthetic_population: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    data_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    imputed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    magnitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trend: Mapped[float | None] = mapped_column(Float, nullable=True)
+    harm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    spread: Mapped[float | None] = mapped_column(Float, nullable=True)
+    coverage: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reliability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rank: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rank_median: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rank_p5: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rank_p95: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Report(Base):

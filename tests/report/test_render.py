@@ -31,7 +31,7 @@ def minimal_context(**over):
            "run": {"id": "2025-abc", "created": "1 de enero de 2026", "profile": "default",
                    "profile_hash": "abc", "observations": "10", "scores": "5"},
            "findings": ["uno"], "top": [], "countries": [], "levels": [], "bands": [],
-           "rate_per": "100.000", "synthetic": False, "heatmap": "chart-heatmap.svg"}
+           "rate_per": "100.000", "weights": None, "draws": 1000, "synthetic": False, "heatmap": "chart-heatmap.svg"}
     ctx.update(over)
     return ctx
 
@@ -40,7 +40,8 @@ def test_submitted_text_is_escaped():
     evil = '<img src="file:///etc/passwd"><script>alert(1)</script>'
     html = render_html(minimal_context(top=[{
         "rank": 1, "country": "México", "region": evil, "crime": "Homicidio", "rate": "1",
-        "value": "1", "score": "10", "level": "high", "level_label": "alto"}]))
+        "value": "1", "score": "10", "level": "high", "level_label": "alto", "reliability": "9,0",
+        "interval": "1-3", "imputed": False}]))
     assert evil not in html and "&lt;script&gt;" in html
 
 

@@ -1,3 +1,5 @@
+"""The methodology on tiny frames: each formula against a hand-computed example."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -5,20 +7,23 @@ import pytest
 from ideal import reference
 from ideal.errors import ConfigError
 from ideal.scoring.profile import check_profile, load_profile, profile_hash
-from ideal.scoring.score import (add_rates, annual_values, band, choose_indicator, country_scores,
-                                 minmax, national_totals, normalise, score, top_threats)
+from ideal.scoring.score import (add_rates, annual_values, choose_indicator, country_scores,
+                                 national_totals, score, top_threats)
 from tests.conftest import real_file
 
 PROFILE = load_profile("default")
+FAST = {**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": 60}}
 
 
-def obs(rows):
-    return pd.DataFrame(rows, columns=["country", "region", "period", "crime_type", "indicator",
-                                       "value"])
+def obs(rows, status="A"):
+    return pd.DataFrame([(*r, status) for r in rows],
+                        columns=["country", "region", "period", "crime_type", "indicator", "value",
+                                 "obs_status"])
 
 
-def pop(rows):
-    return pd.DataFrame(rows, columns=["country", "region", "year", "population"]).assign(synthetic=0)
+def pop(regions, years=range(2020, 2026), n=100_000):
+    return pd.DataFrame([("MX", r, y, n) for r in regions for y in years],
+                        columns=["country", "region", "year", "population"]).assign(synthetic=0)
 
 
 def test_annual_value_prefers_annual_row_else_sums_sub_periods():
@@ -59,47 +64,90 @@ def test_rates_per_100k_and_national_population_is_sum_of_regions():
     v = obs([("MX", "MX-JAL", "2025", "0101", "incidents", 50.0),
              ("MX", "MX", "2025", "0703", "incidents", 30.0),
              ("MX", "MX-COL", "2025", "0101", "incidents", 1.0)])
-    p = pop([("MX", "MX-JAL", 2025, 1_000_000), ("MX", "MX-AGU", 2025, 500_000)])
+    p = pd.DataFrame([("MX", "MX-JAL", 2025, 1_000_000, 0), ("MX", "MX-AGU", 2025, 500_000, 0)],
+                     columns=["country", "region", "year", "population", "synthetic"])
     out = add_rates(v, p).set_index(["region", "crime_type"])
     assert out.at[("MX-JAL", "0101"), "rate"] == pytest.approx(5.0)
     assert out.at[("MX", "0703"), "rate"] == pytest.approx(2.0)
     assert np.isnan(out.at[("MX-COL", "0101"), "rate"])
 
 
-def test_minmax_and_no_spread():
-    assert minmax(pd.Series([2.0, 4.0, 6.0])).tolist() == [0.0, 5.0, 10.0]
-    assert minmax(pd.Series([3.0, 3.0])).tolist() == [0.0, 0.0]
+WORKED = obs([("MX", "MX-JAL", "2022", "0101", "incidents", 10.0),
+              ("MX", "MX-JAL", "2025", "0101", "incidents", 20.0),
+              ("MX", "MX-COL", "2024", "0101", "incidents", 30.0),
+              ("MX", "MX-COL", "2025", "0101", "incidents", 30.0),
+              ("MX", "MX-AGU", "2025", "0101", "incidents", 60.0)])
 
 
-def test_bands_upper_bounds_inclusive():
-    assert band(pd.Series([0.0, 2.0, 2.01, 6.0, 8.5, 10.0]), PROFILE["bands"]).tolist() == \
-        ["very_low", "very_low", "low", "medium", "very_high", "very_high"]
-
-
-def test_score_end_to_end_on_tiny_frame():
-    o = obs([("MX", f"MX-{r}", "2025", "0101", "incidents", v)
-             for r, v in [("JAL", 10.0), ("COL", 20.0), ("AGU", 40.0)]] +
-            [("MX", "MX-ZAC", "2025", "0101", "incidents", 5.0)])
-    p = pop([("MX", f"MX-{r}", 2025, 100_000) for r in ("JAL", "COL", "AGU")])
-    scores, unscored = score(o, p, PROFILE, "2025")
+def test_worked_example_end_to_end():
+    """Hand-computed (goalpost 50 per 100k for homicide, trend goalposts -50 %..+50 %/year,
+    harm 10, spread threshold 5, weights .40/.20/.25/.15):
+    JAL rate 20 -> magnitude 4.0; trend (20/10)^(1/3)-1 = +26.0 %/yr -> 7.599; spread 2/3 -> 6.667
+        score = .4*4 + .2*7.599 + .25*10 + .15*6.667 = 6.6198 (high)
+    COL rate 30 -> 6.0; trend 0 -> 5.0; score = 2.4 + 1.0 + 2.5 + 1.0 = 6.9 (high)
+    AGU rate 60 -> 10 (capped); no earlier year: trend missing, weights renormalised over .80:
+        score = (4 + 2.5 + 1.0) / .8 = 9.375 (very high), coverage .75, reliability 9.0
+    """
+    scores, unscored, info = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), FAST, "2025")
     s = scores.set_index("region")
-    assert s.at["MX-JAL", "score"] == 0 and s.at["MX-AGU", "score"] == 10
-    assert s.at["MX-COL", "score"] == pytest.approx(10 / 3, abs=1e-3)
-    assert s.at["MX-AGU", "level"] == "very_high"
-    assert unscored["region"].tolist() == ["MX-ZAC"]
+    assert s.at["MX-JAL", "magnitude"] == pytest.approx(4.0)
+    assert s.at["MX-JAL", "trend"] == pytest.approx((2 ** (1 / 3) - 1 + 0.5) * 10, abs=1e-3)
+    assert s.at["MX-JAL", "spread"] == pytest.approx(20 / 3, abs=1e-3)
+    assert s.at["MX-JAL", "score"] == pytest.approx(6.6198, abs=1e-3)
+    assert s.at["MX-COL", "score"] == pytest.approx(6.9, abs=1e-4)
+    assert s.at["MX-AGU", "score"] == pytest.approx(9.375, abs=1e-4)
+    assert np.isnan(s.at["MX-AGU", "trend"]) and s.at["MX-AGU", "coverage"] == 0.75
+    assert list(s.loc[["MX-AGU", "MX-COL", "MX-JAL"], "level"]) == ["very_high", "high", "high"]
+    assert list(s.loc[["MX-AGU", "MX-COL", "MX-JAL"], "rank"]) == [1, 2, 3]
+    assert s.at["MX-JAL", "reliability"] == 10.0 and s.at["MX-AGU", "reliability"] == 9.0
+    assert (s["rank_p5"] <= s["rank_median"]).all() and (s["rank_median"] <= s["rank_p95"]).all()
+    assert unscored.empty and set(info["sensitivity"]) == {"weights", "normalisation", "aggregation",
+                                                           "imputation"}
+
+
+def test_carry_forward_flags_and_insufficient_data():
+    o = obs([("MX", "MX-JAL", "2024", "0101", "incidents", 20.0),      # 2025 missing: carried
+             ("MX", "MX-COL", "2021", "0101", "incidents", 20.0),      # too old: not scored
+             ("MX", "MX", "2025", "0703", "incidents", 5.0)])          # national only, no trend
+    scores, unscored, _ = score(o, pop(["MX-JAL", "MX-COL"]), FAST, "2025")
+    s = scores.set_index(["region", "crime_type"])
+    jal = s.loc[("MX-JAL", "0101")]
+    assert jal["imputed"] and jal["data_year"] == 2024 and jal["status"] == "scored"
+    assert jal["reliability"] < 10
+    nat = s.loc[("MX", "0703")]  # magnitude + harm only: coverage .5 < .65
+    assert nat["status"] == "insufficient_data" and np.isnan(nat["score"]) and pd.isna(nat["level"])
+    assert unscored.set_index("region").at["MX-COL", "reason"] == "no value in 2023-2025"
+
+
+def test_same_data_same_profile_same_scores_in_any_row_order():
+    a, _, _ = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), FAST, "2025")
+    b, _, _ = score(WORKED.sample(frac=1, random_state=3), pop(["MX-JAL", "MX-COL", "MX-AGU"]), FAST, "2025")
+    cols = ["region", "score", "rank", "rank_median", "rank_p5", "rank_p95", "reliability"]
+    pd.testing.assert_frame_equal(a.sort_values("region")[cols].reset_index(drop=True),
+                                  b.sort_values("region")[cols].reset_index(drop=True))
+
+
+def test_roll_up_and_top_threats():
+    scores, _, _ = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), FAST, "2025")
     roll = country_scores(scores)
-    assert roll.loc[0, "score"] == pytest.approx((0 + 10 / 3 + 10) / 3, abs=1e-3)
+    assert roll.loc[0, "score"] == pytest.approx((6.6198 + 6.9 + 9.375) / 3, abs=1e-3)
     harm = reference.iccs().set_index("code")["harm_weight"]
     assert top_threats(scores, harm, 1)["region"].tolist() == ["MX-AGU"]
 
 
-def test_profile_checked_and_hashed(tmp_path):
+def test_profile_checked_and_hashed():
     assert profile_hash(PROFILE) == profile_hash(load_profile("default"))
-    bad = dict(PROFILE, bands=[{"level": "x", "max": 5}])
     with pytest.raises(ConfigError, match="last band"):
-        check_profile(bad, "bad")
+        check_profile(dict(PROFILE, bands=[{"level": "x", "max": 5}]), "bad")
     with pytest.raises(ConfigError, match="missing key 'rate_per'"):
         check_profile({k: v for k, v in PROFILE.items() if k != "rate_per"}, "bad")
+    bad = {**PROFILE, "pillars": {**PROFILE["pillars"], "trend": {"weight": 0.5, "window_years": 3}}}
+    with pytest.raises(ConfigError, match="'pillars' weights must add up to 1"):
+        check_profile(bad, "bad")
+    with pytest.raises(ConfigError, match="'aggregation.method'"):
+        check_profile({**PROFILE, "aggregation": {"method": "median"}}, "bad")
+    with pytest.raises(ConfigError, match="'uncertainty.draws'"):
+        check_profile({**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": "many"}}, "bad")
     with pytest.raises(ConfigError, match="not found"):
         load_profile("nope")
 

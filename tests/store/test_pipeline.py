@@ -33,7 +33,7 @@ def mx():
 
 def test_schema_is_migrated_by_alembic(engine):
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
 
 
 def test_accepted_file_loads_once(engine, mx, ideal_env):
@@ -128,8 +128,12 @@ def test_assess_and_report(engine, mx, ideal_env):
     assert run.period == "2025" and not run.reused and run.n_scores > 0
     stored, scores = load_run(engine, run.run_id)
     assert set(scores["country"]) == {"CO", "MX"}
-    assert scores.groupby("crime_type")["score"].max().eq(10).all()
+    scored = scores[scores["status"] == "scored"]
+    assert scored["score"].between(0, 10).all() and scored["reliability"].between(0, 10).all()
+    assert (scored["rank_p5"] <= scored["rank_p95"]).all() and scored["rank"].min() == 1
     assert stored["profile"]["name"] == "default" and len(stored["profile_sha256"]) == 64
+    assert stored["seed"] == stored["profile"]["uncertainty"]["seed"] and stored["code_version"]
+    assert set(stored["info"]["sensitivity"]) == {"weights", "normalisation", "aggregation", "imputation"}
     assert assess(engine, note="again").run_id == run.run_id  # same data and parameters
     assert assess(engine, countries=["MX"]).run_id != run.run_id
     with pytest.raises(AssessmentError, match="not members"):

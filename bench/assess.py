@@ -1,0 +1,77 @@
+"""Assessment at a named scale with the profile's Monte Carlo draws, against a groupby-mean
+over the same observations, each in its own process (time and peak memory).
+
+    uv run python -m bench.assess --scale M
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from datetime import date
+from pathlib import Path
+
+from bench.ingest import measure
+from bench.scales import write_files
+
+
+def load(files):
+    import pandas as pd
+
+    return pd.concat([pd.read_csv(p, dtype={"crime_type": str, "period": str}) for _, p, _ in files],
+                     ignore_index=True)
+
+
+def baseline(files):
+    obs = load(files)
+    t0 = time.perf_counter()
+    obs.groupby(["region", "crime_type", "indicator"])["value"].mean()
+    return {"compute_s": time.perf_counter() - t0}
+
+
+def ideal_assessment(files, draws):
+    from ideal import reference
+    from ideal.scoring.profile import load_profile
+    from ideal.scoring.score import score
+
+    obs = load(files)
+    profile = load_profile("default")
+    profile["uncertainty"]["draws"] = draws
+    t0 = time.perf_counter()
+    scores, unscored, info = score(obs, reference.population(), profile, "2025")
+    return {"compute_s": time.perf_counter() - t0, "units": len(scores),
+            "scored": int((scores["status"] == "scored").sum())}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", choices=["S", "M"], default="S")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--draws", type=int, default=1000)
+    args = ap.parse_args()
+    files = write_files(Path("var/bench") / args.scale, args.scale)
+    rows = sum(n for *_, n in files)
+    print(f"scale {args.scale}: {rows:,} observations, {args.draws} Monte Carlo draws")
+    res = {"scale": args.scale, "rows": rows, "draws": args.draws, "date": date.today().isoformat()}
+    for label, fn, extra in (("baseline", baseline, ()), ("ideal", ideal_assessment, (args.draws,))):
+        runs = []
+        for i in range(args.repeat + 1):
+            r = measure(fn, files, *extra)
+            print(f"  {label:8} {'warm-up' if not i else f'run {i}':8} compute {r['compute_s']:6.2f} s "
+                  f"(process {r['seconds']:6.2f} s) peak {r['peak_mb']:6.0f} MB")
+            if i:
+                runs.append(r)
+        res[label] = {"compute_median_s": statistics.median(r["compute_s"] for r in runs),
+                      "process_median_s": statistics.median(r["seconds"] for r in runs),
+                      "peak_mb": max(r["peak_mb"] for r in runs),
+                      **{k: v for k, v in runs[-1].items() if k in ("units", "scored")}}
+    out = Path("bench/results") / f"{res['date']}-assess-{args.scale}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=2))
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()

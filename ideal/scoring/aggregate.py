@@ -1,0 +1,51 @@
+"""Aggregation of pillar scores into the composite, coverage, and threat bands.
+
+Arithmetic: weighted mean of the available pillars (weights renormalised over them).
+Geometric [INFORM]: weighted geometric mean on a 1-10 rescale (x' = 1 + 0.9 x), mapped back to
+0-10, so a low pillar cannot be fully compensated by a high one. A unit whose coverage (share
+of its pillars with a value) is below the threshold gets no score: "insufficient data".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def coverage(pillars: np.ndarray) -> np.ndarray:
+    """Share of non-missing pillars per unit (rows of ``pillars``)."""
+    return np.isfinite(pillars).mean(axis=1)
+
+
+def aggregate(pillars: np.ndarray, weights: np.ndarray, method: str = "arithmetic") -> np.ndarray:
+    """Composite 0-10 for each row of ``pillars`` (units x pillars, NaN = missing) and each row
+    of ``weights`` (draws x pillars). Returns units x draws; vectorised, no loop over rows."""
+    weights = np.atleast_2d(weights)
+    have = np.isfinite(pillars).astype("float64")
+    wsum = have @ weights.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if method == "arithmetic":
+            out = (np.nan_to_num(pillars) @ weights.T) / wsum
+        elif method == "geometric":
+            logs = np.where(have > 0, np.log(1 + 0.9 * np.nan_to_num(pillars)), 0.0)
+            out = (np.exp((logs @ weights.T) / wsum) - 1) / 0.9
+        else:
+            raise ValueError(f"unknown aggregation {method!r}")
+    return np.where(wsum > 0, out, np.nan)
+
+
+def band(scores: pd.Series, bands: list[dict]) -> pd.Series:
+    """Threat level for each score from the profile's bands (upper bounds inclusive)."""
+    edges = [-np.inf] + [b["max"] for b in bands]
+    labels = [b["level"] for b in bands]
+    return pd.cut(scores, bins=edges, labels=labels, right=True).astype("object").where(scores.notna())
+
+
+def ranks(composite: np.ndarray) -> np.ndarray:
+    """Rank 1 = highest threat, per column (draw); NaN stays NaN. units x draws."""
+    filled = np.where(np.isfinite(composite), -composite, np.inf)
+    order = np.argsort(filled, axis=0, kind="stable")
+    out = np.empty_like(order, dtype="float64")
+    np.put_along_axis(out, order, np.arange(1, composite.shape[0] + 1, dtype="float64")[:, None]
+                      .repeat(composite.shape[1], axis=1), axis=0)
+    return np.where(np.isfinite(composite), out, np.nan)

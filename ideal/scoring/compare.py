@@ -1,0 +1,31 @@
+"""Run-to-run differences: score, level and rank per unit, and whether the data or the
+method caused each change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+UNIT = ["country", "region", "crime_type"]
+
+
+def compare(a: pd.DataFrame, b: pd.DataFrame, same_method: bool) -> pd.DataFrame:
+    """One row per unit in either run: score/level/rank in A and B, their change, and the
+    cause: 'data' (inputs differ, same profile), 'method' (same inputs, other profile),
+    'data and method', 'none', 'new' or 'gone'."""
+    cols = UNIT + ["rate", "data_year", "score", "level", "rank"]
+    m = a[cols].merge(b[cols], on=UNIT, how="outer", suffixes=("_a", "_b"), indicator=True)
+    rate_a, rate_b = m["rate_a"].to_numpy(float), m["rate_b"].to_numpy(float)
+    data_changed = ~np.isclose(rate_a, rate_b, rtol=1e-9, equal_nan=True) | \
+        (m["data_year_a"].fillna(-1) != m["data_year_b"].fillna(-1)).to_numpy()
+    score_changed = ~np.isclose(m["score_a"].to_numpy(float), m["score_b"].to_numpy(float),
+                                atol=1e-9, equal_nan=True)
+    method_changed = np.full(len(m), not same_method)
+    cause = np.select(
+        [(m["_merge"] == "right_only").to_numpy(), (m["_merge"] == "left_only").to_numpy(),
+         data_changed & method_changed, data_changed, method_changed & score_changed],
+        ["new", "gone", "data and method", "data", "method"], default="none")
+    return m.drop(columns="_merge").assign(
+        score_change=m["score_b"] - m["score_a"], rank_change=m["rank_a"] - m["rank_b"],
+        level_changed=m["level_a"].fillna("") != m["level_b"].fillna(""), cause=cause,
+    ).sort_values("rank_change", key=lambda s: -s.abs(), na_position="last", ignore_index=True)

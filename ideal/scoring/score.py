@@ -17,20 +17,35 @@ import pandas as pd
 UNIT = ["country", "region", "crime_type"]
 
 
-def annual_values(obs: pd.DataFrame, year: str, sub_annual: str = "sum") -> pd.DataFrame:
-    """One value per region x crime type x indicator for ``year``: the annual row, or (when a
-    region has none and the profile says so) the sum of its monthly or quarterly rows."""
+def yearly_values(obs: pd.DataFrame, years: list[int], sub_annual: str = "sum") -> pd.DataFrame:
+    """One value per region x crime type x indicator and year: the annual row, or (when a
+    region has none and the profile says so) the sum of its monthly or quarterly rows.
+    One pass over the observations for all years."""
+    from ideal.ingest.sniff import per_unique
+
     obs = obs[obs["value"].notna()]
-    annual = obs[obs["period"] == year]
-    out = annual.assign(n_parts=1)
+    year = per_unique(obs["period"], lambda u: pd.to_numeric(u.astype(str).str.slice(0, 4),
+                                                              errors="coerce"))
+    is_annual = per_unique(obs["period"], lambda u: u.astype(str).str.len() == 4).astype(bool)
+    obs = obs.assign(year=year.astype("float64"), _annual=is_annual)
+    obs = obs[obs["year"].isin(years)]
+    keys = [*UNIT, "indicator", "year"]
+    annual = (obs[obs["_annual"]].groupby(keys, as_index=False)
+              .agg(value=("value", "sum")).assign(n_parts=1))
+    out = annual
     if sub_annual == "sum":
-        parts = obs[obs["period"].str.startswith(f"{year}-")]
-        summed = (parts.groupby([*UNIT, "indicator"], as_index=False)
+        summed = (obs[~obs["_annual"]].groupby(keys, as_index=False)
                   .agg(value=("value", "sum"), n_parts=("period", "nunique")))
-        summed = summed.merge(annual[[*UNIT, "indicator"]], how="left", indicator=True)
+        summed = summed.merge(annual[keys], how="left", indicator=True)
         summed = summed[summed["_merge"] == "left_only"].drop(columns="_merge")
-        out = pd.concat([out, summed], ignore_index=True)
-    return out.assign(period=year)[[*UNIT, "indicator", "period", "value", "n_parts"]]
+        out = pd.concat([annual, summed], ignore_index=True)
+    out = out.assign(year=out["year"].astype("int64"))
+    return out.assign(period=out["year"].astype(str))[[*UNIT, "indicator", "period", "value", "n_parts"]]
+
+
+def annual_values(obs: pd.DataFrame, year: str, sub_annual: str = "sum") -> pd.DataFrame:
+    """The values of one year (see yearly_values)."""
+    return yearly_values(obs, [int(year)], sub_annual)
 
 
 def choose_indicator(values: pd.DataFrame, preference: list[str]) -> pd.DataFrame:
@@ -76,17 +91,18 @@ def yearly_rates(observations: pd.DataFrame, population: pd.DataFrame, profile: 
                  years: list[int]) -> pd.DataFrame:
     """Rate per unit, indicator and year, with the share of estimated/provisional values and
     of rows carrying validation warnings behind each figure."""
-    frames = []
-    for y in years:
-        vals = annual_values(observations, str(y), profile["sub_annual"])
-        frames.append(vals)
-    values = pd.concat(frames, ignore_index=True)
+    values = yearly_values(observations, years, profile["sub_annual"])
     values = choose_indicator(values, profile["indicator_preference"])
     values = national_totals(values, profile["national_totals"])
     rated = add_rates(values, population, profile["rate_per"])
-    obs = observations.assign(year=observations["period"].str.slice(0, 4).astype(int),
+    from ideal.ingest.sniff import per_unique
+
+    year = per_unique(observations["period"], lambda u: pd.to_numeric(u.astype(str).str.slice(0, 4),
+                                                                       errors="coerce"))
+    obs = observations.assign(year=year.astype("float64"),
                               est=observations["obs_status"].isin(["E", "P"]),
                               warned=observations.get("warned", False))
+    obs = obs[obs["year"].isin(years)].astype({"year": "int64"})
     quality = obs.groupby([*UNIT, "indicator", "year"], as_index=False).agg(
         estimated=("est", "mean"), warned=("warned", "mean"))
     rated = rated.assign(year=rated["period"].astype(int)).merge(

@@ -48,17 +48,20 @@ def normalise_by_crime(values: pd.Series, crime: pd.Series, method: str, goalpos
     """Normalise per crime type with ``method``; returns (0-10 scores, treatment per crime)."""
     out = pd.Series(np.nan, index=values.index)
     treated = {}
+    rule = (outliers or {}).get("method", "auto")
     for code, idx in values.groupby(crime).groups.items():
         v = values.loc[idx]
         how = "none"
+        if outliers and rule == "log":
+            v, how = np.log1p(v.clip(lower=0)), "log"
         # fixed goalposts cap outliers by themselves and keep a unit's score independent of
         # the other units; the data-driven methods need the COINr treatment
-        if outliers and method != "minmax":
+        elif outliers and rule == "auto" and method != "minmax":
             v, how = nz.treat_outliers(v, outliers["skewness"], outliers["kurtosis"],
                                        outliers["max_winsorised"])
         treated[code] = how
         if method == "minmax":
-            out.loc[idx] = nz.minmax_goalposts(v, 0.0, goalposts[code])
+            out.loc[idx] = nz.minmax_goalposts(v, 0.0, goalposts[code], log=how == "log")
         elif method == "zscore":
             out.loc[idx] = nz.zscore(v)
         elif method == "rank":
@@ -82,6 +85,10 @@ def pillar_frame(units: pd.DataFrame, trend: pd.Series, harm: pd.Series, profile
     rate = units["rate"].where(impute | (units["age"] == 0))
     magnitude, treated = normalise_by_crime(rate, units["crime_type"], method,
                                             magnitude_goalposts(units, profile), profile["outliers"])
+    # direction per indicator: "negative" means more of it is less threat
+    directions = profile["normalisation"].get("direction", {})
+    negative = units["indicator"].map(directions).eq("negative")
+    magnitude = magnitude.where(~negative, 10 - magnitude)
     tg = profile["normalisation"]["trend_goalposts"]
     t = trend.where(rate.notna()).clip(lower=tg[0] * 2, upper=tg[1] * 2)
     if method == "minmax":

@@ -82,6 +82,11 @@ def check_profile(profile: dict, where: str) -> None:
     _number(profile, "missing.carry_forward_years", where, 0, 10)
     for key in ("skewness", "kurtosis", "max_winsorised"):
         _number(profile, f"outliers.{key}", where, 0)
+    if profile["outliers"].get("method", "auto") not in ("auto", "log", "none"):
+        raise _bad(where, "outliers.method", "must be auto, log or none")
+    for ind, direction in (profile["normalisation"].get("direction") or {}).items():
+        if direction not in ("positive", "negative"):
+            raise _bad(where, f"normalisation.direction.{ind}", "must be positive or negative")
     for key in ("coverage", "age", "estimated", "warnings"):
         _number(profile, f"reliability.{key}", where, 0, 1)
     _number(profile, "uncertainty.draws", where, 1, 100000)

@@ -184,6 +184,16 @@ def country_scores(scores: pd.DataFrame) -> pd.DataFrame:
     return agg.assign(score=(agg["_w"] / agg["population"]).round(4)).drop(columns="_w")
 
 
+def region_scores(scores: pd.DataFrame) -> pd.DataFrame:
+    """Roll-up per crime type over the whole region (all countries in scope): population-
+    weighted mean of the units' scores."""
+    scores = scores[scores["score"].notna()]
+    w = scores.assign(_w=scores["score"] * scores["population"])
+    agg = w.groupby("crime_type", as_index=False).agg(_w=("_w", "sum"), population=("population", "sum"),
+                                                      countries=("country", "nunique"))
+    return agg.assign(score=(agg["_w"] / agg["population"]).round(4)).drop(columns="_w")
+
+
 def top_threats(scores: pd.DataFrame, harm: pd.Series, n: int) -> pd.DataFrame:
     """Highest scores first; ties broken by the crime type's harm weight, then the rate."""
     ranked = scores[scores["score"].notna()].assign(

@@ -135,3 +135,20 @@ def test_compare_attributes_changes_to_data_or_method():
     c, _, _ = score(o, p, geo, "2025")
     d = compare(a, c, same_method=False).set_index("region")
     assert set(d["cause"]) <= {"method", "none"} and "method" in set(d["cause"])
+
+
+def test_direction_log_option_and_region_roll_up():
+    from ideal.scoring.score import region_scores
+
+    o, p = frame({"MX-JAL": [10.0], "MX-COL": [40.0]})
+    base, _, _ = score(o, p, FAST, "2025")
+    neg = {**FAST, "normalisation": {**FAST["normalisation"], "direction": {"incidents": "negative"}}}
+    rev, _, _ = score(o, p, neg, "2025")
+    b, r = base.set_index("region"), rev.set_index("region")
+    assert r.at["MX-JAL", "magnitude"] == pytest.approx(10 - b.at["MX-JAL", "magnitude"])
+    logged = {**FAST, "outliers": {**FAST["outliers"], "method": "log"}}
+    lg, _, info = score(o, p, logged, "2025")
+    assert info["outliers"] == {"0101": "log"}
+    assert lg.set_index("region").at["MX-JAL", "magnitude"] == pytest.approx(np.log1p(10) / np.log1p(50) * 10, abs=1e-4)
+    roll = region_scores(base)
+    assert roll.loc[0, "score"] == pytest.approx(base["score"].mean()) and roll.loc[0, "countries"] == 1

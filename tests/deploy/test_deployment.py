@@ -1,0 +1,187 @@
+"""A real deployment on this machine: PostgreSQL metadata database and warehouse, the Celery
+executor with the Redis broker, and Airflow's api-server, scheduler, dag-processor and a
+Celery worker as separate processes. An analyst triggers ideal_assess through REST v2; the
+assessment asset then starts ideal_report, which writes the PDF. Every wait is bounded and
+every process the test started is stopped by its id."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.conftest import PG_ADMIN_URL
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.deployment
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def databases():
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    names = [f"ideal_deploy_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("meta", "wh")]
+    with admin.connect() as conn:
+        for n in names:
+            conn.execute(text(f'CREATE DATABASE "{n}"'))
+    base = admin.url
+    yield [base.set(database=n) for n in names]
+    with admin.connect() as conn:
+        for n in names:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def wait(what: str, check, timeout: float, every: float = 2.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
+    if not redis_up():
+        subprocess.run(["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379",
+                        "--save", "", "--appendonly", "no"], check=False, capture_output=True)
+        wait("Redis", redis_up, 20, 1)
+    meta, warehouse = databases
+    port = free_port()
+    home = tmp_path / "airflow"
+    home.mkdir()
+    password = secrets.token_urlsafe(12)
+    (home / "passwords.json").write_text(json.dumps({"analyst": password}))
+    env = dict(os.environ)
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "analyst:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False),
+        "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:6379/{secrets.randbelow(14) + 1}",
+        "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + meta.set(drivername="postgresql").render_as_string(hide_password=False),
+        "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "IDEAL_DATABASE_URL": warehouse.render_as_string(hide_password=False),
+        "IDEAL_HOME": str(tmp_path / "var"),
+        "IDEAL_REPORTS_DIR": str(tmp_path / "reports"),
+        "IDEAL_MEMBERS": "MX CO",
+        "GX_ANALYTICS_ENABLED": "False",
+    })
+    run = lambda *a, **k: subprocess.run(a, env=env, capture_output=True, text=True, timeout=600, **k)  # noqa: E731
+    migrated = run(str(BIN / "airflow"), "db", "migrate")
+    assert migrated.returncode == 0, migrated.stderr[-3000:]
+    seeded = run(sys.executable, "-c", "from ideal.config import get_settings; from ideal.demo import generate;"
+                 "from ideal.pipeline import engine; from ideal.ingest.inbox import ingest_inbox;"
+                 "import dataclasses; s = get_settings(); generate(s.inbox_dir, s.members);"
+                 "list(ingest_inbox(engine(), dataclasses.replace(s, inbox_settle_seconds=0)))")
+    assert seeded.returncode == 0, seeded.stderr[-3000:]
+
+    procs = []
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for name, args in (("api-server", ["api-server", "--port", str(port)]), ("scheduler", ["scheduler"]),
+                       ("dag-processor", ["dag-processor"]),
+                       ("worker", ["celery", "worker", "--concurrency", "2"])):
+        out = open(logs / f"{name}.log", "wb")
+        procs.append((name, subprocess.Popen([str(BIN / "airflow"), *args], env=env, stdout=out,
+                                             stderr=subprocess.STDOUT, start_new_session=True)))
+    api = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    try:
+        wait("the api-server", lambda: _get(f"{api}/api/v2/monitor/health"), 180)
+        token = requests.post(f"{api}/auth/token", json={"username": "analyst", "password": password},
+                              timeout=10).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        wait("the DAGs to be parsed", lambda: all(
+            _get(f"{api}/api/v2/dags/{d}", auth) for d in ("ideal_assess", "ideal_report")), 180)
+        bad = requests.post(f"{api}/api/v2/dags/ideal_assess/dagRuns", headers=auth, timeout=30,
+                            json={"logical_date": None, "conf": {"period": "20x5"}})
+        assert bad.status_code == 400, bad.text
+        t0 = time.monotonic()
+        ok = requests.post(f"{api}/api/v2/dags/ideal_assess/dagRuns", headers=auth, timeout=30,
+                           json={"logical_date": None,
+                                 "conf": {"period": "2025", "countries": ["MX", "CO"], "note": "deployment test"}})
+        assert ok.status_code == 200, ok.text
+        run_id = ok.json()["dag_run_id"]
+        state = wait("ideal_assess to finish", lambda: _state(api, auth, "ideal_assess", run_id), 300, 3)
+        assert state == "success", _logs(logs)
+        report_run = wait("ideal_report to run from the asset event",
+                          lambda: _finished_run(api, auth, "ideal_report"), 300, 3)
+        assert report_run["state"] == "success", _logs(logs)
+        pdf = tmp_path / "reports" / "2025" / "briefing-es.pdf"
+        assert pdf.exists() and pdf.stat().st_size > 10_000
+        print(f"trigger to PDF: {time.monotonic() - t0:.1f} s (processes up after "
+              f"{t0 - started:.1f} s)")
+    finally:
+        for name, p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for name, p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+
+
+def _get(url: str, headers: dict | None = None):
+    try:
+        r = requests.get(url, headers=headers or {}, timeout=5)
+        return r.json() if r.status_code == 200 else None
+    except requests.RequestException:
+        return None
+
+
+def _state(api, auth, dag_id, run_id):
+    r = _get(f"{api}/api/v2/dags/{dag_id}/dagRuns/{run_id}", auth)
+    return r["state"] if r and r["state"] in ("success", "failed") else None
+
+
+def _finished_run(api, auth, dag_id):
+    r = _get(f"{api}/api/v2/dags/{dag_id}/dagRuns", auth)
+    runs = [x for x in (r or {}).get("dag_runs", []) if x["state"] in ("success", "failed")]
+    return runs[0] if runs else None
+
+
+def _logs(folder: Path) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2500:]}" for p in sorted(folder.iterdir()))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from ideal import dag_settings
 
@@ -14,25 +12,26 @@ VALIDATED_INDICATORS = Asset(**dag_settings.VALIDATED_INDICATORS)
 
 @dag(
     dag_id="ideal_assess",
-    schedule=[VALIDATED_INDICATORS],
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args=dag_settings.DEFAULT_ARGS,
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable(dag_settings.MONTHLY, timezone="UTC"),
+                                 assets=VALIDATED_INDICATORS),
+    **dag_settings.DAG_DEFAULTS,
     tags=["ideal", "assess"],
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}$",
                         description="Year to assess; empty for the latest year with data."),
-        "countries": Param([], type="array", items={"type": "string", "pattern": "^[A-Z]{2}$"},
+        "countries": Param([], type="array", items={"type": "string", "enum": dag_settings.members()},
+                           uniqueItems=True,
                            description="Member countries (ISO alpha-2); empty for all members."),
-        "crime_types": Param([], type="array", items={"type": "string", "pattern": r"^\d{2,6}$"},
+        "crime_types": Param([], type="array",
+                             items={"type": "string", "enum": dag_settings.crime_types()},
+                             uniqueItems=True,
                              description="ICCS codes; empty for every scored crime type."),
         "profile": Param("default", type="string", description="Methodology profile."),
         "note": Param(None, type=["null", "string"], description="Why this run is made."),
     },
     doc_md="""
 ### Assess threats
-Runs when **validated_indicators** is updated, or on demand with parameters (period,
+Runs when **validated_indicators** is updated, on the first of each month, or on demand with parameters (period,
 countries, crime types, profile, note). Stores one immutable assessment run (the same
 data and parameters give the same run) and updates the asset **assessment**.
 """,

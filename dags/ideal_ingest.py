@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
@@ -15,10 +13,7 @@ VALIDATED_INDICATORS = Asset(**dag_settings.VALIDATED_INDICATORS)
 @dag(
     dag_id="ideal_ingest",
     schedule="*/15 * * * *",
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args=dag_settings.DEFAULT_ARGS,
+    **dag_settings.DAG_DEFAULTS,
     tags=["ideal", "ingest"],
     doc_md="""
 ### Ingest country submissions

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from ideal import dag_settings
 
@@ -13,11 +11,9 @@ ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
 
 @dag(
     dag_id="ideal_report",
-    schedule=[ASSESSMENT],
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    default_args=dag_settings.DEFAULT_ARGS,
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable(dag_settings.QUARTERLY, timezone="UTC"),
+                                 assets=ASSESSMENT),
+    **dag_settings.DAG_DEFAULTS,
     tags=["ideal", "report"],
     params={
         "run_id": Param(None, type=["null", "string"],
@@ -28,7 +24,7 @@ ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
     },
     doc_md="""
 ### Render briefings
-Runs when a new **assessment** is stored, or on demand. Renders the ministerial briefing
+Runs when a new **assessment** is stored, each quarter for the CLASI meetings, or on demand. Renders the ministerial briefing
 PDF into `reports/<period>/briefing-<lang>.pdf` and records it in the warehouse.
 """,
 )

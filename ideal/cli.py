@@ -170,6 +170,41 @@ def assess(period: Optional[str] = typer.Option(None, help="Year to assess (defa
 
 @app.command()
 @handled
+def trigger(period: Optional[str] = typer.Option(None, help="Year to assess (default: latest)."),
+            countries: Optional[str] = typer.Option(None, help="Comma-separated members, e.g. MX,CO."),
+            crime_types: Optional[str] = typer.Option(None, help="Comma-separated ICCS codes."),
+            profile: str = typer.Option("default", help="Methodology profile."),
+            note: Optional[str] = typer.Option(None, help="Why this run is made.")) -> None:
+    """Trigger a reassessment: through Airflow's REST API when IDEAL_AIRFLOW_URL is set,
+    else locally (assess + briefing)."""
+    from ideal.orchestrate import trigger_assessment
+
+    split = lambda v: [x.strip().upper() for x in v.split(",") if x.strip()] if v else []  # noqa: E731
+    conf = {"period": period, "countries": split(countries), "crime_types": split(crime_types),
+            "profile": profile, "note": note}
+    done = trigger_assessment(conf)
+    typer.echo(f"run {done.run_id} ({done.where}, {done.state or 'queued'})")
+    if done.link:
+        typer.echo(f"  {done.link}")
+
+
+@app.command()
+@handled
+def runs(limit: int = typer.Option(10, help="How many, newest first.")) -> None:
+    """Recent assessment runs with their state (from Airflow when configured)."""
+    from ideal.orchestrate import recent_runs
+
+    rows = recent_runs(limit)
+    if not rows:
+        typer.echo("no runs yet.")
+    for r in rows:
+        conf = r.get("conf") or {}
+        typer.echo(f"{r['run_id']:45} {r['state']:10} {str(r['started'])[:19]:19} "
+                   f"period={conf.get('period')} countries={','.join(conf.get('countries') or []) or 'all'}")
+
+
+@app.command()
+@handled
 def compare(run_a: str = typer.Argument(..., help="The earlier run."),
             run_b: str = typer.Argument(..., help="The later run."),
             limit: int = typer.Option(20, help="How many changes to list, largest rank change first.")) -> None:

@@ -56,6 +56,7 @@ def summarise(receipts: list[dict]) -> dict:
         "accepted": len(accepted),
         "rejected": sum(r["status"] == "rejected" and not r["duplicate"] for r in receipts),
         "countries": sorted({r["country"] for r in accepted}),
+        "periods": sorted({p for r in accepted for p in r.get("periods") or []}),
         "submission_ids": [r["submission_id"] for r in accepted],
     }
 

@@ -98,3 +98,15 @@ def test_xlsx_template_round_trips_through_submission(engine, tmp_path):
     assert res.exit_code == 0 and "accepted" in res.output and "sheet: data" in res.output
     log = runner.invoke(app, ["audit", "--country", "MX"])
     assert log.exit_code == 0 and "submission.accepted" in log.output
+
+
+def test_trigger_and_runs_locally_without_airflow(engine, monkeypatch, tmp_path):
+    from ideal.ingest import submit_bytes
+
+    monkeypatch.delenv("IDEAL_AIRFLOW_URL", raising=False)
+    submit_bytes(country_frame("MX").to_csv(index=False).encode(), "mx.csv", "MX", engine)
+    res = runner.invoke(app, ["trigger", "--countries", "MX", "--note", "local"])
+    assert res.exit_code == 0 and "(local, success)" in res.output and "briefing-es.pdf" in res.output
+    run_id = res.output.split()[1]
+    listed = runner.invoke(app, ["runs"])
+    assert listed.exit_code == 0 and run_id in listed.output and "countries=MX" in listed.output

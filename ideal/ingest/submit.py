@@ -42,6 +42,7 @@ class Receipt:
     message: str = ""
     format: str = ""
     notes: list[str] = field(default_factory=list)
+    periods: list[str] = field(default_factory=list)
     feedback_path: Path | None = None  # the HTML report
     feedback_csv: Path | None = None
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
@@ -141,6 +142,7 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
             return _reject(engine, receipt, raw, settings, actor, str(exc))
         frame = parsed.frame
         receipt.format, receipt.notes = parsed.format, parsed.notes
+        receipt.periods = sorted(frame["period"].dropna().astype(str).unique().tolist())
         to_load, checked = plausibility.run(frame, load.current_for_country(engine, country))
         extra = pd.concat([f for f in (parsed.findings, checked) if not f.empty] or [checked],
                           ignore_index=True)

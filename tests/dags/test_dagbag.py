@@ -37,7 +37,9 @@ bag = DagBag(dag_folder={str(DAGS)!r})
 print(json.dumps({{
   "errors": {{k: v for k, v in bag.import_errors.items()}},
   "dags": {{d.dag_id: {{"tags": sorted(d.tags), "doc": bool(d.doc_md),
-            "retries": {{t.task_id: t.retries for t in d.tasks}}}} for d in bag.dags.values()}}
+            "retries": {{t.task_id: t.retries for t in d.tasks}},
+            "callbacks": all(t.on_failure_callback for t in d.tasks),
+            "timetable": type(d.timetable).__name__}} for d in bag.dags.values()}}
 }}))
 """
     out = run_py(code, env)
@@ -54,6 +56,7 @@ def test_every_dag_has_tags_docs_and_retries(bag_summary):
     for dag_id, dag in bag_summary["dags"].items():
         assert "ideal" in dag["tags"] and len(dag["tags"]) >= 2, dag_id
         assert dag["doc"], dag_id
+        assert dag["callbacks"], f"{dag_id}: every task needs the failure callback"
         for task_id, retries in dag["retries"].items():
             if (dag_id, task_id) not in NO_RETRY:
                 assert retries >= 2, (dag_id, task_id)
@@ -74,3 +77,8 @@ print(time.perf_counter() - t0)
     assert out.returncode == 0, out.stderr[-2000:]
     seconds = float(out.stdout.strip().splitlines()[-1])
     assert seconds < 1.0, f"{dag_file.name} took {seconds:.2f} s to parse"
+
+
+def test_assess_and_report_run_on_their_asset_or_on_a_schedule(bag_summary):
+    assert bag_summary["dags"]["ideal_assess"]["timetable"] == "AssetOrTimeSchedule"
+    assert bag_summary["dags"]["ideal_report"]["timetable"] == "AssetOrTimeSchedule"

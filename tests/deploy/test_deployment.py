@@ -150,6 +150,19 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
         assert pdf.exists() and pdf.stat().st_size > 10_000
         print(f"trigger to PDF: {time.monotonic() - t0:.1f} s (processes up after "
               f"{t0 - started:.1f} s)")
+        # the analysts' command goes through the same REST API
+        cli = dict(env, IDEAL_AIRFLOW_URL=api, IDEAL_AIRFLOW_USER="analyst", IDEAL_AIRFLOW_PASSWORD=password)
+        out = subprocess.run([str(BIN / "ideal"), "trigger", "--period", "2025", "--countries", "MX",
+                              "--note", "cli"], env=cli, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0 and "(airflow," in out.stdout, out.stdout + out.stderr
+        cli_run = out.stdout.split()[1]
+        assert f"/dags/ideal_assess/runs/{cli_run}" in out.stdout
+        listed = subprocess.run([str(BIN / "ideal"), "runs"], env=cli, capture_output=True, text=True,
+                                timeout=120)
+        assert listed.returncode == 0 and cli_run in listed.stdout and run_id in listed.stdout
+        refused = subprocess.run([str(BIN / "ideal"), "trigger", "--period", "20x5"], env=cli,
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 1 and "Airflow refused" in refused.stderr
     finally:
         for name, p in procs:
             try:

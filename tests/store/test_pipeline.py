@@ -180,3 +180,13 @@ def test_real_sesnsp_file_through_the_normal_path(engine):
     # the same file from another steward country is refused: rows of Mexico
     other = submit_bytes(path.read_bytes(), path.name, "CO", engine, today=TODAY)
     assert other.status == "rejected" and "country_is_submitter" in set(other.findings["rule"])
+
+
+def test_asset_event_extra_names_countries_periods_and_submissions(engine, mx):
+    from ideal.pipeline import receipt_dict, summarise
+
+    receipt = submit_bytes(csv(mx.head(30)), "mx.csv", "MX", engine, today=TODAY)
+    summary = summarise([receipt_dict(receipt)])
+    assert summary == {"accepted": 1, "rejected": 0, "countries": ["MX"],
+                       "periods": sorted(mx.head(30)["period"].unique().tolist()),
+                       "submission_ids": [receipt.submission_id]}

@@ -21,16 +21,19 @@ ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
                                     "run, else the newest."),
         "languages": Param(["es"], type="array", items={"type": "string", "enum": ["es"]},
                            description="Languages of the briefing."),
+        "distribution": Param(None, type=["null", "string"],
+                              description="Distribution list (YAML); empty for IDEAL_DISTRIBUTION."),
     },
     doc_md="""
 ### Render briefings
 Runs when a new **assessment** is stored, each quarter for the CLASI meetings, or on demand. Renders the ministerial briefing
-PDF into `reports/<period>/briefing-<lang>.pdf` and records it in the warehouse.
+PDF into `reports/<period>/briefing-<lang>.pdf`, records it in the warehouse, and sends it to
+the distribution list by SMTP (once per recipient; a retry sends only what was not sent).
 """,
 )
 def ideal_report():
     @task
-    def render(params=None, triggering_asset_events=None) -> list[str]:
+    def render(params=None, triggering_asset_events=None) -> dict:
         from ideal.pipeline import report
 
         run_id = params["run_id"]
@@ -39,7 +42,13 @@ def ideal_report():
             run_id = (events[-1].extra or {}).get("run_id") if events else None
         return report(run_id, params["languages"])
 
-    render()
+    @task
+    def deliver(rendered: dict, params=None) -> list[dict]:
+        from ideal.pipeline import deliver as send
+
+        return send(rendered["run_id"], params["distribution"])
+
+    deliver(render())
 
 
 ideal_report()

@@ -239,6 +239,24 @@ def report(run: Optional[str] = typer.Option(None, help="Run id (default: newest
 
 @app.command()
 @handled
+def deliver(run: Optional[str] = typer.Option(None, help="Run id (default: newest run)."),
+            distribution: Optional[Path] = typer.Option(None, help="Distribution list YAML "
+                                                        "(default: IDEAL_DISTRIBUTION).")) -> None:
+    """Send the run's briefing to each recipient of the distribution list (SMTP), once."""
+    from ideal.report.delivery import deliver as send, distribution as load_list
+    from ideal.scoring.run import load_run
+
+    engine = _engine()
+    run_id = load_run(engine, run)[0]["id"]
+    outcomes = send(engine, run_id, load_list(distribution))
+    for o in outcomes:
+        typer.echo(f"  {o.status:12} {o.recipient} ({o.language}) {o.detail}")
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handled
 def template(out: Path = typer.Argument(Path("ideal-template.csv"),
                                         help="Where to write the template: .csv, or .xlsx with "
                                              "the code lists on their own sheets.")) -> None:

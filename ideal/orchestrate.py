@@ -76,8 +76,8 @@ def trigger_assessment(conf: dict) -> Triggered:
 
     result = pipeline.assess(conf.get("period"), conf.get("countries"), conf.get("crime_types"),
                              conf.get("profile") or "default", conf.get("note"))
-    paths = pipeline.report(result["run_id"])
-    return Triggered(result["run_id"], "local", paths[0], "success")
+    rendered = pipeline.report(result["run_id"])
+    return Triggered(result["run_id"], "local", rendered["paths"][0], "success")
 
 
 def recent_runs(limit: int = 10) -> list[dict]:

@@ -80,9 +80,42 @@ def assess(period: str | None = None, countries: list[str] | None = None,
             "n_observations": result.n_observations, "n_scores": result.n_scores}
 
 
-def report(run_id: str | None = None, languages: list[str] | None = None) -> list[str]:
+def report(run_id: str | None = None, languages: list[str] | None = None) -> dict:
+    """Render the run's briefings (newest run by default); returns {run_id, paths}."""
     from ideal.report.render import render_briefing
+    from ideal.scoring.run import load_run
 
     eng = engine()
-    return [str(render_briefing(eng, run_id or None, lang))
-            for lang in (languages or [get_settings().language])]
+    run_id = load_run(eng, run_id or None)[0]["id"]
+    paths = [str(render_briefing(eng, run_id, lang)) for lang in (languages or [get_settings().language])]
+    return {"run_id": run_id, "paths": paths}
+
+
+def deliver(run_id: str | None = None, distribution_path: str | None = None) -> list[dict]:
+    """Send the run's briefings to the distribution list; with no list configured, nothing
+    is sent and that is said (a report run does not fail for it)."""
+    import logging
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from ideal.errors import ConfigError
+    from ideal.report.delivery import deliver as send, distribution
+    from ideal.scoring.run import load_run
+
+    try:
+        recipients = distribution(Path(distribution_path) if distribution_path else None)
+    except ConfigError as exc:
+        logging.getLogger("ideal.delivery").warning("%s Nothing delivered.", exc)
+        return []
+    eng = engine()
+    run, _ = load_run(eng, run_id)
+    outcomes = send(eng, run["id"], recipients)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise ReportDeliveryFailed(f"{len(failed)} of {len(outcomes)} deliveries failed: "
+                                   + "; ".join(f"{o.recipient}: {o.detail}" for o in failed))
+    return [asdict(o) for o in outcomes]
+
+
+class ReportDeliveryFailed(Exception):
+    """Raised so that Airflow retries the delivery task; sent mails are not sent again."""

@@ -142,6 +142,7 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es")
         "classification": get_settings().classification,
         "period": period,
         "run": {"id": run["id"], "created": format_date(created, format="long", locale=language),
+                "created_iso": created.replace(microsecond=0).isoformat(),
                 "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
                 "observations": _num(run["n_observations"], language, 0),
                 "scores": _num(run["n_scores"], language, 0)},

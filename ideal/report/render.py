@@ -41,7 +41,8 @@ def render_html(ctx: dict) -> str:
     return environment().get_template("briefing.html.j2").render(**ctx)
 
 
-def write_pdf(html: str, target: Path, generated: dict[str, bytes]) -> tuple[int, list[str]]:
+def write_pdf(html: str, target: Path, generated: dict[str, bytes],
+              identifier: str | None = None, epoch: int | None = None) -> tuple[int, list[str]]:
     """HTML to PDF through the asset-only fetcher; written atomically. Returns (pages,
     refused URLs)."""
     weasyprint = _weasyprint()
@@ -54,7 +55,19 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes]) -> tuple[int
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".render-", suffix=".pdf")
     os.close(fd)
     try:
-        doc.write_pdf(tmp)
+        # fixed identifier, fixed dates (in the HTML) and a fixed timestamp in the embedded font
+        # subsets (fontTools reads SOURCE_DATE_EPOCH): the same run renders the same bytes
+        saved = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch is not None:
+            os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+        try:
+            doc.write_pdf(tmp, pdf_identifier=identifier.encode() if identifier else None)
+        finally:
+            if epoch is not None:
+                if saved is None:
+                    os.environ.pop("SOURCE_DATE_EPOCH", None)
+                else:
+                    os.environ["SOURCE_DATE_EPOCH"] = saved
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -76,7 +89,8 @@ def render_briefing(engine: Engine, run_id: str | None = None, language: str = "
     ctx["heatmap"] = "chart-heatmap.svg"
     html = render_html(ctx)
     target = (out_dir or get_settings().reports_dir) / run["period"] / f"briefing-{language}.pdf"
-    pages, _ = write_pdf(html, target, {"chart-heatmap.svg": heat})
+    pages, _ = write_pdf(html, target, {"chart-heatmap.svg": heat}, identifier=f"{run['id']}-{language}",
+                         epoch=int(run["created_at"].timestamp()))
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     with engine.begin() as conn:
         conn.execute(delete(Report.__table__).where(

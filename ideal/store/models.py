@@ -159,3 +159,21 @@ class AuditEvent(Base):
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Delivery(Base):
+    """One briefing sent (or tried) to one recipient. A recipient gets a run's briefing in a
+    language once: the unique index makes a retried delivery skip what was already sent."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("assessment_runs.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(16))  # sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("uq_delivery", "run_id", "recipient", "language", unique=True),)

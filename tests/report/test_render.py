@@ -28,7 +28,7 @@ def test_hostile_markup_in_html_fetches_nothing(tmp_path):
 
 def minimal_context(**over):
     ctx = {"language": "es", "classification": "USO OFICIAL", "period": "2025",
-           "run": {"id": "2025-abc", "created": "1 de enero de 2026", "profile": "default",
+           "run": {"id": "2025-abc", "created": "1 de enero de 2026", "created_iso": "2026-01-01T00:00:00+00:00", "profile": "default",
                    "profile_hash": "abc", "observations": "10", "scores": "5"},
            "findings": ["uno"], "top": [], "countries": [], "levels": [], "bands": [],
            "rate_per": "100.000", "weights": None, "draws": 1000, "synthetic": False, "heatmap": "chart-heatmap.svg"}

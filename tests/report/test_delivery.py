@@ -1,0 +1,96 @@
+"""Delivery by SMTP against a local aiosmtpd server: once per recipient, retried on failure."""
+
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from ideal.demo import country_frame
+from ideal.errors import ConfigError
+from ideal.ingest import submit_bytes
+from ideal.report.delivery import deliver, distribution
+from ideal.report.render import render_briefing
+from ideal.scoring.run import assess
+from ideal.store import audit
+
+
+class Server:
+    def __init__(self, refuse: int = 0):
+        self.refuse, self.messages = refuse, []
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            self.refuse -= 1
+            return "451 Try again later"
+        self.messages.append((envelope.rcpt_tos, envelope.content))
+        return "250 OK"
+
+
+def port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def run_id(engine):
+    submit_bytes(country_frame("MX").to_csv(index=False).encode(), "mx.csv", "MX", engine)
+    rid = assess(engine).run_id
+    render_briefing(engine, rid, "es")
+    return rid
+
+
+def test_each_recipient_once_with_retry(engine, run_id, tmp_path, monkeypatch):
+    lst = tmp_path / "dist.yaml"
+    lst.write_text("recipients:\n  - {email: a@mx.test, country: MX, language: es}\n"
+                   "  - {email: b@br.test, country: BR, language: pt}\n")
+    handler, p = Server(refuse=1), port()
+    smtp = Controller(handler, hostname="127.0.0.1", port=p)
+    smtp.start()
+    try:
+        monkeypatch.setenv("IDEAL_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("IDEAL_SMTP_PORT", str(p))
+        first = deliver(engine, run_id, distribution(lst), attempts=3, backoff=0.01)
+        again = deliver(engine, run_id, distribution(lst), attempts=3, backoff=0.01)
+    finally:
+        smtp.stop()
+    assert [(o.recipient, o.status) for o in first] == [("a@mx.test", "sent"), ("b@br.test", "skipped")]
+    assert [o.status for o in again] == ["already sent", "skipped"]
+    (to, content), = handler.messages  # the refused attempt was retried; nothing sent twice
+    assert to == ["a@mx.test"] and b"application/pdf" in content
+    actions = set(audit.events(engine)["action"])
+    assert {"delivery.sent", "delivery.skipped"} <= actions
+
+
+def test_failed_delivery_is_recorded_and_retried_later(engine, run_id, tmp_path, monkeypatch):
+    lst = tmp_path / "dist.yaml"
+    lst.write_text("recipients:\n  - {email: a@mx.test, language: es}\n")
+    monkeypatch.setenv("IDEAL_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("IDEAL_SMTP_PORT", str(port()))  # nobody listens
+    assert deliver(engine, run_id, distribution(lst), attempts=2, backoff=0.01)[0].status == "failed"
+    handler, p = Server(), port()
+    smtp = Controller(handler, hostname="127.0.0.1", port=p)
+    smtp.start()
+    try:
+        monkeypatch.setenv("IDEAL_SMTP_PORT", str(p))
+        assert deliver(engine, run_id, distribution(lst), backoff=0.01)[0].status == "sent"
+    finally:
+        smtp.stop()
+    assert len(handler.messages) == 1
+
+
+def test_distribution_list_errors_are_named(tmp_path):
+    with pytest.raises(ConfigError, match="no distribution list"):
+        distribution(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("recipients:\n  - {name: x}\n")
+    with pytest.raises(ConfigError, match="recipient 1 needs an e-mail"):
+        distribution(bad)
+
+
+def test_same_run_renders_the_same_bytes(engine, run_id):
+    import hashlib
+
+    first = render_briefing(engine, run_id, "es").read_bytes()
+    second = render_briefing(engine, run_id, "es").read_bytes()
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()

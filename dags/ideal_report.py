@@ -19,7 +19,7 @@ ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
         "run_id": Param(None, type=["null", "string"],
                         description="Assessment run; empty for the one that triggered this "
                                     "run, else the newest."),
-        "languages": Param(["es"], type="array", items={"type": "string", "enum": ["es"]},
+        "languages": Param(["es"], type="array", items={"type": "string", "enum": ["es", "en", "pt"]},
                            description="Languages of the briefing."),
         "distribution": Param(None, type=["null", "string"],
                               description="Distribution list (YAML); empty for IDEAL_DISTRIBUTION."),

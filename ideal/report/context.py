@@ -9,14 +9,14 @@ from sqlalchemy import Engine, select
 
 from ideal import reference
 from ideal.config import get_settings
+from ideal.i18n import translations
 from ideal.scoring.profile import load_profile
 from ideal.scoring.score import country_scores, top_threats
 from ideal.store.models import Submission
 
-LEVEL_LABELS = {
-    "es": {"very_low": "muy bajo", "low": "bajo", "medium": "medio", "high": "alto",
-           "very_high": "muy alto"},
-}
+LEVELS = {"very_low": "very low", "low": "low", "medium": "medium", "high": "high",
+          "very_high": "very high"}
+LANGUAGES = ("es", "en", "pt")
 HIGH = ("high", "very_high")
 
 
@@ -44,7 +44,8 @@ def heat_matrix(scores: pd.DataFrame, language: str) -> pd.DataFrame:
 
 
 def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es") -> dict:
-    labels = LEVEL_LABELS[language]
+    _ = translations(language).gettext
+    labels = {k: _(v) for k, v in LEVELS.items()}
     profile = run["profile"] or load_profile(run["profile_name"])
     harm = reference.iccs().set_index("code")["harm_weight"]
     period = run["period"]
@@ -70,9 +71,9 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es")
     per_country = []
     for cc in scope:
         s = subs[subs["country"] == cc]
-        status = ("datos aceptados" if cc in scored_countries else
-                  "envío rechazado" if (s["status"] == "rejected").any() else
-                  "sin envío para el periodo")
+        status = (_("data accepted") if cc in scored_countries else
+                  _("submission rejected") if (s["status"] == "rejected").any() else
+                  _("nothing sent for the period"))
         per_country.append({
             "code": cc, "name": reference.country_name(cc, language), "status": status,
             "submissions": len(s), "accepted": int((s["status"] == "accepted").sum()),
@@ -85,53 +86,59 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es")
     per_country.sort(key=lambda c: c["name"])
     missing = [c for c in per_country if c["code"] not in scored_countries]
     findings = [
-        f"Se evaluaron {scores['region'].nunique()} regiones de {len(scored_countries)} países "
-        f"y {scores['crime_type'].nunique()} tipos de delito para {period}, a partir de "
-        f"{_num(run['n_observations'], language, 0)} observaciones aceptadas.",
+        _("%(regions)s regions of %(countries)s countries and %(crimes)s crime types were assessed "
+          "for %(period)s, from %(obs)s accepted observations.") % {
+            "regions": scores["region"].nunique(), "countries": len(scored_countries),
+            "crimes": scores["crime_type"].nunique(), "period": period,
+            "obs": _num(run["n_observations"], language, 0)},
     ]
     if top_rows:
         t = top_rows[0]
-        findings.append(f"La amenaza relativa más alta es {t['crime'].lower()} en {t['region']} "
-                        f"({t['country']}): {t['rate']} hechos por 100.000 habitantes, "
-                        f"puntuación {t['score']} de 10.")
+        findings.append(_("The highest relative threat is %(crime)s in %(region)s (%(country)s): "
+                          "%(rate)s per 100,000 inhabitants, score %(score)s of 10.") % {
+            "crime": t["crime"].lower(), "region": t["region"], "country": t["country"],
+            "rate": t["rate"], "score": t["score"]})
     if not high.empty:
         by_country = high.groupby("country").size().sort_values(ascending=False)
-        lead = by_country.index[0]
         by_crime = high.groupby("crime_type").size().sort_values(ascending=False)
-        findings.append(
-            f"{len(high)} combinaciones de región y delito están en nivel alto o muy alto; "
-            f"{reference.country_name(lead, language)} concentra {by_country.iloc[0]}, y el delito "
-            f"más frecuente en esos niveles es {reference.crime_name(by_crime.index[0], language).lower()} "
-            f"({by_crime.iloc[0]} regiones).")
+        findings.append(_("%(n)s region and crime combinations are at a high or very high level; "
+                          "%(country)s has %(cn)s of them, and the most frequent crime at those "
+                          "levels is %(crime)s (%(crn)s regions).") % {
+            "n": len(high), "country": reference.country_name(by_country.index[0], language),
+            "cn": by_country.iloc[0], "crime": reference.crime_name(by_crime.index[0], language).lower(),
+            "crn": by_crime.iloc[0]})
     if missing:
-        findings.append("Sin datos aceptados para el periodo: " + "; ".join(
-            f"{c['name']} ({c['status']})" for c in missing) + ".")
+        findings.append(_("No accepted data for the period: %(list)s.") % {"list": "; ".join(
+            f"{c['name']} ({c['status']})" for c in missing)})
     scored = scores[scores["score"].notna()]
     if not scored.empty and "reliability" in scores:
         low = scored[scored["reliability"] < 6]
         imputed = scored[scored["imputed"].fillna(False).astype(bool)]
-        sentence = (f"La fiabilidad media de las puntuaciones es {_num(scored['reliability'].mean(), language)} "
-                    f"de 10")
+        sentence = _("The mean reliability of the scores is %(r)s of 10.") % {
+            "r": _num(scored["reliability"].mean(), language)}
         if len(imputed):
-            sentence += (f"; {len(imputed)} usan el último dato disponible de un año anterior "
-                         f"({', '.join(sorted({reference.country_name(c, language) for c in imputed['country']}))})")
+            sentence += " " + _("%(n)s scores use the latest value of an earlier year (%(countries)s).") % {
+                "n": len(imputed), "countries": ", ".join(sorted(
+                    {reference.country_name(c, language) for c in imputed["country"]}))}
         if len(low):
-            sentence += f"; {len(low)} tienen fiabilidad baja (menos de 6)"
-        findings.append(sentence + ".")
+            sentence += " " + _("%(n)s have a low reliability (below 6).") % {"n": len(low)}
+        findings.append(sentence)
         if top_rows and top_rows[0]["interval"] != "-":
             widest = max(top_rows, key=lambda t: int(t["interval"].split("-")[1]) - int(t["interval"].split("-")[0]))
-            findings.append(f"Incertidumbre: en 1000 simulaciones que varían pesos, normalización, "
-                            f"agregación e imputación, la posición de {widest['crime'].lower()} en "
-                            f"{widest['region']} varía entre los puestos {widest['interval']}.")
+            findings.append(_("Uncertainty: over the Monte Carlo simulations that vary weights, "
+                              "normalisation, aggregation and imputation, the rank of %(crime)s in "
+                              "%(region)s ranges from %(interval)s.") % {
+                "crime": widest["crime"].lower(), "region": widest["region"],
+                "interval": widest["interval"]})
     insufficient = int((scores["status"] == "insufficient_data").sum()) if "status" in scores else 0
     if insufficient:
-        findings.append(f"{insufficient} combinaciones de región y delito no tienen datos suficientes "
-                        "para una puntuación y no se muestran.")
+        findings.append(_("%(n)s region and crime combinations have too little data for a score "
+                          "and are not shown.") % {"n": insufficient})
     synthetic = bool(scores["synthetic_population"].any())
     if synthetic:
         n = scores.loc[scores["synthetic_population"], "country"].nunique()
-        findings.append(f"Las tasas de {n} países usan cifras de población sintéticas de "
-                        "demostración: no deben citarse como oficiales.")
+        findings.append(_("The rates of %(n)s countries use synthetic demonstration population "
+                          "figures: they must not be quoted as official.") % {"n": n})
 
     level_counts = [{"level": lv["level"], "label": labels[lv["level"]],
                      "count": int((scores["level"] == lv["level"]).sum())}

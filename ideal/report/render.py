@@ -32,13 +32,18 @@ def _weasyprint():
     return weasyprint
 
 
-def environment() -> Environment:
-    return Environment(loader=FileSystemLoader(str(ASSETS)), undefined=StrictUndefined,
-                       autoescape=select_autoescape(["html", "j2", "xml"], default=True))
+def environment(language: str = "es") -> Environment:
+    from ideal.i18n import translations
+
+    env = Environment(loader=FileSystemLoader(str(ASSETS)), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html", "j2", "xml"], default=True),
+                      extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations(language), newstyle=True)
+    return env
 
 
 def render_html(ctx: dict) -> str:
-    return environment().get_template("briefing.html.j2").render(**ctx)
+    return environment(ctx.get("language", "es")).get_template("briefing.html.j2").render(**ctx)
 
 
 def write_pdf(html: str, target: Path, generated: dict[str, bytes],
@@ -77,15 +82,18 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes],
 
 def render_briefing(engine: Engine, run_id: str | None = None, language: str = "es",
                     out_dir: Path | None = None) -> Path:
-    if language not in context.LEVEL_LABELS:
-        raise ReportError(f"language {language!r}: the skeleton briefing is available in "
-                          f"{', '.join(context.LEVEL_LABELS)}.")
+    if language not in context.LANGUAGES:
+        raise ReportError(f"language {language!r}: briefings are available in "
+                          f"{', '.join(context.LANGUAGES)}.")
     run, scores = load_run(engine, run_id)
     if scores.empty:
         raise ReportError(f"run {run['id']} has no scores to report.")
     ctx = context.build(engine, run, scores, language)
+    from ideal.i18n import translations
+
+    _ = translations(language).gettext
     heat = charts.heatmap(context.heat_matrix(scores, language),
-                          "Puntuación media ponderada por población (0-10)", "puntuación")
+                          _("Mean score weighted by population (0-10)"), _("score"))
     ctx["heatmap"] = "chart-heatmap.svg"
     html = render_html(ctx)
     target = (out_dir or get_settings().reports_dir) / run["period"] / f"briefing-{language}.pdf"

@@ -94,3 +94,34 @@ def test_same_run_renders_the_same_bytes(engine, run_id):
     first = render_briefing(engine, run_id, "es").read_bytes()
     second = render_briefing(engine, run_id, "es").read_bytes()
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+
+
+@pytest.mark.parametrize("language, words", [
+    ("es", ["Hallazgos principales", "Principales amenazas", "Página 1 de", "México", "Homicidio intencional"]),
+    ("en", ["Key findings", "Top threats", "Page 1 of", "Mexico", "Intentional homicide"]),
+    ("pt", ["Principais conclusões", "Principais ameaças", "Página 1 de", "México", "Homicídio intencional"]),
+])
+def test_briefing_in_each_language(engine, run_id, language, words):
+    from pypdf import PdfReader
+
+    pdf = render_briefing(engine, run_id, language)
+    assert pdf.name == f"briefing-{language}.pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    for w in words:
+        assert w in text, (language, w)
+
+
+def test_pt_recipient_gets_the_portuguese_briefing(engine, run_id, tmp_path, monkeypatch):
+    render_briefing(engine, run_id, "pt")
+    lst = tmp_path / "dist.yaml"
+    lst.write_text("recipients:\n  - {email: b@br.test, country: BR, language: pt}\n")
+    handler, p = Server(), port()
+    smtp = Controller(handler, hostname="127.0.0.1", port=p)
+    smtp.start()
+    try:
+        monkeypatch.setenv("IDEAL_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("IDEAL_SMTP_PORT", str(p))
+        assert deliver(engine, run_id, distribution(lst), backoff=0.01)[0].status == "sent"
+    finally:
+        smtp.stop()
+    assert b"briefing-pt.pdf" in handler.messages[0][1]

@@ -53,6 +53,13 @@ def test_every_rule_has_a_title_and_fix_and_every_message_is_translated():
     msgids = {t for r in rules().values() for t in (r["title"], r["fix"])}
     msgids |= {m[1] for m in extract_from_file("jinja2", str(TEMPLATES_DIR / "feedback" / "feedback.html.j2"))}
     msgids |= set(feedback.SEVERITY.values()) | set(feedback.STATUS.values())
+    # the briefing: its template, the sentences written from the data, the level names
+    from ideal.report.context import LEVELS
+
+    msgids |= {m[1] for m in extract_from_file("jinja2", str(TEMPLATES_DIR / "report" / "briefing.html.j2"))}
+    for module in ("ideal/report/context.py", "ideal/report/render.py"):
+        msgids |= {m[1] for m in extract_from_file("python", str(TEMPLATES_DIR.parent / module))}
+    msgids |= set(LEVELS.values())
     for lang in ("es", "pt"):
         with catalog_path(lang).open("rb") as fh:
             catalog = read_po(fh, locale=lang)

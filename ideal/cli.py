@@ -229,12 +229,17 @@ def compare(run_a: str = typer.Argument(..., help="The earlier run."),
 @app.command()
 @handled
 def report(run: Optional[str] = typer.Option(None, help="Run id (default: newest run)."),
-           language: str = typer.Option("es", help="Language of the briefing.")) -> None:
-    """Render the briefing PDF of an assessment run into reports/<period>/."""
-    from ideal.report.render import render_briefing
+           language: str = typer.Option("es", help="Language: es, en or pt."),
+           annex: bool = typer.Option(False, "--annex", help="Also the full annex (PDF/A-3b with "
+                                                            "the scores attached).")) -> None:
+    """Render the briefing PDF (PDF/UA-1) of an assessment run into reports/<period>/."""
+    from ideal.report.render import render_annex, render_briefing
 
-    path = render_briefing(_engine(), run, language)
+    engine = _engine()
+    path = render_briefing(engine, run, language)
     typer.echo(f"briefing written: {path}")
+    if annex:
+        typer.echo(f"annex written: {render_annex(engine, run, language)}")
 
 
 @app.command()

@@ -41,3 +41,24 @@ def heatmap(matrix: pd.DataFrame, title: str, colorbar_label: str) -> bytes:
     fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     return buf.getvalue()
+
+
+def bars(labels: list[str], values: list[float], title: str, xlabel: str,
+         limits: tuple[float, float] | None = None) -> bytes:
+    """Horizontal bars (one per label) as SVG bytes; negative values drawn to the left."""
+    height = 0.9 + 0.22 * len(labels)
+    fig, ax = plt.subplots(figsize=(6.8, height))
+    colors = ["#c0392b" if v > 0 else "#2e86c1" for v in values]
+    ax.barh(range(len(labels)), values, color=colors)
+    ax.set_yticks(range(len(labels)), labels=labels)
+    ax.invert_yaxis()
+    ax.axvline(0, color="#555", linewidth=0.6)
+    if limits:
+        ax.set_xlim(*limits)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=9, loc="left")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return buf.getvalue()

@@ -42,12 +42,13 @@ def environment(language: str = "es") -> Environment:
     return env
 
 
-def render_html(ctx: dict) -> str:
-    return environment(ctx.get("language", "es")).get_template("briefing.html.j2").render(**ctx)
+def render_html(ctx: dict, template: str = "briefing.html.j2") -> str:
+    return environment(ctx.get("language", "es")).get_template(template).render(**ctx)
 
 
 def write_pdf(html: str, target: Path, generated: dict[str, bytes],
-              identifier: str | None = None, epoch: int | None = None) -> tuple[int, list[str]]:
+              identifier: str | None = None, epoch: int | None = None,
+              variant: str | None = None, attachments: list | None = None) -> tuple[int, list[str]]:
     """HTML to PDF through the asset-only fetcher; written atomically. Returns (pages,
     refused URLs)."""
     weasyprint = _weasyprint()
@@ -66,7 +67,8 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes],
         if epoch is not None:
             os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
         try:
-            doc.write_pdf(tmp, pdf_identifier=identifier.encode() if identifier else None)
+            doc.write_pdf(tmp, pdf_identifier=identifier.encode() if identifier else None,
+                          pdf_variant=variant, attachments=attachments)
         finally:
             if epoch is not None:
                 if saved is None:
@@ -97,13 +99,42 @@ def render_briefing(engine: Engine, run_id: str | None = None, language: str = "
     ctx["heatmap"] = "chart-heatmap.svg"
     html = render_html(ctx)
     target = (out_dir or get_settings().reports_dir) / run["period"] / f"briefing-{language}.pdf"
+    # tagged, accessible PDF (PDF/UA-1)
     pages, _ = write_pdf(html, target, {"chart-heatmap.svg": heat}, identifier=f"{run['id']}-{language}",
-                         epoch=int(run["created_at"].timestamp()))
+                         epoch=int(run["created_at"].timestamp()), variant="pdf/ua-1")
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     with engine.begin() as conn:
         conn.execute(delete(Report.__table__).where(
             Report.run_id == run["id"], Report.kind == "briefing", Report.language == language))
         conn.execute(insert(Report.__table__).values(
             run_id=run["id"], kind="briefing", language=language, path=str(target),
+            sha256=digest, pages=pages, created_at=datetime.now(timezone.utc)))
+    return target
+
+
+def render_annex(engine: Engine, run_id: str | None = None, language: str = "es",
+                 out_dir: Path | None = None) -> Path:
+    """The full annex as PDF/A-3b (archival) with the run's scores attached as CSV."""
+    from ideal.report import annex
+
+    if language not in context.LANGUAGES:
+        raise ReportError(f"language {language!r}: the annex is available in {', '.join(context.LANGUAGES)}.")
+    run, scores = load_run(engine, run_id)
+    ctx, assets = annex.build(engine, run, scores, language)
+    html = render_html(ctx, "annex.html.j2")
+    weasyprint = _weasyprint()
+    created = run["created_at"]
+    csv = weasyprint.Attachment(string=annex.scores_csv(scores), name=f"scores-{run['id']}.csv",
+                                description="IDEAL threat scores of the run", created=created,
+                                modified=created, relationship="Data")
+    target = (out_dir or get_settings().reports_dir) / run["period"] / f"annex-{language}.pdf"
+    pages, _ = write_pdf(html, target, assets, identifier=f"{run['id']}-annex-{language}",
+                         epoch=int(created.timestamp()), variant="pdf/a-3b", attachments=[csv])
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    with engine.begin() as conn:
+        conn.execute(delete(Report.__table__).where(
+            Report.run_id == run["id"], Report.kind == "annex", Report.language == language))
+        conn.execute(insert(Report.__table__).values(
+            run_id=run["id"], kind="annex", language=language, path=str(target),
             sha256=digest, pages=pages, created_at=datetime.now(timezone.utc)))
     return target

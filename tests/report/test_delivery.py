@@ -125,3 +125,24 @@ def test_pt_recipient_gets_the_portuguese_briefing(engine, run_id, tmp_path, mon
     finally:
         smtp.stop()
     assert b"briefing-pt.pdf" in handler.messages[0][1]
+
+
+def test_annex_has_a_toc_with_page_numbers_sections_and_the_scores_attached(engine, run_id):
+    from pypdf import PdfReader
+
+    from ideal.report.render import render_annex
+
+    pdf = render_annex(engine, run_id, "en")
+    reader = PdfReader(pdf)
+    first = reader.pages[0].extract_text()
+    assert "Full assessment annex" in first and "Methodology annex" in first
+    import re
+
+    page = re.search(r"Mexico \.+ (\d+)", first)
+    assert page and int(page.group(1)) == 2  # the table of contents gives each section's page
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "Data quality annex" in text and "Average rank shift" in text
+    (name, (content,)), = reader.attachments.items()
+    assert name.startswith("scores-") and content.decode().startswith("country,region,crime_type")
+    xmp = reader.xmp_metadata.rdf_root.toxml()  # PDF/A-3b identification in the XMP metadata
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp

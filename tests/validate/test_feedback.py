@@ -56,8 +56,9 @@ def test_every_rule_has_a_title_and_fix_and_every_message_is_translated():
     # the briefing: its template, the sentences written from the data, the level names
     from ideal.report.context import LEVELS
 
-    msgids |= {m[1] for m in extract_from_file("jinja2", str(TEMPLATES_DIR / "report" / "briefing.html.j2"))}
-    for module in ("ideal/report/context.py", "ideal/report/render.py"):
+    for template in ("briefing.html.j2", "annex.html.j2"):
+        msgids |= {m[1] for m in extract_from_file("jinja2", str(TEMPLATES_DIR / "report" / template))}
+    for module in ("ideal/report/context.py", "ideal/report/render.py", "ideal/report/annex.py"):
         msgids |= {m[1] for m in extract_from_file("python", str(TEMPLATES_DIR.parent / module))}
     msgids |= set(LEVELS.values())
     for lang in ("es", "pt"):

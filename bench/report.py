@@ -1,0 +1,83 @@
+"""Briefing and full annex rendering against bare WeasyPrint of the same rows as one plain
+HTML table, in the same run, each in its own process (time, pages per second, peak memory).
+
+    uv run python -m bench.report          (uses the warehouse of IDEAL_DATABASE_URL; run
+                                            `make demo` first for the 18-member demo run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from bench.ingest import measure
+
+
+def briefing(out):
+    from ideal.report.render import render_briefing
+    from ideal.store import make_engine
+
+    return {"pages": _pages(render_briefing(make_engine(), None, "es", Path(out)))}
+
+
+def annex(out):
+    from ideal.report.render import render_annex
+    from ideal.store import make_engine
+
+    return {"pages": _pages(render_annex(make_engine(), None, "es", Path(out)))}
+
+
+def bare(out):
+    """The annex's rows as one plain table, rendered by WeasyPrint with no options."""
+    import html
+
+    import weasyprint
+
+    from ideal.scoring.run import load_run
+    from ideal.store import make_engine
+
+    _, scores = load_run(make_engine())
+    rows = "".join(f"<tr><td>{html.escape(r.region)}</td><td>{r.crime_type}</td><td>{r.rate:.1f}</td>"
+                   f"<td>{r.score}</td><td>{r.level}</td><td>{r.reliability}</td></tr>"
+                   for r in scores.itertuples())
+    doc = weasyprint.HTML(string=f"<table>{rows}</table>").render()
+    doc.write_pdf(Path(out) / "bare.pdf")
+    return {"pages": len(doc.pages)}
+
+
+def _pages(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(path).pages)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    out = tempfile.mkdtemp(prefix="ideal-bench-report-")
+    res = {"date": date.today().isoformat()}
+    for label, fn in (("briefing", briefing), ("annex", annex), ("bare_weasyprint", bare)):
+        runs = []
+        for i in range(args.repeat + 1):
+            r = measure(fn, out)
+            print(f"  {label:16} {'warm-up' if not i else f'run {i}':8} {r['seconds']:6.2f} s "
+                  f"{r['pages']:4d} pages  peak {r['peak_mb']:5.0f} MB")
+            if i:
+                runs.append(r)
+        med = statistics.median(r["seconds"] for r in runs)
+        res[label] = {"median_s": med, "pages": runs[-1]["pages"], "pages_per_s": runs[-1]["pages"] / med,
+                      "peak_mb": max(r["peak_mb"] for r in runs)}
+    res["annex_vs_bare"] = res["annex"]["median_s"] / res["bare_weasyprint"]["median_s"]
+    path = Path("bench/results") / f"{res['date']}-report.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(res, indent=2))
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()

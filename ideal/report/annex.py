@@ -1,0 +1,87 @@
+"""The full assessment annex: a section per country (every region x crime score, a trend
+chart), the methodology annex (the profile's choices, sensitivity) and the data-quality annex
+(submissions used). PDF/A-3b with the run's scores attached as CSV."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from ideal import reference
+from ideal.config import get_settings
+from ideal.i18n import translations
+from ideal.report import charts
+from ideal.report.context import LEVELS, _num
+from ideal.store.models import Submission
+
+ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
+
+
+def _chunks(rows: list, size: int) -> list[list]:
+    return [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
+
+
+def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str) -> tuple[dict, dict]:
+    """(template context, generated SVG assets by name)."""
+    _ = translations(language).gettext
+    labels = {k: _(v) for k, v in LEVELS.items()}
+    profile = run["profile"]
+    lo, hi = profile["normalisation"]["trend_goalposts"]
+    assets, countries = {}, []
+    for cc in sorted(scores["country"].unique(), key=lambda c: reference.country_name(c, language)):
+        s = scores[scores["country"] == cc].sort_values(["region", "crime_type"])
+        rows = [{"region": reference.region_name(r.region), "crime": reference.crime_name(r.crime_type, language, short=True),
+                 "rate": _num(r.rate, language), "score": _num(r.score, language) if pd.notna(r.score) else "-",
+                 "level": r.level if pd.notna(r.level) else None,
+                 "level_label": labels.get(r.level, "") if pd.notna(r.level) else "",
+                 "reliability": _num(r.reliability, language) if pd.notna(r.reliability) else "-",
+                 "interval": f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-",
+                 "imputed": bool(r.imputed) if pd.notna(r.imputed) else False}
+                for r in s.itertuples()]
+        change = (s["trend"] / 10 * (hi - lo) + lo).groupby(s["crime_type"]).mean().dropna() * 100
+        name = f"chart-{cc}.svg"
+        assets[name] = charts.bars([reference.crime_name(c, language, short=True) for c in change.index],
+                                   change.round(1).tolist(),
+                                   _("Average yearly change of the rate by crime type"), "%",
+                                   limits=(lo * 100, hi * 100))
+        countries.append({"code": cc, "name": reference.country_name(cc, language), "chart": name,
+                          "units": len(s), "reliability": _num(s["reliability"].mean(), language),
+                          "chunks": _chunks(rows, ROWS_PER_TABLE)})
+    weights = ", ".join(f"{p} {profile['pillars'][p]['weight']:.0%}" for p in profile["pillars"])
+    method = [(_("Profile"), f"{profile['name']} v{profile['version']} ({run['profile_sha256'][:12]})"),
+              (_("Pillar weights"), weights),
+              (_("Magnitude goalposts per 100,000"), ", ".join(f"{k}: {v}" for k, v in profile["normalisation"]["goalposts"].items())),
+              (_("Trend goalposts per year"), f"{lo:+.0%} .. {hi:+.0%}"),
+              (_("Aggregation"), profile["aggregation"]["method"]),
+              (_("Carry forward (years)"), str(profile["missing"]["carry_forward_years"])),
+              (_("Coverage threshold"), f"{profile['missing']['coverage_threshold']:.0%}"),
+              (_("Bands"), ", ".join(f"{labels[b['level']]} ≤ {b['max']}" for b in profile["bands"])),
+              (_("Monte Carlo draws, seed"), f"{profile['uncertainty']['draws']}, {profile['uncertainty']['seed']}")]
+    sens = sorted(((k, _num(v, language)) for k, v in (run.get("info") or {}).get("sensitivity", {}).items()),
+                  key=lambda kv: kv[0])
+    used = (run.get("params") or {}).get("submissions", [])
+    with engine.connect() as conn:
+        subs = conn.execute(select(Submission.id, Submission.country, Submission.filename,
+                                   Submission.rows_accepted, Submission.n_warnings, Submission.status)
+                            .where(Submission.id.in_(used)).order_by(Submission.country)).all()
+    ctx = {"language": language, "classification": get_settings().classification,
+           "period": run["period"],
+           "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
+                   "created_iso": run["created_at"].replace(microsecond=0).isoformat()},
+           "countries": countries, "method": method, "sensitivity": sens,
+           "submissions": [{"id": s.id, "country": s.country, "filename": s.filename,
+                            "rows": _num(s.rows_accepted, language, 0), "warnings": s.n_warnings,
+                            "status": s.status} for s in subs]}
+    return ctx, assets
+
+
+def scores_csv(scores: pd.DataFrame) -> str:
+    cols = ["country", "region", "crime_type", "period", "indicator", "value", "population", "rate",
+            "magnitude", "trend", "harm", "spread", "coverage", "score", "level", "status",
+            "reliability", "rank", "rank_median", "rank_p5", "rank_p95", "data_year", "imputed"]
+    return scores[[c for c in cols if c in scores]].to_csv(index=False)
+
+
+__all__ = ["build", "scores_csv", "json"]

@@ -82,11 +82,26 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes],
     return len(doc.pages), fetcher.refused
 
 
+def _check_language(language: str) -> None:
+    if language not in context.LANGUAGES:
+        raise ReportError(f"language {language!r}: reports are available in "
+                          f"{', '.join(context.LANGUAGES)}.")
+
+
+def _record(engine: Engine, run_id: str, kind: str, language: str, target: Path, pages: int) -> None:
+    """One row per run, kind and language in the reports table (a re-render replaces it)."""
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    with engine.begin() as conn:
+        conn.execute(delete(Report.__table__).where(
+            Report.run_id == run_id, Report.kind == kind, Report.language == language))
+        conn.execute(insert(Report.__table__).values(
+            run_id=run_id, kind=kind, language=language, path=str(target), sha256=digest,
+            pages=pages, created_at=datetime.now(timezone.utc)))
+
+
 def render_briefing(engine: Engine, run_id: str | None = None, language: str = "es",
                     out_dir: Path | None = None) -> Path:
-    if language not in context.LANGUAGES:
-        raise ReportError(f"language {language!r}: briefings are available in "
-                          f"{', '.join(context.LANGUAGES)}.")
+    _check_language(language)
     run, scores = load_run(engine, run_id)
     if scores.empty:
         raise ReportError(f"run {run['id']} has no scores to report.")
@@ -102,13 +117,7 @@ def render_briefing(engine: Engine, run_id: str | None = None, language: str = "
     # tagged, accessible PDF (PDF/UA-1)
     pages, _ = write_pdf(html, target, {"chart-heatmap.svg": heat}, identifier=f"{run['id']}-{language}",
                          epoch=int(run["created_at"].timestamp()), variant="pdf/ua-1")
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    with engine.begin() as conn:
-        conn.execute(delete(Report.__table__).where(
-            Report.run_id == run["id"], Report.kind == "briefing", Report.language == language))
-        conn.execute(insert(Report.__table__).values(
-            run_id=run["id"], kind="briefing", language=language, path=str(target),
-            sha256=digest, pages=pages, created_at=datetime.now(timezone.utc)))
+    _record(engine, run["id"], "briefing", language, target, pages)
     return target
 
 
@@ -117,8 +126,7 @@ def render_annex(engine: Engine, run_id: str | None = None, language: str = "es"
     """The full annex as PDF/A-3b (archival) with the run's scores attached as CSV."""
     from ideal.report import annex
 
-    if language not in context.LANGUAGES:
-        raise ReportError(f"language {language!r}: the annex is available in {', '.join(context.LANGUAGES)}.")
+    _check_language(language)
     run, scores = load_run(engine, run_id)
     ctx, assets = annex.build(engine, run, scores, language)
     html = render_html(ctx, "annex.html.j2")
@@ -130,11 +138,5 @@ def render_annex(engine: Engine, run_id: str | None = None, language: str = "es"
     target = (out_dir or get_settings().reports_dir) / run["period"] / f"annex-{language}.pdf"
     pages, _ = write_pdf(html, target, assets, identifier=f"{run['id']}-annex-{language}",
                          epoch=int(created.timestamp()), variant="pdf/a-3b", attachments=[csv])
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    with engine.begin() as conn:
-        conn.execute(delete(Report.__table__).where(
-            Report.run_id == run["id"], Report.kind == "annex", Report.language == language))
-        conn.execute(insert(Report.__table__).values(
-            run_id=run["id"], kind="annex", language=language, path=str(target),
-            sha256=digest, pages=pages, created_at=datetime.now(timezone.utc)))
+    _record(engine, run["id"], "annex", language, target, pages)
     return target

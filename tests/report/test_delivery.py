@@ -146,3 +146,10 @@ def test_annex_has_a_toc_with_page_numbers_sections_and_the_scores_attached(engi
     assert name.startswith("scores-") and content.decode().startswith("country,region,crime_type")
     xmp = reader.xmp_metadata.rdf_root.toxml()  # PDF/A-3b identification in the XMP metadata
     assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+
+
+def test_unknown_language_is_refused(engine, run_id):
+    from ideal.errors import ReportError
+
+    with pytest.raises(ReportError, match="available in es, en, pt"):
+        render_briefing(engine, run_id, "fr")

@@ -97,18 +97,25 @@ def test_same_run_renders_the_same_bytes(engine, run_id):
 
 
 @pytest.mark.parametrize("language, words", [
-    ("es", ["Hallazgos principales", "Principales amenazas", "Página 1 de", "México", "Homicidio intencional"]),
-    ("en", ["Key findings", "Top threats", "Page 1 of", "Mexico", "Intentional homicide"]),
-    ("pt", ["Principais conclusões", "Principais ameaças", "Página 1 de", "México", "Homicídio intencional"]),
+    ("es", ["Hallazgos principales", "Principales amenazas", "Página 1 de", "México", "Homicidio intencional",
+            "Se evaluaron 32 regiones de 1 países", "La amenaza relativa más alta es"]),
+    ("en", ["Key findings", "Top threats", "Page 1 of", "Mexico", "Intentional homicide",
+            "32 regions of 1 countries", "The highest relative threat is"]),
+    ("pt", ["Principais conclusões", "Principais ameaças", "Página 1 de", "México", "Homicídio intencional",
+            "Foram avaliadas 32 regiões de 1 países", "A ameaça relativa mais alta é"]),
 ])
 def test_briefing_in_each_language(engine, run_id, language, words):
     from pypdf import PdfReader
 
     pdf = render_briefing(engine, run_id, language)
     assert pdf.name == f"briefing-{language}.pdf"
-    text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+    reader = PdfReader(pdf)
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
     for w in words:
         assert w in text, (language, w)
+    fonts = {f["/BaseFont"] for page in reader.pages
+             for f in page["/Resources"]["/Font"].values() if "/BaseFont" in f.get_object()}
+    assert fonts and all("DejaVu" in str(f) for f in fonts)  # the shipped font, embedded
 
 
 def test_pt_recipient_gets_the_portuguese_briefing(engine, run_id, tmp_path, monkeypatch):

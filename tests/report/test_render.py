@@ -8,7 +8,9 @@ from ideal.report.render import ASSETS, render_html, write_pdf
 
 def test_fetcher_serves_own_assets_and_refuses_everything_else():
     fetcher = AssetFetcher(ASSETS, {"chart.svg": b"<svg/>"})
-    assert fetcher.fetch((ASSETS / "briefing.css").as_uri()).read().startswith(b"@page")
+    assert fetcher.fetch((ASSETS / "briefing.css").as_uri()).read() == (ASSETS / "briefing.css").read_bytes()
+    font = ASSETS / "fonts" / "DejaVuSans.ttf"
+    assert fetcher.fetch(font.as_uri()).read() == font.read_bytes()
     assert fetcher.fetch((ASSETS / "chart.svg").as_uri()).read() == b"<svg/>"
     for url in ("file:///etc/passwd", "http://127.0.0.1:9/x.png", "https://example.org/a.css",
                 (ASSETS / ".." / ".." / "pyproject.toml").as_uri()):

@@ -7,13 +7,12 @@ over the same observations, each in its own process (time and peak memory).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from datetime import date
 from pathlib import Path
 
-from bench.ingest import measure
+from bench.harness import repeated, write_results
 from bench.scales import write_files
 
 
@@ -56,22 +55,14 @@ def main() -> None:
     print(f"scale {args.scale}: {rows:,} observations, {args.draws} Monte Carlo draws")
     res = {"scale": args.scale, "rows": rows, "draws": args.draws, "date": date.today().isoformat()}
     for label, fn, extra in (("baseline", baseline, ()), ("ideal", ideal_assessment, (args.draws,))):
-        runs = []
-        for i in range(args.repeat + 1):
-            r = measure(fn, files, *extra)
-            print(f"  {label:8} {'warm-up' if not i else f'run {i}':8} compute {r['compute_s']:6.2f} s "
-                  f"(process {r['seconds']:6.2f} s) peak {r['peak_mb']:6.0f} MB")
-            if i:
-                runs.append(r)
+        runs = repeated(label, fn, (files, *extra), args.repeat,
+                        lambda r: f"compute {r['compute_s']:6.2f} s (process {r['seconds']:6.2f} s) "
+                                  f"peak {r['peak_mb']:6.0f} MB")
         res[label] = {"compute_median_s": statistics.median(r["compute_s"] for r in runs),
                       "process_median_s": statistics.median(r["seconds"] for r in runs),
                       "peak_mb": max(r["peak_mb"] for r in runs),
                       **{k: v for k, v in runs[-1].items() if k in ("units", "scored")}}
-    out = Path("bench/results") / f"{res['date']}-assess-{args.scale}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2))
-    print(json.dumps(res, indent=2))
-
+    write_results(res, f"assess-{args.scale}")
 
 if __name__ == "__main__":
     main()

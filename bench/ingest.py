@@ -14,11 +14,8 @@ warm-up, `repeat` times; the JSON and markdown go to bench/results/.
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import multiprocessing as mp
 import os
-import resource
 import statistics
 import tempfile
 import time
@@ -26,29 +23,11 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+from bench.harness import measure
 from bench.scales import write_files
 
 PG_ADMIN = os.environ.get("IDEAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 COLS = "country,region,period,crime_type,indicator,value,obs_status"
-
-
-def _child(fn, args, queue):
-    t0 = time.perf_counter()
-    extra = fn(*args)
-    queue.put({"seconds": time.perf_counter() - t0,
-               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, **(extra or {})})
-
-
-def measure(fn, *args) -> dict:
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(fn, args, queue))
-    proc.start()
-    out = queue.get()
-    proc.join()
-    if proc.exitcode:
-        raise RuntimeError(f"{fn.__name__} failed (exit {proc.exitcode})")
-    return out
 
 
 def naive_sqlite(files, workdir):

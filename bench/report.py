@@ -8,13 +8,12 @@ HTML table, in the same run, each in its own process (time, pages per second, pe
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 from datetime import date
 from pathlib import Path
 
-from bench.ingest import measure
+from bench.harness import repeated, write_results
 
 
 def briefing(out):
@@ -62,22 +61,13 @@ def main() -> None:
     out = tempfile.mkdtemp(prefix="ideal-bench-report-")
     res = {"date": date.today().isoformat()}
     for label, fn in (("briefing", briefing), ("annex", annex), ("bare_weasyprint", bare)):
-        runs = []
-        for i in range(args.repeat + 1):
-            r = measure(fn, out)
-            print(f"  {label:16} {'warm-up' if not i else f'run {i}':8} {r['seconds']:6.2f} s "
-                  f"{r['pages']:4d} pages  peak {r['peak_mb']:5.0f} MB")
-            if i:
-                runs.append(r)
+        runs = repeated(label, fn, (out,), args.repeat,
+                        lambda r: f"{r['seconds']:6.2f} s {r['pages']:4d} pages  peak {r['peak_mb']:5.0f} MB")
         med = statistics.median(r["seconds"] for r in runs)
         res[label] = {"median_s": med, "pages": runs[-1]["pages"], "pages_per_s": runs[-1]["pages"] / med,
                       "peak_mb": max(r["peak_mb"] for r in runs)}
     res["annex_vs_bare"] = res["annex"]["median_s"] / res["bare_weasyprint"]["median_s"]
-    path = Path("bench/results") / f"{res['date']}-report.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=2))
-    print(json.dumps(res, indent=2))
-
+    write_results(res, "report")
 
 if __name__ == "__main__":
     main()

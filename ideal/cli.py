@@ -126,7 +126,6 @@ def submit(file: Path = typer.Argument(..., help="The file to submit: IDEAL temp
 @handled
 def ingest() -> None:
     """Process every file waiting in the landing folder (inbox/<CC>/)."""
-    from ideal.ingest.inbox import ingest_inbox
 
     rejected = _ingest_all(_engine())
     if rejected:
@@ -301,7 +300,7 @@ def demo() -> None:
     from ideal.config import get_settings
     from ideal.demo import generate
     from ideal.report.render import render_briefing
-    from ideal.scoring.run import assess as run_assessment, load_run
+    from ideal.scoring.run import assess as run_assessment
     from ideal.store import make_engine, upgrade
 
     t0 = time.perf_counter()
@@ -317,7 +316,7 @@ def demo() -> None:
     typer.echo(f"[3/4] assessment {result.period}: run {result.run_id}"
                f"{' (unchanged data: existing run reused)' if result.reused else ''}")
     path = render_briefing(engine, result.run_id, "es")
-    typer.echo(f"[4/4] briefing rendered")
+    typer.echo("[4/4] briefing rendered")
     _demo_summary(engine, result.run_id, path, time.perf_counter() - t0)
 
 

@@ -1,6 +1,5 @@
 import socket
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from ideal.notify import task_failed

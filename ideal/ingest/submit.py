@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from ideal.config import Settings, get_settings
 from ideal.errors import IdealError, SubmissionError
-from ideal.ingest.archive import archive, sha256_bytes, safe_suffix
+from ideal.ingest.archive import archive, sha256_bytes
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.store import audit, load

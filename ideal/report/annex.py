@@ -4,8 +4,6 @@ chart), the methodology annex (the profile's choices, sensitivity) and the data-
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from sqlalchemy import Engine, select
 
@@ -83,5 +81,3 @@ def scores_csv(scores: pd.DataFrame) -> str:
             "reliability", "rank", "rank_median", "rank_p5", "rank_p95", "data_year", "imputed"]
     return scores[[c for c in cols if c in scores]].to_csv(index=False)
 
-
-__all__ = ["build", "scores_csv", "json"]

@@ -17,17 +17,26 @@ import pandas as pd
 UNIT = ["country", "region", "crime_type"]
 
 
+def period_year(period: pd.Series) -> pd.Series:
+    """The year of each ISO period (2025, 2025-Q1, 2025-03 -> 2025.0; NaN if unparseable),
+    computed on the distinct periods only."""
+    from ideal.ingest.sniff import per_unique
+
+    return per_unique(period, lambda u: pd.to_numeric(u.astype(str).str.slice(0, 4),
+                                                      errors="coerce")).astype("float64")
+
+
 def yearly_values(obs: pd.DataFrame, years: list[int], sub_annual: str = "sum") -> pd.DataFrame:
     """One value per region x crime type x indicator and year: the annual row, or (when a
     region has none and the profile says so) the sum of its monthly or quarterly rows.
-    One pass over the observations for all years."""
+    One pass over the observations for all years (uses a "year" column when present)."""
     from ideal.ingest.sniff import per_unique
 
     obs = obs[obs["value"].notna()]
-    year = per_unique(obs["period"], lambda u: pd.to_numeric(u.astype(str).str.slice(0, 4),
-                                                              errors="coerce"))
+    if "year" not in obs:
+        obs = obs.assign(year=period_year(obs["period"]))
     is_annual = per_unique(obs["period"], lambda u: u.astype(str).str.len() == 4).astype(bool)
-    obs = obs.assign(year=year.astype("float64"), _annual=is_annual)
+    obs = obs.assign(year=obs["year"].astype("float64"), _annual=is_annual)
     obs = obs[obs["year"].isin(years)]
     keys = [*UNIT, "indicator", "year"]
     annual = (obs[obs["_annual"]].groupby(keys, as_index=False)
@@ -91,16 +100,12 @@ def yearly_rates(observations: pd.DataFrame, population: pd.DataFrame, profile: 
                  years: list[int]) -> pd.DataFrame:
     """Rate per unit, indicator and year, with the share of estimated/provisional values and
     of rows carrying validation warnings behind each figure."""
+    observations = observations.assign(year=period_year(observations["period"]))
     values = yearly_values(observations, years, profile["sub_annual"])
     values = choose_indicator(values, profile["indicator_preference"])
     values = national_totals(values, profile["national_totals"])
     rated = add_rates(values, population, profile["rate_per"])
-    from ideal.ingest.sniff import per_unique
-
-    year = per_unique(observations["period"], lambda u: pd.to_numeric(u.astype(str).str.slice(0, 4),
-                                                                       errors="coerce"))
-    obs = observations.assign(year=year.astype("float64"),
-                              est=observations["obs_status"].isin(["E", "P"]),
+    obs = observations.assign(est=observations["obs_status"].isin(["E", "P"]),
                               warned=observations.get("warned", False))
     obs = obs[obs["year"].isin(years)].astype({"year": "int64"})
     quality = obs.groupby([*UNIT, "indicator", "year"], as_index=False).agg(

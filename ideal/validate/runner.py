@@ -15,7 +15,6 @@ from datetime import date
 from functools import lru_cache
 from importlib.resources import files
 
-import numpy as np
 import pandas as pd
 import yaml
 

@@ -14,7 +14,6 @@ from ideal.ingest.archive import archive, sha256_bytes
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.ingest.template import CANONICAL
-from tests.conftest import real_file
 
 HEADER = "country,region,period,crime_type,indicator,value,obs_status\n"
 GOOD = (HEADER + "MX,MX-JAL,2024,0101,incidents,1873,A\nMX,MX-JAL,2024,0101,victims,2011,\n").encode()

@@ -293,6 +293,124 @@ def audit(submission: Optional[str] = typer.Option(None, help="Only this submiss
                    f"{e.object_id or '':30} {e.detail or ''}")
 
 
+user_app = typer.Typer(help="Portal accounts: stewards (one country), analysts, admins.",
+                       no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _new_password(password_stdin: bool) -> str:
+    import os
+
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if os.environ.get("IDEAL_NEW_PASSWORD"):
+        return os.environ["IDEAL_NEW_PASSWORD"]
+    if not sys.stdin.isatty():
+        raise IdealError("no password given: type it at the prompt, pipe it with "
+                         "--password-stdin, or set IDEAL_NEW_PASSWORD.")
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+@handled
+def user_add(username: str = typer.Argument(..., help="Login name (lower case)."),
+             role: str = typer.Option(..., help="steward, analyst or admin."),
+             country: Optional[str] = typer.Option(None, "--country", "-c",
+                                                   help="A steward's country (ISO alpha-2)."),
+             language: str = typer.Option("es", help="Portal language: es, pt or en."),
+             password_stdin: bool = typer.Option(False, "--password-stdin",
+                                                 help="Read the password from standard input.")) -> None:
+    """Add a portal account (the password is asked for, or read from --password-stdin or
+    IDEAL_NEW_PASSWORD; only its argon2 hash is stored)."""
+    from ideal import accounts
+    from ideal.config import get_settings
+
+    user = accounts.add_user(_engine(), username, _new_password(password_stdin), role, country,
+                             language, get_settings().members, actor=audit_actor())
+    typer.echo(f"user {user.username} added ({user.role}{' of ' + user.country if user.country else ''})")
+
+
+@user_app.command("list")
+@handled
+def user_list() -> None:
+    """The portal accounts."""
+    from ideal import accounts
+
+    users = accounts.list_users(_engine())
+    if not users:
+        typer.echo("no users yet: `ideal user add NAME --role admin`.")
+    for u in users:
+        typer.echo(f"{u.username:24} {u.role:8} {u.country or '--':3} {u.language} "
+                   f"{'active' if u.active else 'disabled'}")
+
+
+@user_app.command("token")
+@handled
+def user_token(username: str = typer.Argument(...),
+               name: str = typer.Option("script", help="What the token is for.")) -> None:
+    """Make an API token for USERNAME (printed once; keep it secret)."""
+    from ideal import accounts
+
+    typer.echo(accounts.make_token(_engine(), username, name, actor=audit_actor()))
+
+
+@user_app.command("disable")
+@handled
+def user_disable(username: str = typer.Argument(...)) -> None:
+    """Disable an account: it can no longer log in and its tokens stop working."""
+    from ideal import accounts
+
+    accounts.set_active(_engine(), username, False, actor=audit_actor())
+    typer.echo(f"user {username} disabled; its tokens are revoked.")
+
+
+@user_app.command("enable")
+@handled
+def user_enable(username: str = typer.Argument(...)) -> None:
+    """Enable a disabled account again (its old tokens stay revoked)."""
+    from ideal import accounts
+
+    accounts.set_active(_engine(), username, True, actor=audit_actor())
+    typer.echo(f"user {username} enabled.")
+
+
+@user_app.command("password")
+@handled
+def user_password(username: str = typer.Argument(...),
+                  password_stdin: bool = typer.Option(False, "--password-stdin")) -> None:
+    """Set a new password for USERNAME."""
+    from ideal import accounts
+
+    accounts.set_password(_engine(), username, _new_password(password_stdin), actor=audit_actor())
+    typer.echo(f"password of {username} changed.")
+
+
+def audit_actor() -> str:
+    from ideal.store.audit import current_actor
+
+    return current_actor("cli")
+
+
+@app.command()
+@handled
+def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, help="Port."),
+          workers: int = typer.Option(1, help="Server processes (background jobs stay in the "
+                                              "process that started them).")) -> None:
+    """Start the web portal and the JSON API (uvicorn)."""
+    import uvicorn
+
+    engine = _engine(initialise=True)
+    from ideal import accounts
+
+    if not accounts.list_users(engine):
+        typer.secho("no portal accounts yet: add one with `ideal user add NAME --role admin`.",
+                    fg="yellow")
+    typer.echo(f"IDEAL portal on http://{host}:{port}/ (API description at /api/v1)")
+    uvicorn.run("ideal.web.server:app", host=host, port=port, workers=workers,
+                proxy_headers=True, log_level="info")
+
+
 @app.command()
 @handled
 def demo() -> None:

@@ -1,0 +1,220 @@
+"""Portal accounts: stewards (bound to one country), analysts and admins; API tokens for
+scripts. Passwords are kept as argon2 hashes, tokens as SHA-256 digests: neither can be read
+back. Used by the CLI (`ideal user ...`) and the web portal."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, func, insert, select, update
+
+from ideal.errors import IdealError
+from ideal.store import audit
+from ideal.store.models import ApiToken, AuditEvent, User
+
+ROLES = ("steward", "analyst", "admin")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
+MIN_PASSWORD = 10
+# a user name is locked for a while after this many failed logins in the window (and so is
+# the client address after ADDRESS_LIMIT failures on any names)
+FAILURE_LIMIT = 5
+ADDRESS_LIMIT = 20
+FAILURE_WINDOW = timedelta(minutes=15)
+_hasher = PasswordHasher()
+# verified against when the user does not exist, so both paths cost the same time
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class AccountError(IdealError):
+    """A bad account request: unknown user, weak password, wrong role."""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    role: str
+    country: str | None
+    language: str
+    active: bool
+
+    @property
+    def is_analyst(self) -> bool:
+        return self.role in ("analyst", "admin")
+
+    def may_see(self, country: str) -> bool:
+        return self.is_analyst or self.country == country
+
+    @property
+    def actor(self) -> str:
+        return f"portal:{self.username}"
+
+
+def _account(row) -> Account:
+    return Account(row.id, row.username, row.role, row.country, row.language, row.active)
+
+
+def check_password_strength(password: str, username: str = "") -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters.")
+    if username and username.lower() in password.lower():
+        raise AccountError("the password must not contain the user name.")
+
+
+def add_user(engine: Engine, username: str, password: str, role: str, country: str | None = None,
+             language: str = "es", members: tuple[str, ...] = (), actor: str = "cli") -> Account:
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise AccountError(f"user name {username!r}: use 3-64 lower-case letters, digits, . _ @ -")
+    if role not in ROLES:
+        raise AccountError(f"role {role!r}: use one of {', '.join(ROLES)}.")
+    country = (country or "").strip().upper() or None
+    if role == "steward":
+        if not country:
+            raise AccountError("a steward is bound to one country: give --country (e.g. MX).")
+        if members and country not in members:
+            raise AccountError(f"{country} is not a member in this installation "
+                               f"({' '.join(members)}).")
+    elif country:
+        raise AccountError("only stewards are bound to a country; analysts and admins see all.")
+    if language not in ("es", "pt", "en"):
+        raise AccountError("language: es, pt or en.")
+    check_password_strength(password, username)
+    with engine.begin() as conn:
+        if conn.execute(select(User.id).where(User.username == username)).first():
+            raise AccountError(f"user {username!r} already exists.")
+        conn.execute(insert(User.__table__).values(
+            username=username, role=role, country=country, password_hash=_hasher.hash(password),
+            language=language, active=True, created_at=datetime.now(timezone.utc)))
+        audit.record(conn, actor=actor, action="user.added", outcome="ok", object_id=username,
+                     country=country, detail=f"role {role}")
+    return get_user(engine, username)
+
+
+def get_user(engine: Engine, username: str) -> Account:
+    with engine.connect() as conn:
+        row = conn.execute(select(User.__table__).where(User.username == username.strip().lower())).first()
+    if row is None:
+        raise AccountError(f"no user {username!r}; `ideal user list` shows them.")
+    return _account(row)
+
+
+def user_by_id(engine: Engine, user_id: int) -> Account | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(User.__table__).where(User.id == user_id)).first()
+    return _account(row) if row else None
+
+
+def list_users(engine: Engine) -> list[Account]:
+    with engine.connect() as conn:
+        return [_account(r) for r in conn.execute(select(User.__table__).order_by(User.username))]
+
+
+def set_active(engine: Engine, username: str, active: bool, actor: str = "cli") -> None:
+    user = get_user(engine, username)
+    with engine.begin() as conn:
+        conn.execute(update(User.__table__).where(User.id == user.id).values(active=active))
+        if not active:  # a disabled account's tokens stop working too
+            conn.execute(update(ApiToken.__table__).where(ApiToken.user_id == user.id)
+                         .values(revoked=True))
+        audit.record(conn, actor=actor, action="user.enabled" if active else "user.disabled",
+                     outcome="ok", object_id=user.username, country=user.country)
+
+
+def set_password(engine: Engine, username: str, password: str, actor: str = "cli") -> None:
+    user = get_user(engine, username)
+    check_password_strength(password, user.username)
+    with engine.begin() as conn:
+        conn.execute(update(User.__table__).where(User.id == user.id)
+                     .values(password_hash=_hasher.hash(password)))
+        audit.record(conn, actor=actor, action="user.password", outcome="ok",
+                     object_id=user.username, country=user.country)
+
+
+def set_language(engine: Engine, user_id: int, language: str) -> None:
+    if language in ("es", "pt", "en"):
+        with engine.begin() as conn:
+            conn.execute(update(User.__table__).where(User.id == user_id).values(language=language))
+
+
+def throttled(engine: Engine, username: str, address: str | None) -> bool:
+    """True when this user name, or this client address, failed to log in too often lately.
+    Counted from the audit log, so it holds across processes and restarts."""
+    since = datetime.now(timezone.utc) - FAILURE_WINDOW
+    base = (select(func.count()).select_from(AuditEvent)
+            .where(AuditEvent.action == "auth.login", AuditEvent.outcome == "refused",
+                   AuditEvent.at >= since))
+    with engine.connect() as conn:
+        if conn.execute(base.where(AuditEvent.object_id == username[:64])).scalar() >= FAILURE_LIMIT:
+            return True
+        if address and conn.execute(base.where(AuditEvent.detail == f"from {address}")).scalar() \
+                >= ADDRESS_LIMIT:
+            return True
+    return False
+
+
+def authenticate(engine: Engine, username: str, password: str,
+                 address: str | None = None) -> Account | None:
+    """The account if the password is right and the account active; every attempt audited.
+    Raises AccountError when the name or address is locked for too many failures."""
+    username = (username or "").strip().lower()[:64]
+    if throttled(engine, username, address):
+        audit.log(engine, actor=f"portal:{username}", action="auth.login", outcome="locked",
+                  object_id=username, detail=f"from {address}")
+        raise AccountError("too many failed logins: wait 15 minutes and try again.")
+    with engine.connect() as conn:
+        user = conn.execute(select(User.__table__).where(User.username == username)).first()
+    try:
+        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        ok = False
+    ok = ok and user is not None and user.active
+    audit.log(engine, actor=f"portal:{username}", action="auth.login",
+              outcome="ok" if ok else "refused", object_id=username,
+              country=user.country if user else None, detail=f"from {address}")
+    if not ok:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        with engine.begin() as conn:
+            conn.execute(update(User.__table__).where(User.id == user.id)
+                         .values(password_hash=_hasher.hash(password)))
+    return _account(user)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def make_token(engine: Engine, username: str, name: str = "script", actor: str = "cli") -> str:
+    """A new API token for ``username``; returned once, only its digest is stored."""
+    user = get_user(engine, username)
+    if not user.active:
+        raise AccountError(f"user {username!r} is disabled.")
+    token = "ideal_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        conn.execute(insert(ApiToken.__table__).values(
+            user_id=user.id, name=name[:64], token_sha256=_digest(token),
+            created_at=datetime.now(timezone.utc), revoked=False))
+        audit.record(conn, actor=actor, action="token.created", outcome="ok",
+                     object_id=user.username, country=user.country, detail=name[:64])
+    return token
+
+
+def user_for_token(engine: Engine, token: str) -> Account | None:
+    if not token or not token.startswith("ideal_"):
+        return None
+    with engine.begin() as conn:
+        row = conn.execute(select(User.__table__, ApiToken.id.label("token_id")).join(ApiToken, ApiToken.user_id == User.id)
+                           .where(ApiToken.token_sha256 == _digest(token),
+                                  ApiToken.revoked.is_(False), User.active.is_(True))).first()
+        if row is None:
+            return None
+        conn.execute(update(ApiToken.__table__).where(ApiToken.id == row.token_id)
+                     .values(last_used=datetime.now(timezone.utc)))
+    return _account(row)

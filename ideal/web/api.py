@@ -1,0 +1,151 @@
+"""JSON API for scripts, behind the portal's permissions. Authenticate with
+``Authorization: Bearer <token>`` (``ideal user token NAME``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from ideal.accounts import Account
+from ideal.errors import IdealError
+from ideal.web import queries, security
+from ideal.web.uploads import UploadTooLarge, options_from, read_upload, submit_upload
+
+router = APIRouter(prefix="/api/v1", tags=["IDEAL"])
+
+
+def token_user(request: Request) -> Account:
+    found = security.token_user(request)
+    if found is None:
+        raise HTTPException(401, "Give a valid token: `Authorization: Bearer <token>` "
+                                 "(an admin makes one with `ideal user token NAME`).",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return found
+
+
+def _json(value):
+    """Dates and numbers as JSON can carry them."""
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+@router.get("/me", summary="Who this token belongs to")
+def me(u: Account = Depends(token_user)):
+    return {"username": u.username, "role": u.role, "country": u.country, "language": u.language}
+
+
+@router.get("/template.csv", summary="The IDEAL template (CSV)", response_class=Response)
+def template(u: Account = Depends(token_user)):
+    from ideal.paths import TEMPLATES_DIR
+
+    return Response((TEMPLATES_DIR / "submission" / "ideal-template.csv").read_bytes(),
+                    media_type="text/csv")
+
+
+@router.post("/submissions", summary="Submit one file",
+             description="Multipart upload (`file`, and `country` for analysts). The answer is the "
+                         "receipt with every problem found: 201 when the rows were loaded, 200 when "
+                         "the same file was already received, 422 when it was refused (nothing "
+                         "loaded, the file kept in quarantine). Optional reading options: "
+                         "`separator` (comma, semicolon, tab, pipe), `decimal` (. or ,), "
+                         "`encoding`, `profile` (a crosswalk profile for national exports).")
+async def submit(request: Request, file: UploadFile = File(...), country: str = Form(""),
+                 separator: str = Form(""), decimal: str = Form(""), encoding: str = Form(""),
+                 profile: str = Form(""), u: Account = Depends(token_user)):
+    cc = (country or u.country or "").upper()
+    if not cc:
+        raise HTTPException(400, "Give `country` (ISO alpha-2) for this file.")
+    security.require_country(request, u, cc, "submission.upload")
+    try:
+        data = await read_upload(file, request.app.state.settings.max_upload_bytes)
+        options = options_from({"separator": separator, "decimal": decimal, "encoding": encoding,
+                                "profile": profile})
+        receipt = await submit_upload(request, data, file.filename or "upload.csv", cc, u, "api",
+                                      options)
+    except UploadTooLarge as exc:
+        raise HTTPException(413, str(exc)) from None
+    except IdealError as exc:
+        raise HTTPException(400, str(exc)) from None
+    from ideal.pipeline import receipt_dict
+
+    body = receipt_dict(receipt)
+    body["findings"] = _json(receipt.findings.head(1000).astype(object)
+                             .where(receipt.findings.head(1000).notna(), None).to_dict("records"))
+    body["findings_total"] = len(receipt.findings)
+    status = 200 if receipt.duplicate else (201 if receipt.ok else 422)
+    return JSONResponse(_json(body), status_code=status)
+
+
+@router.get("/submissions", summary="Submissions you may see, newest first")
+def submissions(request: Request, country: str | None = None, status: str | None = None,
+                limit: int = 100, u: Account = Depends(token_user)):
+    if country:
+        security.require_country(request, u, country.upper(), "submissions")
+    return _json(queries.submissions(request.app.state.engine, u, (country or "").upper() or None,
+                                     status, min(max(limit, 1), 1000)))
+
+
+@router.get("/submissions/{submission_id}", summary="One submission with its findings")
+def submission(request: Request, submission_id: str, u: Account = Depends(token_user)):
+    engine = request.app.state.engine
+    found = queries.submission(engine, submission_id)
+    if found is None:
+        raise HTTPException(404, f"No submission {submission_id}.")
+    security.require_country(request, u, found["country"], submission_id)
+    found.pop("archive_path", None)
+    frame = queries.findings(engine, submission_id, 1000)
+    found["findings"] = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    found["findings_total"] = queries.count_findings(engine, submission_id)
+    return _json(found)
+
+
+@router.get("/coverage", summary="Country x year coverage (analysts)")
+def coverage(request: Request, u: Account = Depends(token_user)):
+    security.require_analyst(request, u, "coverage")
+    return _json(queries.coverage(request.app.state.engine, request.app.state.settings.members))
+
+
+@router.get("/runs", summary="Assessment runs (analysts)")
+def runs(request: Request, limit: int = 50, u: Account = Depends(token_user)):
+    security.require_analyst(request, u, "runs")
+    return _json(queries.runs(request.app.state.engine, min(max(limit, 1), 500)))
+
+
+@router.post("/runs", summary="Trigger a reassessment (analysts)", status_code=202,
+             description="JSON body: period (a year), countries, crime_types, profile, note. "
+                         "Through Airflow when IDEAL_AIRFLOW_URL is set, else a background job "
+                         "of this server (`GET /api/v1/jobs/{id}`).")
+async def trigger(request: Request, u: Account = Depends(token_user)):
+    from starlette.concurrency import run_in_threadpool
+
+    from ideal.web.pages import _split, start_assessment
+
+    security.require_analyst(request, u, "run.trigger")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise HTTPException(400, "The body must be JSON.") from None
+    if not isinstance(body, dict):
+        raise HTTPException(400, "The body must be a JSON object.")
+    conf = {"period": str(body["period"]) if body.get("period") else None,
+            "countries": _split(body.get("countries")), "crime_types": _split(body.get("crime_types")),
+            "profile": body.get("profile") or "default", "note": body.get("note")}
+    return await run_in_threadpool(start_assessment, request, u, conf)
+
+
+@router.get("/jobs/{job_id}", summary="A background job's state (analysts)")
+def job(request: Request, job_id: str, u: Account = Depends(token_user)):
+    security.require_analyst(request, u, "job")
+    found = request.app.state.jobs.get(job_id)
+    if found is None:
+        raise HTTPException(404, f"No job {job_id}.")
+    return found.as_dict()
+
+
+@router.get("", include_in_schema=False, response_class=HTMLResponse)
+def documentation(request: Request):
+    """The API described from its OpenAPI schema, as a page that needs no script or CDN."""
+    from ideal.web.app import page
+
+    return page(request, "api.html.j2", spec=request.app.openapi())

@@ -1,0 +1,398 @@
+"""The portal's pages. Every route takes the signed-in user and checks, before reading
+anything, that the user may see the country or the page; refusals are audited (403)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from ideal import accounts, reference
+from ideal.accounts import Account, AccountError
+from ideal.errors import IdealError
+from ideal.i18n import LANGUAGES, translations
+from ideal.web import jobs, queries, security
+from ideal.web.app import LoginRequired, flash, language_of, page, reports_root
+from ideal.web.uploads import UploadTooLarge, read_upload, submit_upload
+
+router = APIRouter(include_in_schema=False)
+
+
+def user(request: Request) -> Account:
+    found = security.session_user(request)
+    if found is None:
+        raise LoginRequired()
+    request.state.user = found
+    return found
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no scheme, no host) may follow a login."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _gettext(request: Request, u: Account | None = None):
+    return translations(language_of(request, u)).gettext
+
+
+# --- signing in and out, language ----------------------------------------------------------
+
+@router.get("/login")
+def login_form(request: Request, next: str | None = None):
+    return page(request, "login.html.j2", next=_safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(""), password: str = Form(""),
+          next: str = Form("/"), csrf_token: str = Form("")):
+    security.check_csrf(request, csrf_token)
+    _ = _gettext(request)
+    try:
+        found = accounts.authenticate(request.app.state.engine, username, password,
+                                      security.client_address(request))
+    except AccountError:
+        return page(request, "login.html.j2", status_code=429, next=_safe_next(next),
+                    error=_("Too many failed logins: wait 15 minutes and try again."))
+    if found is None:
+        return page(request, "login.html.j2", status_code=401, next=_safe_next(next),
+                    error=_("Wrong user name or password."), username=username)
+    lang = request.session.get("lang")
+    request.session.clear()  # a new session at login: no fixation
+    request.session.update(user_id=found.id, lang=lang or found.language)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: str = Form("")):
+    security.check_csrf(request, csrf_token)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.post("/language")
+def set_language(request: Request, language: str = Form(...), next: str = Form("/"),
+                 csrf_token: str = Form("")):
+    security.check_csrf(request, csrf_token)
+    if language not in LANGUAGES:
+        raise HTTPException(400, f"language {language!r}: es, pt or en.")
+    request.session["lang"] = language
+    signed_in = security.session_user(request)
+    if signed_in:
+        accounts.set_language(request.app.state.engine, signed_in.id, language)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.get("/")
+def home(u: Account = Depends(user)):
+    return RedirectResponse("/coverage" if u.is_analyst else "/submissions", status_code=303)
+
+
+# --- templates ------------------------------------------------------------------------------
+
+@router.get("/template.csv")
+def template_csv(u: Account = Depends(user)):
+    from ideal.paths import TEMPLATES_DIR
+
+    return Response((TEMPLATES_DIR / "submission" / "ideal-template.csv").read_bytes(),
+                    media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="ideal-template.csv"'})
+
+
+@router.get("/template.xlsx")
+def template_xlsx(request: Request, u: Account = Depends(user)):
+    from ideal.ingest.template import xlsx_template
+
+    members = (u.country,) if u.country else request.app.state.settings.members
+    return Response(xlsx_template(members, language_of(request, u)),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="ideal-template.xlsx"'})
+
+
+# --- submissions ----------------------------------------------------------------------------
+
+@router.get("/submissions")
+def submissions(request: Request, country: str | None = None, status: str | None = None,
+                u: Account = Depends(user)):
+    if country:
+        security.require_country(request, u, country.upper(), "submissions")
+    rows = queries.submissions(request.app.state.engine, u, (country or "").upper() or None,
+                               status or None)
+    return page(request, "submissions.html.j2", rows=rows, country=country, status=status,
+                members=request.app.state.settings.members,
+                max_mb=request.app.state.settings.max_upload_bytes / 2**20)
+
+
+@router.post("/submissions")
+async def upload(request: Request, file: UploadFile = File(...), country: str = Form(""),
+                 csrf_token: str = Form(""), u: Account = Depends(user)):
+    security.check_csrf(request, csrf_token)
+    cc = (country or u.country or "").upper()
+    if not cc:
+        raise HTTPException(400, "Choose the country this file is for.")
+    security.require_country(request, u, cc, "submission.upload")
+    try:
+        data = await read_upload(file, request.app.state.settings.max_upload_bytes)
+    except UploadTooLarge as exc:
+        raise HTTPException(413, str(exc)) from None
+    try:
+        receipt = await submit_upload(request, data, file.filename or "upload.csv", cc, u,
+                                      "portal")
+    except IdealError as exc:
+        raise HTTPException(400, str(exc)) from None
+    _ = _gettext(request, u)
+    if receipt.duplicate:
+        flash(request, _("This file was already received: nothing was loaded again."), "warning")
+    return RedirectResponse(f"/submissions/{receipt.submission_id}", status_code=303)
+
+
+def _own_submission(request: Request, u: Account, submission_id: str) -> dict:
+    found = queries.submission(request.app.state.engine, submission_id)
+    if found is None:
+        raise HTTPException(404, f"No submission {submission_id}.")
+    security.require_country(request, u, found["country"], submission_id)
+    return found
+
+
+SHOWN_FINDINGS = 500
+
+
+@router.get("/submissions/{submission_id}")
+def submission(request: Request, submission_id: str, u: Account = Depends(user)):
+    from ideal.validate.feedback import SEVERITY, STATUS, _rows
+
+    found = _own_submission(request, u, submission_id)
+    engine = request.app.state.engine
+    _ = _gettext(request, u)
+    rows = _rows(queries.findings(engine, submission_id, SHOWN_FINDINGS), _)
+    return page(request, "submission.html.j2", s=found, rows=rows,
+                total=queries.count_findings(engine, submission_id), shown=SHOWN_FINDINGS,
+                status_label=_(STATUS.get(found["status"], found["status"])), severity=SEVERITY)
+
+
+@router.get("/submissions/{submission_id}/{kind}")
+def submission_file(request: Request, submission_id: str, kind: str, u: Account = Depends(user)):
+    """The feedback files written when the submission was processed: the CSV of every
+    problem, the JSON receipt and the HTML report."""
+    found = _own_submission(request, u, submission_id)
+    names = {"feedback.csv": (".csv", "text/csv"), "receipt.json": (".receipt.json", "application/json"),
+             "feedback.html": (".html", "text/html")}
+    if kind not in names:
+        raise HTTPException(404, f"No {kind} for a submission: feedback.csv, receipt.json or "
+                                 "feedback.html.")
+    suffix, media = names[kind]
+    folder = request.app.state.settings.data_dir / "feedback" / found["country"]
+    path = folder / f"{submission_id}{suffix}"
+    if not path.is_file():
+        raise HTTPException(404, "This submission has no feedback file (it failed before "
+                                 "validation); ask an analyst to look at the audit log.")
+    return FileResponse(path, media_type=media,
+                        filename=f"{submission_id}-{kind}",
+                        content_disposition_type="attachment")
+
+
+# --- analysts -------------------------------------------------------------------------------
+
+@router.get("/coverage")
+def coverage(request: Request, u: Account = Depends(user)):
+    security.require_analyst(request, u, "coverage")
+    data = queries.coverage(request.app.state.engine, request.app.state.settings.members)
+    return page(request, "coverage.html.j2", cov=data)
+
+
+def _split(value: str | list | None) -> list[str]:
+    if not value:
+        return []
+    items = value if isinstance(value, list) else value.replace(",", " ").split()
+    return [v.strip().upper() for v in items if v.strip()]
+
+
+@router.get("/runs")
+def runs(request: Request, u: Account = Depends(user)):
+    security.require_analyst(request, u, "runs")
+    airflow_runs, airflow_error = [], None
+    from ideal.orchestrate import client
+
+    try:
+        api = client()
+        if api is not None:
+            airflow_runs = api.runs("ideal_assess", 10)
+    except IdealError as exc:
+        airflow_error = str(exc)
+    crime_types = reference.iccs()
+    crime_types = crime_types[crime_types["code"].isin(reference.scored_crime_types())]
+    return page(request, "runs.html.j2", runs=queries.runs(request.app.state.engine),
+                jobs=request.app.state.jobs.recent(), airflow_runs=airflow_runs,
+                airflow_error=airflow_error, members=request.app.state.settings.members,
+                crime_types=crime_types.to_dict("records"))
+
+
+@router.post("/runs")
+async def trigger(request: Request, u: Account = Depends(user)):
+    security.require_analyst(request, u, "run.trigger")
+    form = await request.form()
+    security.check_csrf(request, form.get("csrf_token"))
+    conf = {"period": (form.get("period") or "").strip() or None,
+            "countries": _split(form.getlist("countries")),
+            "crime_types": _split(form.getlist("crime_types")),
+            "profile": (form.get("profile") or "default").strip(),
+            "note": (form.get("note") or "").strip()[:500] or None}
+    outcome = start_assessment(request, u, conf)
+    if outcome["where"] == "airflow":
+        flash(request, f"Airflow run {outcome['run_id']} queued.", "ok")
+        return RedirectResponse("/runs", status_code=303)
+    return RedirectResponse(f"/jobs/{outcome['job']}", status_code=303)
+
+
+def start_assessment(request: Request, u: Account, conf: dict) -> dict:
+    """Through Airflow's REST API when IDEAL_AIRFLOW_URL is set, else a background job here.
+    Bad parameters are refused before anything starts."""
+    from ideal.orchestrate import client
+    from ideal.store import audit
+
+    settings = request.app.state.settings
+    period = conf.get("period")
+    if period and not (len(period) == 4 and period.isdigit()):
+        raise HTTPException(400, f"period {period!r}: assessments are annual; give a year such as 2025.")
+    bad = [c for c in conf["countries"] if c not in settings.members]
+    if bad:
+        raise HTTPException(400, f"countries {', '.join(bad)} are not members.")
+    unknown = sorted(set(conf["crime_types"]) - set(reference.iccs()["code"]))
+    if unknown:
+        raise HTTPException(400, f"crime types {', '.join(unknown)} are not ICCS codes.")
+    engine = request.app.state.engine
+    try:
+        api = client()
+        if api is not None:
+            run = api.trigger("ideal_assess", conf)
+            audit.log(engine, actor=u.actor, action="run.triggered", outcome="ok",
+                      object_id=run["dag_run_id"][:64], detail=json.dumps(conf))
+            return {"where": "airflow", "run_id": run["dag_run_id"], "state": run.get("state")}
+    except IdealError as exc:
+        raise HTTPException(502, str(exc)) from None
+    job = request.app.state.jobs.start("assessment", u.username, conf, jobs.assessment(conf))
+    audit.log(engine, actor=u.actor, action="run.triggered", outcome="ok",
+              object_id=f"job-{job.id}", detail=json.dumps(conf))
+    return {"where": "local", "job": job.id}
+
+
+@router.get("/jobs/{job_id}")
+def job(request: Request, job_id: str, u: Account = Depends(user)):
+    security.require_analyst(request, u, "job")
+    found = request.app.state.jobs.get(job_id)
+    if found is None:
+        raise HTTPException(404, f"No job {job_id} (jobs are kept until the server restarts).")
+    return page(request, "job.html.j2", job=found)
+
+
+@router.get("/runs/{run_id}")
+def run(request: Request, run_id: str, u: Account = Depends(user)):
+    security.require_analyst(request, u, "run")
+    engine = request.app.state.engine
+    found = queries.run(engine, run_id)
+    if found is None:
+        raise HTTPException(404, f"No assessment run {run_id}.")
+    return page(request, "run.html.j2", run=found, top=queries.top_scores(engine, run_id),
+                reports=queries.reports(engine, run_id))
+
+
+@router.post("/runs/{run_id}/render")
+def render(request: Request, run_id: str, kind: str = Form("briefing"), language: str = Form("es"),
+           csrf_token: str = Form(""), u: Account = Depends(user)):
+    security.require_analyst(request, u, "run.render")
+    security.check_csrf(request, csrf_token)
+    if kind not in ("briefing", "annex") or language not in LANGUAGES:
+        raise HTTPException(400, "kind: briefing or annex; language: es, pt or en.")
+    if queries.run(request.app.state.engine, run_id) is None:
+        raise HTTPException(404, f"No assessment run {run_id}.")
+    found = request.app.state.jobs.start(kind, u.username, {"run_id": run_id, "language": language},
+                                         jobs.render(run_id, kind, language))
+    return RedirectResponse(f"/jobs/{found.id}", status_code=303)
+
+
+@router.get("/reports/{report_id}")
+def download_report(request: Request, report_id: int, u: Account = Depends(user)):
+    security.require_analyst(request, u, "report")
+    found = queries.report(request.app.state.engine, report_id)
+    if found is None:
+        raise HTTPException(404, f"No report {report_id}.")
+    path = Path(found["path"]).resolve()
+    if not path.is_relative_to(reports_root()):
+        raise HTTPException(404, "The report file is outside the reports folder.")
+    if not found["current"]:
+        raise HTTPException(409, "This file has since been replaced by another run's report of "
+                                 "the same period: render it again from the run's page.")
+    return FileResponse(path, media_type="application/pdf",
+                        filename=f"{found['kind']}-{found['run_id']}-{found['language']}.pdf",
+                        content_disposition_type="attachment")
+
+
+@router.get("/compare")
+def compare(request: Request, a: str | None = None, b: str | None = None,
+            u: Account = Depends(user)):
+    security.require_analyst(request, u, "compare")
+    engine = request.app.state.engine
+    all_runs = queries.runs(engine)
+    result = None
+    if a and b:
+        from ideal.scoring.compare import compare as diff
+        from ideal.scoring.run import load_run
+
+        try:
+            ra, sa = load_run(engine, a)
+            rb, sb = load_run(engine, b)
+        except IdealError as exc:
+            raise HTTPException(404, str(exc)) from None
+        same = ra["profile_sha256"] == rb["profile_sha256"]
+        d = diff(sa, sb, same)
+        changed = d[d["cause"] != "none"]
+        result = {"same_profile": same, "n": len(d), "n_changed": len(changed),
+                  "causes": changed["cause"].value_counts().to_dict(),
+                  "rows": changed.head(100).to_dict("records")}
+    return page(request, "compare.html.j2", runs=all_runs, a=a, b=b, result=result)
+
+
+# --- admin ----------------------------------------------------------------------------------
+
+@router.get("/users")
+def users(request: Request, u: Account = Depends(user)):
+    security.require_admin(request, u, "users")
+    return page(request, "users.html.j2", users=accounts.list_users(request.app.state.engine),
+                members=request.app.state.settings.members, roles=accounts.ROLES)
+
+
+@router.post("/users")
+def add_user(request: Request, username: str = Form(...), password: str = Form(...),
+             role: str = Form(...), country: str = Form(""), language: str = Form("es"),
+             csrf_token: str = Form(""), u: Account = Depends(user)):
+    security.require_admin(request, u, "user.add")
+    security.check_csrf(request, csrf_token)
+    try:
+        accounts.add_user(request.app.state.engine, username, password, role, country or None,
+                          language, request.app.state.settings.members, actor=u.actor)
+    except AccountError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, f"User {username} added.", "ok")
+    return RedirectResponse("/users", status_code=303)
+
+
+@router.post("/users/{username}/active")
+def set_active(request: Request, username: str, active: str = Form(...),
+               csrf_token: str = Form(""), u: Account = Depends(user)):
+    security.require_admin(request, u, "user.active")
+    security.check_csrf(request, csrf_token)
+    if username == u.username:
+        raise HTTPException(400, "You cannot disable your own account.")
+    try:
+        accounts.set_active(request.app.state.engine, username, active == "1", actor=u.actor)
+    except AccountError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return RedirectResponse("/users", status_code=303)

@@ -1,0 +1,95 @@
+"""Who is asking, and may they: session logins (signed cookie), CSRF tokens on every form,
+Bearer tokens for the API, and the refusals (403, audited)."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+
+from ideal.accounts import Account, user_by_id, user_for_token
+from ideal.config import get_settings
+from ideal.store import audit
+
+
+class Refused(HTTPException):
+    """403 with a message for the user; the attempt is in the audit log."""
+
+
+def secret_key() -> str:
+    """IDEAL_SECRET_KEY, else a random key kept in var/secret_key (created once, mode 0600)."""
+    key = os.environ.get("IDEAL_SECRET_KEY")
+    if key:
+        return key
+    path = Path(get_settings().home) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not submitted or not hmac.compare_digest(expected, submitted):
+        raise HTTPException(400, "The form has expired or did not come from this site: "
+                                 "reload the page and send it again.")
+
+
+def session_user(request: Request) -> Account | None:
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        return None
+    user = user_by_id(request.app.state.engine, user_id)
+    if user is None or not user.active:  # disabled since login: the session ends
+        request.session.clear()
+        return None
+    return user
+
+
+def token_user(request: Request) -> Account | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return user_for_token(request.app.state.engine, token.strip())
+
+
+def refuse(request: Request, user: Account, what: str, country: str | None = None) -> Refused:
+    """Audit a refused attempt and return the 403 to raise."""
+    audit.log(request.app.state.engine, actor=user.actor, action="access.refused",
+              outcome="refused", object_id=what[:64], country=country,
+              detail=f"{request.method} {request.url.path} by {user.role}"
+                     f"{' of ' + user.country if user.country else ''}")
+    return Refused(403, f"Your account ({user.role}{' of ' + user.country if user.country else ''}) "
+                        "may not see or change this.")
+
+
+def require_country(request: Request, user: Account, country: str, what: str) -> None:
+    if not user.may_see(country):
+        raise refuse(request, user, what, country)
+
+
+def require_analyst(request: Request, user: Account, what: str) -> None:
+    if not user.is_analyst:
+        raise refuse(request, user, what)
+
+
+def require_admin(request: Request, user: Account, what: str) -> None:
+    if user.role != "admin":
+        raise refuse(request, user, what)

@@ -29,7 +29,7 @@ def test_pages_need_a_login(client):
 
 def test_login_logout_and_the_session_cookie(client, portal):
     bad = login(client, "mx.steward", "wrong password!")
-    assert bad.status_code == 401 and "Wrong user name or password" in bad.text
+    assert bad.status_code == 401 and es("Wrong user name or password.") in bad.text
     r = login(client, "mx.steward")
     assert r.status_code == 303
     cookie = r.headers["set-cookie"].lower()
@@ -62,7 +62,7 @@ def test_login_is_rate_limited(client, portal):
     for _ in range(accounts.FAILURE_LIMIT):
         assert login(client, "locked.analyst", "not-the-password").status_code == 401
     locked = login(client, "locked.analyst")  # the right password, but too late
-    assert locked.status_code == 429 and "15 minutes" in locked.text
+    assert locked.status_code == 429 and es("Too many failed logins: wait 15 minutes and try again.") in locked.text
     assert login(client, "analyst").status_code == 303  # other accounts are not locked
 
 

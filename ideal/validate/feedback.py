@@ -41,6 +41,15 @@ def _rows(findings: pd.DataFrame, _) -> list[dict]:
     return out
 
 
+def summary_rows(counts: pd.DataFrame, _) -> list[dict]:
+    """One line per severity and rule (columns severity, rule, count), translated."""
+    table = rules()
+    return [{"severity": c.severity, "severity_label": _(SEVERITY.get(c.severity, c.severity)),
+             "rule": c.rule, "title": _(table.get(c.rule, {"title": c.rule})["title"]),
+             "fix": _(table.get(c.rule, {"fix": ""})["fix"]) if table.get(c.rule, {}).get("fix") else "",
+             "count": c.count} for c in counts.itertuples()]
+
+
 def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
     """Write <id>.html, <id>.csv and <id>.receipt.json into ``folder``; returns their paths."""
     t = translations(language)
@@ -49,11 +58,7 @@ def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
     rows = _rows(receipt.findings, _)
     counts = (receipt.findings.groupby(["severity", "rule"], sort=False).size()
               .reset_index(name="count") if not receipt.findings.empty else pd.DataFrame())
-    table = rules()
-    count_rows = [{"severity": c.severity, "severity_label": _(SEVERITY.get(c.severity, c.severity)),
-                   "rule": c.rule, "title": _(table.get(c.rule, {"title": c.rule})["title"]),
-                   "fix": _(table.get(c.rule, {"fix": ""})["fix"]) if table.get(c.rule, {}).get("fix") else "",
-                   "count": c.count} for c in counts.itertuples()]
+    count_rows = summary_rows(counts, _)
     if receipt.status == "accepted":
         headline = _("%(rows)s rows accepted, %(warnings)s warnings.") % {
             "rows": receipt.rows_accepted, "warnings": receipt.n_warnings}

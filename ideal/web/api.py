@@ -11,7 +11,9 @@ from ideal.errors import IdealError
 from ideal.web import queries, security
 from ideal.web.uploads import UploadTooLarge, options_from, read_upload, submit_upload
 
-router = APIRouter(prefix="/api/v1", tags=["IDEAL"])
+router = APIRouter(prefix="/api/v1", tags=["IDEAL"], responses={
+    401: {"description": "No token, or the token is unknown, revoked or of a disabled account"},
+    403: {"description": "The token's account may not reach this country or page (audited)"}})
 
 
 def token_user(request: Request) -> Account:
@@ -43,7 +45,12 @@ def template(u: Account = Depends(token_user)):
                     media_type="text/csv")
 
 
-@router.post("/submissions", summary="Submit one file",
+@router.post("/submissions", summary="Submit one file", responses={
+    201: {"description": "Accepted: the rows were loaded"},
+    400: {"description": "A bad request: no country, bad reading options"},
+    413: {"description": "Far over the size limit: nothing kept"},
+    422: {"description": "Refused: nothing loaded, the file kept in quarantine; the receipt "
+                         "lists every problem"}},
              description="Multipart upload (`file`, and `country` for analysts). The answer is the "
                          "receipt with every problem found: 201 when the rows were loaded, 200 when "
                          "the same file was already received, 422 when it was refused (nothing "

@@ -14,7 +14,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -51,11 +51,24 @@ def language_of(request: Request, user=None) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(WEB_TEMPLATES)),
                       autoescape=select_autoescape(default=True, default_for_string=True))
+    from ideal.report.context import LEVELS
+
     env.globals.update(country_name=reference.country_name, region_name=reference.region_name,
-                       crime_name=reference.crime_name)
+                       crime_name=reference.crime_name, levels=LEVELS)
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else ""
-    env.filters["num"] = lambda v, digits=0: "" if v is None else f"{v:,.{digits}f}"
+    env.filters["num"] = _number
     return env
+
+
+@pass_context
+def _number(ctx, value, digits: int = 0) -> str:
+    """A number in the page's language (2.176 in Spanish, 2,176 in English)."""
+    from babel.numbers import format_decimal
+
+    if value is None or value != value:
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=ctx.get("lang", "en"))
 
 
 def page(request: Request, template: str, status_code: int = 200, **ctx) -> HTMLResponse:

@@ -166,15 +166,16 @@ SHOWN_FINDINGS = 500
 
 @router.get("/submissions/{submission_id}")
 def submission(request: Request, submission_id: str, u: Account = Depends(user)):
-    from ideal.validate.feedback import SEVERITY, STATUS, _rows
+    from ideal.validate.feedback import STATUS, _rows, summary_rows
 
     found = _own_submission(request, u, submission_id)
     engine = request.app.state.engine
     _ = _gettext(request, u)
     rows = _rows(queries.findings(engine, submission_id, SHOWN_FINDINGS), _)
+    counts = queries.finding_counts(engine, submission_id)
     return page(request, "submission.html.j2", s=found, rows=rows,
-                total=queries.count_findings(engine, submission_id), shown=SHOWN_FINDINGS,
-                status_label=_(STATUS.get(found["status"], found["status"])), severity=SEVERITY)
+                counts=summary_rows(counts, _), total=int(counts["count"].sum()),
+                shown=SHOWN_FINDINGS, status_label=_(STATUS.get(found["status"], found["status"])))
 
 
 @router.get("/submissions/{submission_id}/{kind}")
@@ -300,6 +301,7 @@ def run(request: Request, run_id: str, u: Account = Depends(user)):
     if found is None:
         raise HTTPException(404, f"No assessment run {run_id}.")
     return page(request, "run.html.j2", run=found, top=queries.top_scores(engine, run_id),
+                scored=queries.scored_countries(engine, run_id),
                 reports=queries.reports(engine, run_id))
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from ideal.accounts import Account
-from ideal.store.models import AssessmentRun, Observation, Report, Submission, ValidationResult
+from ideal.store.models import (AssessmentRun, Observation, Report, Submission, ThreatScore,
+                                ValidationResult)
 
 SUBMISSION_FIELDS = ("id", "country", "filename", "channel", "received_at", "status", "rows_total",
                      "rows_accepted", "rows_rejected", "n_errors", "n_warnings", "rows_superseded",
@@ -51,6 +52,16 @@ def findings(engine: Engine, submission_id: str, limit: int | None = None) -> pd
     with engine.connect() as conn:
         result = conn.execute(q)
         return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def finding_counts(engine: Engine, submission_id: str) -> pd.DataFrame:
+    """Findings per severity and rule, errors first."""
+    q = (select(ValidationResult.severity, ValidationResult.rule, func.count().label("count"))
+         .where(ValidationResult.submission_id == submission_id)
+         .group_by(ValidationResult.severity, ValidationResult.rule)
+         .order_by(ValidationResult.severity, func.count().desc()))
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).all(), columns=["severity", "rule", "count"])
 
 
 def count_findings(engine: Engine, submission_id: str) -> int:
@@ -126,6 +137,12 @@ def top_scores(engine: Engine, run_id: str, limit: int = 15) -> list[dict]:
     top = top_threats(scores, harm, limit)
     return top[["country", "region", "crime_type", "score", "level", "rate", "reliability",
                 "rank_p5", "rank_p95"]].to_dict("records")
+
+
+def scored_countries(engine: Engine, run_id: str) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(r[0] for r in conn.execute(
+            select(ThreatScore.country).where(ThreatScore.run_id == run_id).distinct()))
 
 
 def reports(engine: Engine, run_id: str | None = None) -> list[dict]:

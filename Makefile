@@ -13,11 +13,12 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: help uv install syslibs demo test airflow-home clean bench
+.PHONY: help uv install syslibs chromium demo test serve airflow-home clean bench
 
 help:
 	@echo "make demo   install and run the pipeline on demo data (SQLite + var/) to reports/<period>/briefing-es.pdf"
 	@echo "make test   install and run the test suite (SQLite and the PostgreSQL on 127.0.0.1:5432)"
+	@echo "make serve  start the web portal on http://127.0.0.1:8000/ (add accounts with .venv/bin/ideal user add)"
 	@echo "make clean  remove var/ and reports/ (generated data)"
 
 uv:
@@ -50,8 +51,20 @@ airflow-home: install
 demo: install airflow-home
 	$(VENV)/bin/ideal demo
 
-test: install
-	$(PY) -m pytest -q
+# the portal's browser tests drive Debian's Chromium (Playwright's own browser download is not used)
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing Debian's Chromium for the browser tests (apt-get install chromium)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; } || { \
+	    echo "Could not install Chromium: install it (Debian/Ubuntu: apt-get install chromium) or point"; \
+	    echo "IDEAL_CHROMIUM at a Chromium or Chrome binary."; exit 1; }; }
+
+test: install chromium
+	IDEAL_CHROMIUM=$${IDEAL_CHROMIUM:-$(CHROMIUM)} $(PY) -m pytest -q
+
+serve: install
+	$(VENV)/bin/ideal serve
 
 clean:
 	rm -rf var reports/*/

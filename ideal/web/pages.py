@@ -247,7 +247,8 @@ async def trigger(request: Request, u: Account = Depends(user)):
             "note": (form.get("note") or "").strip()[:500] or None}
     outcome = start_assessment(request, u, conf)
     if outcome["where"] == "airflow":
-        flash(request, f"Airflow run {outcome['run_id']} queued.", "ok")
+        flash(request, _gettext(request, u)("Airflow run %(run)s queued.") % {"run": outcome["run_id"]},
+              "ok")
         return RedirectResponse("/runs", status_code=303)
     return RedirectResponse(f"/jobs/{outcome['job']}", status_code=303)
 
@@ -382,7 +383,7 @@ def add_user(request: Request, username: str = Form(...), password: str = Form(.
     except AccountError as exc:
         flash(request, str(exc), "error")
     else:
-        flash(request, f"User {username} added.", "ok")
+        flash(request, _gettext(request, u)("User %(name)s added.") % {"name": username}, "ok")
     return RedirectResponse("/users", status_code=303)
 
 

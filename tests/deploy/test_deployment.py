@@ -163,6 +163,7 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
         refused = subprocess.run([str(BIN / "ideal"), "trigger", "--period", "20x5"], env=cli,
                                  capture_output=True, text=True, timeout=120)
         assert refused.returncode == 1 and "Airflow refused" in refused.stderr
+        _portal_triggers_through_airflow(cli, api, auth)
     finally:
         for name, p in procs:
             try:
@@ -175,6 +176,42 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=10)
+
+
+def _portal_triggers_through_airflow(env: dict, api: str, auth: dict) -> None:
+    """An analyst's trigger from the portal goes to Airflow's REST API and is listed there."""
+    from fastapi.testclient import TestClient
+
+    from ideal import accounts
+    from ideal.web import create_app
+    from tests.web.conftest import PASSWORD, csrf, login
+
+    keys = [k for k in env if k.startswith(("IDEAL_", "AIRFLOW"))]
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: env[k] for k in keys})
+    try:
+        app = create_app()
+        accounts.add_user(app.state.engine, "portal.analyst", PASSWORD, "analyst", language="en")
+        with TestClient(app) as client:
+            assert login(client, "portal.analyst").status_code == 303
+            bad = client.post("/runs", data={"period": "20x5", "csrf_token": csrf(client)})
+            assert bad.status_code == 400
+            r = client.post("/runs", data={"period": "2025", "countries": ["CO"], "note": "portal",
+                                           "csrf_token": csrf(client)})
+            assert r.status_code == 200 and "Airflow run" in r.text and "queued" in r.text, r.text[-2000:]
+            run_id = r.text.split("Airflow run ")[1].split()[0]
+            runs = requests.get(f"{api}/api/v2/dags/ideal_assess/dagRuns", headers=auth,
+                                timeout=30).json()["dag_runs"]
+            mine = [x for x in runs if x["dag_run_id"] == run_id]
+            assert mine and mine[0]["conf"]["countries"] == ["CO"] and mine[0]["conf"]["note"] == "portal"
+            assert run_id in client.get("/runs").text
+        app.state.engine.dispose()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _get(url: str, headers: dict | None = None):

@@ -301,3 +301,32 @@ def test_coverage_statuses():
     from ideal.web.queries import coverage  # noqa: F401 - the SQL is covered above; shape here
     frame = pd.DataFrame({"period": ["2024", "2025-01", "2025-02"]})
     assert frame["period"].str.len().tolist() == [4, 7, 7]
+
+
+def test_upload_and_country_boundary_on_each_backend(engine):
+    """The steward's path on SQLite and on PostgreSQL: refused file, corrected file, another
+    country refused; a disabled account's open session ends."""
+    from fastapi.testclient import TestClient
+
+    from ideal import accounts
+    from ideal.web import create_app
+
+    accounts.add_user(engine, "mx.steward", PASSWORD, "steward", "MX")
+    bad, good = bad_and_good()
+    with TestClient(create_app(engine)) as c:
+        assert login(c, "mx.steward").status_code == 303
+        token = csrf(c)
+        r = c.post("/submissions", data={"csrf_token": token},
+                   files={"file": ("mx.csv", bad, "text/csv")})
+        assert es("Rejected") in r.text and "4011" in r.text
+        r = c.post("/submissions", data={"csrf_token": token},
+                   files={"file": ("mx.csv", good, "text/csv")})
+        assert es("Accepted") in r.text
+        _, co = bad_and_good("CO")
+        assert c.post("/submissions", data={"country": "CO", "csrf_token": token},
+                      files={"file": ("co.csv", co, "text/csv")}).status_code == 403
+        with engine.connect() as conn:
+            rows = conn.execute(select(Observation.country)).scalars().all()
+        assert rows and set(rows) == {"MX"} and len(rows) == 3
+        accounts.set_active(engine, "mx.steward", False)
+        assert c.get("/submissions", follow_redirects=False).status_code == 303

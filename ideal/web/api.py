@@ -7,9 +7,8 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from ideal.accounts import Account
-from ideal.errors import IdealError
 from ideal.web import queries, security
-from ideal.web.uploads import UploadTooLarge, options_from, read_upload, submit_upload
+from ideal.web.uploads import receive
 
 router = APIRouter(prefix="/api/v1", tags=["IDEAL"], responses={
     401: {"description": "No token, or the token is unknown, revoked or of a disabled account"},
@@ -60,20 +59,9 @@ def template(u: Account = Depends(token_user)):
 async def submit(request: Request, file: UploadFile = File(...), country: str = Form(""),
                  separator: str = Form(""), decimal: str = Form(""), encoding: str = Form(""),
                  profile: str = Form(""), u: Account = Depends(token_user)):
-    cc = (country or u.country or "").upper()
-    if not cc:
-        raise HTTPException(400, "Give `country` (ISO alpha-2) for this file.")
-    security.require_country(request, u, cc, "submission.upload")
-    try:
-        data = await read_upload(file, request.app.state.settings.max_upload_bytes)
-        options = options_from({"separator": separator, "decimal": decimal, "encoding": encoding,
-                                "profile": profile})
-        receipt = await submit_upload(request, data, file.filename or "upload.csv", cc, u, "api",
-                                      options)
-    except UploadTooLarge as exc:
-        raise HTTPException(413, str(exc)) from None
-    except IdealError as exc:
-        raise HTTPException(400, str(exc)) from None
+    receipt = await receive(request, file, country, u, "api",
+                            {"separator": separator, "decimal": decimal, "encoding": encoding,
+                             "profile": profile})
     from ideal.pipeline import receipt_dict
 
     body = receipt_dict(receipt)

@@ -16,7 +16,7 @@ from ideal.errors import IdealError
 from ideal.i18n import LANGUAGES, translations
 from ideal.web import jobs, queries, security
 from ideal.web.app import LoginRequired, flash, language_of, page, reports_root
-from ideal.web.uploads import UploadTooLarge, read_upload, submit_upload
+from ideal.web.uploads import receive
 
 router = APIRouter(include_in_schema=False)
 
@@ -134,19 +134,7 @@ def submissions(request: Request, country: str | None = None, status: str | None
 async def upload(request: Request, file: UploadFile = File(...), country: str = Form(""),
                  csrf_token: str = Form(""), u: Account = Depends(user)):
     security.check_csrf(request, csrf_token)
-    cc = (country or u.country or "").upper()
-    if not cc:
-        raise HTTPException(400, "Choose the country this file is for.")
-    security.require_country(request, u, cc, "submission.upload")
-    try:
-        data = await read_upload(file, request.app.state.settings.max_upload_bytes)
-    except UploadTooLarge as exc:
-        raise HTTPException(413, str(exc)) from None
-    try:
-        receipt = await submit_upload(request, data, file.filename or "upload.csv", cc, u,
-                                      "portal")
-    except IdealError as exc:
-        raise HTTPException(400, str(exc)) from None
+    receipt = await receive(request, file, country, u, "portal", await request.form())
     _ = _gettext(request, u)
     if receipt.duplicate:
         flash(request, _("This file was already received: nothing was loaded again."), "warning")

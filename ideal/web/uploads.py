@@ -52,14 +52,29 @@ def options_from(form) -> ReadOptions | None:
                        profile=prof or None)
 
 
-async def submit_upload(request: Request, data: bytes, filename: str, country: str,
-                        user: Account, channel: str, options: ReadOptions | None = None):
-    from ideal.ingest.submit import submit_bytes
+async def receive(request: Request, file: UploadFile, country: str, user: Account, channel: str,
+                  reading: dict):
+    """One upload from the portal or the API: the country (the steward's own unless an analyst
+    names one), the permission check, the capped read, then the normal submission path.
+    Returns the receipt; raises HTTPException with a message for the user."""
+    from fastapi import HTTPException
 
-    if options is None:
-        form = await request.form()
-        options = options_from(form)
-    return await run_in_threadpool(
-        submit_bytes, data, filename, country, request.app.state.engine, channel=channel,
-        settings=request.app.state.settings, options=options,
-        language=language_of(request, user), actor=user.actor)
+    from ideal.errors import IdealError
+    from ideal.ingest.submit import submit_bytes
+    from ideal.web import security
+
+    cc = (country or user.country or "").upper()
+    if not cc:
+        raise HTTPException(400, "Choose the country this file is for (`country`, ISO alpha-2).")
+    security.require_country(request, user, cc, "submission.upload")
+    settings = request.app.state.settings
+    try:
+        data = await read_upload(file, settings.max_upload_bytes)
+        return await run_in_threadpool(
+            submit_bytes, data, file.filename or "upload.csv", cc, request.app.state.engine,
+            channel=channel, settings=settings, options=options_from(reading),
+            language=language_of(request, user), actor=user.actor)
+    except UploadTooLarge as exc:
+        raise HTTPException(413, str(exc)) from None
+    except IdealError as exc:
+        raise HTTPException(400, str(exc)) from None

@@ -3,8 +3,6 @@ feedback, the analyst's pages, and every permission boundary."""
 
 from __future__ import annotations
 
-import pandas as pd
-import pytest
 from sqlalchemy import select
 
 from ideal.store import audit
@@ -296,11 +294,23 @@ def test_security_headers(client):
     assert r.headers["cache-control"] == "no-store"
 
 
-def test_coverage_statuses():
-    """Pure: complete, partial and missing years from a small warehouse."""
-    from ideal.web.queries import coverage  # noqa: F401 - the SQL is covered above; shape here
-    frame = pd.DataFrame({"period": ["2024", "2025-01", "2025-02"]})
-    assert frame["period"].str.len().tolist() == [4, 7, 7]
+def test_coverage_statuses(engine):
+    """Complete (annual figure), partial (some months) and missing years, and the latest
+    submission per country."""
+    from ideal.ingest.submit import submit_bytes
+    from ideal.web.queries import coverage
+
+    annual = "country,region,period,crime_type,indicator,value\nMX,MX-JAL,2023,0101,incidents,10\n"
+    months = "".join(f"MX,MX-JAL,2024-0{m},0101,incidents,{m}\n" for m in (1, 2))
+    assert submit_bytes((annual + months).encode(), "mx.csv", "MX", engine,
+                        ).ok
+    cov = coverage(engine, ("MX", "CO"))
+    assert cov["years"] == [2023, 2024]
+    assert cov["cells"]["MX"][2023]["status"] == "complete"
+    assert cov["cells"]["MX"][2024] | {} == {"status": "partial", "rows": 2, "types": 1,
+                                           "periods": "2/12 months"}
+    assert cov["cells"]["CO"][2024]["status"] == "missing"
+    assert cov["last_submission"]["MX"]["status"] == "accepted" and cov["last_submission"]["CO"] is None
 
 
 def test_upload_and_country_boundary_on_each_backend(engine):

@@ -107,18 +107,75 @@ def submit(file: Path = typer.Argument(..., help="The file to submit: IDEAL temp
            separator: Optional[str] = typer.Option(None, help="comma, semicolon, tab or pipe (default: detected)."),
            decimal: Optional[str] = typer.Option(None, help="Decimal mark: . or , (default: detected)."),
            sheet: Optional[str] = typer.Option(None, help="XLSX sheet (default: 'data' or the first)."),
-           language: Optional[str] = typer.Option(None, help="Feedback language: es, pt or en.")) -> None:
+           language: Optional[str] = typer.Option(None, help="Feedback language: es, pt or en."),
+           token: Optional[str] = typer.Option(None, envvar="IDEAL_TOKEN", show_default=False,
+                                               help="Act as the account of this API token (a "
+                                                    "steward may submit only for their country).")) -> None:
     """Submit one file for a country; prints the receipt and every problem found."""
     from ideal.ingest import submit_file
     from ideal.ingest.sniff import ReadOptions
 
+    engine = _engine()
+    actor = None
+    if token:
+        actor = _token_actor(engine, token, country)
     if decimal not in (None, ".", ","):
         raise IdealError("--decimal takes . or ,")
     options = ReadOptions(encoding=encoding, separator=SEPARATOR_NAMES.get(separator or "", separator),
                           decimal=decimal, sheet=sheet, profile=profile)
-    receipt = submit_file(file, country, _engine(), channel="cli", options=options, language=language)
+    receipt = submit_file(file, country, engine, channel="cli", options=options, language=language,
+                          actor=actor)
+    _print_receipt(receipt)
+    if receipt.status not in ("accepted", "superseded"):  # a file received and refused before, too
+        raise typer.Exit(1)
+
+
+def _token_actor(engine, token: str, country: str) -> str:
+    """The audit name of the token's account; refuses (and audits) a steward's file for
+    another country."""
+    from ideal.accounts import user_for_token
+    from ideal.store import audit as audit_log
+
+    user = user_for_token(engine, token)
+    if user is None:
+        raise IdealError("the token is unknown, revoked or of a disabled account; ask an admin "
+                         "for a new one (`ideal user token NAME`).")
+    if not user.may_see(country.upper()):
+        audit_log.log(engine, actor=f"cli:{user.username}", action="access.refused",
+                      outcome="refused", object_id="submission.upload", country=country.upper(),
+                      detail=f"cli submit by steward of {user.country}")
+        raise IdealError(f"your account is the steward of {user.country}: it cannot submit data "
+                         f"for {country.upper()}.")
+    return f"cli:{user.username}"
+
+
+@app.command()
+@handled
+def retry(submission: str = typer.Argument(..., help="The failed submission's id.")) -> None:
+    """Process a failed or interrupted submission again from its archived raw file."""
+    from ideal.ingest.recover import retry as again
+
+    receipt = again(_engine(), submission)
     _print_receipt(receipt)
     if not receipt.ok and not receipt.duplicate:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handled
+def recover(older_than: float = typer.Option(None, help="Minutes a submission may stay "
+                                                        "'received' (default IDEAL_STALE_MINUTES, 30).")) -> None:
+    """Mark submissions a crashed process left half-way as failed, and retry them."""
+    from datetime import timedelta
+
+    from ideal.ingest.recover import recover as run
+
+    receipts = run(_engine(), timedelta(minutes=older_than) if older_than is not None else None)
+    if not receipts:
+        typer.echo("no interrupted submissions.")
+    for r in receipts:
+        _print_receipt(r, max_rows=5)
+    if any(not r.ok and not r.duplicate for r in receipts):
         raise typer.Exit(1)
 
 

@@ -23,10 +23,14 @@ def engine():
 
 
 def pending_submissions() -> list[dict]:
-    """Files waiting in the landing folder, as [{country, path}]."""
+    """What to process: submissions a crashed run left half-way (marked failed, retried from
+    the archive) as [{country, retry}], and the files waiting in the landing folder as
+    [{country, path}]."""
     from ideal.ingest.inbox import pending
+    from ideal.ingest.recover import interrupted
 
-    return [{"country": cc, "path": str(p)} for cc, p in pending()]
+    retries = [{"country": s["country"], "retry": s["id"]} for s in interrupted(engine())]
+    return retries + [{"country": cc, "path": str(p)} for cc, p in pending()]
 
 
 def receipt_dict(receipt) -> dict:
@@ -42,6 +46,10 @@ def ingest_item(item: dict) -> dict:
     :func:`raise_for_rejections` reports them once all files are processed)."""
     from ideal.ingest.inbox import ingest_one
 
+    if "retry" in item:
+        from ideal.ingest.recover import retry
+
+        return receipt_dict(retry(engine(), item["retry"], strict=False))
     path = Path(item["path"])
     if not path.exists():  # processed by an earlier try of this task
         return {"country": item["country"], "filename": path.name, "status": "gone",

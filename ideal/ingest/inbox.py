@@ -61,6 +61,10 @@ def ingest_one(country: str, path: Path, engine: Engine,
 
 def ingest_inbox(engine: Engine, settings: Settings | None = None,
                  progress: Callable[[int, int, Receipt], None] | None = None) -> Iterator[Receipt]:
+    """Retry what a crashed run left half-way, then process every ready inbox file."""
+    from ideal.ingest.recover import recover
+
+    yield from recover(engine, settings=settings)
     items = pending(settings)
     for i, (cc, path) in enumerate(items, 1):
         receipt = ingest_one(cc, path, engine, settings)

@@ -46,12 +46,16 @@ def decode(data: bytes, filename: str, options: ReadOptions, notes: Assumptions)
         except (UnicodeDecodeError, LookupError) as exc:
             raise SubmissionError(f"{filename}: cannot be read as {options.encoding} ({exc}); "
                                   "check the --encoding option.") from exc
-    if data.startswith(b"\xef\xbb\xbf"):
-        notes.add("encoding: UTF-8 with BOM")
-        return data[3:].decode("utf-8", errors="strict")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        notes.add("encoding: UTF-16")
-        return data.decode("utf-16")
+    for bom, encoding, name in ((b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with BOM"),
+                                (b"\xff\xfe", "utf-16", "UTF-16"), (b"\xfe\xff", "utf-16", "UTF-16")):
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise SubmissionError(f"{filename}: starts as {name} but is not valid {name} "
+                                      f"(byte {exc.start}); save it again as CSV UTF-8.") from exc
+            notes.add(f"encoding: {name}")
+            return text
     try:
         text = data.decode("utf-8")
         notes.add("encoding: UTF-8")
@@ -71,6 +75,15 @@ def decode(data: bytes, filename: str, options: ReadOptions, notes: Assumptions)
     return text
 
 
+def _fields(line: str, sep: str) -> int:
+    """Fields on one line; a line the csv module refuses (a cell over its size limit) is
+    counted by its separators."""
+    try:
+        return len(next(csv.reader([line], delimiter=sep)))
+    except csv.Error:
+        return line.count(sep) + 1
+
+
 def separator(text: str, filename: str, options: ReadOptions, notes: Assumptions) -> str:
     if options.separator:
         return options.separator
@@ -78,10 +91,11 @@ def separator(text: str, filename: str, options: ReadOptions, notes: Assumptions
     if not lines:
         raise SubmissionError(f"{filename}: the file is empty; send the filled-in IDEAL template.")
     try:
-        sep = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(SEPARATORS)).delimiter
+        sep = csv.Sniffer().sniff("\n".join(ln[:10_000] for ln in lines[:20]),
+                                  delimiters="".join(SEPARATORS)).delimiter
     except csv.Error:
         sep = None
-    counts = {s: [len(next(csv.reader([ln], delimiter=s))) - 1 for ln in lines] for s in SEPARATORS}
+    counts = {s: [_fields(ln, s) - 1 for ln in lines] for s in SEPARATORS}
     # a separator is consistent when the header has it and every line but a footnote has as many
     consistent = [s for s, c in counts.items()
                   if c[0] > 0 and sum(n == c[0] for n in c) >= min(len(c) - 1, 0.9 * len(c))]

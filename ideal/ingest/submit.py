@@ -52,6 +52,9 @@ class Receipt:
         return self.status == "accepted"
 
     def summary(self) -> str:
+        if self.duplicate and self.status == "rejected":
+            return (f"{self.filename}: REJECTED before, as {self.submission_id} (the same file was "
+                    f"already received): {self.message} Fix the file and send it again.")
         if self.duplicate:
             return (f"{self.filename}: already received as {self.submission_id} "
                     f"({self.status}); nothing loaded again.")

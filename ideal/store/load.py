@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
+import os
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, text, update
@@ -90,6 +93,7 @@ def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_w
         inserts = rows[rows["action"] != "D"] if "action" in rows else rows
         deleted = len(rows) - len(inserts)
         bulk_insert(conn, inserts.assign(submission_id=submission_id))
+        _hold_for_crash_tests()
         _findings(conn, submission_id, findings)
         for earlier, n in hit.groupby("submission_id").size().items():
             left = (current["submission_id"] == earlier).sum() - n
@@ -110,6 +114,17 @@ def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_w
             message=f"{len(inserts)} rows loaded, {deleted} deletions, "
                     f"{len(replaced)} earlier values superseded"))
     return len(replaced)
+
+
+def _hold_for_crash_tests() -> None:
+    """Fault injection for the crash tests (tests/reliability): with IDEAL_FAULT_HOLD_LOAD set
+    to a file path, the loader writes that file inside the open transaction, after the rows
+    are inserted and before the commit, and waits there so the test can SIGKILL it at the
+    worst moment. Not set in any deployment."""
+    marker = os.environ.get("IDEAL_FAULT_HOLD_LOAD")
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+        time.sleep(600)
 
 
 OBS_COLUMNS = ["submission_id", "country", *KEY, "value", "obs_status", "source_row"]
@@ -146,3 +161,26 @@ def mark_failed(engine: Engine, submission_id: str, message: str, actor: str,
                      object_id=submission_id, country=country, detail=message[:2000])
         conn.execute(update(Submission.__table__).where(Submission.id == submission_id).values(
             status="failed", message=message[:2000]))
+
+
+INTERRUPTED = ("interrupted: the process stopped before the submission was finished; nothing "
+               "of it was loaded. It is retried from the archive (`ideal retry ID`, or the "
+               "next ingest run).")
+
+
+def mark_interrupted(engine: Engine, older_than: timedelta, actor: str) -> list[dict]:
+    """Submissions left in 'received' longer than ``older_than`` (their process died: a
+    submission is finished in seconds to minutes) are marked failed and retryable. Their
+    rows were never committed: loading is one transaction."""
+    cutoff = datetime.now(timezone.utc) - older_than
+    with engine.begin() as conn:
+        stale = [dict(r) for r in conn.execute(
+            select(Submission.id, Submission.country, Submission.filename, Submission.archive_path)
+            .where(Submission.status == "received", Submission.received_at <= cutoff)).mappings()]
+        for s in stale:
+            audit.record(conn, actor=actor, action="submission.interrupted", outcome="error",
+                         object_id=s["id"], country=s["country"], detail=INTERRUPTED)
+            conn.execute(update(Submission.__table__).where(
+                Submission.id == s["id"], Submission.status == "received").values(
+                status="failed", message=INTERRUPTED))
+    return stale

@@ -3,6 +3,8 @@ as the CLI and the landing folder (archive first, validate, load or quarantine).
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
@@ -10,6 +12,7 @@ from ideal.accounts import Account
 from ideal.ingest.sniff import ReadOptions
 from ideal.web.app import language_of
 
+log = logging.getLogger("ideal.web")
 CHUNK = 1 << 20
 # files up to HARD_CAP x the size limit are kept (and refused with a reason, in quarantine);
 # beyond that the upload is cut off and nothing is kept
@@ -78,3 +81,8 @@ async def receive(request: Request, file: UploadFile, country: str, user: Accoun
         raise HTTPException(413, str(exc)) from None
     except IdealError as exc:
         raise HTTPException(400, str(exc)) from None
+    except Exception:  # a fault of ours: the file is archived and its submission marked failed
+        log.exception("upload of %s for %s failed", file.filename, cc)
+        raise HTTPException(500, "The file could not be processed because of a fault on our "
+                                 "side. It is kept and marked as failed, to be retried with "
+                                 "`ideal retry`; tell the IDEAL team if it stays failed.") from None

@@ -13,11 +13,12 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: help uv install syslibs chromium demo test serve airflow-home clean bench
+.PHONY: help uv install syslibs chromium demo test reliability serve airflow-home clean bench
 
 help:
 	@echo "make demo   install and run the pipeline on demo data (SQLite + var/) to reports/<period>/briefing-es.pdf"
 	@echo "make test   install and run the test suite (SQLite and the PostgreSQL on 127.0.0.1:5432)"
+	@echo "make reliability  hostile inputs, crashes, concurrency, access: prints the table"
 	@echo "make serve  start the web portal on http://127.0.0.1:8000/ (add accounts with .venv/bin/ideal user add)"
 	@echo "make clean  remove var/ and reports/ (generated data)"
 
@@ -62,6 +63,10 @@ chromium:
 
 test: install chromium
 	IDEAL_CHROMIUM=$${IDEAL_CHROMIUM:-$(CHROMIUM)} $(PY) -m pytest -q
+
+# the reliability and security suite alone, with its table (it also runs inside make test)
+reliability: install
+	$(PY) -m pytest -q tests/reliability
 
 serve: install
 	$(VENV)/bin/ideal serve

@@ -75,7 +75,7 @@ clean:
 	rm -rf var reports/*/
 
 SCALE ?= S
-REPEAT ?= 3
+REPEAT ?= 2
 # benchmarks at a named scale (S about 0.64 M observations, M about 2.56 M); see bench/
 bench: install
-	$(PY) -m bench.ingest --scale $(SCALE) --repeat $(REPEAT)
+	$(PY) -m bench.run --scale $(SCALE) --repeat $(REPEAT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -18,6 +19,14 @@ import pytest
 from sqlalchemy import create_engine, text
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# The tests never touch a real installation: whatever IDEAL_* the shell has, the session's
+# defaults are a throwaway folder and no external database or Airflow (fixtures override them).
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="ideal-tests-"))
+os.environ["IDEAL_HOME"] = str(_SESSION_HOME / "var")
+os.environ["IDEAL_REPORTS_DIR"] = str(_SESSION_HOME / "reports")
+for _name in ("IDEAL_DATABASE_URL", "IDEAL_DATA_DIR", "IDEAL_AIRFLOW_URL", "IDEAL_TOKEN",
+              "IDEAL_SECRET_KEY", "IDEAL_FAULT_HOLD_LOAD"):
+    os.environ.pop(_name, None)
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT.parent / "shared" / "data" / "real"

@@ -20,14 +20,16 @@ def briefing(out):
     from ideal.report.render import render_briefing
     from ideal.store import make_engine
 
-    return {"pages": _pages(render_briefing(make_engine(), None, "es", Path(out)))}
+    engine = make_engine()
+    return {"pages": _pages(engine, render_briefing(engine, None, "es", Path(out)))}
 
 
 def annex(out):
     from ideal.report.render import render_annex
     from ideal.store import make_engine
 
-    return {"pages": _pages(render_annex(make_engine(), None, "es", Path(out)))}
+    engine = make_engine()
+    return {"pages": _pages(engine, render_annex(engine, None, "es", Path(out)))}
 
 
 def bare(out):
@@ -48,10 +50,15 @@ def bare(out):
     return {"pages": len(doc.pages)}
 
 
-def _pages(path: Path) -> int:
-    from pypdf import PdfReader
+def _pages(engine, path: Path) -> int:
+    """The page count the renderer recorded (reading the PDF back would be timed too)."""
+    from sqlalchemy import select
 
-    return len(PdfReader(path).pages)
+    from ideal.store.models import Report
+
+    with engine.connect() as conn:
+        return conn.execute(select(Report.pages).where(Report.path == str(path))
+                            .order_by(Report.id.desc())).scalar()
 
 
 def main() -> None:

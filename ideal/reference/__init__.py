@@ -73,6 +73,7 @@ def valid_region_codes(countries: tuple[str, ...] | list[str]) -> set[str]:
     return set(regions(countries)["region"]) | set(countries)
 
 
+@lru_cache(maxsize=4096)
 def country_name(code: str, language: str = "es") -> str:
     """Country name in the given language (CLDR through Babel), falling back to pycountry."""
     name = Locale.parse(language).territories.get(code)
@@ -82,6 +83,7 @@ def country_name(code: str, language: str = "es") -> str:
     return country.name if country else code
 
 
+@lru_cache(maxsize=8192)
 def region_name(code: str) -> str:
     if "-" not in code:
         return country_name(code)
@@ -89,6 +91,7 @@ def region_name(code: str) -> str:
     return sub.name if sub else code
 
 
+@lru_cache(maxsize=4096)
 def crime_name(code: str, language: str = "es", short: bool = False) -> str:
     """ICCS name of a crime type in the language (``short`` for charts and tables)."""
     table = iccs().set_index("code")

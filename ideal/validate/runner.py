@@ -26,7 +26,9 @@ logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 SUITES = files("ideal.validate") / "suites"
 ROWS_PER_RULE = 50
-ROW_COLUMNS = {"value_number", "count_is_whole"}  # checked on every row; other columns by value
+# Every rule on one column is checked once per distinct value of that column (failing values
+# are mapped back to their rows); only rules across columns (duplicate keys) run on every row.
+NUMERIC = ("period_start", "value_number")
 FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
 
 
@@ -112,7 +114,12 @@ def check_frame(df: pd.DataFrame) -> pd.DataFrame:
     number = df["value_number"]
     counts = reference.indicators().query("kind == 'count'")["code"].tolist()
     whole = ~df["indicator"].isin(counts) | number.isna() | (number == number.round())
+    present = number.notna() | df["obs_status"].eq("M").fillna(False)
+    if "action" in df:
+        present |= df["action"].eq("D").fillna(False)
+    repeated = df.duplicated(["region", "period", "crime_type", "indicator"], keep=False)
     return text.assign(source_row=df["source_row"], value_number=number,
+                       value_present=present.astype(bool), key_repeated=repeated,
                        country_region=df["country"].astype(str) + "|" + df["region"].astype(str),
                        period_start=period_start(df["period"]), count_is_whole=whole)
 
@@ -129,6 +136,18 @@ def _batch_definition():
 
 
 def _suite(entries: list[dict], params: dict):
+    """The GX suite for these entries and parameters; built once per distinct pair (building
+    it is a good part of the time of validating a small file)."""
+    import json
+
+    return _suite_cached(json.dumps(entries, sort_keys=True), json.dumps(params, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _suite_cached(entries_json: str, params_json: str):
+    import json
+
+    entries, params = json.loads(entries_json), json.loads(params_json)
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
@@ -174,7 +193,7 @@ def _rows(entry: dict, hits: pd.DataFrame, count: int) -> list[tuple]:
 
 def _row_level(entry: dict) -> bool:
     kw = entry["kwargs"]
-    return "column" not in kw or kw["column"] in ROW_COLUMNS or "row_condition" in kw
+    return "column" not in kw or "row_condition" in kw
 
 
 def _validate_rows(entries, params, frame, batch_definition) -> dict[str, list]:
@@ -204,7 +223,7 @@ def _validate_codes(entries, params, frame, batch_definition) -> dict[str, list]
     codes = pd.DataFrame({c: pd.concat([v, pd.Series([v.iloc[0]] * (length - len(v)), dtype="object")],
                                        ignore_index=True) for c, v in distinct.items()})
     codes = codes.assign(_i=range(length))
-    for c in ("period_start",):  # numeric derived column: keep it numeric for GX's between
+    for c in NUMERIC:  # numeric columns: keep them numeric for GX's between
         if c in codes:
             codes[c] = pd.to_numeric(codes[c])
     batch = batch_definition.get_batch(batch_parameters={"dataframe": codes})
@@ -237,7 +256,8 @@ def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ..
     frame = check_frame(df)
     batch_definition = _batch_definition()  # creates the GX context the suites need
     entries = spec["expectations"]
-    results = _validate_rows([e for e in entries if _row_level(e)], params, frame, batch_definition)
+    row_level = [e for e in entries if _row_level(e)]
+    results = _validate_rows(row_level, params, frame, batch_definition) if row_level else {}
     results |= _validate_codes([e for e in entries if not _row_level(e)], params, frame,
                                batch_definition)
     findings, unexpected = [], {}

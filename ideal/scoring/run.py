@@ -8,6 +8,7 @@ already stored instead of a duplicate: reproducible and idempotent.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,11 +45,33 @@ def latest_year(engine: Engine) -> str | None:
         return conn.execute(text(sql("latest_period"))).scalar()
 
 
+TEXT_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "obs_status",
+                "submission_id"]
+
+
 def current_observations(engine: Engine, first_year: int, last_year: int) -> pd.DataFrame:
+    """The current observations of the years, as the assessment reads them. On PostgreSQL
+    through COPY ... TO STDOUT and pandas' CSV reader: at the L scale's municipal slice (3.6 M
+    rows) that is several times faster than fetching rows through the driver, and uses a
+    fraction of the memory."""
+    query = sql("current_observations")
     with engine.connect() as conn:
-        result = conn.execute(text(sql("current_observations")),
-                              {"first_year": str(first_year), "last_year": str(last_year)})
-        out = pd.DataFrame(result.all(), columns=list(result.keys()))
+        if conn.dialect.name == "postgresql":
+            bound = query.replace(":first_year", f"'{int(first_year):04d}'").replace(
+                ":last_year", f"'{int(last_year):04d}'")
+            buf = io.BytesIO()
+            with conn.connection.driver_connection.cursor() as cur:
+                with cur.copy(f"COPY ({bound.strip().rstrip(';')}) TO STDOUT "
+                              "WITH (FORMAT csv, HEADER true)") as copy:
+                    for chunk in copy:
+                        buf.write(chunk)
+            buf.seek(0)
+            out = pd.read_csv(buf, dtype={c: str for c in TEXT_COLUMNS} | {"value": "float64"},
+                              keep_default_na=False, na_values={"value": [""]})
+        else:
+            result = conn.execute(text(query), {"first_year": str(first_year),
+                                                "last_year": str(last_year)})
+            out = pd.DataFrame(result.all(), columns=list(result.keys()))
     return out.astype({"warned": "bool"}) if not out.empty else out
 
 

@@ -340,3 +340,35 @@ def test_upload_and_country_boundary_on_each_backend(engine):
         assert rows and set(rows) == {"MX"} and len(rows) == 3
         accounts.set_active(engine, "mx.steward", False)
         assert c.get("/submissions", follow_redirects=False).status_code == 303
+
+
+def test_analyst_renders_a_briefing_in_another_language(client, portal):
+    import time
+
+    login(client, "analyst")
+    r = client.post(f"/runs/{portal.run_id}/render",
+                    data={"kind": "briefing", "language": "pt", "csrf_token": csrf(client)},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
+    for _ in range(120):
+        page = client.get(r.headers["location"]).text
+        if 'data-state="success"' in page or 'data-state="failed"' in page:
+            break
+        time.sleep(0.5)
+    assert 'data-state="success"' in page, page[-1500:]
+    run_page = client.get(f"/runs/{portal.run_id}").text
+    links = [part.split('"')[0] for part in run_page.split('href="/reports/')[1:]]
+    pdfs = [client.get(f"/reports/{rid}") for rid in links]
+    assert len(pdfs) >= 2 and all(p.content.startswith(b"%PDF") for p in pdfs)
+    assert any("-pt.pdf" in p.headers["content-disposition"] for p in pdfs)
+    bad = client.post(f"/runs/{portal.run_id}/render",
+                      data={"kind": "poster", "language": "pt", "csrf_token": csrf(client)})
+    assert bad.status_code == 400
+
+
+def test_feedback_report_download(client, portal):
+    login(client, "mx.steward")
+    r = client.get(f"/submissions/{portal.mx_submission}/feedback.html")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    assert "<html" in r.text.lower()
+    assert client.get(f"/submissions/{portal.mx_submission}/other.txt").status_code == 404

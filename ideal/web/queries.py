@@ -46,7 +46,8 @@ def findings(engine: Engine, submission_id: str, limit: int | None = None) -> pd
     q = (select(ValidationResult.severity, ValidationResult.rule, ValidationResult.column,
                 ValidationResult.row, ValidationResult.value, ValidationResult.message)
          .where(ValidationResult.submission_id == submission_id)
-         .order_by(ValidationResult.severity, ValidationResult.row, ValidationResult.id))
+         .order_by(ValidationResult.severity, ValidationResult.row.asc().nulls_last(),
+                   ValidationResult.id))
     if limit:
         q = q.limit(limit)
     with engine.connect() as conn:

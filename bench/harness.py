@@ -49,6 +49,15 @@ def repeated(label: str, fn, args: tuple, repeat: int, describe) -> list[dict]:
     return runs
 
 
+def stats(runs: list[dict], key: str = "seconds") -> dict:
+    """Median, min and max of ``key`` over the measured runs, and their peak memory."""
+    import statistics
+
+    values = [r[key] for r in runs]
+    return {"median_s": statistics.median(values), "min_s": min(values), "max_s": max(values),
+            "peak_mb": max(r["peak_mb"] for r in runs)}
+
+
 def write_results(res: dict, name: str) -> Path:
     path = Path("bench/results") / f"{res['date']}-{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

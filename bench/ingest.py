@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import tempfile
 import time
 import uuid
 from datetime import date
 from pathlib import Path
 
-from bench.harness import measure
+from bench.harness import measure, stats
 from bench.scales import write_files
 
 PG_ADMIN = os.environ.get("IDEAL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -95,7 +94,7 @@ def run(scale: str, repeat: int, backends: list[str]) -> dict:
     # A worker keeps its imports: pay IDEAL's (Great Expectations is most of it) once here,
     # before the measured children are forked, and report it on its own.
     t0 = time.perf_counter()
-    import ideal.ingest  # noqa: F401
+    import ideal.ingest.submit  # noqa: F401  (the whole submission path)
     from ideal.validate.runner import _batch_definition
 
     _batch_definition()
@@ -122,10 +121,7 @@ def run(scale: str, repeat: int, backends: list[str]) -> dict:
                     times.append(r)
                 print(f"  {backend:10} {label:8} {'warm-up' if not i else f'run {i}':8} "
                       f"{r['seconds']:7.2f} s  peak {r['peak_mb']:7.0f} MB")
-            secs = [t["seconds"] for t in times]
-            results["stages"][f"{backend}/{label}"] = {
-                "median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
-                "peak_mb": max(t["peak_mb"] for t in times)}
+            results["stages"][f"{backend}/{label}"] = stats(times)
         b = results["stages"][f"{backend}/baseline"]["median_s"]
         o = results["stages"][f"{backend}/ideal"]["median_s"]
         results["stages"][f"{backend}/ratio"] = o / b

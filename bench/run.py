@@ -31,16 +31,10 @@ from pathlib import Path
 from bench import assess as bench_assess
 from bench import ingest as bench_ingest
 from bench import report as bench_report
-from bench.harness import measure, repeated
+from bench.harness import measure, repeated, stats
 from bench.scales import write_files
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def stats(runs: list[dict], key: str = "seconds") -> dict:
-    values = [r[key] for r in runs]
-    return {"median_s": statistics.median(values), "min_s": min(values), "max_s": max(values),
-            "peak_mb": max(r["peak_mb"] for r in runs)}
 
 
 def validation_alone(path: str, repeat: int) -> dict:

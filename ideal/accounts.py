@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, func, insert, select, update
 
 from ideal.errors import IdealError
+from ideal.i18n import LANGUAGES
 from ideal.store import audit
 from ideal.store.models import ApiToken, AuditEvent, User
 
@@ -56,6 +57,12 @@ class Account:
         return f"portal:{self.username}"
 
 
+def record_refusal(engine: Engine, actor: str, what: str, country: str | None, detail: str) -> None:
+    """Audit an attempt on a country or page the account may not reach (portal, API, CLI)."""
+    audit.log(engine, actor=actor, action="access.refused", outcome="refused",
+              object_id=what[:64], country=country, detail=detail)
+
+
 def _account(row) -> Account:
     return Account(row.id, row.username, row.role, row.country, row.language, row.active)
 
@@ -83,8 +90,8 @@ def add_user(engine: Engine, username: str, password: str, role: str, country: s
                                f"({' '.join(members)}).")
     elif country:
         raise AccountError("only stewards are bound to a country; analysts and admins see all.")
-    if language not in ("es", "pt", "en"):
-        raise AccountError("language: es, pt or en.")
+    if language not in LANGUAGES:
+        raise AccountError(f"language: {', '.join(LANGUAGES)}.")
     check_password_strength(password, username)
     with engine.begin() as conn:
         if conn.execute(select(User.id).where(User.username == username)).first():
@@ -138,7 +145,7 @@ def set_password(engine: Engine, username: str, password: str, actor: str = "cli
 
 
 def set_language(engine: Engine, user_id: int, language: str) -> None:
-    if language in ("es", "pt", "en"):
+    if language in LANGUAGES:
         with engine.begin() as conn:
             conn.execute(update(User.__table__).where(User.id == user_id).values(language=language))
 

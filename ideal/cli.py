@@ -93,9 +93,6 @@ def _print_receipt(receipt, max_rows: int = 20) -> None:
         typer.echo(f"  assumed: {note}")
 
 
-SEPARATOR_NAMES = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
-
-
 @app.command()
 @handled
 def submit(file: Path = typer.Argument(..., help="The file to submit: IDEAL template (CSV/XLSX), "
@@ -119,10 +116,7 @@ def submit(file: Path = typer.Argument(..., help="The file to submit: IDEAL temp
     actor = None
     if token:
         actor = _token_actor(engine, token, country)
-    if decimal not in (None, ".", ","):
-        raise IdealError("--decimal takes . or ,")
-    options = ReadOptions(encoding=encoding, separator=SEPARATOR_NAMES.get(separator or "", separator),
-                          decimal=decimal, sheet=sheet, profile=profile)
+    options = ReadOptions.named(encoding, separator, decimal, sheet, profile)
     receipt = submit_file(file, country, engine, channel="cli", options=options, language=language,
                           actor=actor)
     _print_receipt(receipt)
@@ -133,17 +127,15 @@ def submit(file: Path = typer.Argument(..., help="The file to submit: IDEAL temp
 def _token_actor(engine, token: str, country: str) -> str:
     """The audit name of the token's account; refuses (and audits) a steward's file for
     another country."""
-    from ideal.accounts import user_for_token
-    from ideal.store import audit as audit_log
+    from ideal.accounts import record_refusal, user_for_token
 
     user = user_for_token(engine, token)
     if user is None:
         raise IdealError("the token is unknown, revoked or of a disabled account; ask an admin "
                          "for a new one (`ideal user token NAME`).")
     if not user.may_see(country.upper()):
-        audit_log.log(engine, actor=f"cli:{user.username}", action="access.refused",
-                      outcome="refused", object_id="submission.upload", country=country.upper(),
-                      detail=f"cli submit by steward of {user.country}")
+        record_refusal(engine, f"cli:{user.username}", "submission.upload", country.upper(),
+                       f"cli submit by steward of {user.country}")
         raise IdealError(f"your account is the steward of {user.country}: it cannot submit data "
                          f"for {country.upper()}.")
     return f"cli:{user.username}"
@@ -265,14 +257,9 @@ def compare(run_a: str = typer.Argument(..., help="The earlier run."),
             run_b: str = typer.Argument(..., help="The later run."),
             limit: int = typer.Option(20, help="How many changes to list, largest rank change first.")) -> None:
     """Score, level and rank changes between two runs, and whether data or method caused them."""
-    from ideal.scoring.compare import compare as diff
-    from ideal.scoring.run import load_run
+    from ideal.scoring.compare import compare_runs
 
-    engine = _engine()
-    a, sa = load_run(engine, run_a)
-    b, sb = load_run(engine, run_b)
-    same = a["profile_sha256"] == b["profile_sha256"]
-    d = diff(sa, sb, same)
+    same, d = compare_runs(_engine(), run_a, run_b)
     changed = d[d["cause"] != "none"]
     typer.echo(f"{run_a} -> {run_b}: profile {'unchanged' if same else 'changed'}; "
                f"{len(changed)} of {len(d)} units changed "

@@ -72,12 +72,10 @@ def trigger_assessment(conf: dict) -> Triggered:
         run = api.trigger(ASSESS_DAG, conf)
         return Triggered(run["dag_run_id"], "airflow",
                          f"{api.base}/dags/{ASSESS_DAG}/runs/{run['dag_run_id']}", run.get("state"))
-    from ideal import pipeline
+    from ideal.pipeline import assess_and_report
 
-    result = pipeline.assess(conf.get("period"), conf.get("countries"), conf.get("crime_types"),
-                             conf.get("profile") or "default", conf.get("note"))
-    rendered = pipeline.report(result["run_id"])
-    return Triggered(result["run_id"], "local", rendered["paths"][0], "success")
+    rendered = assess_and_report(conf)
+    return Triggered(rendered["run_id"], "local", rendered["paths"][0], "success")
 
 
 def recent_runs(limit: int = 10) -> list[dict]:

@@ -99,6 +99,21 @@ def report(run_id: str | None = None, languages: list[str] | None = None) -> dic
     return {"run_id": run_id, "paths": paths}
 
 
+def assess_and_report(conf: dict, step=None) -> dict:
+    """A reassessment without Airflow: assess with the trigger's parameters, then render the
+    briefing; ``step(text)`` hears the progress. Returns {run_id, paths}."""
+    step = step or (lambda _text: None)
+    step("assessing")
+    result = assess(conf.get("period"), conf.get("countries"), conf.get("crime_types"),
+                    conf.get("profile") or "default", conf.get("note"))
+    step(f"run {result['run_id']}: {result['n_scores']} scores from {result['n_observations']} "
+         f"observations{' (same data and method: the stored run is reused)' if result['reused'] else ''}")
+    step("rendering the briefing")
+    rendered = report(result["run_id"], conf.get("languages"))
+    step("briefing ready")
+    return rendered
+
+
 def deliver(run_id: str | None = None, distribution_path: str | None = None) -> list[dict]:
     """Send the run's briefings to the distribution list; with no list configured, nothing
     is sent and that is said (a report run does not fail for it)."""

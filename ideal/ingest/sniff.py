@@ -29,6 +29,24 @@ class ReadOptions:
     sheet: str | None = None
     profile: str | None = None
 
+    @classmethod
+    def named(cls, encoding: str | None = None, separator: str | None = None,
+              decimal: str | None = None, sheet: str | None = None,
+              profile: str | None = None) -> "ReadOptions":
+        """The options as a steward gives them (CLI flags, portal and API form fields): the
+        separator by name (comma, semicolon, tab, pipe) or as the character, the decimal mark
+        . or ,; blanks mean 'detect'. Anything else is refused with what to give."""
+        sep = separator if separator in SEPARATORS else (separator or "").strip()  # keep a tab
+        dec = (decimal or "").strip()
+        names = {name: char for char, name in SEPARATORS.items()}
+        if sep and sep not in names and sep not in SEPARATORS:
+            raise SubmissionError(f"separator {sep!r}: give one of {', '.join(names)}.")
+        if dec not in ("", ".", ","):
+            raise SubmissionError(f"decimal mark {dec!r}: give . or ,")
+        return cls(encoding=(encoding or "").strip() or None, separator=names.get(sep, sep) or None,
+                   decimal=dec or None, sheet=(sheet or "").strip() or None,
+                   profile=(profile or "").strip() or None)
+
 
 @dataclass
 class Assumptions:

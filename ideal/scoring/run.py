@@ -81,9 +81,23 @@ def _year(period: str | None, engine: Engine) -> str:
         if period is None:
             raise AssessmentError("there are no accepted observations yet; submit data first "
                                   "(`ideal submit FILE --country CC` or `ideal ingest`).")
-    if not (len(period) == 4 and period.isdigit()):
-        raise AssessmentError(f"period {period!r}: assessments are annual; give a year such as 2025.")
     return period
+
+
+def check_scope(period: str | None, countries: list[str], crime_types: list[str],
+                members: tuple[str, ...]) -> None:
+    """Refuse an assessment's parameters before anything runs: a year (or none: the latest),
+    member countries, ICCS codes. Used by the assessment and by the portal's trigger form."""
+    if period and not (len(period) == 4 and period.isdigit()):
+        raise AssessmentError(f"period {period!r}: assessments are annual; give a year such as 2025.")
+    bad = [c for c in countries if c not in members]
+    if bad:
+        raise AssessmentError(f"countries {', '.join(bad)} are not members "
+                              f"({' '.join(members)}).")
+    unknown = sorted(set(crime_types) - set(reference.iccs()["code"]))
+    if unknown:
+        raise AssessmentError(f"crime types {', '.join(unknown)} are not ICCS codes in "
+                              "ideal/reference/data/iccs.csv.")
 
 
 def assess(engine: Engine, period: str | None = None, countries: list[str] | None = None,
@@ -92,15 +106,8 @@ def assess(engine: Engine, period: str | None = None, countries: list[str] | Non
     settings = get_settings()
     year = _year(period, engine)
     scope = sorted(countries or settings.members)
-    bad = [c for c in scope if c not in settings.members]
-    if bad:
-        raise AssessmentError(f"countries {', '.join(bad)} are not members "
-                              f"({' '.join(settings.members)}).")
     types = sorted(crime_types or reference.scored_crime_types())
-    unknown = sorted(set(types) - set(reference.iccs()["code"]))
-    if unknown:
-        raise AssessmentError(f"crime types {', '.join(unknown)} are not ICCS codes in "
-                              "ideal/reference/data/iccs.csv.")
+    check_scope(year, scope, types, settings.members)
     prof = load_profile(profile)
     first = int(year) - prof["missing"]["carry_forward_years"] - prof["pillars"]["trend"]["window_years"]
     obs = current_observations(engine, first, int(year))

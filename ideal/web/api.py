@@ -31,6 +31,12 @@ def _json(value):
     return json.loads(json.dumps(value, default=str))
 
 
+def _records(findings, limit: int = 1000) -> list[dict]:
+    """The first ``limit`` findings as JSON records (null for missing values)."""
+    head = findings.head(limit)
+    return _json(head.astype(object).where(head.notna(), None).to_dict("records"))
+
+
 @router.get("/me", summary="Who this token belongs to")
 def me(u: Account = Depends(token_user)):
     return {"username": u.username, "role": u.role, "country": u.country, "language": u.language}
@@ -65,8 +71,7 @@ async def submit(request: Request, file: UploadFile = File(...), country: str = 
     from ideal.pipeline import receipt_dict
 
     body = receipt_dict(receipt)
-    body["findings"] = _json(receipt.findings.head(1000).astype(object)
-                             .where(receipt.findings.head(1000).notna(), None).to_dict("records"))
+    body["findings"] = _records(receipt.findings)
     body["findings_total"] = len(receipt.findings)
     status = 200 if receipt.duplicate else (201 if receipt.ok else 422)
     return JSONResponse(_json(body), status_code=status)
@@ -89,8 +94,7 @@ def submission(request: Request, submission_id: str, u: Account = Depends(token_
         raise HTTPException(404, f"No submission {submission_id}.")
     security.require_country(request, u, found["country"], submission_id)
     found.pop("archive_path", None)
-    frame = queries.findings(engine, submission_id, 1000)
-    found["findings"] = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    found["findings"] = _records(queries.findings(engine, submission_id, 1000))
     found["findings_total"] = queries.count_findings(engine, submission_id)
     return _json(found)
 

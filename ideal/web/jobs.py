@@ -73,19 +73,9 @@ class Jobs:
 def assessment(conf: dict):
     """The job body for a local reassessment: assess, then render the briefing."""
     def work(job: Job) -> dict:
-        from ideal import pipeline
+        from ideal.pipeline import assess_and_report
 
-        job.steps.append("assessing")
-        result = pipeline.assess(conf.get("period"), conf.get("countries"),
-                                 conf.get("crime_types"), conf.get("profile") or "default",
-                                 conf.get("note"))
-        job.steps.append(f"run {result['run_id']}: {result['n_scores']} scores from "
-                         f"{result['n_observations']} observations"
-                         f"{' (same data and method: the stored run is reused)' if result['reused'] else ''}")
-        job.steps.append("rendering the briefing")
-        rendered = pipeline.report(result["run_id"], conf.get("languages"))
-        job.steps.append("briefing ready")
-        return {"run_id": result["run_id"], "paths": rendered["paths"]}
+        return assess_and_report(conf, job.steps.append)
     return work
 
 

@@ -207,12 +207,12 @@ def _split(value: str | list | None) -> list[str]:
 def runs(request: Request, u: Account = Depends(user)):
     security.require_analyst(request, u, "runs")
     airflow_runs, airflow_error = [], None
-    from ideal.orchestrate import client
+    from ideal.orchestrate import ASSESS_DAG, client
 
     try:
         api = client()
         if api is not None:
-            airflow_runs = api.runs("ideal_assess", 10)
+            airflow_runs = api.runs(ASSESS_DAG, 10)
     except IdealError as exc:
         airflow_error = str(exc)
     crime_types = reference.iccs()
@@ -244,24 +244,21 @@ async def trigger(request: Request, u: Account = Depends(user)):
 def start_assessment(request: Request, u: Account, conf: dict) -> dict:
     """Through Airflow's REST API when IDEAL_AIRFLOW_URL is set, else a background job here.
     Bad parameters are refused before anything starts."""
-    from ideal.orchestrate import client
+    from ideal.orchestrate import ASSESS_DAG, client
     from ideal.store import audit
 
-    settings = request.app.state.settings
-    period = conf.get("period")
-    if period and not (len(period) == 4 and period.isdigit()):
-        raise HTTPException(400, f"period {period!r}: assessments are annual; give a year such as 2025.")
-    bad = [c for c in conf["countries"] if c not in settings.members]
-    if bad:
-        raise HTTPException(400, f"countries {', '.join(bad)} are not members.")
-    unknown = sorted(set(conf["crime_types"]) - set(reference.iccs()["code"]))
-    if unknown:
-        raise HTTPException(400, f"crime types {', '.join(unknown)} are not ICCS codes.")
+    from ideal.scoring.run import check_scope
+
+    try:
+        check_scope(conf.get("period"), conf["countries"], conf["crime_types"],
+                    request.app.state.settings.members)
+    except IdealError as exc:
+        raise HTTPException(400, str(exc)) from None
     engine = request.app.state.engine
     try:
         api = client()
         if api is not None:
-            run = api.trigger("ideal_assess", conf)
+            run = api.trigger(ASSESS_DAG, conf)
             audit.log(engine, actor=u.actor, action="run.triggered", outcome="ok",
                       object_id=run["dag_run_id"][:64], detail=json.dumps(conf))
             return {"where": "airflow", "run_id": run["dag_run_id"], "state": run.get("state")}
@@ -333,16 +330,12 @@ def compare(request: Request, a: str | None = None, b: str | None = None,
     all_runs = queries.runs(engine)
     result = None
     if a and b:
-        from ideal.scoring.compare import compare as diff
-        from ideal.scoring.run import load_run
+        from ideal.scoring.compare import compare_runs
 
         try:
-            ra, sa = load_run(engine, a)
-            rb, sb = load_run(engine, b)
+            same, d = compare_runs(engine, a, b)
         except IdealError as exc:
             raise HTTPException(404, str(exc)) from None
-        same = ra["profile_sha256"] == rb["profile_sha256"]
-        d = diff(sa, sb, same)
         changed = d[d["cause"] != "none"]
         result = {"same_profile": same, "n": len(d), "n_changed": len(changed),
                   "causes": changed["cause"].value_counts().to_dict(),

@@ -10,9 +10,8 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
-from ideal.accounts import Account, user_by_id, user_for_token
+from ideal.accounts import Account, record_refusal, user_by_id, user_for_token
 from ideal.config import get_settings
-from ideal.store import audit
 
 
 class Refused(HTTPException):
@@ -72,10 +71,9 @@ def token_user(request: Request) -> Account | None:
 
 def refuse(request: Request, user: Account, what: str, country: str | None = None) -> Refused:
     """Audit a refused attempt and return the 403 to raise."""
-    audit.log(request.app.state.engine, actor=user.actor, action="access.refused",
-              outcome="refused", object_id=what[:64], country=country,
-              detail=f"{request.method} {request.url.path} by {user.role}"
-                     f"{' of ' + user.country if user.country else ''}")
+    record_refusal(request.app.state.engine, user.actor, what, country,
+                   f"{request.method} {request.url.path} by {user.role}"
+                   f"{' of ' + user.country if user.country else ''}")
     return Refused(403, f"Your account ({user.role}{' of ' + user.country if user.country else ''}) "
                         "may not see or change this.")
 

@@ -17,7 +17,7 @@ CHUNK = 1 << 20
 # files up to HARD_CAP x the size limit are kept (and refused with a reason, in quarantine);
 # beyond that the upload is cut off and nothing is kept
 HARD_CAP = 4
-SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|"}
+READING = ("separator", "decimal", "encoding", "profile")  # form fields a steward may set
 
 
 class UploadTooLarge(Exception):
@@ -35,24 +35,6 @@ async def read_upload(file: UploadFile, limit: int) -> bytes:
                 f"{limit / 2**20:.0f} MB; split the file by year or region and send the parts.")
         parts.append(chunk)
     return b"".join(parts)
-
-
-def options_from(form) -> ReadOptions | None:
-    """Reading options a steward may give when detection is not enough."""
-    sep = (form.get("separator") or "").strip()
-    dec = (form.get("decimal") or "").strip()
-    enc = (form.get("encoding") or "").strip()
-    prof = (form.get("profile") or "").strip()
-    if not any((sep, dec, enc, prof)):
-        return None
-    from ideal.errors import SubmissionError
-
-    if dec not in ("", ".", ","):
-        raise SubmissionError("decimal mark: . or ,")
-    if sep and sep not in SEPARATORS:
-        raise SubmissionError(f"separator: one of {', '.join(SEPARATORS)}")
-    return ReadOptions(encoding=enc or None, separator=SEPARATORS.get(sep), decimal=dec or None,
-                       profile=prof or None)
 
 
 async def receive(request: Request, file: UploadFile, country: str, user: Account, channel: str,
@@ -75,7 +57,8 @@ async def receive(request: Request, file: UploadFile, country: str, user: Accoun
         data = await read_upload(file, settings.max_upload_bytes)
         return await run_in_threadpool(
             submit_bytes, data, file.filename or "upload.csv", cc, request.app.state.engine,
-            channel=channel, settings=settings, options=options_from(reading),
+            channel=channel, settings=settings,
+            options=ReadOptions.named(**{k: reading.get(k) for k in READING}),
             language=language_of(request, user), actor=user.actor)
     except UploadTooLarge as exc:
         raise HTTPException(413, str(exc)) from None

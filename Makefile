@@ -13,11 +13,12 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: help uv install syslibs chromium demo test reliability serve airflow-home clean bench
+.PHONY: help uv install syslibs chromium demo test lint reliability serve airflow-home clean bench
 
 help:
 	@echo "make demo   install and run the pipeline on demo data (SQLite + var/) to reports/<period>/briefing-es.pdf"
 	@echo "make test   install and run the test suite (SQLite and the PostgreSQL on 127.0.0.1:5432)"
+	@echo "make lint   ruff over the code and the tests (also part of make test)"
 	@echo "make reliability  hostile inputs, crashes, concurrency, access: prints the table"
 	@echo "make serve  start the web portal on http://127.0.0.1:8000/ (add accounts with .venv/bin/ideal user add)"
 	@echo "make clean  remove var/ and reports/ (generated data)"
@@ -61,7 +62,11 @@ chromium:
 	    echo "Could not install Chromium: install it (Debian/Ubuntu: apt-get install chromium) or point"; \
 	    echo "IDEAL_CHROMIUM at a Chromium or Chrome binary."; exit 1; }; }
 
-test: install chromium
+# ruff (pyflakes, isort, pyupgrade, bugbear; pyproject.toml) over the code and the tests
+lint: install
+	$(VENV)/bin/ruff check ideal tests bench dags scripts
+
+test: install chromium lint
 	IDEAL_CHROMIUM=$${IDEAL_CHROMIUM:-$(CHROMIUM)} $(PY) -m pytest -q
 
 # the reliability and security suite alone, with its table (it also runs inside make test)

@@ -4,7 +4,7 @@
     uv run python -m bench.ingest --scale M --repeat 2
 
 For each backend: the 18 country files of the scale go through IDEAL's normal path
-(ideal.ingest.submit_file: archive, read, validate with Great Expectations, plausibility,
+(ideal.pipeline.submission.submit_file: archive, read, validate with Great Expectations, plausibility,
 load in one transaction) into a fresh warehouse, and through the baseline a user would write
 by hand into a fresh database: pandas.read_csv + DataFrame.to_sql on SQLite, a bare COPY on
 PostgreSQL. Each measurement runs in a child process (peak memory = its max RSS), after one
@@ -56,7 +56,7 @@ def ideal_path(files, url, home):
     os.environ["IDEAL_HOME"] = str(home)
     os.environ["IDEAL_DATABASE_URL"] = url
     os.environ["IDEAL_ACTOR"] = "bench"
-    from ideal.ingest import submit_file
+    from ideal.pipeline.submission import submit_file
     from ideal.store import make_engine, upgrade
 
     engine = make_engine(url)
@@ -94,14 +94,14 @@ def run(scale: str, repeat: int, backends: list[str]) -> dict:
     # A worker keeps its imports: pay IDEAL's (Great Expectations is most of it) once here,
     # before the measured children are forked, and report it on its own.
     t0 = time.perf_counter()
-    import ideal.ingest.submit  # noqa: F401  (the whole submission path)
+    import ideal.pipeline.submission  # noqa: F401  (the whole submission path)
     from ideal.validate.runner import _batch_definition
 
     _batch_definition()
     results["import_s"] = time.perf_counter() - t0
     print(f"import of ideal + Great Expectations context: {results['import_s']:.1f} s (once per process)")
     for backend in backends:
-        for label, job in (("baseline", None), ("ideal", None)):
+        for label in ("baseline", "ideal"):
             times = []
             for i in range(repeat + 1):  # the first is the warm-up
                 if backend == "sqlite":

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +70,7 @@ def step_load(url: str) -> dict:
     with engine.begin() as conn:
         conn.execute(insert(Submission.__table__).values(
             id="BR-municipal", country=COUNTRY, filename="br-municipal.csv", sha256="0" * 64,
-            channel="bench", received_at=datetime.now(timezone.utc), status="accepted",
+            channel="bench", received_at=datetime.now(UTC), status="accepted",
             archive_path="-", rows_total=len(frame), rows_accepted=len(frame)))
         bulk_insert(conn, frame.assign(submission_id="BR-municipal",
                                        source_row=np.arange(2, len(frame) + 2)))
@@ -78,8 +78,8 @@ def step_load(url: str) -> dict:
 
 
 def step_read(url: str) -> dict:
-    from ideal.scoring.run import current_observations
     from ideal.store import make_engine
+    from ideal.store.runs import current_observations
 
     t0 = time.perf_counter()
     obs = current_observations(make_engine(url), 2020, 2025)

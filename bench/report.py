@@ -17,19 +17,19 @@ from bench.harness import repeated, write_results
 
 
 def briefing(out):
-    from ideal.report.render import render_briefing
+    from ideal.pipeline.assessment import render_report
     from ideal.store import make_engine
 
     engine = make_engine()
-    return {"pages": _pages(engine, render_briefing(engine, None, "es", Path(out)))}
+    return {"pages": _pages(engine, render_report(engine, None, "briefing", "es", Path(out)))}
 
 
 def annex(out):
-    from ideal.report.render import render_annex
+    from ideal.pipeline.assessment import render_report
     from ideal.store import make_engine
 
     engine = make_engine()
-    return {"pages": _pages(engine, render_annex(engine, None, "es", Path(out)))}
+    return {"pages": _pages(engine, render_report(engine, None, "annex", "es", Path(out)))}
 
 
 def bare(out):
@@ -38,8 +38,8 @@ def bare(out):
 
     import weasyprint
 
-    from ideal.scoring.run import load_run
     from ideal.store import make_engine
+    from ideal.store.runs import load as load_run
 
     _, scores = load_run(make_engine())
     rows = "".join(f"<tr><td>{html.escape(r.region)}</td><td>{r.crime_type}</td><td>{r.rate:.1f}</td>"

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ideal import reference
 from ideal.config import DEFAULT_MEMBERS
-from ideal.ingest.template import COLUMNS
+from ideal.contracts import OBSERVATION_COLUMNS
 
 MONTHS = pd.period_range("2015-01", "2025-09", freq="M").strftime("%Y-%m").tolist()  # 129
 INDICATORS = {"S": ["incidents"], "M": ["incidents", "victims", "persons_arrested", "seizures_kg"]}
@@ -29,7 +29,7 @@ def country_file(country: str, scale: str, seed: int = 1) -> pd.DataFrame:
     values = rng.poisson(20, len(df)).astype(float)
     kg = df["indicator"] == "seizures_kg"
     values[kg.to_numpy()] = np.round(rng.gamma(2.0, 15.0, kg.sum()), 1)
-    return df.assign(country=country, value=values, obs_status="A")[COLUMNS]
+    return df.assign(country=country, value=values, obs_status="A")[OBSERVATION_COLUMNS]
 
 
 def write_files(folder: Path, scale: str) -> list[tuple[str, Path, int]]:

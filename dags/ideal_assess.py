@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from ideal import dag_settings
+from ideal.pipeline import dag_settings
 
 ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
 VALIDATED_INDICATORS = Asset(**dag_settings.VALIDATED_INDICATORS)
@@ -39,10 +39,9 @@ data and parameters give the same run) and updates the asset **assessment**.
 def ideal_assess():
     @task(outlets=[ASSESSMENT])
     def assess(params=None, outlet_events=None) -> dict:
-        from ideal.pipeline import assess as run_assessment
+        from ideal.pipeline import tasks  # at run time: the DAG file stays light to parse
 
-        result = run_assessment(params["period"], params["countries"], params["crime_types"],
-                                params["profile"], params["note"])
+        result = tasks.assess(dict(params))
         outlet_events[ASSESSMENT].extra = result
         return result
 

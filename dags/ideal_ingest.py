@@ -5,7 +5,7 @@ from __future__ import annotations
 from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from ideal import dag_settings
+from ideal.pipeline import dag_settings
 
 VALIDATED_INDICATORS = Asset(**dag_settings.VALIDATED_INDICATORS)
 
@@ -26,21 +26,21 @@ was rejected, so the rejection is seen; the steward's feedback file names every 
 def ideal_ingest():
     @task
     def scan() -> list[dict]:
-        from ideal.pipeline import pending_submissions
+        from ideal.pipeline import tasks  # at run time: the DAG file stays light
 
-        return pending_submissions()
+        return tasks.pending_submissions()
 
     @task(max_active_tis_per_dagrun=1)
     def submit(item: dict) -> dict:
-        from ideal.pipeline import ingest_item
+        from ideal.pipeline import tasks  # at run time: the DAG file stays light
 
-        return ingest_item(item)
+        return tasks.ingest_item(item)
 
     @task(outlets=[VALIDATED_INDICATORS])
     def publish(receipts: list[dict], outlet_events=None) -> dict:
-        from ideal.pipeline import summarise
+        from ideal.pipeline import tasks  # at run time: the DAG file stays light
 
-        summary = summarise(list(receipts))
+        summary = tasks.summarise(list(receipts))
         if not summary["accepted"]:
             raise AirflowSkipException("no newly accepted submission: asset not updated")
         outlet_events[VALIDATED_INDICATORS].extra = summary
@@ -48,9 +48,9 @@ def ideal_ingest():
 
     @task(trigger_rule="all_done", retries=0)
     def check_rejections(receipts: list[dict]) -> None:
-        from ideal.pipeline import raise_for_rejections
+        from ideal.pipeline import tasks  # at run time: the DAG file stays light
 
-        raise_for_rejections(list(receipts))
+        tasks.raise_for_rejections(list(receipts))
 
     receipts = submit.expand(item=scan())
     publish(receipts)

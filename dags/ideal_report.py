@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
-from ideal import dag_settings
+from ideal.pipeline import dag_settings
 
 ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
 
@@ -34,19 +34,19 @@ the distribution list by SMTP (once per recipient; a retry sends only what was n
 def ideal_report():
     @task
     def render(params=None, triggering_asset_events=None) -> dict:
-        from ideal.pipeline import report
+        from ideal.pipeline import tasks  # at run time: the DAG file stays light to parse
 
         run_id = params["run_id"]
         if not run_id and triggering_asset_events:
             events = [e for evs in triggering_asset_events.values() for e in evs]
             run_id = (events[-1].extra or {}).get("run_id") if events else None
-        return report(run_id, params["languages"])
+        return tasks.report(run_id, params["languages"])
 
     @task
     def deliver(rendered: dict, params=None) -> list[dict]:
-        from ideal.pipeline import deliver as send
+        from ideal.pipeline import tasks
 
-        return send(rendered["run_id"], params["distribution"])
+        return tasks.deliver(rendered["run_id"], params["distribution"])
 
     deliver(render())
 

@@ -1,10 +1,12 @@
-"""`ideal` command line (Typer). Exit 0 on success, 1 when a command fails or refuses
-(a rejected submission too), so scripts and Airflow tasks see it. Tracebacks only with
---debug."""
+"""`ideal` command line (Typer): arguments -> ideal.pipeline -> printed result. Exit 0 on
+success, 1 when a command fails or refuses (a rejected submission too), so scripts and
+Airflow tasks see it. Tracebacks only with --debug.
+
+Each command imports what it calls inside its body: `ideal --help` and a mistyped command
+answer at once instead of loading pandas, Great Expectations and SQLAlchemy first."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import sys
 import time
@@ -37,41 +39,30 @@ def handled(fn):
             if STATE["debug"]:
                 raise
             typer.secho(f"error: {exc}", fg="red", err=True)
-            raise typer.Exit(exc.exit_code)
+            raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # noqa: BLE001 - last resort: a message, not a traceback
             if STATE["debug"]:
                 raise
             typer.secho(f"unexpected error: {type(exc).__name__}: {exc} "
                         "(run again with --debug for the traceback)", fg="red", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
     return wrapper
 
 
 def _engine(initialise: bool = False):
-    from ideal.store import is_initialised, make_engine, upgrade
+    from ideal import services
 
-    engine = make_engine()
-    if initialise:
-        upgrade(engine)
-    elif not is_initialised(engine):
-        raise IdealError("the warehouse is not initialised; run `ideal init` first.")
-    return engine
+    return services.engine(migrate=initialise)
 
 
 @app.command()
 @handled
 def init() -> None:
     """Create or migrate the warehouse and the data folders."""
-    from ideal.config import get_settings
-    from ideal.store import make_engine, upgrade
+    from ideal.pipeline import inbox
 
-    s = get_settings()
-    for folder in (s.archive_dir, s.inbox_dir, s.quarantine_dir, s.reports_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    for cc in s.members:
-        (s.inbox_dir / cc).mkdir(exist_ok=True)
-    revision = upgrade(make_engine())
-    typer.echo(f"warehouse ready at {make_engine().url.render_as_string(hide_password=True)} "
+    s, engine, revision = inbox.initialise()
+    typer.echo(f"warehouse ready at {engine.url.render_as_string(hide_password=True)} "
                f"(schema {revision}); data folders under {s.data_dir}")
 
 
@@ -109,15 +100,15 @@ def submit(file: Path = typer.Argument(..., help="The file to submit: IDEAL temp
                                                help="Act as the account of this API token (a "
                                                     "steward may submit only for their country).")) -> None:
     """Submit one file for a country; prints the receipt and every problem found."""
-    from ideal.ingest import submit_file
     from ideal.ingest.sniff import ReadOptions
+    from ideal.pipeline import submission
 
     engine = _engine()
     actor = None
     if token:
         actor = _token_actor(engine, token, country)
     options = ReadOptions.named(encoding, separator, decimal, sheet, profile)
-    receipt = submit_file(file, country, engine, channel="cli", options=options, language=language,
+    receipt = submission.submit_file(file, country, engine, channel="cli", options=options, language=language,
                           actor=actor)
     _print_receipt(receipt)
     if receipt.status not in ("accepted", "superseded"):  # a file received and refused before, too
@@ -127,14 +118,14 @@ def submit(file: Path = typer.Argument(..., help="The file to submit: IDEAL temp
 def _token_actor(engine, token: str, country: str) -> str:
     """The audit name of the token's account; refuses (and audits) a steward's file for
     another country."""
-    from ideal.accounts import record_refusal, user_for_token
+    from ideal.store import accounts
 
-    user = user_for_token(engine, token)
+    user = accounts.user_for_token(engine, token)
     if user is None:
         raise IdealError("the token is unknown, revoked or of a disabled account; ask an admin "
                          "for a new one (`ideal user token NAME`).")
     if not user.may_see(country.upper()):
-        record_refusal(engine, f"cli:{user.username}", "submission.upload", country.upper(),
+        accounts.record_refusal(engine, f"cli:{user.username}", "submission.upload", country.upper(),
                        f"cli submit by steward of {user.country}")
         raise IdealError(f"your account is the steward of {user.country}: it cannot submit data "
                          f"for {country.upper()}.")
@@ -145,24 +136,24 @@ def _token_actor(engine, token: str, country: str) -> str:
 @handled
 def retry(submission: str = typer.Argument(..., help="The failed submission's id.")) -> None:
     """Process a failed or interrupted submission again from its archived raw file."""
-    from ideal.ingest.recover import retry as again
+    from ideal.pipeline import recover
 
-    receipt = again(_engine(), submission)
+    receipt = recover.retry(_engine(), submission)
     _print_receipt(receipt)
     if not receipt.ok and not receipt.duplicate:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command("recover")
 @handled
-def recover(older_than: float = typer.Option(None, help="Minutes a submission may stay "
+def recover_command(older_than: float = typer.Option(None, help="Minutes a submission may stay "
                                                         "'received' (default IDEAL_STALE_MINUTES, 30).")) -> None:
     """Mark submissions a crashed process left half-way as failed, and retry them."""
     from datetime import timedelta
 
-    from ideal.ingest.recover import recover as run
+    from ideal.pipeline.recover import recover
 
-    receipts = run(_engine(), timedelta(minutes=older_than) if older_than is not None else None)
+    receipts = recover(_engine(), timedelta(minutes=older_than) if older_than is not None else None)
     if not receipts:
         typer.echo("no interrupted submissions.")
     for r in receipts:
@@ -176,23 +167,18 @@ def recover(older_than: float = typer.Option(None, help="Minutes a submission ma
 def ingest() -> None:
     """Process every file waiting in the landing folder (inbox/<CC>/)."""
 
-    rejected = _ingest_all(_engine())
-    if rejected:
+    from ideal.pipeline import inbox
+
+    receipts = list(inbox.ingest_inbox(_engine(), progress=_heard))
+    if not receipts:
+        typer.echo("inbox is empty: nothing to ingest.")
+    if any(r.status == "rejected" and not r.duplicate for r in receipts):
         raise typer.Exit(1)
 
 
-def _ingest_all(engine, settings=None) -> int:
-    from ideal.ingest.inbox import ingest_inbox
-
-    rejected = n = 0
-    for receipt in ingest_inbox(engine, settings, progress=lambda i, total, r: typer.echo(
-            f"[{i}/{total}] {r.country} ", nl=False)):
-        n += 1
-        _print_receipt(receipt, max_rows=5)
-        rejected += receipt.status == "rejected" and not receipt.duplicate
-    if n == 0:
-        typer.echo("inbox is empty: nothing to ingest.")
-    return rejected
+def _heard(i: int, total: int, receipt) -> None:
+    typer.echo(f"[{i}/{total}] {receipt.country} ", nl=False)
+    _print_receipt(receipt, max_rows=5)
 
 
 @app.command()
@@ -205,10 +191,13 @@ def assess(period: Optional[str] = typer.Option(None, help="Year to assess (defa
            profile: str = typer.Option("default", help="Methodology profile name or YAML path."),
            note: Optional[str] = typer.Option(None, help="Why this run was made.")) -> None:
     """Score threats by region and crime type; stores an immutable assessment run."""
-    from ideal.scoring.run import assess as run_assessment
+    from ideal.contracts import AssessmentRequest
+    from ideal.pipeline import assessment
 
-    result = run_assessment(_engine(), period, [c.upper() for c in country or []] or None,
-                            crime_type or None, profile, note)
+    request = AssessmentRequest.from_mapping({"period": period, "countries": country or [],
+                                              "crime_types": crime_type or [], "profile": profile,
+                                              "note": note})
+    result = assessment.assess(_engine(), request)
     verb = "already assessed as" if result.reused else "stored as"
     typer.echo(f"assessment {result.period}: {result.n_scores} region x crime scores from "
                f"{result.n_observations} observations, {verb} run {result.run_id}")
@@ -216,21 +205,22 @@ def assess(period: Optional[str] = typer.Option(None, help="Year to assess (defa
         typer.secho(f"  {len(result.unscored)} units not scored (no population figure)", fg="yellow")
 
 
-@app.command()
+@app.command("trigger")
 @handled
-def trigger(period: Optional[str] = typer.Option(None, help="Year to assess (default: latest)."),
+def trigger_command(period: Optional[str] = typer.Option(None, help="Year to assess (default: latest)."),
             countries: Optional[str] = typer.Option(None, help="Comma-separated members, e.g. MX,CO."),
             crime_types: Optional[str] = typer.Option(None, help="Comma-separated ICCS codes."),
             profile: str = typer.Option("default", help="Methodology profile."),
             note: Optional[str] = typer.Option(None, help="Why this run is made.")) -> None:
     """Trigger a reassessment: through Airflow's REST API when IDEAL_AIRFLOW_URL is set,
     else locally (assess + briefing)."""
-    from ideal.orchestrate import trigger_assessment
+    from ideal.contracts import AssessmentRequest
+    from ideal.pipeline.trigger import trigger
 
-    split = lambda v: [x.strip().upper() for x in v.split(",") if x.strip()] if v else []  # noqa: E731
-    conf = {"period": period, "countries": split(countries), "crime_types": split(crime_types),
-            "profile": profile, "note": note}
-    done = trigger_assessment(conf)
+    request = AssessmentRequest.from_mapping({"period": period, "countries": countries,
+                                              "crime_types": crime_types, "profile": profile,
+                                              "note": note})
+    done = trigger(_engine(initialise=True), request, audit_actor())
     typer.echo(f"run {done.run_id} ({done.where}, {done.state or 'queued'})")
     if done.link:
         typer.echo(f"  {done.link}")
@@ -240,9 +230,9 @@ def trigger(period: Optional[str] = typer.Option(None, help="Year to assess (def
 @handled
 def runs(limit: int = typer.Option(10, help="How many, newest first.")) -> None:
     """Recent assessment runs with their state (from Airflow when configured)."""
-    from ideal.orchestrate import recent_runs
+    from ideal.pipeline.trigger import recent_runs
 
-    rows = recent_runs(limit)
+    rows = recent_runs(_engine(initialise=True), limit)
     if not rows:
         typer.echo("no runs yet.")
     for r in rows:
@@ -257,9 +247,9 @@ def compare(run_a: str = typer.Argument(..., help="The earlier run."),
             run_b: str = typer.Argument(..., help="The later run."),
             limit: int = typer.Option(20, help="How many changes to list, largest rank change first.")) -> None:
     """Score, level and rank changes between two runs, and whether data or method caused them."""
-    from ideal.scoring.compare import compare_runs
+    from ideal.pipeline import assessment
 
-    same, d = compare_runs(_engine(), run_a, run_b)
+    same, d = assessment.compare_runs(_engine(), run_a, run_b)
     changed = d[d["cause"] != "none"]
     typer.echo(f"{run_a} -> {run_b}: profile {'unchanged' if same else 'changed'}; "
                f"{len(changed)} of {len(d)} units changed "
@@ -276,27 +266,28 @@ def report(run: Optional[str] = typer.Option(None, help="Run id (default: newest
            annex: bool = typer.Option(False, "--annex", help="Also the full annex (PDF/A-3b with "
                                                             "the scores attached).")) -> None:
     """Render the briefing PDF (PDF/UA-1) of an assessment run into reports/<period>/."""
-    from ideal.report.render import render_annex, render_briefing
+    from ideal.pipeline import assessment
 
     engine = _engine()
-    path = render_briefing(engine, run, language)
+    path = assessment.render_report(engine, run, "briefing", language)
     typer.echo(f"briefing written: {path}")
     if annex:
-        typer.echo(f"annex written: {render_annex(engine, run, language)}")
+        typer.echo(f"annex written: {assessment.render_report(engine, run, 'annex', language)}")
 
 
 @app.command()
 @handled
 def deliver(run: Optional[str] = typer.Option(None, help="Run id (default: newest run)."),
-            distribution: Optional[Path] = typer.Option(None, help="Distribution list YAML "
+            distribution_list: Optional[Path] = typer.Option(None, "--distribution", help="Distribution list YAML "
                                                         "(default: IDEAL_DISTRIBUTION).")) -> None:
     """Send the run's briefing to each recipient of the distribution list (SMTP), once."""
-    from ideal.report.delivery import deliver as send, distribution as load_list
-    from ideal.scoring.run import load_run
+    from ideal.pipeline import delivery
+    from ideal.report.delivery import distribution
+    from ideal.store import runs
 
     engine = _engine()
-    run_id = load_run(engine, run)[0]["id"]
-    outcomes = send(engine, run_id, load_list(distribution))
+    run_id = runs.load(engine, run)[0]["id"]
+    outcomes = delivery.deliver(engine, run_id, distribution(distribution_list))
     for o in outcomes:
         typer.echo(f"  {o.status:12} {o.recipient} ({o.language}) {o.detail}")
     if any(o.status == "failed" for o in outcomes):
@@ -309,9 +300,8 @@ def template(out: Path = typer.Argument(Path("ideal-template.csv"),
                                         help="Where to write the template: .csv, or .xlsx with "
                                              "the code lists on their own sheets.")) -> None:
     """Write the IDEAL template (CSV, or XLSX with code lists)."""
-    from ideal.config import get_settings
+    from ideal.config import TEMPLATES_DIR, get_settings
     from ideal.ingest.template import xlsx_template
-    from ideal.paths import TEMPLATES_DIR
 
     if out.suffix.lower() == ".xlsx":
         s = get_settings()
@@ -327,12 +317,12 @@ def audit(submission: Optional[str] = typer.Option(None, help="Only this submiss
           country: Optional[str] = typer.Option(None, "--country", "-c", help="Only this country."),
           limit: int = typer.Option(50, help="How many events, newest first.")) -> None:
     """Show the audit log: who did what, when, with what outcome and why."""
-    from ideal.store import audit as audit_log
+    from ideal.store.audit import events
 
-    events = audit_log.events(_engine(), submission, country.upper() if country else None, limit)
-    if events.empty:
+    found = events(_engine(), submission, country.upper() if country else None, limit)
+    if found.empty:
         typer.echo("no audit events.")
-    for e in events.itertuples():
+    for e in found.itertuples():
         typer.echo(f"{e.at:%Y-%m-%d %H:%M:%S} {e.actor:18} {e.action:24} {e.outcome:8} "
                    f"{e.object_id or '':30} {e.detail or ''}")
 
@@ -343,12 +333,12 @@ app.add_typer(user_app, name="user")
 
 
 def _new_password(password_stdin: bool) -> str:
-    import os
+    from ideal.config import get_settings
 
     if password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    if os.environ.get("IDEAL_NEW_PASSWORD"):
-        return os.environ["IDEAL_NEW_PASSWORD"]
+    if get_settings().new_password:
+        return get_settings().new_password
     if not sys.stdin.isatty():
         raise IdealError("no password given: type it at the prompt, pipe it with "
                          "--password-stdin, or set IDEAL_NEW_PASSWORD.")
@@ -366,8 +356,8 @@ def user_add(username: str = typer.Argument(..., help="Login name (lower case)."
                                                  help="Read the password from standard input.")) -> None:
     """Add a portal account (the password is asked for, or read from --password-stdin or
     IDEAL_NEW_PASSWORD; only its argon2 hash is stored)."""
-    from ideal import accounts
     from ideal.config import get_settings
+    from ideal.store import accounts
 
     user = accounts.add_user(_engine(), username, _new_password(password_stdin), role, country,
                              language, get_settings().members, actor=audit_actor())
@@ -378,7 +368,7 @@ def user_add(username: str = typer.Argument(..., help="Login name (lower case)."
 @handled
 def user_list() -> None:
     """The portal accounts."""
-    from ideal import accounts
+    from ideal.store import accounts
 
     users = accounts.list_users(_engine())
     if not users:
@@ -393,7 +383,7 @@ def user_list() -> None:
 def user_token(username: str = typer.Argument(...),
                name: str = typer.Option("script", help="What the token is for.")) -> None:
     """Make an API token for USERNAME (printed once; keep it secret)."""
-    from ideal import accounts
+    from ideal.store import accounts
 
     typer.echo(accounts.make_token(_engine(), username, name, actor=audit_actor()))
 
@@ -402,7 +392,7 @@ def user_token(username: str = typer.Argument(...),
 @handled
 def user_disable(username: str = typer.Argument(...)) -> None:
     """Disable an account: it can no longer log in and its tokens stop working."""
-    from ideal import accounts
+    from ideal.store import accounts
 
     accounts.set_active(_engine(), username, False, actor=audit_actor())
     typer.echo(f"user {username} disabled; its tokens are revoked.")
@@ -412,7 +402,7 @@ def user_disable(username: str = typer.Argument(...)) -> None:
 @handled
 def user_enable(username: str = typer.Argument(...)) -> None:
     """Enable a disabled account again (its old tokens stay revoked)."""
-    from ideal import accounts
+    from ideal.store import accounts
 
     accounts.set_active(_engine(), username, True, actor=audit_actor())
     typer.echo(f"user {username} enabled.")
@@ -423,7 +413,7 @@ def user_enable(username: str = typer.Argument(...)) -> None:
 def user_password(username: str = typer.Argument(...),
                   password_stdin: bool = typer.Option(False, "--password-stdin")) -> None:
     """Set a new password for USERNAME."""
-    from ideal import accounts
+    from ideal.store import accounts
 
     accounts.set_password(_engine(), username, _new_password(password_stdin), actor=audit_actor())
     typer.echo(f"password of {username} changed.")
@@ -439,76 +429,47 @@ def audit_actor() -> str:
 @handled
 def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
           port: int = typer.Option(8000, help="Port."),
-          workers: int = typer.Option(1, help="Server processes (background jobs stay in the "
-                                              "process that started them).")) -> None:
+          workers: Optional[int] = typer.Option(None, help="Server processes (default "
+                                                        "IDEAL_WORKERS, else the number of cores).")) -> None:
     """Start the web portal and the JSON API (uvicorn)."""
     import uvicorn
 
-    engine = _engine(initialise=True)
-    from ideal import accounts
+    from ideal.config import get_settings
+    from ideal.store import accounts
 
+    engine = _engine(initialise=True)
+    workers = workers or get_settings().workers
     if not accounts.list_users(engine):
         typer.secho("no portal accounts yet: add one with `ideal user add NAME --role admin`.",
                     fg="yellow")
-    typer.echo(f"IDEAL portal on http://{host}:{port}/ (API description at /api/v1)")
+    typer.echo(f"IDEAL portal on http://{host}:{port}/ (API description at /api/v1), "
+               f"{workers} server process{'es' if workers > 1 else ''}")
     uvicorn.run("ideal.web.server:app", host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info")
 
 
-@app.command()
+@app.command("demo")
 @handled
-def demo() -> None:
+def demo_command() -> None:
     """Whole pipeline on generated demo submissions: init, ingest, assess, report."""
-    from ideal.config import get_settings
-    from ideal.demo import generate
-    from ideal.report.render import render_briefing
-    from ideal.scoring.run import assess as run_assessment
-    from ideal.store import make_engine, upgrade
+    from ideal import reference
+    from ideal.pipeline import demo
 
     t0 = time.perf_counter()
-    s = get_settings()
-    engine = make_engine()
-    upgrade(engine)
-    typer.echo(f"[1/4] warehouse ready ({engine.url.render_as_string(hide_password=True)})")
-    files = generate(s.inbox_dir, s.members)
-    typer.echo(f"[2/4] {len(files)} demo submissions in {s.inbox_dir}; ingesting")
-    # the demo wrote these files itself: no need to wait for them to settle
-    _ingest_all(engine, dataclasses.replace(s, inbox_settle_seconds=0))
-    result = run_assessment(engine, note="make demo")
-    typer.echo(f"[3/4] assessment {result.period}: run {result.run_id}"
-               f"{' (unchanged data: existing run reused)' if result.reused else ''}")
-    path = render_briefing(engine, result.run_id, "es")
-    typer.echo("[4/4] briefing rendered")
-    _demo_summary(engine, result.run_id, path, time.perf_counter() - t0)
-
-
-def _demo_summary(engine, run_id: str, path: Path, seconds: float) -> None:
-    from sqlalchemy import func, select
-
-    from ideal import reference
-    from ideal.scoring.run import load_run
-    from ideal.scoring.score import top_threats
-    from ideal.store.models import Observation, Submission
-
-    run, scores = load_run(engine, run_id)
-    with engine.connect() as conn:
-        subs = conn.execute(select(Submission.status, func.count(), func.sum(Submission.rows_total))
-                            .group_by(Submission.status)).all()
-        n_obs = conn.execute(select(func.count()).select_from(Observation)).scalar()
-    by_status = {s: (n, int(rows or 0)) for s, n, rows in subs}
-    acc, rej = by_status.get("accepted", (0, 0)), by_status.get("rejected", (0, 0))
+    done = demo.run(typer.echo, _heard)
+    acc = done.submissions.get("accepted", (0, 0))
+    rej = done.submissions.get("rejected", (0, 0))
+    scored = sorted(done.scores["country"].unique())
     typer.echo("")
-    typer.secho(f"Briefing: {path.resolve()}", bold=True)
-    typer.echo(f"Countries assessed: {scores['country'].nunique()} of {len(run['countries'])} "
-               f"({', '.join(sorted(scores['country'].unique()))})")
+    typer.secho(f"Briefing: {done.briefing.resolve()}", bold=True)
+    typer.echo(f"Countries assessed: {len(scored)} of {len(done.countries)} ({', '.join(scored)})")
     typer.echo(f"Submissions: {acc[0]} accepted ({acc[1]} rows), {rej[0]} rejected ({rej[1]} rows); "
-               f"{n_obs} observations stored")
+               f"{done.n_observations} observations stored")
     typer.echo("Top threats:")
-    harm = reference.iccs().set_index("code")["harm_weight"]
-    for r in top_threats(scores, harm, 5).itertuples():
+    for r in done.top.itertuples():
         typer.echo(f"  {r.score:4.1f} {r.level:9} {reference.crime_name(r.crime_type, 'en'):45} "
                    f"{reference.region_name(r.region)} ({r.country}), {r.rate:.1f} per 100k")
-    typer.echo(f"Done in {seconds:.1f} s.")
+    typer.echo(f"Done in {time.perf_counter() - t0:.1f} s.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,18 +1,66 @@
-"""Settings from IDEAL_* environment variables, with working defaults under var/.
+"""Every IDEAL_* setting, read here and nowhere else, with working defaults under var/.
 
 Read fresh on every call to :func:`get_settings`, so a test or an Airflow task that
-changes the environment sees the change.
+changes the environment sees the change. This module stays cheap to import (the DAG files
+use it at parse time): no pandas, no SQLAlchemy.
+
+| variable | meaning | default |
+| --- | --- | --- |
+| IDEAL_HOME | folder of the embedded installation | var |
+| IDEAL_DATA_DIR | archive, inbox, quarantine, feedback | $IDEAL_HOME/data |
+| IDEAL_DATABASE_URL | the warehouse (sqlite or postgresql) | SQLite in $IDEAL_HOME |
+| IDEAL_DB_POOL_SIZE | PostgreSQL connections kept per process | 5 |
+| IDEAL_REPORTS_DIR | where briefings are written | reports |
+| IDEAL_MEMBERS | member countries (ISO alpha-2) | the 18 CLASI members |
+| IDEAL_LANGUAGE | default language (es, pt, en) | es |
+| IDEAL_CLASSIFICATION | the marking printed on briefings | demonstration marking |
+| IDEAL_MAX_UPLOAD_MB | size limit of one submitted file | 100 |
+| IDEAL_INBOX_SETTLE_SECONDS | a landing-folder file must be unchanged this long | 2 |
+| IDEAL_STALE_MINUTES | a submission 'received' this long was interrupted | 30 |
+| IDEAL_CHECKS | YAML overriding the plausibility checks' settings | none |
+| IDEAL_DISTRIBUTION | distribution list of the briefings | $IDEAL_HOME/distribution.yaml |
+| IDEAL_SMTP_HOST, _PORT, _FROM, _USER, _PASSWORD, _STARTTLS | the mail server | none, 25 |
+| IDEAL_ANALYSTS | who is mailed when a pipeline task fails | none |
+| IDEAL_AIRFLOW_URL, _USER, _PASSWORD | Airflow's REST API for triggers | none: run locally |
+| IDEAL_SECRET_KEY | signs portal sessions | a random key in $IDEAL_HOME |
+| IDEAL_PUBLIC_URL, IDEAL_HTTPS | the portal is served over https | no |
+| IDEAL_WORKERS | portal server processes | the number of cores |
+| IDEAL_ACTOR | who acts, in the audit log (set by the portal and Airflow) | channel:os-user |
+| IDEAL_NEW_PASSWORD | password for `ideal user add/password` without a prompt | none |
+| IDEAL_SQL_DIR, IDEAL_TEMPLATES_DIR | the project's sql/ and templates/ | beside the package |
+| IDEAL_FAULT_HOLD_LOAD | test only: the loader waits inside its transaction (crash tests) | none |
+| IDEAL_TOKEN | `ideal submit --token` | none |
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ideal.errors import ConfigError
 
 DEFAULT_MEMBERS = "AR BO BR CL CO CR DO EC SV GT HN MX NI PA PY PE UY VE".split()
+ROOT = Path(__file__).resolve().parent.parent
+_LANGUAGES = ("es", "pt", "en")  # ideal.contracts.LANGUAGES (not imported: pandas)
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str | None = None
+    port: int = 25
+    sender: str = "ideal@localhost"
+    user: str | None = None
+    password: str = ""
+    starttls: bool = False
+    analysts: str | None = None  # who hears of failed pipeline tasks
+
+
+@dataclass(frozen=True)
+class Airflow:
+    url: str | None = None
+    user: str | None = None
+    password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -26,6 +74,18 @@ class Settings:
     classification: str
     max_upload_bytes: int = 100 * 2**20
     inbox_settle_seconds: float = 2.0
+    stale_minutes: float = 30.0
+    checks_path: str | None = None
+    distribution_path: Path | None = None
+    smtp: Smtp = field(default_factory=Smtp)
+    airflow: Airflow = field(default_factory=Airflow)
+    secret_key: str | None = None
+    https: bool = False
+    workers: int = 1
+    db_pool_size: int = 5
+    actor: str | None = None
+    new_password: str | None = None
+    fault_hold_load: str | None = None
 
     @property
     def archive_dir(self) -> Path:
@@ -43,13 +103,26 @@ class Settings:
     def processed_dir(self) -> Path:
         return self.data_dir / "processed"
 
+    @property
+    def feedback_dir(self) -> Path:
+        return self.data_dir / "feedback"
+
+
+def _codes(raw: str | None) -> list[str]:
+    return [c.strip().upper() for c in raw.replace(",", " ").split() if c.strip()] if raw else []
+
+
+def member_codes() -> list[str]:
+    """IDEAL_MEMBERS as written (checked fully by get_settings); for the DAGs' trigger form,
+    which must not import pycountry at parse time."""
+    return _codes(os.environ.get("IDEAL_MEMBERS")) or list(DEFAULT_MEMBERS)
+
 
 def _members(raw: str | None) -> tuple[str, ...]:
-    if not raw:
+    codes = _codes(raw)
+    if not codes:
         return tuple(DEFAULT_MEMBERS)
-    codes = [c.strip().upper() for c in raw.replace(",", " ").split() if c.strip()]
-    # imported here so that reading settings stays cheap
-    import pycountry
+    import pycountry  # here, so that reading settings stays cheap
 
     bad = [c for c in codes if pycountry.countries.get(alpha_2=c) is None]
     if bad:
@@ -60,25 +133,13 @@ def _members(raw: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(codes))
 
 
-def get_settings() -> Settings:
-    env = os.environ
-    home = Path(env.get("IDEAL_HOME", "var"))
-    data_dir = Path(env.get("IDEAL_DATA_DIR", str(home / "data")))
-    db_url = env.get("IDEAL_DATABASE_URL") or f"sqlite:///{home / 'ideal.db'}"
-    language = env.get("IDEAL_LANGUAGE", "es")
-    if language not in ("es", "en", "pt"):
-        raise ConfigError(f"IDEAL_LANGUAGE={language!r} is not supported; use es, en or pt.")
-    return Settings(
-        home=home,
-        database_url=db_url,
-        data_dir=data_dir,
-        reports_dir=Path(env.get("IDEAL_REPORTS_DIR", "reports")),
-        members=_members(env.get("IDEAL_MEMBERS")),
-        language=language,
-        classification=env.get("IDEAL_CLASSIFICATION", "USO OFICIAL - DOCUMENTO DE DEMOSTRACIÓN"),
-        max_upload_bytes=int(_number("IDEAL_MAX_UPLOAD_MB", 100) * 2**20),
-        inbox_settle_seconds=_number("IDEAL_INBOX_SETTLE_SECONDS", 2.0),
-    )
+def _text(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _flag(name: str) -> bool:
+    return (os.environ.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _number(name: str, default: float) -> float:
@@ -92,3 +153,61 @@ def _number(name: str, default: float) -> float:
     if value < 0:
         raise ConfigError(f"{name} must not be negative.")
     return value
+
+
+def _whole(name: str, default: int, least: int = 1) -> int:
+    value = _number(name, default)
+    if value != int(value) or value < least:
+        raise ConfigError(f"{name} must be a whole number of at least {least}.")
+    return int(value)
+
+
+def get_settings() -> Settings:
+    home = Path(_text("IDEAL_HOME", "var"))
+    data_dir = Path(_text("IDEAL_DATA_DIR", str(home / "data")))
+    language = _text("IDEAL_LANGUAGE", "es")
+    if language not in _LANGUAGES:
+        raise ConfigError(f"IDEAL_LANGUAGE={language!r} is not supported; use es, en or pt.")
+    public_url = _text("IDEAL_PUBLIC_URL", "")
+    return Settings(
+        home=home,
+        database_url=_text("IDEAL_DATABASE_URL") or f"sqlite:///{home / 'ideal.db'}",
+        data_dir=data_dir,
+        reports_dir=Path(_text("IDEAL_REPORTS_DIR", "reports")),
+        members=_members(os.environ.get("IDEAL_MEMBERS")),
+        language=language,
+        classification=_text("IDEAL_CLASSIFICATION", "USO OFICIAL - DOCUMENTO DE DEMOSTRACIÓN"),
+        max_upload_bytes=int(_number("IDEAL_MAX_UPLOAD_MB", 100) * 2**20),
+        inbox_settle_seconds=_number("IDEAL_INBOX_SETTLE_SECONDS", 2.0),
+        stale_minutes=_number("IDEAL_STALE_MINUTES", 30.0),
+        checks_path=_text("IDEAL_CHECKS"),
+        distribution_path=Path(_text("IDEAL_DISTRIBUTION", str(home / "distribution.yaml"))),
+        smtp=Smtp(host=_text("IDEAL_SMTP_HOST"), port=_whole("IDEAL_SMTP_PORT", 25),
+                  sender=_text("IDEAL_SMTP_FROM", "ideal@localhost"),
+                  user=_text("IDEAL_SMTP_USER"), password=_text("IDEAL_SMTP_PASSWORD", ""),
+                  starttls=_flag("IDEAL_SMTP_STARTTLS"), analysts=_text("IDEAL_ANALYSTS")),
+        airflow=Airflow(url=_text("IDEAL_AIRFLOW_URL"), user=_text("IDEAL_AIRFLOW_USER"),
+                        password=_text("IDEAL_AIRFLOW_PASSWORD")),
+        secret_key=_text("IDEAL_SECRET_KEY"),
+        https=public_url.startswith("https://") or _flag("IDEAL_HTTPS"),
+        workers=_whole("IDEAL_WORKERS", os.cpu_count() or 1),
+        db_pool_size=_whole("IDEAL_DB_POOL_SIZE", 5),
+        actor=_text("IDEAL_ACTOR"),
+        new_password=_text("IDEAL_NEW_PASSWORD"),
+        fault_hold_load=_text("IDEAL_FAULT_HOLD_LOAD"),
+    )
+
+
+# the project's own non-Python files (sql/, templates/)
+SQL_DIR = Path(_text("IDEAL_SQL_DIR", str(ROOT / "sql")))
+TEMPLATES_DIR = Path(_text("IDEAL_TEMPLATES_DIR", str(ROOT / "templates")))
+
+
+def sql(name: str) -> str:
+    """The text of sql/<name>.sql."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def quiet_third_parties() -> None:
+    """Great Expectations sends no analytics (no network here) unless told otherwise."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

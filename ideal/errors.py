@@ -1,4 +1,6 @@
-"""One hierarchy of errors. Each names what failed and what the user must fix."""
+"""One hierarchy of errors. Each names what failed and what the user must fix, and carries
+the exit code of the command line and the HTTP status of the portal and the API (one
+exception handler in ideal.web.app turns any of them into an answer)."""
 
 from __future__ import annotations
 
@@ -7,22 +9,35 @@ class IdealError(Exception):
     """Base of every error IDEAL raises on purpose; its message is for the user."""
 
     exit_code = 1
+    http_status = 400
 
 
 class ConfigError(IdealError):
     """A setting (IDEAL_* environment variable or profile) is wrong."""
 
+    http_status = 500
+
 
 class ReferenceDataError(IdealError):
     """A shipped code list or population file is missing or malformed."""
+
+    http_status = 500
 
 
 class SubmissionError(IdealError):
     """A submitted file cannot be read: encoding, columns, format."""
 
 
+class UploadTooLarge(SubmissionError):
+    """An upload far over the size limit: cut off, nothing kept."""
+
+    http_status = 413
+
+
 class ValidationFailed(IdealError):
     """A submission was read but has blocking validation failures; it was quarantined."""
+
+    http_status = 422
 
     def __init__(self, message: str, submission_id: str | None = None, failures: int = 0):
         super().__init__(message)
@@ -36,3 +51,50 @@ class AssessmentError(IdealError):
 
 class ReportError(IdealError):
     """A report cannot be rendered: missing run, missing system library, template error."""
+
+
+class NotFound(IdealError):
+    """What was asked for (a submission, a run, a report, a job) does not exist."""
+
+    http_status = 404
+
+
+class Conflict(IdealError):
+    """The request cannot be served in the present state (a report replaced since)."""
+
+    http_status = 409
+
+
+class AccountError(IdealError):
+    """A bad account request: unknown user, weak password, wrong role."""
+
+
+class LoginLocked(AccountError):
+    """Too many failed logins for a name or from an address: wait and try again."""
+
+    http_status = 429
+
+
+class LoginRequired(IdealError):
+    """A portal page was asked for without a session: the portal answers with the login."""
+
+    http_status = 401
+
+
+class Refused(IdealError):
+    """An account tried to reach a country or page it may not (audited)."""
+
+    http_status = 403
+
+
+class UpstreamError(IdealError):
+    """A system IDEAL calls (Airflow's REST API) could not be reached or refused."""
+
+    http_status = 502
+
+
+class DeliveryFailed(IdealError):
+    """Some briefings could not be mailed; raised so that Airflow retries the delivery task
+    (a mail already sent is not sent again)."""
+
+    http_status = 502

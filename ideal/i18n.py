@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import gettext
 import io
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+from ideal.contracts import LANGUAGES
 from ideal.errors import ConfigError
 
-LANGUAGES = ("es", "pt", "en")
 LOCALE_DIR = files("ideal") / "locale"
 
 
@@ -23,7 +23,7 @@ def catalog_path(language: str):
     return LOCALE_DIR / language / "LC_MESSAGES" / "ideal.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> gettext.NullTranslations:
     if language not in LANGUAGES:
         raise ConfigError(f"language {language!r} is not available; use one of {', '.join(LANGUAGES)}.")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from ideal.cli import app
-from ideal.demo import country_frame
+from ideal.ingest.demo import country_frame
 
 runner = CliRunner()
 
@@ -100,7 +100,7 @@ def test_xlsx_template_round_trips_through_submission(engine, tmp_path):
 
 
 def test_trigger_and_runs_locally_without_airflow(engine, monkeypatch, tmp_path):
-    from ideal.ingest import submit_bytes
+    from ideal.pipeline.submission import submit_bytes
 
     monkeypatch.delenv("IDEAL_AIRFLOW_URL", raising=False)
     submit_bytes(country_frame("MX").to_csv(index=False).encode(), "mx.csv", "MX", engine)

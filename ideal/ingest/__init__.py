@@ -1,13 +1,2 @@
-"""Ingestion: read a submitted file, archive it, validate it, load or quarantine it."""
-
-__all__ = ["Receipt", "submit_bytes", "submit_file"]
-
-
-def __getattr__(name: str):
-    # imported on first use: the readers (ideal.ingest.sniff, ...) are used by the validators,
-    # which the submission path itself imports
-    if name in __all__:
-        from ideal.ingest import submit
-
-        return getattr(submit, name)
-    raise AttributeError(name)
+"""Ingestion: bytes of a submitted file -> the canonical frame and the findings made while
+reading (readers, crosswalk profiles, SDMX), and the raw-file archive."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 import numpy as np
@@ -27,12 +27,11 @@ from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, to_number
 from ideal.ingest.template import finish
 
 PROFILES = files("ideal.ingest") / "profiles"
-FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
 RATE_TOLERANCE = 0.02
 EXAMPLES = 5
 
 
-@lru_cache(maxsize=None)
+@cache
 def profiles() -> dict[str, dict]:
     out = {}
     for entry in PROFILES.iterdir():
@@ -94,7 +93,7 @@ def _regions(df: pd.DataFrame, spec: dict, country: str, findings: list) -> pd.S
         names = table.set_index(spec["key"])
         expected = [{_norm(names.at[c, col]) for col in spec.get("name_keys", ["nombre"])}
                     if c in names.index else set() for c in code]
-        wrong = pd.Series([bool(e) and g not in e for g, e in zip(given, expected)], index=df.index)
+        wrong = pd.Series([bool(e) and g not in e for g, e in zip(given, expected, strict=False)], index=df.index)
         for (name, value), group in df[wrong].groupby([spec["name_column"], spec["column"]], sort=False):
             findings.append(_finding(
                 "warning", "region_name_matches_code", spec["name_column"],
@@ -165,7 +164,7 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
     iccs = pd.Series(None, index=df.index, dtype="object")
     outcome = {}
     for key, idx in df.groupby(cols, sort=False).groups.items():
-        row = dict(zip(cols, key if isinstance(key, tuple) else (key,)))
+        row = dict(zip(cols, key if isinstance(key, tuple) else (key,), strict=False))
         for rule in spec["rules"]:
             if all(re.search(pat, str(row.get(c, ""))) for c, pat in rule["when"].items()):
                 outcome[label[idx[0]]] = (rule, idx)
@@ -206,7 +205,7 @@ def _rates(df: pd.DataFrame, spec: dict, counts: pd.Series, country: str, findin
     if spec.get("annualised_monthly"):
         month = pd.to_numeric(df["_period"].str.slice(5, 7), errors="coerce")
         days = [calendar.monthrange(int(y), int(m))[1] if pd.notna(m) and pd.notna(y) else np.nan
-                for y, m in zip(year, month)]
+                for y, m in zip(year, month, strict=False)]
         factor = 365.25 / pd.Series(days, index=df.index)
     ok = stated.notna() & counts.notna() & (stated > 0) & (counts > 0)
     # 1. the implied population must be the same for every category of a region-year

@@ -9,21 +9,20 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ideal.contracts import FINDING_COLUMNS, OBSERVATION_COLUMNS, findings_frame
 from ideal.errors import SubmissionError
 from ideal.ingest import crosswalk, sdmx
 from ideal.ingest.readers import read_table
 from ideal.ingest.sniff import Assumptions, ReadOptions
-from ideal.ingest.template import COLUMNS, from_template, is_template
-
-FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
+from ideal.ingest.template import from_template, is_template
 
 
 @dataclass
 class Parsed:
-    frame: pd.DataFrame  # ingest.template.CANONICAL columns
+    frame: pd.DataFrame  # contracts.CANONICAL_COLUMNS
     format: str
     notes: list[str]
-    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
+    findings: pd.DataFrame = field(default_factory=findings_frame)
 
 
 def read_submission(data: bytes, filename: str, options: ReadOptions | None = None) -> Parsed:
@@ -54,8 +53,8 @@ def read_submission(data: bytes, filename: str, options: ReadOptions | None = No
         return Parsed(frame, f"profile:{prof['name']}", notes.notes, _frame(found))
     raise SubmissionError(
         f"{filename}: format not recognised. Expected the IDEAL template (missing column(s) "
-        f"{', '.join(c for c in COLUMNS[:-1] if c not in table.columns)}; header "
-        f"{','.join(COLUMNS)}), SDMX-CSV (first column DATAFLOW or STRUCTURE), or a national "
+        f"{', '.join(c for c in OBSERVATION_COLUMNS[:-1] if c not in table.columns)}; header "
+        f"{','.join(OBSERVATION_COLUMNS)}), SDMX-CSV (first column DATAFLOW or STRUCTURE), or a national "
         f"export with a crosswalk profile ({', '.join(sorted(crosswalk.profiles()))}). "
         f"Columns found: {', '.join(map(str, table.columns[:12]))}.")
 

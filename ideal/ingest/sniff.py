@@ -10,10 +10,10 @@ import csv
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ideal.errors import SubmissionError
+from ideal.frames import per_unique
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 MISSING_MARKERS = {"", "na", "n/a", "n.a.", "-", "--", "n.d.", "nd", "s/d", "s.d.", "null", "nan", "..", "…"}
@@ -32,7 +32,7 @@ class ReadOptions:
     @classmethod
     def named(cls, encoding: str | None = None, separator: str | None = None,
               decimal: str | None = None, sheet: str | None = None,
-              profile: str | None = None) -> "ReadOptions":
+              profile: str | None = None) -> ReadOptions:
         """The options as a steward gives them (CLI flags, portal and API form fields): the
         separator by name (comma, semicolon, tab, pipe) or as the character, the decimal mark
         . or ,; blanks mean 'detect'. Anything else is refused with what to give."""
@@ -183,12 +183,3 @@ def _to_numbers(values: pd.Series, decimal: str) -> pd.Series:
                     v.str.replace(",", "", regex=False))
     v = v.str.replace(r"^(-?)\.", r"\g<1>0.", regex=True)  # ".80" -> "0.80"
     return pd.to_numeric(v, errors="coerce")
-
-
-def per_unique(series: pd.Series, fn) -> pd.Series:
-    """Apply a vectorised string function to the distinct values only, then map back: a
-    submission has a few hundred distinct periods or codes in millions of rows."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    mapped = fn(pd.Series(uniques, dtype="object")).to_numpy()
-    out = pd.Series(mapped[codes] if len(mapped) else np.full(len(codes), np.nan), index=series.index)
-    return out.where(codes >= 0)

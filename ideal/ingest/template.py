@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ideal.contracts import CANONICAL_COLUMNS, OBSERVATION_COLUMNS, REQUIRED_COLUMNS
 from ideal.errors import SubmissionError
-from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, per_unique, to_numbers
-
-COLUMNS = ["country", "region", "period", "crime_type", "indicator", "value", "obs_status"]
-REQUIRED = ["country", "region", "period", "crime_type", "indicator", "value"]
-CANONICAL = COLUMNS + ["source_row", "value_number", "action"]
+from ideal.frames import per_unique
+from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, to_numbers
 
 
 def is_template(table: pd.DataFrame) -> bool:
     cols = {str(c).strip().lower() for c in table.columns}
-    return len(cols & set(REQUIRED)) >= 4
+    return len(cols & set(REQUIRED_COLUMNS)) >= 4
 
 
 def finish(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     """Trimmed text columns, default status A, parsed numbers, default action I."""
-    text = frame[COLUMNS].apply(lambda s: per_unique(s.astype(str), lambda u: u.str.strip()))
+    text = frame[OBSERVATION_COLUMNS].apply(lambda s: per_unique(s.astype(str), lambda u: u.str.strip()))
     out = text.assign(obs_status=text["obs_status"].replace("", "A").str.upper(),
                       source_row=frame["source_row"].to_numpy(),
                       value_number=to_numbers(text["value"], decimal).to_numpy())
     action = frame["action"] if "action" in frame else "I"
-    return out.assign(action=action)[CANONICAL].reset_index(drop=True)
+    return out.assign(action=action)[CANONICAL_COLUMNS].reset_index(drop=True)
 
 
 def unit_findings(units: pd.Series, indicators: pd.Series, rows: pd.Series) -> list[tuple]:
@@ -52,17 +50,17 @@ def from_template(table: pd.DataFrame, filename: str, sep: str, options: ReadOpt
                   notes: Assumptions) -> pd.DataFrame:
     df = table.copy()
     df.columns = [str(c).strip().lower() for c in df.columns]
-    missing = [c for c in REQUIRED if c not in df.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise SubmissionError(
             f"{filename}: missing column(s) {', '.join(missing)}. The IDEAL template has the "
-            f"header: {','.join(COLUMNS)} (download it with `ideal template`)."
+            f"header: {','.join(OBSERVATION_COLUMNS)} (download it with `ideal template`)."
         )
     if df.empty:
         raise SubmissionError(f"{filename}: the file has a header but no data rows.")
     if "obs_status" not in df.columns:
         df = df.assign(obs_status="A")
-    extra = [c for c in df.columns if c not in COLUMNS and c != "unit"]
+    extra = [c for c in df.columns if c not in OBSERVATION_COLUMNS and c != "unit"]
     if extra:
         notes.add(f"ignored columns: {', '.join(extra)}")
     df = df.assign(source_row=range(2, len(df) + 2))
@@ -86,7 +84,7 @@ def xlsx_template(members: tuple[str, ...], language: str = "es") -> bytes:
     wb = openpyxl.Workbook()
     data = wb.active
     data.title = "data"
-    data.append(COLUMNS)
+    data.append(OBSERVATION_COLUMNS)
     data.append(["MX", "MX-JAL", "2024", "0101", "incidents", 1873, "A"])
     sheets = {
         "countries": (["code", "name"], [(c, reference.country_name(c, language)) for c in members]),

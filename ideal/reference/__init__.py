@@ -6,7 +6,7 @@ from Babel (CLDR), ICCS and indicators from the shipped files in ``data/``.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 import pandas as pd
@@ -16,7 +16,6 @@ from babel import Locale
 from ideal.errors import ReferenceDataError
 
 DATA = files("ideal.reference") / "data"
-LANGUAGES = ("es", "en", "pt")
 
 
 def _read(name: str, **kw) -> pd.DataFrame:
@@ -27,32 +26,32 @@ def _read(name: str, **kw) -> pd.DataFrame:
         raise ReferenceDataError(f"reference file {name} is missing from ideal/reference/data") from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def iccs() -> pd.DataFrame:
     """ICCS codes with level, parent, names (en/es/pt) and harm weight (NaN for groups)."""
     df = _read("iccs.csv", dtype=str)
     return df.assign(harm_weight=pd.to_numeric(df["harm_weight"].replace("", None)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def indicators() -> pd.DataFrame:
     return _read("indicators.csv", dtype=str)
 
 
-@lru_cache(maxsize=None)
+@cache
 def population() -> pd.DataFrame:
     """Population per region and year (columns country, region, year, population, synthetic)."""
     df = _read("population.csv", dtype={"country": str, "region": str, "source": str})
     return df.astype({"year": "int64", "population": "int64", "synthetic": "int64"})
 
 
-@lru_cache(maxsize=None)
+@cache
 def crosswalk(name: str) -> pd.DataFrame:
     """A national-code crosswalk from data/crosswalks/<name>.csv (all columns as text)."""
     return _read(f"crosswalks/{name}.csv", dtype=str)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _regions(countries: tuple[str, ...]) -> pd.DataFrame:
     rows = []
     for cc in countries:

@@ -5,14 +5,12 @@ chart), the methodology annex (the profile's choices, sensitivity) and the data-
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, select
 
 from ideal import reference
 from ideal.config import get_settings
 from ideal.i18n import translations
 from ideal.report import charts
 from ideal.report.context import LEVELS, _num
-from ideal.store.models import Submission
 
 ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
 
@@ -21,8 +19,9 @@ def _chunks(rows: list, size: int) -> list[list]:
     return [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
 
 
-def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str) -> tuple[dict, dict]:
-    """(template context, generated SVG assets by name)."""
+def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) -> tuple[dict, dict]:
+    """(template context, generated SVG assets by name); ``subs`` are the submissions the run
+    used (ideal.store.queries.submissions_of)."""
     _ = translations(language).gettext
     labels = {k: _(v) for k, v in LEVELS.items()}
     profile = run["profile"]
@@ -59,11 +58,6 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str) -> tup
               (_("Monte Carlo draws, seed"), f"{profile['uncertainty']['draws']}, {profile['uncertainty']['seed']}")]
     sens = sorted(((k, _num(v, language)) for k, v in (run.get("info") or {}).get("sensitivity", {}).items()),
                   key=lambda kv: kv[0])
-    used = (run.get("params") or {}).get("submissions", [])
-    with engine.connect() as conn:
-        subs = conn.execute(select(Submission.id, Submission.country, Submission.filename,
-                                   Submission.rows_accepted, Submission.n_warnings, Submission.status)
-                            .where(Submission.id.in_(used)).order_by(Submission.country)).all()
     ctx = {"language": language, "classification": get_settings().classification,
            "period": run["period"],
            "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
@@ -71,7 +65,7 @@ def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str) -> tup
            "countries": countries, "method": method, "sensitivity": sens,
            "submissions": [{"id": s.id, "country": s.country, "filename": s.filename,
                             "rows": _num(s.rows_accepted, language, 0), "warnings": s.n_warnings,
-                            "status": s.status} for s in subs]}
+                            "status": s.status} for s in subs.itertuples()]}
     return ctx, assets
 
 

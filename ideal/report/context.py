@@ -5,33 +5,20 @@ from __future__ import annotations
 import pandas as pd
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from sqlalchemy import Engine, select
 
 from ideal import reference
 from ideal.config import get_settings
 from ideal.i18n import translations
 from ideal.scoring.profile import load_profile
 from ideal.scoring.score import country_scores, top_threats
-from ideal.store.models import Submission
 
 LEVELS = {"very_low": "very low", "low": "low", "medium": "medium", "high": "high",
           "very_high": "very high"}
-LANGUAGES = ("es", "en", "pt")
 HIGH = ("high", "very_high")
 
 
 def _num(x: float, language: str, digits: int = 1) -> str:
     return format_decimal(x, format="#,##0." + "0" * digits if digits else "#,##0", locale=language)
-
-
-def submissions(engine: Engine, countries: list[str]) -> pd.DataFrame:
-    cols = [Submission.id, Submission.country, Submission.filename, Submission.status,
-            Submission.rows_total, Submission.rows_accepted, Submission.n_errors,
-            Submission.n_warnings, Submission.received_at]
-    with engine.connect() as conn:
-        rows = conn.execute(select(*cols).where(Submission.country.in_(countries))
-                            .order_by(Submission.country, Submission.received_at)).all()
-    return pd.DataFrame(rows, columns=[c.key for c in cols])
 
 
 def heat_matrix(scores: pd.DataFrame, language: str) -> pd.DataFrame:
@@ -43,14 +30,15 @@ def heat_matrix(scores: pd.DataFrame, language: str) -> pd.DataFrame:
     return matrix.sort_index()
 
 
-def build(engine: Engine, run: dict, scores: pd.DataFrame, language: str = "es") -> dict:
+def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es") -> dict:
+    """The briefing's template context from the run, its scores and the submissions of its
+    countries (ideal.store.queries.submissions_of)."""
     _ = translations(language).gettext
     labels = {k: _(v) for k, v in LEVELS.items()}
     profile = run["profile"] or load_profile(run["profile_name"])
     harm = reference.iccs().set_index("code")["harm_weight"]
     period = run["period"]
     scope = list(run["countries"])
-    subs = submissions(engine, scope)
     top = top_threats(scores, harm, profile["top_threats"])
     top_rows = [{
         "rank": i + 1,

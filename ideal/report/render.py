@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import Engine, delete, insert
 
-from ideal.config import get_settings
+from ideal.config import TEMPLATES_DIR, get_settings
+from ideal.contracts import LANGUAGES
 from ideal.errors import ReportError
-from ideal.paths import TEMPLATES_DIR
-from ideal.report import charts, context
-from ideal.scoring.run import load_run
-from ideal.store.models import Report
+from ideal.i18n import translations
+from ideal.report import annex, charts, context
 
 ASSETS = TEMPLATES_DIR / "report"
 PANGO_HINT = ("WeasyPrint needs the Pango library to render PDFs. Install it with: "
@@ -33,8 +30,6 @@ def _weasyprint():
 
 
 def environment(language: str = "es") -> Environment:
-    from ideal.i18n import translations
-
     env = Environment(loader=FileSystemLoader(str(ASSETS)), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "j2", "xml"], default=True),
                       extensions=["jinja2.ext.i18n"])
@@ -83,52 +78,37 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes],
 
 
 def _check_language(language: str) -> None:
-    if language not in context.LANGUAGES:
+    if language not in LANGUAGES:
         raise ReportError(f"language {language!r}: reports are available in "
-                          f"{', '.join(context.LANGUAGES)}.")
+                          f"{', '.join(LANGUAGES)}.")
 
 
-def _record(engine: Engine, run_id: str, kind: str, language: str, target: Path, pages: int) -> None:
-    """One row per run, kind and language in the reports table (a re-render replaces it)."""
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    with engine.begin() as conn:
-        conn.execute(delete(Report.__table__).where(
-            Report.run_id == run_id, Report.kind == kind, Report.language == language))
-        conn.execute(insert(Report.__table__).values(
-            run_id=run_id, kind=kind, language=language, path=str(target), sha256=digest,
-            pages=pages, created_at=datetime.now(timezone.utc)))
-
-
-def render_briefing(engine: Engine, run_id: str | None = None, language: str = "es",
-                    out_dir: Path | None = None) -> Path:
+def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es",
+                    out_dir: Path | None = None) -> tuple[Path, int]:
+    """The run's briefing (tagged PDF/UA-1) in reports/<period>/briefing-<lang>.pdf; returns
+    (path, pages). ``subs``: the submissions of the run's countries."""
     _check_language(language)
-    run, scores = load_run(engine, run_id)
     if scores.empty:
         raise ReportError(f"run {run['id']} has no scores to report.")
-    ctx = context.build(engine, run, scores, language)
-    from ideal.i18n import translations
-
+    ctx = context.build(run, scores, subs, language)
     _ = translations(language).gettext
     heat = charts.heatmap(context.heat_matrix(scores, language),
                           _("Mean score weighted by population (0-10)"), _("score"))
     ctx["heatmap"] = "chart-heatmap.svg"
     html = render_html(ctx)
     target = (out_dir or get_settings().reports_dir) / run["period"] / f"briefing-{language}.pdf"
-    # tagged, accessible PDF (PDF/UA-1)
-    pages, _ = write_pdf(html, target, {"chart-heatmap.svg": heat}, identifier=f"{run['id']}-{language}",
-                         epoch=int(run["created_at"].timestamp()), variant="pdf/ua-1")
-    _record(engine, run["id"], "briefing", language, target, pages)
-    return target
+    pages, _refused = write_pdf(html, target, {"chart-heatmap.svg": heat},
+                                identifier=f"{run['id']}-{language}",
+                                epoch=int(run["created_at"].timestamp()), variant="pdf/ua-1")
+    return target, pages
 
 
-def render_annex(engine: Engine, run_id: str | None = None, language: str = "es",
-                 out_dir: Path | None = None) -> Path:
-    """The full annex as PDF/A-3b (archival) with the run's scores attached as CSV."""
-    from ideal.report import annex
-
+def render_annex(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es",
+                 out_dir: Path | None = None) -> tuple[Path, int]:
+    """The full annex as PDF/A-3b (archival) with the run's scores attached as CSV; returns
+    (path, pages). ``subs``: the submissions the run used."""
     _check_language(language)
-    run, scores = load_run(engine, run_id)
-    ctx, assets = annex.build(engine, run, scores, language)
+    ctx, assets = annex.build(run, scores, subs, language)
     html = render_html(ctx, "annex.html.j2")
     weasyprint = _weasyprint()
     created = run["created_at"]
@@ -136,7 +116,7 @@ def render_annex(engine: Engine, run_id: str | None = None, language: str = "es"
                                 description="IDEAL threat scores of the run", created=created,
                                 modified=created, relationship="Data")
     target = (out_dir or get_settings().reports_dir) / run["period"] / f"annex-{language}.pdf"
-    pages, _ = write_pdf(html, target, assets, identifier=f"{run['id']}-annex-{language}",
-                         epoch=int(created.timestamp()), variant="pdf/a-3b", attachments=[csv])
-    _record(engine, run["id"], "annex", language, target, pages)
-    return target
+    pages, _refused = write_pdf(html, target, assets, identifier=f"{run['id']}-annex-{language}",
+                                epoch=int(created.timestamp()), variant="pdf/a-3b",
+                                attachments=[csv])
+    return target, pages

@@ -9,16 +9,6 @@ import pandas as pd
 UNIT = ["country", "region", "crime_type"]
 
 
-def compare_runs(engine, run_a: str, run_b: str) -> tuple[bool, pd.DataFrame]:
-    """(same methodology profile?, :func:`compare` of the two stored runs)."""
-    from ideal.scoring.run import load_run
-
-    a, scores_a = load_run(engine, run_a)
-    b, scores_b = load_run(engine, run_b)
-    same = a["profile_sha256"] == b["profile_sha256"]
-    return same, compare(scores_a, scores_b, same)
-
-
 def compare(a: pd.DataFrame, b: pd.DataFrame, same_method: bool) -> pd.DataFrame:
     """One row per unit in either run: score/level/rank in A and B, their change, and the
     cause: 'data' (inputs differ, same profile), 'method' (same inputs, other profile),

@@ -20,7 +20,7 @@ UNIT = ["country", "region", "crime_type"]
 def period_year(period: pd.Series) -> pd.Series:
     """The year of each ISO period (2025, 2025-Q1, 2025-03 -> 2025.0; NaN if unparseable),
     computed on the distinct periods only."""
-    from ideal.ingest.sniff import per_unique
+    from ideal.frames import per_unique
 
     return per_unique(period, lambda u: pd.to_numeric(u.astype(str).str.slice(0, 4),
                                                       errors="coerce")).astype("float64")
@@ -30,7 +30,7 @@ def yearly_values(obs: pd.DataFrame, years: list[int], sub_annual: str = "sum") 
     """One value per region x crime type x indicator and year: the annual row, or (when a
     region has none and the profile says so) the sum of its monthly or quarterly rows.
     One pass over the observations for all years (uses a "year" column when present)."""
-    from ideal.ingest.sniff import per_unique
+    from ideal.frames import per_unique
 
     obs = obs[obs["value"].notna()]
     if "year" not in obs:

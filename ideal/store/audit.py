@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import getpass
-import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 
+from ideal.config import get_settings
 from ideal.store.models import AuditEvent
 
 
 def current_actor(channel: str = "cli") -> str:
     """IDEAL_ACTOR if set (the portal and Airflow set it), else channel:os-user."""
-    actor = os.environ.get("IDEAL_ACTOR")
+    actor = get_settings().actor
     if actor:
         return actor
     try:
@@ -27,7 +27,7 @@ def current_actor(channel: str = "cli") -> str:
 def record(conn: Connection, *, actor: str, action: str, outcome: str, object_id: str | None = None,
            country: str | None = None, detail: str | None = None) -> None:
     conn.execute(insert(AuditEvent.__table__).values(
-        at=datetime.now(timezone.utc), actor=actor[:128], action=action, object_id=object_id,
+        at=datetime.now(UTC), actor=actor[:128], action=action, object_id=object_id,
         country=country, outcome=outcome, detail=detail))
 
 

@@ -21,8 +21,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def make_engine(url: str | None = None) -> Engine:
-    """Engine for ``url`` (default IDEAL_DATABASE_URL, else SQLite under var/)."""
+def make_engine(url: str | None = None, pool_size: int = 5) -> Engine:
+    """Engine for ``url`` (default IDEAL_DATABASE_URL, else SQLite under var/). SQLite in WAL
+    mode with a busy timeout, so concurrent writers wait for each other instead of failing;
+    PostgreSQL with a pool of ``pool_size`` connections (and as many again on demand)."""
     url = url or get_settings().database_url
     try:
         parsed = make_url(url)
@@ -37,7 +39,8 @@ def make_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size,
+                             max_overflow=pool_size)
     raise ConfigError(
         f"IDEAL_DATABASE_URL uses {parsed.get_backend_name()!r}; IDEAL supports sqlite and postgresql."
     )

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import io
-import os
-import time
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, text, update
 
-from ideal.paths import sql
+from ideal.config import sql
+from ideal.contracts import KEY, STORED_COLUMNS
 from ideal.store import audit
 from ideal.store.models import Observation, Submission, ValidationResult
 
-KEY = ["region", "period", "crime_type", "indicator"]
 CHUNK = 500
 
 
@@ -41,7 +39,7 @@ def record_received(engine: Engine, *, submission_id: str, country: str, filenam
                      detail=f"{filename} via {channel}, sha256 {sha256}")
         conn.execute(insert(Submission.__table__).values(
             id=submission_id, country=country, filename=filename[:255], sha256=sha256,
-            channel=channel, received_at=datetime.now(timezone.utc), status="received",
+            channel=channel, received_at=datetime.now(UTC), status="received",
             archive_path=archive_path, rows_total=0, rows_accepted=0, rows_rejected=0,
             n_errors=0, n_warnings=0, rows_superseded=0))
 
@@ -73,10 +71,13 @@ def finish_rejected(engine: Engine, submission_id: str, *, rows_total: int, n_er
 
 
 def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_warnings: int,
-                  findings: pd.DataFrame, actor: str, rows_total: int | None = None) -> int:
+                  findings: pd.DataFrame, actor: str, rows_total: int | None = None,
+                  before_commit: Callable[[], None] | None = None) -> int:
     """Insert the rows of an accepted submission, superseding the current values of the same
     region, period, crime type and indicator; rows with action D (SDMX delete) only supersede.
-    One transaction: all or nothing. Returns the number of observations superseded."""
+    One transaction: all or nothing. Returns the number of observations superseded.
+    ``before_commit`` is called inside the open transaction once the rows are in (the crash
+    tests inject a hold there; see ideal.pipeline.submission)."""
     country = rows["country"].iloc[0]
     with engine.begin() as conn:
         current = pd.DataFrame(conn.execute(
@@ -93,7 +94,8 @@ def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_w
         inserts = rows[rows["action"] != "D"] if "action" in rows else rows
         deleted = len(rows) - len(inserts)
         bulk_insert(conn, inserts.assign(submission_id=submission_id))
-        _hold_for_crash_tests()
+        if before_commit is not None:
+            before_commit()
         _findings(conn, submission_id, findings)
         for earlier, n in hit.groupby("submission_id").size().items():
             left = (current["submission_id"] == earlier).sum() - n
@@ -116,27 +118,13 @@ def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_w
     return len(replaced)
 
 
-def _hold_for_crash_tests() -> None:
-    """Fault injection for the crash tests (tests/reliability): with IDEAL_FAULT_HOLD_LOAD set
-    to a file path, the loader writes that file inside the open transaction, after the rows
-    are inserted and before the commit, and waits there so the test can SIGKILL it at the
-    worst moment. Not set in any deployment."""
-    marker = os.environ.get("IDEAL_FAULT_HOLD_LOAD")
-    if marker:
-        Path(marker).write_text(str(os.getpid()))
-        time.sleep(600)
-
-
-OBS_COLUMNS = ["submission_id", "country", *KEY, "value", "obs_status", "source_row"]
-
-
 def bulk_insert(conn: Connection, rows: pd.DataFrame) -> None:
     """Insert observations inside the caller's transaction: COPY on PostgreSQL, a plain
     DBAPI executemany on SQLite (both far faster than ORM-style inserts of dicts)."""
     if rows.empty:
         return
-    frame = rows[OBS_COLUMNS].astype({"value": "float64", "source_row": "int64"})
-    columns = ", ".join(OBS_COLUMNS)
+    frame = rows[STORED_COLUMNS].astype({"value": "float64", "source_row": "int64"})
+    columns = ", ".join(STORED_COLUMNS)
     if conn.dialect.name == "postgresql":
         # CSV text written by pandas (C speed) straight into COPY; an empty value is NULL
         buf = io.StringIO()
@@ -147,10 +135,10 @@ def bulk_insert(conn: Connection, rows: pd.DataFrame) -> None:
             copy.write(buf.getvalue())
         return
     values = frame["value"].to_numpy()
-    tuples = list(zip(*(frame[c].astype(object) for c in OBS_COLUMNS[:-3]),
+    tuples = list(zip(*(frame[c].astype(object) for c in STORED_COLUMNS[:-3]),
                       [None if v != v else float(v) for v in values],
-                      frame["obs_status"].astype(object), frame["source_row"].tolist()))
-    marks = ", ".join("?" for _ in OBS_COLUMNS)
+                      frame["obs_status"].astype(object), frame["source_row"].tolist(), strict=False))
+    marks = ", ".join("?" for _ in STORED_COLUMNS)
     conn.exec_driver_sql(f"INSERT INTO observations ({columns}) VALUES ({marks})", tuples)
 
 
@@ -172,7 +160,7 @@ def mark_interrupted(engine: Engine, older_than: timedelta, actor: str) -> list[
     """Submissions left in 'received' longer than ``older_than`` (their process died: a
     submission is finished in seconds to minutes) are marked failed and retryable. Their
     rows were never committed: loading is one transaction."""
-    cutoff = datetime.now(timezone.utc) - older_than
+    cutoff = datetime.now(UTC) - older_than
     with engine.begin() as conn:
         stale = [dict(r) for r in conn.execute(
             select(Submission.id, Submission.country, Submission.filename, Submission.archive_path)

@@ -10,8 +10,8 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ideal import reference
+from ideal.config import TEMPLATES_DIR
 from ideal.i18n import translations
-from ideal.paths import TEMPLATES_DIR
 from ideal.validate.runner import rules
 
 SEVERITY = {"error": "Error (blocks the file)", "warning": "Warning", "info": "Information"}
@@ -27,7 +27,7 @@ def safe_cell(value) -> str:
     return text
 
 
-def _rows(findings: pd.DataFrame, _) -> list[dict]:
+def finding_rows(findings: pd.DataFrame, _) -> list[dict]:
     table = rules()
     out = []
     for f in findings.itertuples():
@@ -55,7 +55,7 @@ def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
     t = translations(language)
     _ = t.gettext
     folder.mkdir(parents=True, exist_ok=True)
-    rows = _rows(receipt.findings, _)
+    rows = finding_rows(receipt.findings, _)
     counts = (receipt.findings.groupby(["severity", "rule"], sort=False).size()
               .reset_index(name="count") if not receipt.findings.empty else pd.DataFrame())
     count_rows = summary_rows(counts, _)

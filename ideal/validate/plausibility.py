@@ -5,7 +5,7 @@ stewards the same questions). Pure functions: frames in, (frame, findings) out.
 
 from __future__ import annotations
 
-import os
+import copy
 from functools import lru_cache
 from importlib.resources import files
 
@@ -14,9 +14,9 @@ import pandas as pd
 import yaml
 
 from ideal import reference
-from ideal.ingest.sniff import per_unique
+from ideal.contracts import FINDING_COLUMNS
+from ideal.frames import per_unique
 
-FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
 UNIT = ["region", "crime_type", "indicator"]
 
 
@@ -31,8 +31,10 @@ def _load(path: str | None) -> dict:
     return config
 
 
-def checks_config() -> dict:
-    return _load(os.environ.get("IDEAL_CHECKS"))
+def checks_config(path: str | None = None) -> dict:
+    """The checks' settings: checks.yaml, overridden key by key by the YAML at ``path``
+    (IDEAL_CHECKS). A copy: the cached settings cannot be changed by a caller."""
+    return copy.deepcopy(_load(path))
 
 
 def _f(cfg: dict, rule: str, column, row, value, message: str) -> tuple:
@@ -183,10 +185,12 @@ def disappeared(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
     return out
 
 
-def run(frame: pd.DataFrame, history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run(frame: pd.DataFrame, history: pd.DataFrame,
+        checks_path: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All checks. ``history``: the country's current stored observations (columns region,
-    period, crime_type, indicator, value_number). Returns (rows to load, findings)."""
-    cfg = checks_config()
+    period, crime_type, indicator, value_number); ``checks_path``: IDEAL_CHECKS. Returns
+    (rows to load, findings)."""
+    cfg = checks_config(checks_path)
     history = history[["region", "period", "crime_type", "indicator", "value_number"]]
     to_load, findings = national_beside_regions(frame, cfg["national_beside_regions"])
     findings += iccs_parent_and_child(frame, cfg["iccs_parent_and_child"])

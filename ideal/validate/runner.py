@@ -9,19 +9,20 @@ file that fails everywhere stays fast (GX is much slower listing every failing i
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 import pandas as pd
 import yaml
 
 from ideal import reference
-from ideal.ingest.sniff import per_unique
+from ideal.config import quiet_third_parties
+from ideal.contracts import FINDING_COLUMNS
+from ideal.frames import per_unique
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+quiet_third_parties()
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 SUITES = files("ideal.validate") / "suites"
@@ -29,7 +30,6 @@ ROWS_PER_RULE = 50
 # Every rule on one column is checked once per distinct value of that column (failing values
 # are mapped back to their rows); only rules across columns (duplicate keys) run on every row.
 NUMERIC = ("period_start", "value_number")
-FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
 
 
 @dataclass
@@ -61,7 +61,7 @@ class ValidationReport:
     _severity: dict[str, str] = field(default_factory=dict, repr=False)
 
 
-@lru_cache(maxsize=None)
+@cache
 def rules() -> dict[str, dict]:
     """rule -> {title, fix} in English (msgids of the translation catalogues)."""
     with (files("ideal.validate") / "rules.yaml").open("r", encoding="utf-8") as fh:
@@ -184,7 +184,7 @@ def _rows(entry: dict, hits: pd.DataFrame, count: int) -> list[tuple]:
     fix = rules()[entry["rule"]]["fix"]
     out = [(entry["severity"], entry["rule"], entry["column"], int(r), "" if v is None or
             (isinstance(v, float) and pd.isna(v)) else str(v), fix)
-           for r, v in zip(hits["source_row"], hits["value"])]
+           for r, v in zip(hits["source_row"], hits["value"], strict=False)]
     if count > len(out):
         out.append((entry["severity"], entry["rule"], entry["column"], None, None,
                     f"... and {count - len(out)} more rows fail the rule {entry['rule']}."))

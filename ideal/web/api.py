@@ -3,11 +3,21 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from ideal.accounts import Account
-from ideal.web import queries, security
+from ideal.config import TEMPLATES_DIR
+from ideal.contracts import AssessmentRequest
+from ideal.errors import IdealError, NotFound
+from ideal.pipeline.tasks import receipt_dict
+from ideal.store import queries, runs
+from ideal.store.accounts import Account
+from ideal.web import security
+from ideal.web.pages import start_assessment
+from ideal.web.render import page
 from ideal.web.uploads import receive
 
 router = APIRouter(prefix="/api/v1", tags=["IDEAL"], responses={
@@ -26,8 +36,6 @@ def token_user(request: Request) -> Account:
 
 def _json(value):
     """Dates and numbers as JSON can carry them."""
-    import json
-
     return json.loads(json.dumps(value, default=str))
 
 
@@ -44,8 +52,6 @@ def me(u: Account = Depends(token_user)):
 
 @router.get("/template.csv", summary="The IDEAL template (CSV)", response_class=Response)
 def template(u: Account = Depends(token_user)):
-    from ideal.paths import TEMPLATES_DIR
-
     return Response((TEMPLATES_DIR / "submission" / "ideal-template.csv").read_bytes(),
                     media_type="text/csv")
 
@@ -68,8 +74,6 @@ async def submit(request: Request, file: UploadFile = File(...), country: str = 
     receipt = await receive(request, file, country, u, "api",
                             {"separator": separator, "decimal": decimal, "encoding": encoding,
                              "profile": profile})
-    from ideal.pipeline import receipt_dict
-
     body = receipt_dict(receipt)
     body["findings"] = _records(receipt.findings)
     body["findings_total"] = len(receipt.findings)
@@ -91,7 +95,7 @@ def submission(request: Request, submission_id: str, u: Account = Depends(token_
     engine = request.app.state.engine
     found = queries.submission(engine, submission_id)
     if found is None:
-        raise HTTPException(404, f"No submission {submission_id}.")
+        raise NotFound(f"No submission {submission_id}.")
     security.require_country(request, u, found["country"], submission_id)
     found.pop("archive_path", None)
     found["findings"] = _records(queries.findings(engine, submission_id, 1000))
@@ -106,31 +110,25 @@ def coverage(request: Request, u: Account = Depends(token_user)):
 
 
 @router.get("/runs", summary="Assessment runs (analysts)")
-def runs(request: Request, limit: int = 50, u: Account = Depends(token_user)):
+def list_runs(request: Request, limit: int = 50, u: Account = Depends(token_user)):
     security.require_analyst(request, u, "runs")
-    return _json(queries.runs(request.app.state.engine, min(max(limit, 1), 500)))
+    return _json(runs.recent(request.app.state.engine, min(max(limit, 1), 500)))
 
 
 @router.post("/runs", summary="Trigger a reassessment (analysts)", status_code=202,
              description="JSON body: period (a year), countries, crime_types, profile, note. "
                          "Through Airflow when IDEAL_AIRFLOW_URL is set, else a background job "
                          "of this server (`GET /api/v1/jobs/{id}`).")
-async def trigger(request: Request, u: Account = Depends(token_user)):
-    from starlette.concurrency import run_in_threadpool
-
-    from ideal.web.pages import _split, start_assessment
-
+async def trigger_run(request: Request, u: Account = Depends(token_user)):
     security.require_analyst(request, u, "run.trigger")
     try:
         body = await request.json()
     except ValueError:
-        raise HTTPException(400, "The body must be JSON.") from None
+        raise IdealError("The body must be JSON.") from None
     if not isinstance(body, dict):
-        raise HTTPException(400, "The body must be a JSON object.")
-    conf = {"period": str(body["period"]) if body.get("period") else None,
-            "countries": _split(body.get("countries")), "crime_types": _split(body.get("crime_types")),
-            "profile": body.get("profile") or "default", "note": body.get("note")}
-    return await run_in_threadpool(start_assessment, request, u, conf)
+        raise IdealError("The body must be a JSON object.")
+    return await run_in_threadpool(start_assessment, request, u,
+                                   AssessmentRequest.from_mapping(body))
 
 
 @router.get("/jobs/{job_id}", summary="A background job's state (analysts)")
@@ -138,13 +136,11 @@ def job(request: Request, job_id: str, u: Account = Depends(token_user)):
     security.require_analyst(request, u, "job")
     found = request.app.state.jobs.get(job_id)
     if found is None:
-        raise HTTPException(404, f"No job {job_id}.")
+        raise NotFound(f"No job {job_id}.")
     return found.as_dict()
 
 
 @router.get("", include_in_schema=False, response_class=HTMLResponse)
 def documentation(request: Request):
     """The API described from its OpenAPI schema, as a page that needs no script or CDN."""
-    from ideal.web.app import page
-
     return page(request, "api.html.j2", spec=request.app.openapi())

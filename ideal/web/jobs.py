@@ -7,11 +7,15 @@ from __future__ import annotations
 import threading
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
+from sqlalchemy import Engine
+
+from ideal.contracts import AssessmentRequest
 from ideal.errors import IdealError
+from ideal.pipeline.assessment import assess_and_report, render_report
 
 
 @dataclass
@@ -24,7 +28,7 @@ class Job:
     steps: list[str] = field(default_factory=list)
     result: dict = field(default_factory=dict)
     error: str | None = None
-    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished: datetime | None = None
 
     def as_dict(self) -> dict:
@@ -58,7 +62,7 @@ class Jobs:
                 traceback.print_exc()
                 job.state, job.error = "failed", f"{type(exc).__name__}: {exc}"
             finally:
-                job.finished = datetime.now(timezone.utc)
+                job.finished = datetime.now(UTC)
 
         threading.Thread(target=run, name=f"ideal-job-{job.id}", daemon=True).start()
         return job
@@ -70,23 +74,17 @@ class Jobs:
         return sorted(self._jobs.values(), key=lambda j: j.started, reverse=True)[:limit]
 
 
-def assessment(conf: dict):
+def assessment(engine: Engine, request: AssessmentRequest):
     """The job body for a local reassessment: assess, then render the briefing."""
     def work(job: Job) -> dict:
-        from ideal.pipeline import assess_and_report
-
-        return assess_and_report(conf, job.steps.append)
+        return assess_and_report(engine, request, job.steps.append)
     return work
 
 
-def render(run_id: str, kind: str, language: str):
+def render(engine: Engine, run_id: str, kind: str, language: str):
     def work(job: Job) -> dict:
-        from ideal.pipeline import engine
-        from ideal.report.render import render_annex, render_briefing
-
         job.steps.append(f"rendering the {kind} ({language})")
-        fn = render_annex if kind == "annex" else render_briefing
-        path = fn(engine(), run_id, language)
+        path = render_report(engine, run_id, kind, language)
         job.steps.append(f"{kind} ready")
         return {"run_id": run_id, "paths": [str(path)]}
     return work

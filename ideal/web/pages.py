@@ -3,19 +3,32 @@ anything, that the user may see the country or the page; refusals are audited (4
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from ideal import accounts, reference
-from ideal.accounts import Account, AccountError
-from ideal.errors import IdealError
-from ideal.i18n import LANGUAGES, translations
-from ideal.web import jobs, queries, security
-from ideal.web.app import LoginRequired, flash, language_of, page, reports_root
+from ideal import reference
+from ideal.config import TEMPLATES_DIR
+from ideal.contracts import LANGUAGES, AssessmentRequest
+from ideal.errors import (
+    AccountError,
+    Conflict,
+    IdealError,
+    LoginLocked,
+    LoginRequired,
+    NotFound,
+    UpstreamError,
+)
+from ideal.ingest.template import xlsx_template
+from ideal.pipeline import assessment, trigger
+from ideal.services import ASSESS_DAG, airflow
+from ideal.store import accounts, queries, reports, runs
+from ideal.store.accounts import Account
+from ideal.validate.feedback import STATUS, finding_rows, summary_rows
+from ideal.web import jobs, security
+from ideal.web.render import flash, gettext, language_of, page, reports_root
 from ideal.web.uploads import receive
 
 router = APIRouter(include_in_schema=False)
@@ -39,10 +52,6 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _gettext(request: Request, u: Account | None = None):
-    return translations(language_of(request, u)).gettext
-
-
 # --- signing in and out, language ----------------------------------------------------------
 
 @router.get("/login")
@@ -54,11 +63,11 @@ def login_form(request: Request, next: str | None = None):
 def login(request: Request, username: str = Form(""), password: str = Form(""),
           next: str = Form("/"), csrf_token: str = Form("")):
     security.check_csrf(request, csrf_token)
-    _ = _gettext(request)
+    _ = gettext(request)
     try:
         found = accounts.authenticate(request.app.state.engine, username, password,
                                       security.client_address(request))
-    except AccountError:
+    except LoginLocked:
         return page(request, "login.html.j2", status_code=429, next=_safe_next(next),
                     error=_("Too many failed logins: wait 15 minutes and try again."))
     if found is None:
@@ -82,7 +91,7 @@ def set_language(request: Request, language: str = Form(...), next: str = Form("
                  csrf_token: str = Form("")):
     security.check_csrf(request, csrf_token)
     if language not in LANGUAGES:
-        raise HTTPException(400, f"language {language!r}: es, pt or en.")
+        raise IdealError(f"language {language!r}: es, pt or en.")
     request.session["lang"] = language
     signed_in = security.session_user(request)
     if signed_in:
@@ -99,8 +108,6 @@ def home(u: Account = Depends(user)):
 
 @router.get("/template.csv")
 def template_csv(u: Account = Depends(user)):
-    from ideal.paths import TEMPLATES_DIR
-
     return Response((TEMPLATES_DIR / "submission" / "ideal-template.csv").read_bytes(),
                     media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="ideal-template.csv"'})
@@ -108,8 +115,6 @@ def template_csv(u: Account = Depends(user)):
 
 @router.get("/template.xlsx")
 def template_xlsx(request: Request, u: Account = Depends(user)):
-    from ideal.ingest.template import xlsx_template
-
     members = (u.country,) if u.country else request.app.state.settings.members
     return Response(xlsx_template(members, language_of(request, u)),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -135,7 +140,7 @@ async def upload(request: Request, file: UploadFile = File(...), country: str = 
                  csrf_token: str = Form(""), u: Account = Depends(user)):
     security.check_csrf(request, csrf_token)
     receipt = await receive(request, file, country, u, "portal", await request.form())
-    _ = _gettext(request, u)
+    _ = gettext(request, u)
     if receipt.duplicate:
         flash(request, _("This file was already received: nothing was loaded again."), "warning")
     return RedirectResponse(f"/submissions/{receipt.submission_id}", status_code=303)
@@ -144,7 +149,7 @@ async def upload(request: Request, file: UploadFile = File(...), country: str = 
 def _own_submission(request: Request, u: Account, submission_id: str) -> dict:
     found = queries.submission(request.app.state.engine, submission_id)
     if found is None:
-        raise HTTPException(404, f"No submission {submission_id}.")
+        raise NotFound(f"No submission {submission_id}.")
     security.require_country(request, u, found["country"], submission_id)
     return found
 
@@ -154,12 +159,10 @@ SHOWN_FINDINGS = 500
 
 @router.get("/submissions/{submission_id}")
 def submission(request: Request, submission_id: str, u: Account = Depends(user)):
-    from ideal.validate.feedback import STATUS, _rows, summary_rows
-
     found = _own_submission(request, u, submission_id)
     engine = request.app.state.engine
-    _ = _gettext(request, u)
-    rows = _rows(queries.findings(engine, submission_id, SHOWN_FINDINGS), _)
+    _ = gettext(request, u)
+    rows = finding_rows(queries.findings(engine, submission_id, SHOWN_FINDINGS), _)
     counts = queries.finding_counts(engine, submission_id)
     return page(request, "submission.html.j2", s=found, rows=rows,
                 counts=summary_rows(counts, _), total=int(counts["count"].sum()),
@@ -174,13 +177,13 @@ def submission_file(request: Request, submission_id: str, kind: str, u: Account 
     names = {"feedback.csv": (".csv", "text/csv"), "receipt.json": (".receipt.json", "application/json"),
              "feedback.html": (".html", "text/html")}
     if kind not in names:
-        raise HTTPException(404, f"No {kind} for a submission: feedback.csv, receipt.json or "
+        raise NotFound(f"No {kind} for a submission: feedback.csv, receipt.json or "
                                  "feedback.html.")
     suffix, media = names[kind]
-    folder = request.app.state.settings.data_dir / "feedback" / found["country"]
+    folder = request.app.state.settings.feedback_dir / found["country"]
     path = folder / f"{submission_id}{suffix}"
     if not path.is_file():
-        raise HTTPException(404, "This submission has no feedback file (it failed before "
+        raise NotFound("This submission has no feedback file (it failed before "
                                  "validation); ask an analyst to look at the audit log.")
     return FileResponse(path, media_type=media,
                         filename=f"{submission_id}-{kind}",
@@ -196,78 +199,55 @@ def coverage(request: Request, u: Account = Depends(user)):
     return page(request, "coverage.html.j2", cov=data)
 
 
-def _split(value: str | list | None) -> list[str]:
-    if not value:
-        return []
-    items = value if isinstance(value, list) else value.replace(",", " ").split()
-    return [v.strip().upper() for v in items if v.strip()]
-
-
 @router.get("/runs")
-def runs(request: Request, u: Account = Depends(user)):
+def runs_page(request: Request, u: Account = Depends(user)):
     security.require_analyst(request, u, "runs")
     airflow_runs, airflow_error = [], None
-    from ideal.orchestrate import ASSESS_DAG, client
-
     try:
-        api = client()
+        api = airflow()
         if api is not None:
             airflow_runs = api.runs(ASSESS_DAG, 10)
-    except IdealError as exc:
+    except UpstreamError as exc:
         airflow_error = str(exc)
     crime_types = reference.iccs()
     crime_types = crime_types[crime_types["code"].isin(reference.scored_crime_types())]
-    return page(request, "runs.html.j2", runs=queries.runs(request.app.state.engine),
+    return page(request, "runs.html.j2", runs=runs.recent(request.app.state.engine),
                 jobs=request.app.state.jobs.recent(), airflow_runs=airflow_runs,
                 airflow_error=airflow_error, members=request.app.state.settings.members,
                 crime_types=crime_types.to_dict("records"))
 
 
 @router.post("/runs")
-async def trigger(request: Request, u: Account = Depends(user)):
+async def trigger_run(request: Request, u: Account = Depends(user)):
     security.require_analyst(request, u, "run.trigger")
     form = await request.form()
     security.check_csrf(request, form.get("csrf_token"))
-    conf = {"period": (form.get("period") or "").strip() or None,
-            "countries": _split(form.getlist("countries")),
-            "crime_types": _split(form.getlist("crime_types")),
-            "profile": (form.get("profile") or "default").strip(),
-            "note": (form.get("note") or "").strip()[:500] or None}
-    outcome = start_assessment(request, u, conf)
+    wanted = AssessmentRequest.from_mapping({
+        "period": (form.get("period") or "").strip() or None,
+        "countries": form.getlist("countries"), "crime_types": form.getlist("crime_types"),
+        "profile": form.get("profile") or "default", "note": form.get("note") or None})
+    outcome = start_assessment(request, u, wanted)
     if outcome["where"] == "airflow":
-        flash(request, _gettext(request, u)("Airflow run %(run)s queued.") % {"run": outcome["run_id"]},
+        flash(request, gettext(request, u)("Airflow run %(run)s queued.") % {"run": outcome["run_id"]},
               "ok")
         return RedirectResponse("/runs", status_code=303)
     return RedirectResponse(f"/jobs/{outcome['job']}", status_code=303)
 
 
-def start_assessment(request: Request, u: Account, conf: dict) -> dict:
-    """Through Airflow's REST API when IDEAL_AIRFLOW_URL is set, else a background job here.
-    Bad parameters are refused before anything starts."""
-    from ideal.orchestrate import ASSESS_DAG, client
-    from ideal.store import audit
-
-    from ideal.scoring.run import check_scope
-
-    try:
-        check_scope(conf.get("period"), conf["countries"], conf["crime_types"],
-                    request.app.state.settings.members)
-    except IdealError as exc:
-        raise HTTPException(400, str(exc)) from None
+def start_assessment(request: Request, u: Account, wanted: AssessmentRequest) -> dict:
+    """Through Airflow's REST API when IDEAL_AIRFLOW_URL is set, else a background job of
+    this server. Bad parameters are refused before anything starts."""
     engine = request.app.state.engine
-    try:
-        api = client()
-        if api is not None:
-            run = api.trigger(ASSESS_DAG, conf)
-            audit.log(engine, actor=u.actor, action="run.triggered", outcome="ok",
-                      object_id=run["dag_run_id"][:64], detail=json.dumps(conf))
-            return {"where": "airflow", "run_id": run["dag_run_id"], "state": run.get("state")}
-    except IdealError as exc:
-        raise HTTPException(502, str(exc)) from None
-    job = request.app.state.jobs.start("assessment", u.username, conf, jobs.assessment(conf))
-    audit.log(engine, actor=u.actor, action="run.triggered", outcome="ok",
-              object_id=f"job-{job.id}", detail=json.dumps(conf))
-    return {"where": "local", "job": job.id}
+
+    def local(req: AssessmentRequest) -> trigger.Triggered:
+        job = request.app.state.jobs.start("assessment", u.username, req.conf(),
+                                           jobs.assessment(engine, req))
+        return trigger.Triggered(f"job-{job.id}", "local", f"/jobs/{job.id}", job.state)
+
+    done = trigger.trigger(engine, wanted, u.actor, local)
+    if done.where == "airflow":
+        return {"where": "airflow", "run_id": done.run_id, "state": done.state}
+    return {"where": "local", "job": done.run_id.removeprefix("job-")}
 
 
 @router.get("/jobs/{job_id}")
@@ -275,20 +255,23 @@ def job(request: Request, job_id: str, u: Account = Depends(user)):
     security.require_analyst(request, u, "job")
     found = request.app.state.jobs.get(job_id)
     if found is None:
-        raise HTTPException(404, f"No job {job_id} (jobs are kept until the server restarts).")
+        raise NotFound(f"No job {job_id} (jobs are kept until the server restarts).")
     return page(request, "job.html.j2", job=found)
 
 
 @router.get("/runs/{run_id}")
-def run(request: Request, run_id: str, u: Account = Depends(user)):
+def run_page(request: Request, run_id: str, u: Account = Depends(user)):
     security.require_analyst(request, u, "run")
     engine = request.app.state.engine
-    found = queries.run(engine, run_id)
+    found = runs.find(engine, run_id)
     if found is None:
-        raise HTTPException(404, f"No assessment run {run_id}.")
-    return page(request, "run.html.j2", run=found, top=queries.top_scores(engine, run_id),
-                scored=queries.scored_countries(engine, run_id),
-                reports=queries.reports(engine, run_id))
+        raise NotFound(f"No assessment run {run_id}.")
+    top = assessment.top_scores(engine, run_id)[
+        ["country", "region", "crime_type", "score", "level", "rate", "reliability", "rank_p5",
+         "rank_p95"]].to_dict("records")
+    return page(request, "run.html.j2", run=found, top=top,
+                scored=runs.scored_countries(engine, run_id),
+                reports=reports.of_run(engine, run_id))
 
 
 @router.post("/runs/{run_id}/render")
@@ -297,25 +280,25 @@ def render(request: Request, run_id: str, kind: str = Form("briefing"), language
     security.require_analyst(request, u, "run.render")
     security.check_csrf(request, csrf_token)
     if kind not in ("briefing", "annex") or language not in LANGUAGES:
-        raise HTTPException(400, "kind: briefing or annex; language: es, pt or en.")
-    if queries.run(request.app.state.engine, run_id) is None:
-        raise HTTPException(404, f"No assessment run {run_id}.")
+        raise IdealError("kind: briefing or annex; language: es, pt or en.")
+    if runs.find(request.app.state.engine, run_id) is None:
+        raise NotFound(f"No assessment run {run_id}.")
     found = request.app.state.jobs.start(kind, u.username, {"run_id": run_id, "language": language},
-                                         jobs.render(run_id, kind, language))
+                                         jobs.render(request.app.state.engine, run_id, kind, language))
     return RedirectResponse(f"/jobs/{found.id}", status_code=303)
 
 
 @router.get("/reports/{report_id}")
 def download_report(request: Request, report_id: int, u: Account = Depends(user)):
     security.require_analyst(request, u, "report")
-    found = queries.report(request.app.state.engine, report_id)
+    found = reports.get(request.app.state.engine, report_id)
     if found is None:
-        raise HTTPException(404, f"No report {report_id}.")
+        raise NotFound(f"No report {report_id}.")
     path = Path(found["path"]).resolve()
     if not path.is_relative_to(reports_root()):
-        raise HTTPException(404, "The report file is outside the reports folder.")
+        raise NotFound("The report file is outside the reports folder.")
     if not found["current"]:
-        raise HTTPException(409, "This file has since been replaced by another run's report of "
+        raise Conflict("This file has since been replaced by another run's report of "
                                  "the same period: render it again from the run's page.")
     return FileResponse(path, media_type="application/pdf",
                         filename=f"{found['kind']}-{found['run_id']}-{found['language']}.pdf",
@@ -327,15 +310,10 @@ def compare(request: Request, a: str | None = None, b: str | None = None,
             u: Account = Depends(user)):
     security.require_analyst(request, u, "compare")
     engine = request.app.state.engine
-    all_runs = queries.runs(engine)
+    all_runs = runs.recent(engine)
     result = None
     if a and b:
-        from ideal.scoring.compare import compare_runs
-
-        try:
-            same, d = compare_runs(engine, a, b)
-        except IdealError as exc:
-            raise HTTPException(404, str(exc)) from None
+        same, d = assessment.compare_runs(engine, a, b)
         changed = d[d["cause"] != "none"]
         result = {"same_profile": same, "n": len(d), "n_changed": len(changed),
                   "causes": changed["cause"].value_counts().to_dict(),
@@ -364,7 +342,7 @@ def add_user(request: Request, username: str = Form(...), password: str = Form(.
     except AccountError as exc:
         flash(request, str(exc), "error")
     else:
-        flash(request, _gettext(request, u)("User %(name)s added.") % {"name": username}, "ok")
+        flash(request, gettext(request, u)("User %(name)s added.") % {"name": username}, "ok")
     return RedirectResponse("/users", status_code=303)
 
 
@@ -374,9 +352,9 @@ def set_active(request: Request, username: str, active: str = Form(...),
     security.require_admin(request, u, "user.active")
     security.check_csrf(request, csrf_token)
     if username == u.username:
-        raise HTTPException(400, "You cannot disable your own account.")
+        raise IdealError("You cannot disable your own account.")
     try:
         accounts.set_active(request.app.state.engine, username, active == "1", actor=u.actor)
     except AccountError as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise NotFound(str(exc)) from None
     return RedirectResponse("/users", status_code=303)

@@ -8,22 +8,19 @@ import os
 import secrets
 from pathlib import Path
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 
-from ideal.accounts import Account, record_refusal, user_by_id, user_for_token
 from ideal.config import get_settings
-
-
-class Refused(HTTPException):
-    """403 with a message for the user; the attempt is in the audit log."""
+from ideal.errors import IdealError, Refused
+from ideal.store.accounts import Account, record_refusal, user_by_id, user_for_token
 
 
 def secret_key() -> str:
     """IDEAL_SECRET_KEY, else a random key kept in var/secret_key (created once, mode 0600)."""
-    key = os.environ.get("IDEAL_SECRET_KEY")
-    if key:
-        return key
-    path = Path(get_settings().home) / "secret_key"
+    settings = get_settings()
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.home) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -46,7 +43,7 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not submitted or not hmac.compare_digest(expected, submitted):
-        raise HTTPException(400, "The form has expired or did not come from this site: "
+        raise IdealError("The form has expired or did not come from this site: "
                                  "reload the page and send it again.")
 
 
@@ -74,7 +71,7 @@ def refuse(request: Request, user: Account, what: str, country: str | None = Non
     record_refusal(request.app.state.engine, user.actor, what, country,
                    f"{request.method} {request.url.path} by {user.role}"
                    f"{' of ' + user.country if user.country else ''}")
-    return Refused(403, f"Your account ({user.role}{' of ' + user.country if user.country else ''}) "
+    return Refused(f"Your account ({user.role}{' of ' + user.country if user.country else ''}) "
                         "may not see or change this.")
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import Request, UploadFile
+from fastapi import HTTPException, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from ideal.accounts import Account
+from ideal.errors import IdealError, UploadTooLarge
 from ideal.ingest.sniff import ReadOptions
-from ideal.web.app import language_of
+from ideal.pipeline.submission import Receipt, submit_bytes
+from ideal.store.accounts import Account
+from ideal.web import security
+from ideal.web.render import language_of
 
 log = logging.getLogger("ideal.web")
 CHUNK = 1 << 20
@@ -18,10 +21,6 @@ CHUNK = 1 << 20
 # beyond that the upload is cut off and nothing is kept
 HARD_CAP = 4
 READING = ("separator", "decimal", "encoding", "profile")  # form fields a steward may set
-
-
-class UploadTooLarge(Exception):
-    pass
 
 
 async def read_upload(file: UploadFile, limit: int) -> bytes:
@@ -38,32 +37,25 @@ async def read_upload(file: UploadFile, limit: int) -> bytes:
 
 
 async def receive(request: Request, file: UploadFile, country: str, user: Account, channel: str,
-                  reading: dict):
+                  reading: dict) -> Receipt:
     """One upload from the portal or the API: the country (the steward's own unless an analyst
-    names one), the permission check, the capped read, then the normal submission path.
-    Returns the receipt; raises HTTPException with a message for the user."""
-    from fastapi import HTTPException
-
-    from ideal.errors import IdealError
-    from ideal.ingest.submit import submit_bytes
-    from ideal.web import security
-
+    names one), the permission check, the capped read, then the normal submission path in a
+    worker thread (the event loop keeps serving). Returns the receipt; a bad request raises
+    IdealError (answered by the app's handler)."""
     cc = (country or user.country or "").upper()
     if not cc:
-        raise HTTPException(400, "Choose the country this file is for (`country`, ISO alpha-2).")
+        raise IdealError("Choose the country this file is for (`country`, ISO alpha-2).")
     security.require_country(request, user, cc, "submission.upload")
     settings = request.app.state.settings
+    data = await read_upload(file, settings.max_upload_bytes)
+    options = ReadOptions.named(**{k: reading.get(k) for k in READING})
     try:
-        data = await read_upload(file, settings.max_upload_bytes)
         return await run_in_threadpool(
             submit_bytes, data, file.filename or "upload.csv", cc, request.app.state.engine,
-            channel=channel, settings=settings,
-            options=ReadOptions.named(**{k: reading.get(k) for k in READING}),
+            channel=channel, settings=settings, options=options,
             language=language_of(request, user), actor=user.actor)
-    except UploadTooLarge as exc:
-        raise HTTPException(413, str(exc)) from None
-    except IdealError as exc:
-        raise HTTPException(400, str(exc)) from None
+    except IdealError:
+        raise
     except Exception:  # a fault of ours: the file is archived and its submission marked failed
         log.exception("upload of %s for %s failed", file.filename, cc)
         raise HTTPException(500, "The file could not be processed because of a fault on our "

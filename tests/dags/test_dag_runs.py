@@ -18,15 +18,15 @@ def test_chain_runs_with_dag_test(tmp_path):
                              capture_output=True, text=True, timeout=300)
     assert migrate.returncode == 0, migrate.stderr[-3000:]
     gen = subprocess.run([sys.executable, "-c",
-                          "from ideal.config import get_settings; from ideal.demo import generate;"
+                          "from ideal.config import get_settings; from ideal.ingest.demo import generate;"
                           "s = get_settings(); generate(s.inbox_dir, s.members)"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert gen.returncode == 0, gen.stderr[-2000:]
     out = subprocess.run([sys.executable, str(HERE / "run_chain.py"), str(DAGS)], env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    runs = {r["dag_id"]: r for r in map(json.loads, (l for l in out.stdout.splitlines()
-                                                      if l.startswith("{")))}
+    runs = {r["dag_id"]: r for r in map(json.loads, (line for line in out.stdout.splitlines()
+                                                      if line.startswith("{")))}
     ingest = runs["ideal_ingest"]["tasks"]
     assert [ingest[f"submit[{i}]"] for i in range(3)] == ["success"] * 3
     assert ingest["publish"] == "success"

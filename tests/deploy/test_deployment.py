@@ -108,8 +108,8 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
     run = lambda *a, **k: subprocess.run(a, env=env, capture_output=True, text=True, timeout=600, **k)  # noqa: E731
     migrated = run(str(BIN / "airflow"), "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr[-3000:]
-    seeded = run(sys.executable, "-c", "from ideal.config import get_settings; from ideal.demo import generate;"
-                 "from ideal.pipeline import engine; from ideal.ingest.inbox import ingest_inbox;"
+    seeded = run(sys.executable, "-c", "from ideal.config import get_settings; from ideal.ingest.demo import generate;"
+                 "from ideal.services import engine; from ideal.pipeline.inbox import ingest_inbox;"
                  "import dataclasses; s = get_settings(); generate(s.inbox_dir, s.members);"
                  "list(ingest_inbox(engine(), dataclasses.replace(s, inbox_settle_seconds=0)))")
     assert seeded.returncode == 0, seeded.stderr[-3000:]
@@ -165,12 +165,12 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
         assert refused.returncode == 1 and "Airflow refused" in refused.stderr
         _portal_triggers_through_airflow(cli, api, auth)
     finally:
-        for name, p in procs:
+        for _name, p in procs:
             try:
                 os.killpg(p.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        for name, p in procs:
+        for _name, p in procs:
             try:
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -182,7 +182,7 @@ def _portal_triggers_through_airflow(env: dict, api: str, auth: dict) -> None:
     """An analyst's trigger from the portal goes to Airflow's REST API and is listed there."""
     from fastapi.testclient import TestClient
 
-    from ideal import accounts
+    from ideal.store import accounts
     from ideal.web import create_app
     from tests.web.conftest import PASSWORD, csrf, login
 

@@ -9,11 +9,11 @@ import zipfile
 import openpyxl
 import pytest
 
+from ideal.contracts import CANONICAL_COLUMNS
 from ideal.errors import SubmissionError
 from ideal.ingest.archive import archive, sha256_bytes
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
-from ideal.ingest.template import CANONICAL
 
 HEADER = "country,region,period,crime_type,indicator,value,obs_status\n"
 GOOD = (HEADER + "MX,MX-JAL,2024,0101,incidents,1873,A\nMX,MX-JAL,2024,0101,victims,2011,\n").encode()
@@ -22,7 +22,7 @@ GOOD = (HEADER + "MX,MX-JAL,2024,0101,incidents,1873,A\nMX,MX-JAL,2024,0101,vict
 def test_template_as_text_keeping_leading_zeros():
     p = read_submission(GOOD, "t.csv")
     df = p.frame
-    assert list(df.columns) == CANONICAL and p.format == "template-csv"
+    assert list(df.columns) == CANONICAL_COLUMNS and p.format == "template-csv"
     assert df["crime_type"].tolist() == ["0101", "0101"]
     assert df["source_row"].tolist() == [2, 3]
     assert df["obs_status"].tolist() == ["A", "A"]  # empty status means normal

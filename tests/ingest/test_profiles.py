@@ -16,7 +16,7 @@ def parse(*parts):
 
 
 def rules(parsed):
-    return dict(zip(parsed.findings["rule"], parsed.findings["message"]))
+    return dict(zip(parsed.findings["rule"], parsed.findings["message"], strict=False))
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ ROWS = [
     ("audit_tampering", "audit log UPDATE/DELETE that went through", "zero"),
     ("secrets", "secrets or plain passwords found in the repository or database", "zero"),
 ]
-TALLY: "OrderedDict[str, int]" = OrderedDict()
+TALLY: OrderedDict[str, int] = OrderedDict()
 
 
 class Tally:

@@ -14,9 +14,8 @@ import pytest
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
-from ideal import accounts
-from ideal.demo import country_frame
-from ideal.store import audit
+from ideal.ingest.demo import country_frame
+from ideal.store import accounts, audit
 from ideal.store.models import ApiToken, Observation, User
 from tests.web.conftest import PASSWORD, bad_and_good, csrf, login
 
@@ -37,7 +36,7 @@ def co_rows(engine) -> int:
 
 def refused_for_rows(engine, response) -> bool:
     """The upload's submission was rejected because its rows name another country."""
-    from ideal.web.queries import findings, submission
+    from ideal.store.queries import findings, submission
 
     sid = str(response.url).rsplit("/", 1)[1]
     found = submission(engine, sid)
@@ -49,7 +48,7 @@ def test_a_steward_cannot_reach_another_country(engine, tmp_path, tally):
     from fastapi.testclient import TestClient
 
     from ideal.cli import app
-    from ideal.ingest.submit import submit_bytes
+    from ideal.pipeline.submission import submit_bytes
     from ideal.web import create_app
 
     co = submit_bytes(country_frame("CO").head(30).to_csv(index=False).encode(), "co.csv", "CO", engine)
@@ -106,9 +105,10 @@ def test_submitted_text_is_escaped_and_the_renderer_fetches_nothing(engine, monk
     list of submissions, escaped; no fetch outside the assets while rendering."""
     from fastapi.testclient import TestClient
 
-    from ideal.ingest.submit import submit_bytes
+    from ideal.contracts import AssessmentRequest
+    from ideal.pipeline.assessment import assess, render_report
+    from ideal.pipeline.submission import submit_bytes
     from ideal.report import fetcher, render
-    from ideal.scoring.run import assess
     from ideal.web import create_app
 
     # no slash: the name is kept whole (a path in a name is cut to its last part)
@@ -126,9 +126,9 @@ def test_submitted_text_is_escaped_and_the_renderer_fetches_nothing(engine, monk
     monkeypatch.setattr(fetcher, "AssetFetcher", Spy)
     monkeypatch.setattr(render, "render_html", lambda ctx, t="briefing.html.j2": htmls.append(
         real_render(ctx, t)) or htmls[-1])
-    run = assess(engine, None, ["MX"])
-    render.render_briefing(engine, run.run_id, "es")
-    render.render_annex(engine, run.run_id, "es")
+    run = assess(engine, AssessmentRequest(countries=("MX",)))
+    render_report(engine, run.run_id, "briefing", "es")
+    render_report(engine, run.run_id, "annex", "es")
     assert len(htmls) == 2 and len(fetchers) == 2
     accounts.add_user(engine, "analyst", PASSWORD, "analyst")
     with TestClient(create_app(engine)) as c:
@@ -146,9 +146,11 @@ def test_submitted_text_is_escaped_and_the_renderer_fetches_nothing(engine, monk
 def test_exported_csvs_cannot_run_formulas(engine, tally):
     from fastapi.testclient import TestClient
 
-    from ideal.ingest.submit import submit_bytes
+    from ideal.contracts import AssessmentRequest
+    from ideal.pipeline.assessment import assess
+    from ideal.pipeline.submission import submit_bytes
     from ideal.report.annex import scores_csv
-    from ideal.scoring.run import assess, load_run
+    from ideal.store.runs import load as load_run
     from ideal.web import create_app
 
     evil = ("country,region,period,crime_type,indicator,value\n"
@@ -164,7 +166,7 @@ def test_exported_csvs_cannot_run_formulas(engine, tally):
     cells = [cell for _, row in pd.read_csv(pd.io.common.StringIO(feedback), dtype=str,
                                             keep_default_na=False).iterrows() for cell in row]
     submit_bytes(country_frame("MX").to_csv(index=False).encode(), "mx.csv", "MX", engine)
-    run = assess(engine, None, ["MX"])
+    run = assess(engine, AssessmentRequest(countries=("MX",)))
     _, scores = load_run(engine, run.run_id)
     scores_cells = [c for line in scores_csv(scores).splitlines() for c in line.split(",")]
     dangerous = [c for c in cells + scores_cells

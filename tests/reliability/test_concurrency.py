@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from ideal.demo import country_frame
+from ideal.ingest.demo import country_frame
 from ideal.store.models import Observation, Submission
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from ideal.demo import country_frame
+from ideal.ingest.demo import country_frame
 from ideal.store.models import Observation, Submission, ThreatScore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,8 +36,8 @@ def duplicates(engine) -> int:
 
 
 def test_sigkill_mid_load_then_retry_loads_exactly_once(engine, tmp_path, tally):
-    from ideal.ingest.recover import recover
-    from ideal.ingest.submit import submit_file
+    from ideal.pipeline.recover import recover
+    from ideal.pipeline.submission import submit_file
 
     frame = country_frame("MX")
     path = tmp_path / "mx.csv"
@@ -82,7 +82,7 @@ def test_sigkill_mid_load_then_retry_loads_exactly_once(engine, tmp_path, tally)
 def test_interrupted_submission_is_marked_failed_and_retryable(engine, tmp_path):
     """What `ideal recover` does to a submission a dead process left 'received'."""
     from ideal.ingest.archive import archive, sha256_bytes
-    from ideal.ingest.recover import interrupted, retry
+    from ideal.pipeline.recover import interrupted, retry
     from ideal.store import load
 
     data = country_frame("CO").head(40).to_csv(index=False).encode()
@@ -100,9 +100,10 @@ def test_interrupted_submission_is_marked_failed_and_retryable(engine, tmp_path)
 
 
 def test_same_file_twice_retried_task_and_rerun_assessment(engine, tmp_path, tally):
-    from ideal import pipeline
-    from ideal.ingest.submit import submit_bytes
-    from ideal.scoring.run import assess
+    from ideal.contracts import AssessmentRequest
+    from ideal.pipeline import tasks
+    from ideal.pipeline.assessment import assess
+    from ideal.pipeline.submission import submit_bytes
 
     data = country_frame("MX").to_csv(index=False).encode()
     first = submit_bytes(data, "mx.csv", "MX", engine)
@@ -113,14 +114,14 @@ def test_same_file_twice_retried_task_and_rerun_assessment(engine, tmp_path, tal
     inbox.mkdir(parents=True, exist_ok=True)
     (inbox / "mx.csv").write_bytes(country_frame("MX").head(10).assign(value=1).to_csv(index=False).encode())
     item = {"country": "MX", "path": str(inbox / "mx.csv")}
-    one = pipeline.ingest_item(item)
-    two = pipeline.ingest_item(item)  # the retry finds the file gone
+    one = tasks.ingest_item(item)
+    two = tasks.ingest_item(item)  # the retry finds the file gone
     assert one["status"] == "accepted" and two["status"] == "gone"
     # a retried retry-task of an interrupted submission answers as a duplicate
-    dup = pipeline.ingest_item({"country": "MX", "retry": first.submission_id})
+    dup = tasks.ingest_item({"country": "MX", "retry": first.submission_id})
     assert dup["duplicate"]
-    run1 = assess(engine, None, ["MX"])
-    run2 = assess(engine, None, ["MX"])
+    run1 = assess(engine, AssessmentRequest(countries=("MX",)))
+    run2 = assess(engine, AssessmentRequest(countries=("MX",)))
     assert run2.reused and run1.run_id == run2.run_id
     with engine.connect() as conn:
         n = conn.execute(select(func.count()).select_from(ThreatScore)).scalar()
@@ -133,10 +134,10 @@ def test_same_file_twice_retried_task_and_rerun_assessment(engine, tmp_path, tal
 def test_scores_are_the_same_when_recomputed(engine):
     """Re-running the scoring itself (not reusing the stored run) gives the same numbers."""
     from ideal import reference
-    from ideal.ingest.submit import submit_bytes
+    from ideal.pipeline.submission import submit_bytes
     from ideal.scoring.profile import load_profile
-    from ideal.scoring.run import current_observations
     from ideal.scoring.score import score
+    from ideal.store.runs import current_observations
 
     for cc in ("MX", "CO"):
         submit_bytes(country_frame(cc).to_csv(index=False).encode(), f"{cc}.csv", cc, engine)

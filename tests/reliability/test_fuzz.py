@@ -4,7 +4,8 @@ exception that leaves them is SubmissionError (a message for the steward)."""
 from __future__ import annotations
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ideal.config import DEFAULT_MEMBERS
 from ideal.errors import SubmissionError

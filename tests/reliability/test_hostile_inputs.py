@@ -77,9 +77,9 @@ def test_corpus_through_the_portal(engine, small_limit, tally, tmp_path):
     """SQLite and PostgreSQL: each file uploaded by a steward in the browser's way."""
     from fastapi.testclient import TestClient
 
-    from ideal import accounts
+    from ideal.store import accounts
+    from ideal.store.queries import findings as stored_findings
     from ideal.web import create_app
-    from ideal.web.queries import findings as stored_findings
     from tests.web.conftest import PASSWORD, csrf, login
 
     accounts.add_user(engine, "mx.steward", PASSWORD, "steward", "MX")
@@ -112,8 +112,8 @@ def test_corpus_through_the_api_and_the_cli(engine, small_limit, tally, tmp_path
     from fastapi.testclient import TestClient
     from typer.testing import CliRunner
 
-    from ideal import accounts
     from ideal.cli import app
+    from ideal.store import accounts
     from ideal.web import create_app
 
     accounts.add_user(engine, "mx.system", "correct-horse-battery", "steward", "MX")

@@ -5,12 +5,12 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-from ideal.demo import country_frame
 from ideal.errors import ConfigError
-from ideal.ingest import submit_bytes
-from ideal.report.delivery import deliver, distribution
-from ideal.report.render import render_briefing
-from ideal.scoring.run import assess
+from ideal.ingest.demo import country_frame
+from ideal.pipeline.assessment import assess, render_report
+from ideal.pipeline.delivery import deliver
+from ideal.pipeline.submission import submit_bytes
+from ideal.report.delivery import distribution
 from ideal.store import audit
 
 
@@ -36,7 +36,7 @@ def port():
 def run_id(engine):
     submit_bytes(country_frame("MX").to_csv(index=False).encode(), "mx.csv", "MX", engine)
     rid = assess(engine).run_id
-    render_briefing(engine, rid, "es")
+    render_report(engine, rid, "briefing", "es")
     return rid
 
 
@@ -91,8 +91,8 @@ def test_distribution_list_errors_are_named(tmp_path):
 def test_same_run_renders_the_same_bytes(engine, run_id):
     import hashlib
 
-    first = render_briefing(engine, run_id, "es").read_bytes()
-    second = render_briefing(engine, run_id, "es").read_bytes()
+    first = render_report(engine, run_id, "briefing", "es").read_bytes()
+    second = render_report(engine, run_id, "briefing", "es").read_bytes()
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
 
 
@@ -107,7 +107,7 @@ def test_same_run_renders_the_same_bytes(engine, run_id):
 def test_briefing_in_each_language(engine, run_id, language, words):
     from pypdf import PdfReader
 
-    pdf = render_briefing(engine, run_id, language)
+    pdf = render_report(engine, run_id, "briefing", language)
     assert pdf.name == f"briefing-{language}.pdf"
     reader = PdfReader(pdf)
     text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
@@ -119,7 +119,7 @@ def test_briefing_in_each_language(engine, run_id, language, words):
 
 
 def test_pt_recipient_gets_the_portuguese_briefing(engine, run_id, tmp_path, monkeypatch):
-    render_briefing(engine, run_id, "pt")
+    render_report(engine, run_id, "briefing", "pt")
     lst = tmp_path / "dist.yaml"
     lst.write_text("recipients:\n  - {email: b@br.test, country: BR, language: pt}\n")
     handler, p = Server(), port()
@@ -137,9 +137,9 @@ def test_pt_recipient_gets_the_portuguese_briefing(engine, run_id, tmp_path, mon
 def test_annex_has_a_toc_with_page_numbers_sections_and_the_scores_attached(engine, run_id):
     from pypdf import PdfReader
 
-    from ideal.report.render import render_annex
+    from ideal.pipeline.assessment import render_report
 
-    pdf = render_annex(engine, run_id, "en")
+    pdf = render_report(engine, run_id, "annex", "en")
     reader = PdfReader(pdf)
     first = reader.pages[0].extract_text()
     assert "Full assessment annex" in first and "Methodology annex" in first
@@ -158,5 +158,5 @@ def test_annex_has_a_toc_with_page_numbers_sections_and_the_scores_attached(engi
 def test_unknown_language_is_refused(engine, run_id):
     from ideal.errors import ReportError
 
-    with pytest.raises(ReportError, match="available in es, en, pt"):
-        render_briefing(engine, run_id, "fr")
+    with pytest.raises(ReportError, match="available in es, pt, en"):
+        render_report(engine, run_id, "briefing", "fr")

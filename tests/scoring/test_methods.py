@@ -67,7 +67,7 @@ def test_bands():
 
 def frame(rates: dict[str, list[float]], country="MX") -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, pops = [], []
-    for i, (region, series) in enumerate(rates.items()):
+    for region, series in rates.items():
         for j, r in enumerate(series):
             year = 2025 - len(series) + 1 + j
             rows.append((country, region, str(year), "0101", "incidents", r, "A"))

@@ -7,8 +7,15 @@ import pytest
 from ideal import reference
 from ideal.errors import ConfigError
 from ideal.scoring.profile import check_profile, load_profile, profile_hash
-from ideal.scoring.score import (add_rates, annual_values, choose_indicator, country_scores,
-                                 national_totals, score, top_threats)
+from ideal.scoring.score import (
+    add_rates,
+    annual_values,
+    choose_indicator,
+    country_scores,
+    national_totals,
+    score,
+    top_threats,
+)
 from tests.conftest import real_file
 
 PROFILE = load_profile("default")
@@ -163,7 +170,7 @@ def test_rates_match_sesnsp_published_rates():
                                                            rate=("n_delitos_x100khab", "sum"))
     regions = reference.crosswalk("mx_inegi_entidades").set_index("cve_ent")["region"]
     o = obs([("MX", regions[c], "2023", "0101", "incidents", float(n))
-             for c, n in zip(per_state["cve_ent"], per_state["n"])])
+             for c, n in zip(per_state["cve_ent"], per_state["n"], strict=False)])
     rated = add_rates(o, reference.population()).set_index("region")
     expected = per_state.assign(region=per_state["cve_ent"].map(regions)).set_index("region")["rate"]
     assert rated["rate"].to_numpy() == pytest.approx(expected[rated.index].to_numpy(), rel=1e-4)

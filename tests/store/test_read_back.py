@@ -1,9 +1,9 @@
 """The assessment reads the same observations from SQLite and from PostgreSQL (COPY path)."""
 
-from ideal.demo import country_frame
-from ideal.ingest.submit import submit_bytes
-from ideal.scoring.run import current_observations
+from ideal.ingest.demo import country_frame
+from ideal.pipeline.submission import submit_bytes
 from ideal.store import make_engine, upgrade
+from ideal.store.runs import current_observations
 
 
 def test_current_observations_same_on_both_backends(ideal_env, pg_url, monkeypatch):

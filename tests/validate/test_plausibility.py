@@ -1,5 +1,6 @@
 import pandas as pd
 
+from ideal.config import get_settings
 from ideal.validate import plausibility as p
 
 CFG = p.checks_config()
@@ -78,5 +79,5 @@ def test_severity_is_configuration(tmp_path, monkeypatch):
     monkeypatch.setenv("IDEAL_CHECKS", str(over))
     f = frame([("MX", "MX-JAL", "2024", "0101", "incidents", 100.0),
                ("MX", "MX-JAL", "2025", "0101", "incidents", 40.0)])
-    _, found = p.run(f, history([]))
+    _, found = p.run(f, history([]), get_settings().checks_path)
     assert found.set_index("rule").at["partial_period", "severity"] == "error"

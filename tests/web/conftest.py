@@ -54,13 +54,11 @@ def csrf(client) -> str:
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    from ideal import accounts
-    from ideal.demo import country_frame
-    from ideal.ingest.submit import submit_bytes
-    from ideal.report.render import render_briefing
-    from ideal.scoring.run import assess
-    from ideal.store import make_engine, upgrade
-    from ideal.web import queries
+    from ideal.contracts import AssessmentRequest
+    from ideal.ingest.demo import country_frame
+    from ideal.pipeline.assessment import assess, render_report
+    from ideal.pipeline.submission import submit_bytes
+    from ideal.store import accounts, make_engine, reports, upgrade
 
     home = tmp_path_factory.mktemp("portal")
     with pytest.MonkeyPatch.context() as mp:
@@ -77,9 +75,9 @@ def portal(tmp_path_factory):
             receipt = submit_bytes(data, f"{cc.lower()}-demo.csv", cc, engine)
             assert receipt.ok, receipt.summary()
             ids[cc] = receipt.submission_id
-        run = assess(engine, None, ["MX", "CO"])
-        render_briefing(engine, run.run_id, "es")
-        report_id = queries.reports(engine, run.run_id)[0]["id"]
+        run = assess(engine, AssessmentRequest(countries=("MX", "CO",)))
+        render_report(engine, run.run_id, "briefing", "es")
+        report_id = reports.of_run(engine, run.run_id)[0]["id"]
         accounts.add_user(engine, "mx.steward", PASSWORD, "steward", "MX")
         accounts.add_user(engine, "co.steward", PASSWORD, "steward", "CO", language="pt")
         accounts.add_user(engine, "analyst", PASSWORD, "analyst", language="en")

@@ -7,10 +7,9 @@ from pathlib import Path
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
-from ideal import accounts
+from ideal.config import TEMPLATES_DIR
 from ideal.i18n import catalog_path
-from ideal.paths import TEMPLATES_DIR
-from ideal.store import audit
+from ideal.store import accounts, audit
 from tests.web.conftest import bad_and_good
 
 

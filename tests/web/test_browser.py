@@ -35,10 +35,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A warehouse with Colombia's demo data and three accounts, served by `ideal serve`."""
-    from ideal import accounts
-    from ideal.demo import country_frame
-    from ideal.ingest.submit import submit_bytes
-    from ideal.store import make_engine, upgrade
+    from ideal.ingest.demo import country_frame
+    from ideal.pipeline.submission import submit_bytes
+    from ideal.store import accounts, make_engine, upgrade
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: `make chromium` installs Debian's "
@@ -116,7 +115,7 @@ def sign_in(page, base: str, username: str) -> None:
 
 
 def test_steward_fixes_a_file_and_sees_it_accepted(server, browser, tmp_path):
-    from ideal.demo import country_frame
+    from ideal.ingest.demo import country_frame
 
     good = country_frame("MX")
     bad = good.copy()

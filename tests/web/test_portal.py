@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ideal.i18n import translations
 from ideal.store import audit
 from ideal.store.models import Observation
-from ideal.i18n import translations
 from tests.web.conftest import PASSWORD, bad_and_good, csrf, csrf_of, login
 
 es = translations("es").gettext  # the Mexican steward's language
@@ -54,7 +54,7 @@ def test_secure_cookie_over_https(portal, monkeypatch):
 
 
 def test_login_is_rate_limited(client, portal):
-    from ideal import accounts
+    from ideal.store import accounts
 
     accounts.add_user(portal.engine, "locked.analyst", PASSWORD, "analyst")
     for _ in range(accounts.FAILURE_LIMIT):
@@ -297,8 +297,8 @@ def test_security_headers(client):
 def test_coverage_statuses(engine):
     """Complete (annual figure), partial (some months) and missing years, and the latest
     submission per country."""
-    from ideal.ingest.submit import submit_bytes
-    from ideal.web.queries import coverage
+    from ideal.pipeline.submission import submit_bytes
+    from ideal.store.queries import coverage
 
     annual = "country,region,period,crime_type,indicator,value\nMX,MX-JAL,2023,0101,incidents,10\n"
     months = "".join(f"MX,MX-JAL,2024-0{m},0101,incidents,{m}\n" for m in (1, 2))
@@ -318,7 +318,7 @@ def test_upload_and_country_boundary_on_each_backend(engine):
     country refused; a disabled account's open session ends."""
     from fastapi.testclient import TestClient
 
-    from ideal import accounts
+    from ideal.store import accounts
     from ideal.web import create_app
 
     accounts.add_user(engine, "mx.steward", PASSWORD, "steward", "MX")

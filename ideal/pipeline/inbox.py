@@ -9,10 +9,24 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ideal import services
 from ideal.config import Settings, get_settings
 from ideal.errors import IdealError
-from ideal.ingest.submit import Receipt, submit_file
-from ideal.store import audit
+from ideal.pipeline.recover import recover
+from ideal.pipeline.submission import Receipt, submit_file
+from ideal.store import audit, upgrade
+
+
+def initialise(settings: Settings | None = None) -> tuple[Settings, Engine, str]:
+    """`ideal init`: the data folders (a landing folder per member) and the warehouse at the
+    newest schema; returns (settings, engine, schema revision)."""
+    s = settings or get_settings()
+    for folder in (s.archive_dir, s.inbox_dir, s.quarantine_dir, s.reports_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    for cc in s.members:
+        (s.inbox_dir / cc).mkdir(exist_ok=True)
+    eng = services.engine(s)
+    return s, eng, upgrade(eng)
 
 
 IN_PROGRESS = (".part", ".tmp", ".crdownload", ".partial", ".filepart")
@@ -62,8 +76,6 @@ def ingest_one(country: str, path: Path, engine: Engine,
 def ingest_inbox(engine: Engine, settings: Settings | None = None,
                  progress: Callable[[int, int, Receipt], None] | None = None) -> Iterator[Receipt]:
     """Retry what a crashed run left half-way, then process every ready inbox file."""
-    from ideal.ingest.recover import recover
-
     yield from recover(engine, settings=settings)
     items = pending(settings)
     for i, (cc, path) in enumerate(items, 1):

@@ -8,14 +8,14 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, func, insert, select, update
 
-from ideal.errors import IdealError
-from ideal.i18n import LANGUAGES
+from ideal.contracts import LANGUAGES
+from ideal.errors import AccountError, LoginLocked
 from ideal.store import audit
 from ideal.store.models import ApiToken, AuditEvent, User
 
@@ -30,10 +30,6 @@ FAILURE_WINDOW = timedelta(minutes=15)
 _hasher = PasswordHasher()
 # verified against when the user does not exist, so both paths cost the same time
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
-
-
-class AccountError(IdealError):
-    """A bad account request: unknown user, weak password, wrong role."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +94,7 @@ def add_user(engine: Engine, username: str, password: str, role: str, country: s
             raise AccountError(f"user {username!r} already exists.")
         conn.execute(insert(User.__table__).values(
             username=username, role=role, country=country, password_hash=_hasher.hash(password),
-            language=language, active=True, created_at=datetime.now(timezone.utc)))
+            language=language, active=True, created_at=datetime.now(UTC)))
         audit.record(conn, actor=actor, action="user.added", outcome="ok", object_id=username,
                      country=country, detail=f"role {role}")
     return get_user(engine, username)
@@ -153,7 +149,7 @@ def set_language(engine: Engine, user_id: int, language: str) -> None:
 def throttled(engine: Engine, username: str, address: str | None) -> bool:
     """True when this user name, or this client address, failed to log in too often lately.
     Counted from the audit log, so it holds across processes and restarts."""
-    since = datetime.now(timezone.utc) - FAILURE_WINDOW
+    since = datetime.now(UTC) - FAILURE_WINDOW
     base = (select(func.count()).select_from(AuditEvent)
             .where(AuditEvent.action == "auth.login", AuditEvent.outcome == "refused",
                    AuditEvent.at >= since))
@@ -169,12 +165,12 @@ def throttled(engine: Engine, username: str, address: str | None) -> bool:
 def authenticate(engine: Engine, username: str, password: str,
                  address: str | None = None) -> Account | None:
     """The account if the password is right and the account active; every attempt audited.
-    Raises AccountError when the name or address is locked for too many failures."""
+    Raises LoginLocked when the name or address is locked for too many failures."""
     username = (username or "").strip().lower()[:64]
     if throttled(engine, username, address):
         audit.log(engine, actor=f"portal:{username}", action="auth.login", outcome="locked",
                   object_id=username, detail=f"from {address}")
-        raise AccountError("too many failed logins: wait 15 minutes and try again.")
+        raise LoginLocked("too many failed logins: wait 15 minutes and try again.")
     with engine.connect() as conn:
         user = conn.execute(select(User.__table__).where(User.username == username)).first()
     try:
@@ -207,7 +203,7 @@ def make_token(engine: Engine, username: str, name: str = "script", actor: str =
     with engine.begin() as conn:
         conn.execute(insert(ApiToken.__table__).values(
             user_id=user.id, name=name[:64], token_sha256=_digest(token),
-            created_at=datetime.now(timezone.utc), revoked=False))
+            created_at=datetime.now(UTC), revoked=False))
         audit.record(conn, actor=actor, action="token.created", outcome="ok",
                      object_id=user.username, country=user.country, detail=name[:64])
     return token
@@ -223,5 +219,5 @@ def user_for_token(engine: Engine, token: str) -> Account | None:
         if row is None:
             return None
         conn.execute(update(ApiToken.__table__).where(ApiToken.id == row.token_id)
-                     .values(last_used=datetime.now(timezone.utc)))
+                     .values(last_used=datetime.now(UTC)))
     return _account(row)

@@ -1,34 +1,14 @@
-"""A pipeline slice end to end on a temporary warehouse, on SQLite and on PostgreSQL."""
+"""A submission end to end (ideal.pipeline.submission) on a temporary warehouse, on SQLite and
+on PostgreSQL."""
 
-from datetime import date
 
-import pandas as pd
 import pytest
-from pypdf import PdfReader
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
-from ideal.demo import country_frame
-from ideal.errors import AssessmentError, IdealError
-from ideal.ingest import submit_bytes
-from ideal.report.render import render_briefing
-from ideal.scoring.run import assess, load_run
-from ideal.store.models import Observation, Report, Submission, ValidationResult
-
-TODAY = date(2026, 11, 28)
-
-
-def csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode()
-
-
-def count(engine, model, *where) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(model).where(*where)).scalar()
-
-
-@pytest.fixture(scope="module")
-def mx():
-    return country_frame("MX")
+from ideal.errors import IdealError
+from ideal.pipeline.submission import submit_bytes
+from ideal.store.models import Observation, Submission, ValidationResult
+from tests.pipeline import TODAY, count, csv
 
 
 def test_schema_is_migrated_by_alembic(engine):
@@ -119,38 +99,6 @@ def test_crashed_submission_is_retried_once(engine, mx, monkeypatch):
     assert count(engine, Observation) == len(mx)
 
 
-def test_assess_and_report(engine, mx, ideal_env):
-    with pytest.raises(AssessmentError, match="no accepted observations"):
-        assess(engine)
-    submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
-    submit_bytes(csv(country_frame("CO")), "co.csv", "CO", engine, today=TODAY)
-    run = assess(engine, note="test")
-    assert run.period == "2025" and not run.reused and run.n_scores > 0
-    stored, scores = load_run(engine, run.run_id)
-    assert set(scores["country"]) == {"CO", "MX"}
-    scored = scores[scores["status"] == "scored"]
-    assert scored["score"].between(0, 10).all() and scored["reliability"].between(0, 10).all()
-    assert (scored["rank_p5"] <= scored["rank_p95"]).all() and scored["rank"].min() == 1
-    assert stored["profile"]["name"] == "default" and len(stored["profile_sha256"]) == 64
-    assert stored["seed"] == stored["profile"]["uncertainty"]["seed"] and stored["code_version"]
-    assert set(stored["info"]["sensitivity"]) == {"weights", "normalisation", "aggregation", "imputation"}
-    assert assess(engine, note="again").run_id == run.run_id  # same data and parameters
-    assert assess(engine, countries=["MX"]).run_id != run.run_id
-    with pytest.raises(AssessmentError, match="not members"):
-        assess(engine, countries=["US"])
-
-    pdf = render_briefing(engine, run.run_id, "es")
-    assert pdf == ideal_env.reports_dir / "2025" / "briefing-es.pdf"
-    reader = PdfReader(pdf)
-    body = "\n".join(page.extract_text() for page in reader.pages)
-    assert 2 <= len(reader.pages) <= 6
-    for name in ("México", "Colombia", "Principales amenazas", "Página 1 de"):
-        assert name in body
-    assert count(engine, Report) == 1
-    render_briefing(engine, run.run_id, "es")
-    assert count(engine, Report) == 1
-
-
 def test_sdmx_delete_supersedes_without_new_value(engine):
     base = ("STRUCTURE,STRUCTURE_ID,ACTION,REF_AREA,CRIME_TYPE,INDICATOR,TIME_PERIOD,OBS_VALUE,OBS_STATUS\n"
             "dataflow,IDEAL:CRIME_IND(1.0),I,MX-JAL,0101,incidents,2024,100,A\n"
@@ -180,13 +128,3 @@ def test_real_sesnsp_file_through_the_normal_path(engine):
     # the same file from another steward country is refused: rows of Mexico
     other = submit_bytes(path.read_bytes(), path.name, "CO", engine, today=TODAY)
     assert other.status == "rejected" and "country_is_submitter" in set(other.findings["rule"])
-
-
-def test_asset_event_extra_names_countries_periods_and_submissions(engine, mx):
-    from ideal.pipeline import receipt_dict, summarise
-
-    receipt = submit_bytes(csv(mx.head(30)), "mx.csv", "MX", engine, today=TODAY)
-    summary = summarise([receipt_dict(receipt)])
-    assert summary == {"accepted": 1, "rejected": 0, "countries": ["MX"],
-                       "periods": sorted(mx.head(30)["period"].unique().tolist()),
-                       "submission_ids": [receipt.submission_id]}

@@ -1,12 +1,14 @@
 """Telling the analysts that something failed: the audit log always, and e-mail when SMTP is
-configured (IDEAL_SMTP_HOST, IDEAL_SMTP_PORT, IDEAL_SMTP_FROM, IDEAL_ANALYSTS)."""
+configured (IDEAL_SMTP_* and IDEAL_ANALYSTS)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
-from email.message import EmailMessage
+
+from ideal.config import get_settings
+from ideal.services import Mailer, engine
+from ideal.store import audit
 
 log = logging.getLogger("ideal.notify")
 
@@ -16,24 +18,18 @@ def task_failed(*, dag_id: str, task_id: str, run_id: str, error: str) -> bool:
     detail = f"{dag_id}.{task_id} in run {run_id} failed: {error[:1500]}"
     log.error(detail)
     try:
-        from ideal.pipeline import engine
-        from ideal.store import audit
-
         audit.log(engine(), actor="airflow", action="airflow.task_failed", outcome="error",
                   object_id=run_id[:64], detail=detail)
     except Exception as exc:  # the notification must not hide the original failure
         log.error("could not write the audit log: %s", exc)
-    host, to = os.environ.get("IDEAL_SMTP_HOST"), os.environ.get("IDEAL_ANALYSTS")
-    if not (host and to):
+    settings = get_settings()
+    mailer = Mailer(settings, timeout=20)
+    if not (mailer.configured and settings.smtp.analysts):
         return False
-    msg = EmailMessage()
-    msg["Subject"] = f"[IDEAL] {dag_id}.{task_id} failed"
-    msg["From"] = os.environ.get("IDEAL_SMTP_FROM", "ideal@localhost")
-    msg["To"] = to
-    msg.set_content(detail + "\n\nThe task was retried before this message; see the Airflow UI.")
+    msg = mailer.message(settings.smtp.analysts, f"[IDEAL] {dag_id}.{task_id} failed",
+                         detail + "\n\nThe task was retried before this message; see the Airflow UI.")
     try:
-        with smtplib.SMTP(host, int(os.environ.get("IDEAL_SMTP_PORT", "25")), timeout=20) as smtp:
-            smtp.send_message(msg)
+        mailer.send(msg)
         return True
     except (OSError, smtplib.SMTPException) as exc:
         log.error("could not mail the analysts: %s", exc)

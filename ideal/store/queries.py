@@ -3,15 +3,11 @@ to the countries the caller may see."""
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from ideal.accounts import Account
-from ideal.store.models import (AssessmentRun, Observation, Report, Submission, ThreatScore,
-                                ValidationResult)
+from ideal.store.accounts import Account
+from ideal.store.models import Observation, Submission, ValidationResult
 
 SUBMISSION_FIELDS = ("id", "country", "filename", "channel", "received_at", "status", "rows_total",
                      "rows_accepted", "rows_rejected", "n_errors", "n_warnings", "rows_superseded",
@@ -110,67 +106,29 @@ def coverage(engine: Engine, members: tuple[str, ...]) -> dict:
             "last_submission": {cc: latest.get(cc) for cc in members}}
 
 
-def runs(engine: Engine, limit: int = 50) -> list[dict]:
-    q = (select(AssessmentRun.id, AssessmentRun.created_at, AssessmentRun.period,
-                AssessmentRun.countries, AssessmentRun.profile_name, AssessmentRun.params,
-                AssessmentRun.n_observations, AssessmentRun.n_scores, AssessmentRun.note,
-                AssessmentRun.seed, AssessmentRun.code_version)
-         .order_by(AssessmentRun.created_at.desc()).limit(limit))
+SHOWN = [Submission.id, Submission.country, Submission.filename, Submission.status,
+         Submission.rows_total, Submission.rows_accepted, Submission.n_errors,
+         Submission.n_warnings, Submission.received_at]
+
+
+def submissions_of(engine: Engine, countries: list[str] | None = None,
+                   ids: list[str] | None = None) -> pd.DataFrame:
+    """Submissions of these countries (or with these ids), by country and time: what a
+    briefing and its annex list as their sources."""
+    q = select(*SHOWN).order_by(Submission.country, Submission.received_at)
+    if countries is not None:
+        q = q.where(Submission.country.in_(countries))
+    if ids is not None:
+        q = q.where(Submission.id.in_(ids))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(q).mappings()]
+        result = conn.execute(q)
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
-def run(engine: Engine, run_id: str) -> dict | None:
+def totals(engine: Engine) -> tuple[dict[str, tuple[int, int]], int]:
+    """Submissions per status as (count, rows), and the number of stored observations."""
     with engine.connect() as conn:
-        row = conn.execute(select(AssessmentRun.__table__).where(AssessmentRun.id == run_id)
-                           ).mappings().first()
-    return dict(row) if row else None
-
-
-def top_scores(engine: Engine, run_id: str, limit: int = 15) -> list[dict]:
-    """The run's highest scores, ordered as in the briefing."""
-    from ideal import reference
-    from ideal.scoring.run import load_run
-    from ideal.scoring.score import top_threats
-
-    _, scores = load_run(engine, run_id)
-    harm = reference.iccs().set_index("code")["harm_weight"]
-    top = top_threats(scores, harm, limit)
-    return top[["country", "region", "crime_type", "score", "level", "rate", "reliability",
-                "rank_p5", "rank_p95"]].to_dict("records")
-
-
-def scored_countries(engine: Engine, run_id: str) -> list[str]:
-    with engine.connect() as conn:
-        return sorted(r[0] for r in conn.execute(
-            select(ThreatScore.country).where(ThreatScore.run_id == run_id).distinct()))
-
-
-def reports(engine: Engine, run_id: str | None = None) -> list[dict]:
-    q = select(Report.__table__).order_by(Report.created_at.desc())
-    if run_id:
-        q = q.where(Report.run_id == run_id)
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(q).mappings()]
-    for r in rows:
-        r["current"] = report_is_current(r)
-    return rows
-
-
-def report(engine: Engine, report_id: int) -> dict | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(Report.__table__).where(Report.id == report_id)).mappings().first()
-    if not row:
-        return None
-    out = dict(row)
-    out["current"] = report_is_current(out)
-    return out
-
-
-def report_is_current(r: dict) -> bool:
-    """The file on disk is still this run's report: a later run of the same period writes to
-    the same path, so the recorded SHA-256 must match."""
-    path = Path(r["path"])
-    if not path.is_file():
-        return False
-    return hashlib.sha256(path.read_bytes()).hexdigest() == r["sha256"]
+        subs = conn.execute(select(Submission.status, func.count(), func.sum(Submission.rows_total))
+                            .group_by(Submission.status)).all()
+        n_obs = conn.execute(select(func.count()).select_from(Observation)).scalar()
+    return {s: (n, int(rows or 0)) for s, n, rows in subs}, int(n_obs or 0)

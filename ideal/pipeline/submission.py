@@ -7,22 +7,25 @@ with the same file picks up again. The same bytes from the same country load onl
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine
 
 from ideal.config import Settings, get_settings
+from ideal.contracts import findings_frame
 from ideal.errors import IdealError, SubmissionError
 from ideal.ingest.archive import archive, sha256_bytes
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.store import audit, load
-from ideal.validate import feedback, plausibility, validate_submission
-from ideal.validate.runner import FINDING_COLUMNS
+from ideal.validate import feedback, plausibility
+from ideal.validate.runner import validate_submission
 
 
 @dataclass
@@ -45,7 +48,7 @@ class Receipt:
     periods: list[str] = field(default_factory=list)
     feedback_path: Path | None = None  # the HTML report
     feedback_csv: Path | None = None
-    findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
+    findings: pd.DataFrame = field(default_factory=findings_frame)
 
     @property
     def ok(self) -> bool:
@@ -124,7 +127,7 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
     if known:  # an earlier attempt stopped half-way (crash) or failed: process it again
         submission_id = known["id"]
     else:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         submission_id = f"{country}-{stamp}-{sha[:8]}"
         load.record_received(engine, submission_id=submission_id, country=country,
                              filename=filename, sha256=sha, channel=channel, archive_path=str(raw),
@@ -139,14 +142,14 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                     "file by year or region and send the parts.")
             parsed = read_submission(data, filename, options)
         except SubmissionError as exc:
-            receipt.findings = pd.DataFrame(
-                [("error", "file_readable", None, None, None, str(exc))], columns=FINDING_COLUMNS)
+            receipt.findings = findings_frame([("error", "file_readable", None, None, None, str(exc))])
             receipt.n_errors = 1
             return _reject(engine, receipt, raw, settings, actor, str(exc))
         frame = parsed.frame
         receipt.format, receipt.notes = parsed.format, parsed.notes
         receipt.periods = sorted(frame["period"].dropna().astype(str).unique().tolist())
-        to_load, checked = plausibility.run(frame, load.current_for_country(engine, country))
+        to_load, checked = plausibility.run(frame, load.current_for_country(engine, country),
+                                            settings.checks_path)
         extra = pd.concat([f for f in (parsed.findings, checked) if not f.empty] or [checked],
                           ignore_index=True)
         report = validate_submission(frame, country, settings.members, today=today, extra=extra)
@@ -159,7 +162,7 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
         rows = to_load.assign(value=to_load["value_number"])
         receipt.rows_superseded = load.load_accepted(
             engine, submission_id, rows, n_warnings=report.n_warnings, findings=report.findings,
-            rows_total=len(frame), actor=actor)
+            rows_total=len(frame), actor=actor, before_commit=_fault_hold(settings))
         receipt.status, receipt.rows_accepted = "accepted", len(rows)
         receipt.message = f"{len(rows)} rows accepted"
         return receipt
@@ -168,9 +171,24 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
         raise
     finally:
         if receipt.status in ("accepted", "rejected"):
-            paths = feedback.write(receipt, settings.data_dir / "feedback" / country,
+            paths = feedback.write(receipt, settings.feedback_dir / country,
                                    language or settings.language)
             receipt.feedback_path, receipt.feedback_csv = paths["html"], paths["csv"]
+
+
+def _fault_hold(settings: Settings):
+    """Test-only fault injection for the crash tests (tests/reliability): with
+    IDEAL_FAULT_HOLD_LOAD set to a file path, the loader writes that file inside its open
+    transaction, after the rows are in and before the commit, and waits there so the test
+    can SIGKILL the process at the worst moment. Never set in a deployment."""
+    marker = settings.fault_hold_load
+    if not marker:
+        return None
+
+    def hold() -> None:
+        Path(marker).write_text(str(os.getpid()))
+        time.sleep(600)
+    return hold
 
 
 def submit_file(path: Path, country: str, engine: Engine, **kw) -> Receipt:

@@ -9,9 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from ideal.config import get_settings
-from ideal.demo import country_frame
-from ideal.ingest import submit_bytes
-from ideal.ingest.inbox import ingest_inbox, pending, ready
+from ideal.ingest.demo import country_frame
+from ideal.pipeline.inbox import ingest_inbox, pending, ready
+from ideal.pipeline.submission import submit_bytes
 from ideal.store import audit
 
 TODAY = date(2026, 11, 28)
@@ -32,7 +32,7 @@ def test_every_decision_is_audited_and_the_log_is_append_only(engine, monkeypatc
     bad = submit_bytes(b"country,region\nMX,MX-JAL\n", "bad.csv", "MX", engine, today=TODAY)
     log = audit.events(engine)
     assert set(log["actor"]) == {"steward:mx-1"}
-    actions = list(zip(log["action"], log["object_id"]))
+    actions = list(zip(log["action"], log["object_id"], strict=False))
     for expected in [("submission.received", first.submission_id), ("submission.accepted", first.submission_id),
                      ("submission.duplicate", first.submission_id), ("submission.superseded", first.submission_id),
                      ("submission.accepted", second.submission_id), ("submission.rejected", bad.submission_id),

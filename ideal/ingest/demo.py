@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ideal import reference
-from ideal.ingest.template import COLUMNS
+from ideal.contracts import OBSERVATION_COLUMNS
 
 YEARS = (2022, 2023, 2024, 2025)
 # rate per 100,000 inhabitants and year, regional median (order of magnitude of the region)
@@ -53,20 +53,20 @@ def country_frame(country: str, years=YEARS) -> pd.DataFrame:
         trend = float(crng.normal(0, 0.06))
         for region, group in pop.groupby("region"):
             rfactor = float(np.exp(np.clip(_rng(region, crime).normal(0, 0.4), -1.0, 1.0)))
-            for year, population in zip(group["year"], group["population"]):
+            for year, population in zip(group["year"], group["population"], strict=False):
                 lam = base * level * rfactor * (1 + trend) ** (year - years[0]) * population / 1e5
                 count = int(_rng(region, crime, str(year)).poisson(max(lam, 0.01)))
                 rows.append((country, region, str(year), crime, "incidents", count, "A"))
                 if crime in VICTIM_CRIMES:
                     victims = int(round(count * VICTIM_CRIMES[crime]))
                     rows.append((country, region, str(year), crime, "victims", victims, "A"))
-    df = pd.DataFrame(rows, columns=COLUMNS)
+    df = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)
     only = NATIONAL_ONLY.get(country)
     if only:  # these crime types reach the secretariat only as national totals
         national = (df[df["crime_type"].isin(only)]
                     .groupby(["country", "period", "crime_type", "indicator"], as_index=False)
                     .agg(value=("value", "sum"))
-                    .assign(region=country, obs_status="A"))[COLUMNS]
+                    .assign(region=country, obs_status="A"))[OBSERVATION_COLUMNS]
         df = pd.concat([df[~df["crime_type"].isin(only)], national], ignore_index=True)
     return df
 

@@ -3,37 +3,30 @@ from the raw archive. Loading is one transaction, so a retry loads each file exa
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from ideal.errors import IdealError
-from ideal.store import audit, load
-from ideal.store.models import Submission
+from ideal.config import get_settings
+from ideal.errors import IdealError, NotFound
+from ideal.pipeline.submission import Receipt, submit_bytes
+from ideal.store import audit, load, queries
 
 
 def stale_after() -> timedelta:
     """How long a submission may stay 'received' before it counts as interrupted
     (IDEAL_STALE_MINUTES, default 30)."""
-    raw = os.environ.get("IDEAL_STALE_MINUTES", "30")
-    try:
-        return timedelta(minutes=float(raw))
-    except ValueError:
-        raise IdealError(f"IDEAL_STALE_MINUTES={raw!r} is not a number of minutes.") from None
+    return timedelta(minutes=get_settings().stale_minutes)
 
 
-def retry(engine: Engine, submission_id: str, channel: str = "retry", strict: bool = True, **kw):
+def retry(engine: Engine, submission_id: str, channel: str = "retry", strict: bool = True,
+          **kw) -> Receipt:
     """Process a failed (or interrupted) submission again from its archived raw file. With
     strict=False (a retried Airflow task) a finished submission answers as a duplicate."""
-    from ideal.ingest.submit import submit_bytes
-
-    with engine.connect() as conn:
-        row = conn.execute(select(Submission.__table__).where(Submission.id == submission_id)
-                           ).mappings().first()
+    row = queries.submission(engine, submission_id)
     if row is None:
-        raise IdealError(f"no submission {submission_id}; `ideal audit` lists recent ones.")
+        raise NotFound(f"no submission {submission_id}; `ideal audit` lists recent ones.")
     if strict and row["status"] not in ("failed", "received"):
         raise IdealError(f"{submission_id} is {row['status']}, not failed: nothing to retry.")
     raw = Path(row["archive_path"])
@@ -50,6 +43,6 @@ def interrupted(engine: Engine, older_than: timedelta | None = None) -> list[dic
                                  audit.current_actor("recover"))
 
 
-def recover(engine: Engine, older_than: timedelta | None = None, **kw) -> list:
+def recover(engine: Engine, older_than: timedelta | None = None, **kw) -> list[Receipt]:
     """Mark interrupted submissions failed and retry each once; returns their receipts."""
     return [retry(engine, s["id"], **kw) for s in interrupted(engine, older_than)]

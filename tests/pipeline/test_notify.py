@@ -2,7 +2,7 @@ import socket
 
 from aiosmtpd.controller import Controller
 
-from ideal.notify import task_failed
+from ideal.pipeline.notify import task_failed
 from ideal.store import audit
 
 

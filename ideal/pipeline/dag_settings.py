@@ -5,11 +5,10 @@ and nothing here imports pandas or SQLAlchemy: DAG files must parse fast). The D
 from __future__ import annotations
 
 import csv
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ideal.config import DEFAULT_MEMBERS
+from ideal.config import member_codes
 
 VALIDATED_INDICATORS = {"uri": "ideal://warehouse/validated_indicators", "name": "validated_indicators"}
 ASSESSMENT = {"uri": "ideal://warehouse/assessment", "name": "assessment"}
@@ -18,8 +17,9 @@ QUARTERLY = "0 6 1 1,4,7,10 *"   # briefings for CLASI meetings: each quarter
 
 
 def on_failure(context) -> None:
-    """Task failure callback: tell the analysts (see ideal.notify)."""
-    from ideal.notify import task_failed
+    """Task failure callback: tell the analysts (see ideal.pipeline.notify; imported when
+    called: the DAG files stay light to parse)."""
+    from ideal.pipeline.notify import task_failed
 
     ti = context.get("task_instance") or context.get("ti")
     task_failed(dag_id=getattr(ti, "dag_id", "?"), task_id=getattr(ti, "task_id", "?"),
@@ -34,14 +34,12 @@ DAG_DEFAULTS = {"start_date": datetime(2026, 1, 1), "catchup": False, "max_activ
 
 
 def members() -> list[str]:
-    """Member codes for the trigger form (IDEAL_MEMBERS, checked fully by ideal.config at run
-    time)."""
-    raw = os.environ.get("IDEAL_MEMBERS")
-    return [c.strip().upper() for c in raw.replace(",", " ").split()] if raw else list(DEFAULT_MEMBERS)
+    """Member codes for the trigger form (IDEAL_MEMBERS, checked fully at run time)."""
+    return member_codes()
 
 
 def crime_types() -> list[str]:
     """ICCS codes IDEAL scores (those with a harm weight), read with the csv module."""
-    path = Path(__file__).parent / "reference" / "data" / "iccs.csv"
+    path = Path(__file__).resolve().parent.parent / "reference" / "data" / "iccs.csv"
     with path.open(encoding="utf-8") as fh:
         return [row["code"] for row in csv.DictReader(fh) if row["harm_weight"]]

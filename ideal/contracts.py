@@ -1,0 +1,106 @@
+"""What the stages hand each other: the canonical observation, the finding, the score row,
+the languages, and an assessment request. Plain data, no I/O; every stage imports from here
+instead of spelling the columns again."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from ideal.errors import AssessmentError
+
+# the canonical observation (shared/DESIGN.md): the template's columns, in this order
+OBSERVATION_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "value",
+                       "obs_status"]
+REQUIRED_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "value"]
+# what a reader hands on: the observation plus where it came from, the parsed number and the
+# SDMX action (I insert, D delete)
+CANONICAL_COLUMNS = OBSERVATION_COLUMNS + ["source_row", "value_number", "action"]
+# one current value per key and country
+KEY = ["region", "period", "crime_type", "indicator"]
+# a stored observation
+STORED_COLUMNS = ["submission_id", "country", *KEY, "value", "obs_status", "source_row"]
+
+# one problem found in a submission (reading, validation, plausibility)
+FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
+
+# one scored unit of an assessment run
+SCORE_COLUMNS = ["country", "region", "crime_type", "period", "indicator", "value", "population",
+                 "rate", "score", "level", "status", "data_year", "imputed", "magnitude", "trend",
+                 "harm", "spread", "coverage", "reliability", "rank", "rank_median", "rank_p5",
+                 "rank_p95"]
+
+# languages of the portal, the feedback and the briefings (Spanish first: most members)
+LANGUAGES = ("es", "pt", "en")
+
+
+def findings_frame(rows: list[tuple] | None = None) -> pd.DataFrame:
+    """Findings as a frame with the finding columns (empty when there are none)."""
+    return pd.DataFrame(rows or [], columns=FINDING_COLUMNS)
+
+
+def code_list(value) -> list[str]:
+    """Country or crime-type codes from a form, a JSON body or a command line: a list, or one
+    string separated by commas or spaces; upper case, blanks dropped."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        items = value.replace(",", " ").split()
+    elif isinstance(value, (list, tuple)):
+        if not all(isinstance(v, (str, int)) for v in value):
+            raise AssessmentError("codes must be text, e.g. [\"MX\", \"CO\"].")
+        items = [str(v) for v in value]
+    else:
+        raise AssessmentError(f"expected a list of codes or a text, not {type(value).__name__}.")
+    return [v.strip().upper() for v in items if v.strip()]
+
+
+@dataclass(frozen=True)
+class AssessmentRequest:
+    """What an analyst asks for: a year (None: the latest), the countries and crime types
+    (empty: all), the methodology profile, a note, and the briefing languages. Built the same
+    way from the CLI, the portal's form, the JSON API and the Airflow trigger form."""
+
+    period: str | None = None
+    countries: tuple[str, ...] = ()
+    crime_types: tuple[str, ...] = ()
+    profile: str = "default"
+    note: str | None = None
+    languages: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_mapping(cls, data: Mapping) -> AssessmentRequest:
+        """From a JSON-like mapping; refuses values of the wrong kind naming the field."""
+        if not isinstance(data, Mapping):
+            raise AssessmentError("the request must be an object with period, countries, "
+                                  "crime_types, profile, note.")
+        period = data.get("period")
+        if period is not None and not isinstance(period, (str, int)):
+            raise AssessmentError("period: a year such as 2025.")
+        profile = data.get("profile") or "default"
+        note = data.get("note")
+        if not isinstance(profile, str):
+            raise AssessmentError("profile: the name of a methodology profile.")
+        if note is not None and not isinstance(note, str):
+            raise AssessmentError("note: a text.")
+        languages = tuple(v.lower() for v in code_list(data.get("languages")))
+        bad = [v for v in languages if v not in LANGUAGES]
+        if bad:
+            raise AssessmentError(f"languages: {', '.join(bad)} (use {', '.join(LANGUAGES)}).")
+        return cls(period=str(period).strip() or None if period not in (None, "") else None,
+                   countries=tuple(code_list(data.get("countries"))),
+                   crime_types=tuple(code_list(data.get("crime_types"))),
+                   profile=profile.strip() or "default",
+                   note=(note.strip()[:500] or None) if note else None,
+                   languages=languages)
+
+    def conf(self) -> dict:
+        """As JSON (an Airflow DAG run's conf, the audit log, a job's parameters)."""
+        out = asdict(self)
+        out["countries"], out["crime_types"] = list(self.countries), list(self.crime_types)
+        out["languages"] = list(self.languages)
+        if not out["languages"]:
+            out.pop("languages")
+        return out

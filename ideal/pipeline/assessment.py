@@ -1,0 +1,123 @@
+"""An assessment period from a request to the PDF: read the current observations, score
+them, store the run immutably, render and record its briefings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from ideal import __version__, reference
+from ideal.config import get_settings
+from ideal.contracts import AssessmentRequest
+from ideal.errors import AssessmentError
+from ideal.report import render
+from ideal.scoring import compare, run
+from ideal.scoring.profile import load_profile, profile_hash
+from ideal.scoring.score import score, top_threats
+from ideal.store import queries, reports, runs
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    period: str
+    reused: bool
+    n_observations: int
+    n_scores: int
+    unscored: pd.DataFrame
+
+
+def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResult:
+    """Score the request's year (the latest with data if none) and store the run; the same
+    data, scope and method give back the run already stored."""
+    request = request or AssessmentRequest()
+    settings = get_settings()
+    year = request.period or runs.latest_year(engine)
+    if year is None:
+        raise AssessmentError("there are no accepted observations yet; submit data first "
+                              "(`ideal submit FILE --country CC` or `ideal ingest`).")
+    scope = sorted(request.countries or settings.members)
+    types = sorted(request.crime_types or reference.scored_crime_types())
+    run.check_scope(year, scope, types, settings.members)
+    prof = load_profile(request.profile)
+    obs = run.in_scope(runs.current_observations(engine, run.first_year(year, prof), int(year)),
+                       scope, types)
+    if obs.empty or not (obs["period"].str.slice(0, 4) == year).any():
+        raise AssessmentError(f"no accepted observations for {year} in "
+                              f"{', '.join(scope)}; nothing to assess.")
+    params = {"period": year, "countries": scope, "crime_types": types, "profile": prof["name"]}
+    used = sorted(obs["submission_id"].unique())
+    run_id = run.run_id(params, prof, used)
+    existing = runs.find(engine, run_id)
+    if existing:
+        return RunResult(run_id, year, True, existing["n_observations"], existing["n_scores"],
+                         pd.DataFrame())
+    scores, unscored, info = score(obs, reference.population(), prof, year)
+    if scores.empty:
+        raise AssessmentError(f"no region could be scored for {year}: "
+                              f"{len(unscored)} units lack a population figure or recent data.")
+    rows = run.score_rows(scores, run_id)
+    runs.save(engine, dict(
+        id=run_id, period=year, countries=scope, profile_name=prof["name"],
+        profile_sha256=profile_hash(prof), profile=prof, params={**params, "submissions": used},
+        n_observations=len(obs), n_scores=len(rows), note=request.note,
+        seed=prof["uncertainty"]["seed"], code_version=__version__, info=info), rows)
+    return RunResult(run_id, year, False, len(obs), len(rows), unscored)
+
+
+def render_report(engine: Engine, run_id: str | None = None, kind: str = "briefing",
+                  language: str = "es", out_dir: Path | None = None) -> Path:
+    """Render the run's briefing or annex (the newest run by default) and record it."""
+    stored, scores = runs.load(engine, run_id)
+    if kind == "annex":
+        used = (stored.get("params") or {}).get("submissions", [])
+        path, pages = render.render_annex(stored, scores, queries.submissions_of(engine, ids=used),
+                                          language, out_dir)
+    else:
+        subs = queries.submissions_of(engine, countries=list(stored["countries"]))
+        path, pages = render.render_briefing(stored, scores, subs, language, out_dir)
+    reports.record(engine, stored["id"], kind, language, path, pages)
+    return path
+
+
+def report(engine: Engine, run_id: str | None = None,
+           languages: list[str] | None = None) -> dict:
+    """Render the run's briefings (newest run by default); returns {run_id, paths}."""
+    run_id = runs.load(engine, run_id)[0]["id"] if run_id is None else run_id
+    paths = [str(render_report(engine, run_id, "briefing", lang))
+             for lang in (languages or [get_settings().language])]
+    return {"run_id": run_id, "paths": paths}
+
+
+def assess_and_report(engine: Engine, request: AssessmentRequest,
+                      step: Callable[[str], None] | None = None) -> dict:
+    """A reassessment without Airflow: assess with the request, then render the briefing;
+    ``step(text)`` hears the progress. Returns {run_id, paths}."""
+    step = step or (lambda _text: None)
+    step("assessing")
+    result = assess(engine, request)
+    step(f"run {result.run_id}: {result.n_scores} scores from {result.n_observations} "
+         f"observations{' (same data and method: the stored run is reused)' if result.reused else ''}")
+    step("rendering the briefing")
+    rendered = report(engine, result.run_id, list(request.languages) or None)
+    step("briefing ready")
+    return rendered
+
+
+def compare_runs(engine: Engine, run_a: str, run_b: str) -> tuple[bool, pd.DataFrame]:
+    """(same methodology profile?, score/level/rank changes with their cause)."""
+    a, scores_a = runs.load(engine, run_a)
+    b, scores_b = runs.load(engine, run_b)
+    same = a["profile_sha256"] == b["profile_sha256"]
+    return same, compare.compare(scores_a, scores_b, same)
+
+
+def top_scores(engine: Engine, run_id: str | None = None, limit: int = 15) -> pd.DataFrame:
+    """The run's highest scores, ordered as in the briefing."""
+    _, scores = runs.load(engine, run_id)
+    harm = reference.iccs().set_index("code")["harm_weight"]
+    return top_threats(scores, harm, limit)

@@ -1,0 +1,94 @@
+"""The Airflow tasks' bodies as plain functions with JSON-able inputs and outputs: each task
+in dags/ is one call here. Nothing in this module imports Airflow."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+from ideal.contracts import AssessmentRequest
+from ideal.errors import ConfigError, DeliveryFailed, ValidationFailed
+from ideal.pipeline import assessment, delivery, inbox, recover
+from ideal.pipeline.submission import Receipt
+from ideal.report.delivery import distribution
+from ideal.services import engine
+from ideal.store import runs
+
+
+def receipt_dict(receipt: Receipt) -> dict:
+    out = asdict(receipt)
+    out.pop("findings")
+    for key in ("feedback_path", "feedback_csv"):
+        out[key] = str(out[key]) if out[key] else None
+    return out
+
+
+def pending_submissions() -> list[dict]:
+    """What to process: submissions a crashed run left half-way (marked failed, retried from
+    the archive) as [{country, retry}], and the files waiting in the landing folder as
+    [{country, path}]."""
+    retries = [{"country": s["country"], "retry": s["id"]} for s in recover.interrupted(engine())]
+    return retries + [{"country": cc, "path": str(p)} for cc, p in inbox.pending()]
+
+
+def ingest_item(item: dict) -> dict:
+    """Submit one landing-folder file; returns its receipt (rejections are not errors here:
+    :func:`raise_for_rejections` reports them once all files are processed)."""
+    if "retry" in item:
+        return receipt_dict(recover.retry(engine(), item["retry"], strict=False))
+    path = Path(item["path"])
+    if not path.exists():  # processed by an earlier try of this task
+        return {"country": item["country"], "filename": path.name, "status": "gone",
+                "duplicate": True, "submission_id": None}
+    return receipt_dict(inbox.ingest_one(item["country"], path, engine()))
+
+
+def summarise(receipts: list[dict]) -> dict:
+    """What the 'validated indicators' asset event carries."""
+    accepted = [r for r in receipts if r["status"] == "accepted" and not r["duplicate"]]
+    return {
+        "accepted": len(accepted),
+        "rejected": sum(r["status"] == "rejected" and not r["duplicate"] for r in receipts),
+        "countries": sorted({r["country"] for r in accepted}),
+        "periods": sorted({p for r in accepted for p in r.get("periods") or []}),
+        "submission_ids": [r["submission_id"] for r in accepted],
+    }
+
+
+def raise_for_rejections(receipts: list[dict]) -> None:
+    rejected = [r for r in receipts if r["status"] == "rejected" and not r["duplicate"]]
+    if rejected:
+        names = ", ".join(f"{r['country']}:{r['filename']} ({r['submission_id']})" for r in rejected)
+        raise ValidationFailed(f"{len(rejected)} submission(s) rejected and quarantined: {names}. "
+                               "The stewards have their feedback files.", failures=len(rejected))
+
+
+def assess(conf: dict) -> dict:
+    """The assessment task: the trigger form's parameters -> a stored run."""
+    result = assessment.assess(engine(), AssessmentRequest.from_mapping(conf))
+    return {"run_id": result.run_id, "period": result.period, "reused": result.reused,
+            "n_observations": result.n_observations, "n_scores": result.n_scores}
+
+
+def report(run_id: str | None = None, languages: list[str] | None = None) -> dict:
+    """Render the run's briefings (newest run by default); returns {run_id, paths}."""
+    return assessment.report(engine(), run_id or None, languages)
+
+
+def deliver(run_id: str | None = None, distribution_path: str | None = None) -> list[dict]:
+    """Send the run's briefings to the distribution list; with no list configured, nothing
+    is sent and that is said (a report run does not fail for it)."""
+    try:
+        recipients = distribution(Path(distribution_path) if distribution_path else None)
+    except ConfigError as exc:
+        logging.getLogger("ideal.delivery").warning("%s Nothing delivered.", exc)
+        return []
+    eng = engine()
+    run, _ = runs.load(eng, run_id)
+    outcomes = delivery.deliver(eng, run["id"], recipients)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise DeliveryFailed(f"{len(failed)} of {len(outcomes)} deliveries failed: "
+                             + "; ".join(f"{o.recipient}: {o.detail}" for o in failed))
+    return [asdict(o) for o in outcomes]

@@ -1,0 +1,96 @@
+"""Assessment runs: the observations an assessment reads, and the immutable runs with their
+scores."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import Engine, insert, select, text
+
+from ideal.config import sql
+from ideal.errors import AssessmentError, NotFound
+from ideal.store.models import AssessmentRun, ThreatScore
+
+TEXT_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "obs_status",
+                "submission_id"]
+LISTED = ("id", "created_at", "period", "countries", "profile_name", "params", "n_observations",
+          "n_scores", "note", "seed", "code_version")
+
+
+def latest_year(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(text(sql("latest_period"))).scalar()
+
+
+def current_observations(engine: Engine, first_year: int, last_year: int) -> pd.DataFrame:
+    """The current observations of the years, as the assessment reads them. On PostgreSQL
+    through COPY ... TO STDOUT and pandas' CSV reader: at the L scale's municipal slice (3.6 M
+    rows) that is several times faster than fetching rows through the driver, and uses a
+    fraction of the memory."""
+    query = sql("current_observations")
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            bound = query.replace(":first_year", f"'{int(first_year):04d}'").replace(
+                ":last_year", f"'{int(last_year):04d}'")
+            buf = io.BytesIO()
+            with conn.connection.driver_connection.cursor() as cur:
+                with cur.copy(f"COPY ({bound.strip().rstrip(';')}) TO STDOUT "
+                              "WITH (FORMAT csv, HEADER true)") as copy:
+                    for chunk in copy:
+                        buf.write(chunk)
+            buf.seek(0)
+            out = pd.read_csv(buf, dtype={c: str for c in TEXT_COLUMNS} | {"value": "float64"},
+                              keep_default_na=False, na_values={"value": [""]})
+        else:
+            result = conn.execute(text(query), {"first_year": str(first_year),
+                                                "last_year": str(last_year)})
+            out = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return out.astype({"warned": "bool"}) if not out.empty else out
+
+
+def find(engine: Engine, run_id: str) -> dict | None:
+    """The stored run (without its scores), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(AssessmentRun.__table__).where(AssessmentRun.id == run_id)
+                           ).mappings().first()
+    return dict(row) if row else None
+
+
+def save(engine: Engine, run: dict, scores: list[dict]) -> None:
+    """Store a run and its scores in one transaction."""
+    with engine.begin() as conn:
+        conn.execute(insert(AssessmentRun.__table__).values(
+            created_at=datetime.now(UTC), **run))
+        conn.execute(insert(ThreatScore.__table__), scores)
+
+
+def load(engine: Engine, run_id: str | None = None) -> tuple[dict, pd.DataFrame]:
+    """A stored run (the newest if ``run_id`` is None) and its scores."""
+    with engine.connect() as conn:
+        query = select(AssessmentRun.__table__)
+        query = (query.where(AssessmentRun.id == run_id) if run_id
+                 else query.order_by(AssessmentRun.created_at.desc()).limit(1))
+        run = conn.execute(query).mappings().first()
+        if run is None:
+            if run_id:
+                raise NotFound(f"assessment run {run_id} not found.")
+            raise AssessmentError("no assessment run yet; run `ideal assess` first.")
+        result = conn.execute(select(ThreatScore.__table__).where(ThreatScore.run_id == run["id"]))
+        scores = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return dict(run), scores
+
+
+def recent(engine: Engine, limit: int = 50) -> list[dict]:
+    """Stored runs, newest first (the CLI's `ideal runs`, the portal's runs page, the API)."""
+    q = (select(*[getattr(AssessmentRun, c) for c in LISTED])
+         .order_by(AssessmentRun.created_at.desc()).limit(limit))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def scored_countries(engine: Engine, run_id: str) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(r[0] for r in conn.execute(
+            select(ThreatScore.country).where(ThreatScore.run_id == run_id).distinct()))

@@ -1,0 +1,53 @@
+"""Portal accounts (ideal.store.accounts): hashes, roles, the login lock, tokens; on SQLite
+and PostgreSQL."""
+
+import pytest
+from sqlalchemy import select
+
+from ideal.errors import AccountError, LoginLocked
+from ideal.store import accounts
+from ideal.store.models import ApiToken, User
+
+PASSWORD = "a long enough secret"
+
+
+def test_users_roles_and_countries(engine):
+    mx = accounts.add_user(engine, "Steward.MX", PASSWORD, "steward", "mx", "es", ("MX", "CO"))
+    assert (mx.username, mx.role, mx.country) == ("steward.mx", "steward", "MX")
+    assert mx.may_see("MX") and not mx.may_see("CO") and not mx.is_analyst
+    analyst = accounts.add_user(engine, "ana", PASSWORD, "analyst")
+    assert analyst.may_see("CO") and analyst.is_analyst
+    for bad, says in [(("x", PASSWORD, "analyst"), "user name"), (("bob", "short", "analyst"), "at least"),
+                      (("bob", PASSWORD, "king"), "role"), (("bob", PASSWORD, "steward"), "bound to one country"),
+                      (("ana", PASSWORD, "analyst"), "already exists")]:
+        with pytest.raises(AccountError, match=says):
+            accounts.add_user(engine, *bad, members=("MX", "CO"))
+    with engine.connect() as conn:  # only an argon2 hash is stored
+        stored = conn.execute(select(User.password_hash)).scalars().all()
+    assert all(h.startswith("$argon2") and PASSWORD not in h for h in stored)
+
+
+def test_login_and_the_lock_after_failures(engine):
+    accounts.add_user(engine, "ana", PASSWORD, "analyst")
+    assert accounts.authenticate(engine, "ana", PASSWORD, "127.0.0.1").username == "ana"
+    for _ in range(accounts.FAILURE_LIMIT):
+        assert accounts.authenticate(engine, "ana", "wrong", "127.0.0.1") is None
+    with pytest.raises(LoginLocked):
+        accounts.authenticate(engine, "ana", PASSWORD, "127.0.0.1")
+    assert accounts.authenticate(engine, "nobody", PASSWORD) is None
+
+
+def test_tokens_are_digests_and_end_with_the_account(engine):
+    accounts.add_user(engine, "ana", PASSWORD, "analyst")
+    token = accounts.make_token(engine, "ana", "script")
+    assert accounts.user_for_token(engine, token).username == "ana"
+    assert accounts.user_for_token(engine, token + "x") is None
+    with engine.connect() as conn:
+        assert token not in conn.execute(select(ApiToken.token_sha256)).scalars().all()
+    accounts.set_active(engine, "ana", False)
+    assert accounts.user_for_token(engine, token) is None
+    assert accounts.authenticate(engine, "ana", PASSWORD) is None
+    accounts.set_active(engine, "ana", True)
+    assert accounts.user_for_token(engine, token) is None  # revoked stays revoked
+    accounts.set_password(engine, "ana", "another long secret")
+    assert accounts.authenticate(engine, "ana", "another long secret").username == "ana"

@@ -13,13 +13,15 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: help uv install syslibs chromium demo test lint reliability serve airflow-home clean bench
+.PHONY: help uv install syslibs chromium demo test lint reliability soak load serve airflow-home clean bench
 
 help:
 	@echo "make demo   install and run the pipeline on demo data (SQLite + var/) to reports/<period>/briefing-es.pdf"
 	@echo "make test   install and run the test suite (SQLite and the PostgreSQL on 127.0.0.1:5432)"
 	@echo "make lint   ruff over the code and the tests (also part of make test)"
 	@echo "make reliability  hostile inputs, crashes, concurrency, access: prints the table"
+	@echo "make load   18 stewards at once against ideal serve (DB=sqlite or postgresql)"
+	@echo "make soak   ten minutes of uploads and runs: no error, memory stable (not in CI)"
 	@echo "make serve  start the web portal on http://127.0.0.1:8000/ (add accounts with .venv/bin/ideal user add)"
 	@echo "make clean  remove var/ and reports/ (generated data)"
 
@@ -72,6 +74,15 @@ test: install chromium lint
 # the reliability and security suite alone, with its table (it also runs inside make test)
 reliability: install
 	$(PY) -m pytest -q tests/reliability
+
+# the load scenario alone (bench/load.py; it also runs inside make reliability)
+DB ?= sqlite
+load: install
+	$(PY) -m bench.load --db $(DB)
+
+# ten minutes of steady uploads and runs: no error, server memory within 10 % (not in CI)
+soak: install
+	$(PY) -m bench.soak --minutes 10
 
 serve: install
 	$(VENV)/bin/ideal serve

@@ -436,8 +436,10 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
 
     from ideal.config import get_settings
     from ideal.store import accounts
+    from ideal.web.security import secret_key
 
     engine = _engine(initialise=True)
+    secret_key()  # made once here, before the server's processes start
     workers = workers or get_settings().workers
     if not accounts.list_users(engine):
         typer.secho("no portal accounts yet: add one with `ideal user add NAME --role admin`.",

@@ -25,6 +25,7 @@ use it at parse time): no pandas, no SQLAlchemy.
 | IDEAL_SECRET_KEY | signs portal sessions | a random key in $IDEAL_HOME |
 | IDEAL_PUBLIC_URL, IDEAL_HTTPS | the portal is served over https | no |
 | IDEAL_WORKERS | portal server processes | the number of cores |
+| IDEAL_UPLOAD_SLOTS | uploads validated at once per server process (others wait) | 2 |
 | IDEAL_ACTOR | who acts, in the audit log (set by the portal and Airflow) | channel:os-user |
 | IDEAL_NEW_PASSWORD | password for `ideal user add/password` without a prompt | none |
 | IDEAL_SQL_DIR, IDEAL_TEMPLATES_DIR | the project's sql/ and templates/ | beside the package |
@@ -82,6 +83,7 @@ class Settings:
     secret_key: str | None = None
     https: bool = False
     workers: int = 1
+    upload_slots: int = 2
     db_pool_size: int = 5
     actor: str | None = None
     new_password: str | None = None
@@ -191,6 +193,7 @@ def get_settings() -> Settings:
         secret_key=_text("IDEAL_SECRET_KEY"),
         https=public_url.startswith("https://") or _flag("IDEAL_HTTPS"),
         workers=_whole("IDEAL_WORKERS", os.cpu_count() or 1),
+        upload_slots=_whole("IDEAL_UPLOAD_SLOTS", 2),
         db_pool_size=_whole("IDEAL_DB_POOL_SIZE", 5),
         actor=_text("IDEAL_ACTOR"),
         new_password=_text("IDEAL_NEW_PASSWORD"),

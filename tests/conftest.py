@@ -107,6 +107,6 @@ def engine(request, ideal_env, monkeypatch):
     yield eng
     if request.param == "postgresql":
         with eng.begin() as conn:
-            conn.execute(text("TRUNCATE reports, threat_scores, assessment_runs, validation_results, "
+            conn.execute(text("TRUNCATE jobs, reports, threat_scores, assessment_runs, validation_results, "
                               "observations, submissions, audit_log, deliveries, api_tokens, users RESTART IDENTITY CASCADE"))
     eng.dispose()

@@ -12,6 +12,7 @@ their children, empty cells: each becomes a finding in the steward's feedback.
 from __future__ import annotations
 
 import calendar
+import copy
 import re
 import unicodedata
 from functools import cache
@@ -31,8 +32,13 @@ RATE_TOLERANCE = 0.02
 EXAMPLES = 5
 
 
-@cache
 def profiles() -> dict[str, dict]:
+    """The shipped crosswalk profiles by name (a copy: callers cannot change the cached ones)."""
+    return copy.deepcopy(_profiles())
+
+
+@cache
+def _profiles() -> dict[str, dict]:
     out = {}
     for entry in PROFILES.iterdir():
         if entry.name.endswith(".yaml"):

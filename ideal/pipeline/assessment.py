@@ -61,12 +61,13 @@ def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResul
         raise AssessmentError(f"no region could be scored for {year}: "
                               f"{len(unscored)} units lack a population figure or recent data.")
     rows = run.score_rows(scores, run_id)
-    runs.save(engine, dict(
+    stored = runs.save(engine, dict(
         id=run_id, period=year, countries=scope, profile_name=prof["name"],
         profile_sha256=profile_hash(prof), profile=prof, params={**params, "submissions": used},
         n_observations=len(obs), n_scores=len(rows), note=request.note,
         seed=prof["uncertainty"]["seed"], code_version=__version__, info=info), rows)
-    return RunResult(run_id, year, False, len(obs), len(rows), unscored)
+    # not stored: the same run was stored meanwhile by an assessment started at the same time
+    return RunResult(run_id, year, not stored, len(obs), len(rows), unscored)
 
 
 def render_report(engine: Engine, run_id: str | None = None, kind: str = "briefing",

@@ -114,24 +114,19 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
     filename = Path(filename).name or "submission.csv"
     sha = sha256_bytes(data)
     known = load.find_submission(engine, country, sha)
-    if known and known["status"] in ("accepted", "rejected", "superseded"):
-        audit.log(engine, actor=actor, action="submission.duplicate", outcome="ignored",
-                  object_id=known["id"], country=country,
-                  detail=f"{filename}: same bytes as {known['id']} ({known['status']}); nothing loaded")
-        return Receipt(known["id"], country, filename, sha, known["status"],
-                       rows_total=known["rows_total"], rows_accepted=known["rows_accepted"],
-                       rows_rejected=known["rows_rejected"], n_errors=known["n_errors"],
-                       n_warnings=known["n_warnings"], duplicate=True,
-                       message=known["message"] or "")
+    if known and (known["status"] in ("accepted", "rejected", "superseded")
+                  or (channel != "retry" and _in_flight(known, settings))):
+        return _duplicate(engine, known, filename, sha, actor)
     raw = archive(data, country, filename, settings.archive_dir)
     if known:  # an earlier attempt stopped half-way (crash) or failed: process it again
         submission_id = known["id"]
     else:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         submission_id = f"{country}-{stamp}-{sha[:8]}"
-        load.record_received(engine, submission_id=submission_id, country=country,
-                             filename=filename, sha256=sha, channel=channel, archive_path=str(raw),
-                             actor=actor)
+        if not load.record_received(engine, submission_id=submission_id, country=country,
+                                    filename=filename, sha256=sha, channel=channel,
+                                    archive_path=str(raw), actor=actor):
+            return _duplicate(engine, load.find_submission(engine, country, sha), filename, sha, actor)
     receipt = Receipt(submission_id, country, filename, sha, "received")
     try:
         try:
@@ -174,6 +169,28 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
             paths = feedback.write(receipt, settings.feedback_dir / country,
                                    language or settings.language)
             receipt.feedback_path, receipt.feedback_csv = paths["html"], paths["csv"]
+
+
+def _in_flight(known: dict, settings: Settings) -> bool:
+    """The same file is being processed right now by another request (sent twice at once)."""
+    if known["status"] != "received":
+        return False
+    at = known["received_at"]
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return (datetime.now(UTC) - at).total_seconds() < settings.stale_minutes * 60
+
+
+def _duplicate(engine: Engine, known: dict, filename: str, sha: str, actor: str) -> Receipt:
+    """The receipt for bytes already received: nothing is loaded again."""
+    audit.log(engine, actor=actor, action="submission.duplicate", outcome="ignored",
+              object_id=known["id"], country=known["country"],
+              detail=f"{filename}: same bytes as {known['id']} ({known['status']}); nothing loaded")
+    message = known["message"] or ("the same file is being processed; its receipt follows"
+                                   if known["status"] == "received" else "")
+    return Receipt(known["id"], known["country"], filename, sha, known["status"],
+                   rows_total=known["rows_total"], rows_accepted=known["rows_accepted"],
+                   rows_rejected=known["rows_rejected"], n_errors=known["n_errors"],
+                   n_warnings=known["n_warnings"], duplicate=True, message=message)
 
 
 def _fault_hold(settings: Settings):

@@ -6,6 +6,7 @@ from Babel (CLDR), ICCS and indicators from the shipped files in ``data/``.
 
 from __future__ import annotations
 
+import functools
 from functools import cache, lru_cache
 from importlib.resources import files
 
@@ -18,6 +19,19 @@ from ideal.errors import ReferenceDataError
 DATA = files("ideal.reference") / "data"
 
 
+def _shared(fn):
+    """Read once per process; each caller gets its own shallow copy (pandas' copy-on-write),
+    so no caller, in any thread, can change what another one reads."""
+    cached = cache(fn)
+
+    @functools.wraps(fn)
+    def read(*args) -> pd.DataFrame:
+        return cached(*args).copy(deep=False)
+
+    read.cache_clear = cached.cache_clear
+    return read
+
+
 def _read(name: str, **kw) -> pd.DataFrame:
     try:
         with (DATA / name).open("rb") as fh:
@@ -26,32 +40,32 @@ def _read(name: str, **kw) -> pd.DataFrame:
         raise ReferenceDataError(f"reference file {name} is missing from ideal/reference/data") from exc
 
 
-@cache
+@_shared
 def iccs() -> pd.DataFrame:
     """ICCS codes with level, parent, names (en/es/pt) and harm weight (NaN for groups)."""
     df = _read("iccs.csv", dtype=str)
     return df.assign(harm_weight=pd.to_numeric(df["harm_weight"].replace("", None)))
 
 
-@cache
+@_shared
 def indicators() -> pd.DataFrame:
     return _read("indicators.csv", dtype=str)
 
 
-@cache
+@_shared
 def population() -> pd.DataFrame:
     """Population per region and year (columns country, region, year, population, synthetic)."""
     df = _read("population.csv", dtype={"country": str, "region": str, "source": str})
     return df.astype({"year": "int64", "population": "int64", "synthetic": "int64"})
 
 
-@cache
+@_shared
 def crosswalk(name: str) -> pd.DataFrame:
     """A national-code crosswalk from data/crosswalks/<name>.csv (all columns as text)."""
     return _read(f"crosswalks/{name}.csv", dtype=str)
 
 
-@cache
+@_shared
 def _regions(countries: tuple[str, ...]) -> pd.DataFrame:
     rows = []
     for cc in countries:

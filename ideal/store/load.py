@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from ideal.config import sql
 from ideal.contracts import KEY, STORED_COLUMNS
@@ -31,8 +32,21 @@ def current_for_country(engine: Engine, country: str) -> pd.DataFrame:
 
 
 def record_received(engine: Engine, *, submission_id: str, country: str, filename: str,
-                    sha256: str, channel: str, archive_path: str, actor: str) -> None:
-    """Commit the fact that a file arrived, before anything else can fail."""
+                    sha256: str, channel: str, archive_path: str, actor: str) -> bool:
+    """Commit the fact that a file arrived, before anything else can fail. False when the
+    same bytes from the same country were recorded meanwhile (the same file sent twice at
+    once): nothing is written then."""
+    try:
+        _record_received(engine, submission_id, country, filename, sha256, channel, archive_path, actor)
+    except IntegrityError:
+        if find_submission(engine, country, sha256) is None:
+            raise
+        return False
+    return True
+
+
+def _record_received(engine: Engine, submission_id: str, country: str, filename: str,
+                     sha256: str, channel: str, archive_path: str, actor: str) -> None:
     with engine.begin() as conn:
         audit.record(conn, actor=actor, action="submission.received", outcome="ok",
                      object_id=submission_id, country=country,
@@ -54,6 +68,18 @@ def _findings(conn: Connection, submission_id: str, findings: pd.DataFrame) -> N
              "value": None if f.value is None or pd.isna(f.value) else str(f.value)[:500],
              "message": f.message} for f in findings.itertuples()]
     conn.execute(insert(ValidationResult.__table__), rows)
+
+
+def _one_load_per_country(conn: Connection, country: str) -> None:
+    """Loads of one country wait for each other: each reads the current values it supersedes
+    and inserts new ones, which must not interleave with another load of the same keys.
+    PostgreSQL: a transaction-level advisory lock per country. SQLite: the write lock taken at
+    the start (BEGIN IMMEDIATE; other writers wait for it through the busy timeout)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                     {"key": f"ideal.load:{country}"})
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def finish_rejected(engine: Engine, submission_id: str, *, rows_total: int, n_errors: int,
@@ -80,6 +106,7 @@ def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_w
     tests inject a hold there; see ideal.pipeline.submission)."""
     country = rows["country"].iloc[0]
     with engine.begin() as conn:
+        _one_load_per_country(conn, country)
         current = pd.DataFrame(conn.execute(
             select(Observation.id, Observation.submission_id, *[getattr(Observation, k) for k in KEY])
             .where(Observation.country == country, Observation.superseded_by.is_(None),

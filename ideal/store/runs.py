@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from ideal.config import sql
 from ideal.errors import AssessmentError, NotFound
@@ -58,12 +59,20 @@ def find(engine: Engine, run_id: str) -> dict | None:
     return dict(row) if row else None
 
 
-def save(engine: Engine, run: dict, scores: list[dict]) -> None:
-    """Store a run and its scores in one transaction."""
-    with engine.begin() as conn:
-        conn.execute(insert(AssessmentRun.__table__).values(
-            created_at=datetime.now(UTC), **run))
-        conn.execute(insert(ThreatScore.__table__), scores)
+def save(engine: Engine, run: dict, scores: list[dict]) -> bool:
+    """Store a run and its scores in one transaction. False when the same run (same id: same
+    data, scope and method) was stored meanwhile by an assessment running at the same time;
+    nothing is written then."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(AssessmentRun.__table__).values(
+                created_at=datetime.now(UTC), **run))
+            conn.execute(insert(ThreatScore.__table__), scores)
+    except IntegrityError:
+        if find(engine, run["id"]) is None:
+            raise
+        return False
+    return True
 
 
 def load(engine: Engine, run_id: str | None = None) -> tuple[dict, pd.DataFrame]:

@@ -8,10 +8,14 @@ file that fails everywhere stays fast (GX is much slower listing every failing i
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 from importlib.resources import files
 
 import pandas as pd
@@ -124,30 +128,68 @@ def check_frame(df: pd.DataFrame) -> pd.DataFrame:
                        period_start=period_start(df["period"]), count_is_whole=whole)
 
 
-@lru_cache(maxsize=1)
-def _batch_definition():
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+class Validator:
+    """One Great Expectations context with its pandas batch definition, and the suites built
+    in it. GX keeps the data of the batch being validated in the context's execution engine,
+    so a context serves one validation at a time: concurrent submissions each check one out
+    of the pool (:func:`checked_out`), and a verdict never depends on what else is being
+    validated."""
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    asset = context.data_sources.add_pandas("submissions").add_dataframe_asset("observations")
-    return asset.add_batch_definition_whole_dataframe("whole")
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        asset = context.data_sources.add_pandas("submissions").add_dataframe_asset("observations")
+        self.batch_definition = asset.add_batch_definition_whole_dataframe("whole")
+        self._suites: OrderedDict[tuple[str, str], object] = OrderedDict()
+
+    def suite(self, entries: list[dict], params: dict):
+        """The suite for these entries and parameters, built once per distinct pair in this
+        context (building it is a good part of the time of validating a small file)."""
+        key = (json.dumps(entries, sort_keys=True), json.dumps(params, sort_keys=True))
+        found = self._suites.get(key)
+        if found is None:
+            found = self._suites[key] = _build_suite(entries, params)
+            while len(self._suites) > SUITES_KEPT:
+                self._suites.popitem(last=False)
+        self._suites.move_to_end(key)
+        return found
+
+    def validate(self, frame: pd.DataFrame, entries: list[dict], params: dict, result_format: dict):
+        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        return batch.validate(self.suite(entries, params), result_format=result_format)
 
 
-def _suite(entries: list[dict], params: dict):
-    """The GX suite for these entries and parameters; built once per distinct pair (building
-    it is a good part of the time of validating a small file)."""
-    import json
-
-    return _suite_cached(json.dumps(entries, sort_keys=True), json.dumps(params, sort_keys=True))
+SUITES_KEPT = 64
+_idle: list[Validator] = []  # validators not in use, most recently returned last
+_idle_lock = threading.Lock()
 
 
-@lru_cache(maxsize=64)
-def _suite_cached(entries_json: str, params_json: str):
-    import json
+@contextmanager
+def checked_out():
+    """A validator for this validation alone: an idle one, or a new one when all are busy
+    (so there are as many as validations ever ran at once)."""
+    with _idle_lock:
+        validator = _idle.pop() if _idle else None
+    if validator is None:
+        validator = Validator()
+    try:
+        yield validator
+    finally:
+        with _idle_lock:
+            _idle.append(validator)
 
-    entries, params = json.loads(entries_json), json.loads(params_json)
+
+def warm_up() -> None:
+    """Build a validator now (the first costs about a second: Great Expectations' import and
+    context), so that the first submission of a process does not pay it."""
+    with checked_out():
+        pass
+
+
+def _build_suite(entries: list[dict], params: dict):
     from great_expectations.core.expectation_suite import ExpectationSuite
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
@@ -196,10 +238,9 @@ def _row_level(entry: dict) -> bool:
     return "column" not in kw or "row_condition" in kw
 
 
-def _validate_rows(entries, params, frame, batch_definition) -> dict[str, list]:
+def _validate_rows(entries, params, frame, validator: Validator) -> dict[str, list]:
     """Expectations on numbers and row keys: on every row (vectorised in GX)."""
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-    result = batch.validate(_suite(entries, params), result_format={
+    result = validator.validate(frame, entries, params, {
         "result_format": "SUMMARY", "unexpected_index_column_names": ["source_row"],
         "partial_unexpected_count": ROWS_PER_RULE})
     out = {}
@@ -213,7 +254,7 @@ def _validate_rows(entries, params, frame, batch_definition) -> dict[str, list]:
     return out
 
 
-def _validate_codes(entries, params, frame, batch_definition) -> dict[str, list]:
+def _validate_codes(entries, params, frame, validator: Validator) -> dict[str, list]:
     """Expectations on code columns: GX checks each distinct value once, in one small frame
     (each column's distinct values, padded to equal length by repeating its first value);
     failing values are then mapped back to the rows that carry them."""
@@ -226,8 +267,7 @@ def _validate_codes(entries, params, frame, batch_definition) -> dict[str, list]
     for c in NUMERIC:  # numeric columns: keep them numeric for GX's between
         if c in codes:
             codes[c] = pd.to_numeric(codes[c])
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": codes})
-    result = batch.validate(_suite(entries, params), result_format={
+    result = validator.validate(codes, entries, params, {
         "result_format": "COMPLETE", "unexpected_index_column_names": ["_i"]})
     out = {}
     for entry, res, failed in _failures(result, entries):
@@ -254,12 +294,12 @@ def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ..
     spec = load_suite(suite)
     params = suite_parameters(submitter, members, today or date.today())
     frame = check_frame(df)
-    batch_definition = _batch_definition()  # creates the GX context the suites need
     entries = spec["expectations"]
     row_level = [e for e in entries if _row_level(e)]
-    results = _validate_rows(row_level, params, frame, batch_definition) if row_level else {}
-    results |= _validate_codes([e for e in entries if not _row_level(e)], params, frame,
-                               batch_definition)
+    with checked_out() as validator:
+        results = _validate_rows(row_level, params, frame, validator) if row_level else {}
+        results |= _validate_codes([e for e in entries if not _row_level(e)], params, frame,
+                                   validator)
     findings, unexpected = [], {}
     for entry in entries:  # in suite order
         if entry["rule"] in results:

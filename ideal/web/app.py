@@ -9,6 +9,10 @@ portal's error page elsewhere.
 
 from __future__ import annotations
 
+import threading
+from contextlib import asynccontextmanager
+
+import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -19,6 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from ideal import services
 from ideal.config import get_settings
 from ideal.errors import IdealError, LoginRequired
+from ideal.validate.runner import warm_up as validate_warm_up
 from ideal.web import api, pages, security
 from ideal.web.jobs import Jobs
 from ideal.web.render import WEB_TEMPLATES, environment, page
@@ -28,6 +33,14 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    """The first validation of a process builds Great Expectations' context (about a second):
+    build one at start-up, before the first steward waits for it."""
+    threading.Thread(target=validate_warm_up, name="ideal-warm-up", daemon=True).start()
+    yield
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     settings = get_settings()
     app = FastAPI(title="IDEAL API", version="1",
@@ -35,10 +48,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
                               "Authenticate with `Authorization: Bearer <token>` (a token from "
                               "`ideal user token NAME`); the same permissions as the portal apply: "
                               "a steward's token reaches only that steward's country.",
-                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan)
     app.state.engine = engine or services.engine(settings)
     app.state.templates = environment()
-    app.state.jobs = Jobs()
+    app.state.jobs = Jobs(app.state.engine)
+    app.state.upload_slots = anyio.CapacityLimiter(settings.upload_slots)
     app.state.settings = settings
     https = settings.https
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import anyio
 from fastapi import HTTPException, Request, UploadFile
-from starlette.concurrency import run_in_threadpool
 
 from ideal.errors import IdealError, UploadTooLarge
 from ideal.ingest.sniff import ReadOptions
@@ -49,11 +49,16 @@ async def receive(request: Request, file: UploadFile, country: str, user: Accoun
     settings = request.app.state.settings
     data = await read_upload(file, settings.max_upload_bytes)
     options = ReadOptions.named(**{k: reading.get(k) for k in READING})
+    language = language_of(request, user)
+
+    def work() -> Receipt:
+        return submit_bytes(data, file.filename or "upload.csv", cc, request.app.state.engine,
+                            channel=channel, settings=settings, options=options,
+                            language=language, actor=user.actor)
     try:
-        return await run_in_threadpool(
-            submit_bytes, data, file.filename or "upload.csv", cc, request.app.state.engine,
-            channel=channel, settings=settings, options=options,
-            language=language_of(request, user), actor=user.actor)
+        # in a worker thread, a few at a time per process (the upload slots): the event loop
+        # keeps answering, and concurrent uploads wait their turn instead of slowing each other
+        return await anyio.to_thread.run_sync(work, limiter=request.app.state.upload_slots)
     except IdealError:
         raise
     except Exception:  # a fault of ours: the file is archived and its submission marked failed

@@ -32,6 +32,13 @@ ROWS = [
     ("formulas", "exported cells that a spreadsheet would run as formulas", "zero"),
     ("audit_tampering", "audit log UPDATE/DELETE that went through", "zero"),
     ("secrets", "secrets or plain passwords found in the repository or database", "zero"),
+    ("load_requests", "load: requests (18 stewards x 10 API + 1 portal upload, 2 assessments; SQLite, PostgreSQL)", None),
+    ("load_5xx", "load: answers 5xx", "zero"),
+    ("load_wrong", "load: wrong verdicts (each file against its verdict when sent alone)", "zero"),
+    ("load_lost", "load: lost submissions", "zero"),
+    ("load_runs_failed", "load: assessments triggered meanwhile that failed", "zero"),
+    ("load_sqlite", "load, SQLite: p50 / p95 latency; throughput against one by one", None),
+    ("load_postgresql", "load, PostgreSQL: p50 / p95 latency; throughput against one by one", None),
 ]
 TALLY: OrderedDict[str, int] = OrderedDict()
 
@@ -40,6 +47,11 @@ class Tally:
     def add(self, key: str, n: int = 1) -> None:
         assert key in dict((k, 1) for k, _, _ in ROWS), key
         TALLY[key] = TALLY.get(key, 0) + n
+
+    def note(self, key: str, text: str) -> None:
+        """A measured figure shown as it is (timings: benchmarks, not pass or fail)."""
+        assert key in dict((k, 1) for k, _, _ in ROWS), key
+        TALLY[key] = text
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +66,9 @@ def table() -> tuple[list[tuple[str, int, str]], bool]:
             rows.append((label, "-", "not run"))
             continue
         value = TALLY[key]
+        if isinstance(value, str):
+            rows.append((label, value, "measured"))
+            continue
         if must == "zero":
             good = value == 0
         elif must:

@@ -93,6 +93,31 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children so far."""
+    total = 0.0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def _rss_kb(pid: int) -> int:
     """Resident memory of a process and its children (uvicorn's workers), in kB."""
     total, todo = 0, [pid]
@@ -116,7 +141,9 @@ class Server:
         self.home, self.members, self.workers = home, members, workers
         home.mkdir(parents=True, exist_ok=True)
         self.url = new_database(db, home)
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("IDEAL_", "AIRFLOW"))}
+        # the server's settings: a fresh home and warehouse; tuning settings pass through
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("IDEAL_", "AIRFLOW"))
+                    or k in ("IDEAL_UPLOAD_SLOTS", "IDEAL_DB_POOL_SIZE")}
         self.env.update(IDEAL_HOME=str(home / "var"), IDEAL_REPORTS_DIR=str(home / "reports"),
                         IDEAL_DATABASE_URL=self.url, IDEAL_MEMBERS=" ".join(members),
                         GX_ANALYTICS_ENABLED="False")
@@ -156,6 +183,9 @@ class Server:
         import json
 
         return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def cpu_seconds(self) -> float:
+        return _cpu_seconds(self.proc.pid)
 
     def rss_kb(self) -> int:
         return _rss_kb(self.proc.pid)
@@ -200,6 +230,7 @@ class Result:
     others: list[int] = field(default_factory=list)  # status codes of the other requests
     wall: float = 0.0
     runs: list[dict] = field(default_factory=list)
+    server_cpu: float = 0.0  # seconds of CPU the server's processes used
 
     @property
     def requests(self) -> int:
@@ -356,6 +387,8 @@ class Report:
             ("assessments triggered / succeeded", f"{len(t.runs)} / {sum(r.get('state') == 'success' for r in t.runs)}"),
             ("latency p50 / p95, together", f"{t.latency(0.5):.2f} s / {t.latency(0.95):.2f} s"),
             ("latency p50 / p95, one by one", f"{a.latency(0.5):.2f} s / {a.latency(0.95):.2f} s"),
+            ("server CPU per upload, together / one by one",
+             f"{t.server_cpu / len(t.outcomes):.3f} s / {a.server_cpu / len(a.outcomes):.3f} s"),
             ("throughput together / one by one", f"{t.throughput:.2f} / {a.throughput:.2f} uploads/s "
                                                  f"({t.throughput / a.throughput:.2f}x)"),
         ]
@@ -366,7 +399,7 @@ class Report:
 
 
 def scenario(db: str, work: Path, members: list[str] | None = None, per_country: int = 10,
-             workers: int = 2) -> Report:
+             workers: int = 2, runs: int = 2) -> Report:
     """One-by-one reference on one fresh server, then everything together on another."""
     from ideal.config import DEFAULT_MEMBERS
 
@@ -376,10 +409,14 @@ def scenario(db: str, work: Path, members: list[str] | None = None, per_country:
     try:
         first = Server(db, work / "alone", members, workers)
         servers.append(first)
+        cpu = first.cpu_seconds()
         alone = one_by_one(first, files)
+        alone.server_cpu = first.cpu_seconds() - cpu
         second = Server(db, work / "together", members, workers)
         servers.append(second)
-        both = together(second, files)
+        cpu = second.cpu_seconds()
+        both = together(second, files, runs)
+        both.server_cpu = second.cpu_seconds() - cpu
         stored = second.stored()
     finally:
         for s in servers:
@@ -398,10 +435,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=2, help="assessments triggered meanwhile")
     args = ap.parse_args()
     import tempfile
 
-    report = scenario(args.db, Path(tempfile.mkdtemp(prefix="ideal-load-")), workers=args.workers)
+    report = scenario(args.db, Path(tempfile.mkdtemp(prefix="ideal-load-")), workers=args.workers,
+                      runs=args.runs)
     print(report.markdown())
     for line in report.wrong[:20] + report.lost[:20]:
         print("  ", line)

@@ -434,9 +434,10 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     """Start the web portal and the JSON API (uvicorn)."""
     import uvicorn
 
-    from ideal.config import get_settings
+    from ideal.config import get_settings, one_math_thread, secret_key
     from ideal.store import accounts
-    from ideal.web.security import secret_key
+
+    one_math_thread()  # inherited by the server's processes, which import numpy afresh
 
     engine = _engine(initialise=True)
     secret_key()  # made once here, before the server's processes start

@@ -36,6 +36,7 @@ use it at parse time): no pandas, no SQLAlchemy.
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,6 +210,37 @@ TEMPLATES_DIR = Path(_text("IDEAL_TEMPLATES_DIR", str(ROOT / "templates")))
 def sql(name: str) -> str:
     """The text of sql/<name>.sql."""
     return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def one_math_thread() -> None:
+    """A server runs as many processes as cores, each serving many requests: numerical
+    libraries must not start threads of their own (OpenBLAS's spin and take the other
+    processes' cores). Set before numpy is imported by the server's processes."""
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
+
+
+def secret_key(settings: Settings | None = None) -> str:
+    """IDEAL_SECRET_KEY, else a random key kept in $IDEAL_HOME/secret_key (made once, mode
+    0600; written whole under a temporary name and linked into place, so server processes
+    starting together all read the one key that won)."""
+    settings = settings or get_settings()
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.home) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
 
 
 def quiet_third_parties() -> None:

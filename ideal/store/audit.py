@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 
 from ideal.config import get_settings
+from ideal.store.db import to_frame
 from ideal.store.models import AuditEvent
 
 
@@ -45,4 +46,4 @@ def events(engine: Engine, object_id: str | None = None, country: str | None = N
         query = query.where(AuditEvent.country == country)
     with engine.connect() as conn:
         result = conn.execute(query)
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        return to_frame(result)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ideal.config import sql
 from ideal.contracts import KEY, STORED_COLUMNS
 from ideal.store import audit
+from ideal.store.db import to_frame
 from ideal.store.models import Observation, Submission, ValidationResult
 
 CHUNK = 500
@@ -28,7 +29,7 @@ def find_submission(engine: Engine, country: str, sha256: str) -> dict | None:
 def current_for_country(engine: Engine, country: str) -> pd.DataFrame:
     with engine.connect() as conn:
         result = conn.execute(text(sql("current_for_country")), {"country": country})
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        return to_frame(result)
 
 
 def record_received(engine: Engine, *, submission_id: str, country: str, filename: str,
@@ -107,11 +108,10 @@ def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_w
     country = rows["country"].iloc[0]
     with engine.begin() as conn:
         _one_load_per_country(conn, country)
-        current = pd.DataFrame(conn.execute(
+        current = to_frame(conn.execute(
             select(Observation.id, Observation.submission_id, *[getattr(Observation, k) for k in KEY])
             .where(Observation.country == country, Observation.superseded_by.is_(None),
-                   Observation.submission_id != submission_id)).all(),
-            columns=["id", "submission_id", *KEY])
+                   Observation.submission_id != submission_id)), ["id", "submission_id", *KEY])
         hit = current.merge(rows[KEY].drop_duplicates(), on=KEY)
         replaced = hit["id"].tolist()
         for i in range(0, len(replaced), CHUNK):

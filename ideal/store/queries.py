@@ -7,6 +7,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from ideal.store.accounts import Account
+from ideal.store.db import to_frame
 from ideal.store.models import Observation, Submission, ValidationResult
 
 SUBMISSION_FIELDS = ("id", "country", "filename", "channel", "received_at", "status", "rows_total",
@@ -48,7 +49,7 @@ def findings(engine: Engine, submission_id: str, limit: int | None = None) -> pd
         q = q.limit(limit)
     with engine.connect() as conn:
         result = conn.execute(q)
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        return to_frame(result)
 
 
 def finding_counts(engine: Engine, submission_id: str) -> pd.DataFrame:
@@ -58,7 +59,7 @@ def finding_counts(engine: Engine, submission_id: str) -> pd.DataFrame:
          .group_by(ValidationResult.severity, ValidationResult.rule)
          .order_by(ValidationResult.severity, func.count().desc()))
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).all(), columns=["severity", "rule", "count"])
+        return to_frame(conn.execute(q), ["severity", "rule", "count"])
 
 
 def count_findings(engine: Engine, submission_id: str) -> int:
@@ -80,7 +81,7 @@ def coverage(engine: Engine, members: tuple[str, ...]) -> dict:
     last = (select(Submission.country, Submission.status, Submission.received_at, Submission.id)
             .order_by(Submission.received_at))
     with engine.connect() as conn:
-        cells = pd.DataFrame(conn.execute(q).all(), columns=["country", "period", "rows", "types"])
+        cells = to_frame(conn.execute(q), ["country", "period", "rows", "types"])
         latest = {r.country: dict(status=r.status, at=r.received_at, id=r.id)
                   for r in conn.execute(last)}
     years: list[int] = []
@@ -122,7 +123,7 @@ def submissions_of(engine: Engine, countries: list[str] | None = None,
         q = q.where(Submission.id.in_(ids))
     with engine.connect() as conn:
         result = conn.execute(q)
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+        return to_frame(result)
 
 
 def totals(engine: Engine) -> tuple[dict[str, tuple[int, int]], int]:

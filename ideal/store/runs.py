@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ideal.config import sql
 from ideal.errors import AssessmentError, NotFound
+from ideal.store.db import to_frame
 from ideal.store.models import AssessmentRun, ThreatScore
 
 TEXT_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "obs_status",
@@ -47,7 +48,7 @@ def current_observations(engine: Engine, first_year: int, last_year: int) -> pd.
         else:
             result = conn.execute(text(query), {"first_year": str(first_year),
                                                 "last_year": str(last_year)})
-            out = pd.DataFrame(result.all(), columns=list(result.keys()))
+            out = to_frame(result)
     return out.astype({"warned": "bool"}) if not out.empty else out
 
 
@@ -87,7 +88,7 @@ def load(engine: Engine, run_id: str | None = None) -> tuple[dict, pd.DataFrame]
                 raise NotFound(f"assessment run {run_id} not found.")
             raise AssessmentError("no assessment run yet; run `ideal assess` first.")
         result = conn.execute(select(ThreatScore.__table__).where(ThreatScore.run_id == run["id"]))
-        scores = pd.DataFrame(result.all(), columns=list(result.keys()))
+        scores = to_frame(result)
     return dict(run), scores
 
 

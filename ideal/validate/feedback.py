@@ -4,6 +4,7 @@ every problem (row, column, value, rule, what to do) and a JSON receipt."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -50,6 +51,16 @@ def summary_rows(counts: pd.DataFrame, _) -> list[dict]:
              "count": c.count} for c in counts.itertuples()]
 
 
+@cache
+def _template(language: str):
+    """The feedback page's template in a language, compiled once per process (a Jinja2
+    template renders safely from several threads at once)."""
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR / "feedback")),
+                      autoescape=select_autoescape(default=True), extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations(language), newstyle=True)
+    return env.get_template("feedback.html.j2")
+
+
 def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
     """Write <id>.html, <id>.csv and <id>.receipt.json into ``folder``; returns their paths."""
     t = translations(language)
@@ -64,10 +75,7 @@ def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
             "rows": receipt.rows_accepted, "warnings": receipt.n_warnings}
     else:
         headline = _("Nothing was loaded: fix the problems marked as errors and send the file again.")
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR / "feedback")),
-                      autoescape=select_autoescape(default=True), extensions=["jinja2.ext.i18n"])
-    env.install_gettext_translations(t, newstyle=True)
-    html = env.get_template("feedback.html.j2").render(
+    html = _template(language).render(
         r=receipt, language=language, rows=rows, counts=count_rows, headline=headline,
         status_label=_(STATUS.get(receipt.status, receipt.status)),
         country_name=reference.country_name(receipt.country, language))

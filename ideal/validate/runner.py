@@ -8,6 +8,8 @@ file that fails everywhere stays fast (GX is much slower listing every failing i
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import logging
 import threading
@@ -73,6 +75,12 @@ def rules() -> dict[str, dict]:
 
 
 def load_suite(name: str = "template") -> dict:
+    """The expectation suite (a copy: a caller cannot change the one kept)."""
+    return copy.deepcopy(_suite_file(name))
+
+
+@cache
+def _suite_file(name: str) -> dict:
     with (SUITES / f"{name}.yaml").open("r", encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
@@ -254,29 +262,94 @@ def _validate_rows(entries, params, frame, validator: Validator) -> dict[str, li
     return out
 
 
-def _validate_codes(entries, params, frame, validator: Validator) -> dict[str, list]:
-    """Expectations on code columns: GX checks each distinct value once, in one small frame
-    (each column's distinct values, padded to equal length by repeating its first value);
-    failing values are then mapped back to the rows that carry them."""
+def _verdict_key(entry: dict, params: dict, values: pd.Series) -> str:
+    """What a rule's verdict on a column's distinct values depends on: the rule, the values
+    of its parameters, and the values themselves."""
+    kwargs = resolve(entry["kwargs"], params)
+    shown = sorted(json.dumps(v, default=str) for v in values.tolist())
+    text = json.dumps([entry["type"], kwargs, shown], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Verdicts:
+    """Each rule's failing values among a column's distinct values, kept by what the verdict
+    depends on (:func:`_verdict_key`): a pure function of its inputs, so sharing it between
+    validations, in any thread, cannot make one verdict depend on another submission. A file
+    of a steward's usual regions, crime types and periods then costs Great Expectations only
+    the rules on values it has not judged before (the numbers)."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._kept: OrderedDict[str, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get(self, key: str) -> tuple | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: str, failing: tuple) -> None:
+        with self._lock:
+            self._kept[key] = failing
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+
+
+VERDICTS = Verdicts()
+
+
+def _judge_codes(entries, params, distinct: dict[str, pd.Series], validator: Validator) -> dict:
+    """rule -> the failing distinct values (a tuple), or the findings of an expectation that
+    raised instead of running. GX checks each distinct value once, in one small frame (each
+    column's distinct values, padded to equal length by repeating its first value)."""
     columns = sorted({e["kwargs"]["column"] for e in entries})
-    distinct = {c: pd.Series(pd.unique(frame[c]), dtype="object") for c in columns}
-    length = max((len(v) for v in distinct.values()), default=0)
-    codes = pd.DataFrame({c: pd.concat([v, pd.Series([v.iloc[0]] * (length - len(v)), dtype="object")],
-                                       ignore_index=True) for c, v in distinct.items()})
+    length = max((len(distinct[c]) for c in columns), default=0)
+    codes = pd.DataFrame({c: pd.concat([distinct[c], pd.Series([distinct[c].iloc[0]] * (length - len(distinct[c])),
+                                                                 dtype="object")], ignore_index=True)
+                          for c in columns})
     codes = codes.assign(_i=range(length))
     for c in NUMERIC:  # numeric columns: keep them numeric for GX's between
         if c in codes:
             codes[c] = pd.to_numeric(codes[c])
     result = validator.validate(codes, entries, params, {
         "result_format": "COMPLETE", "unexpected_index_column_names": ["_i"]})
-    out = {}
+    out = {e["rule"]: () for e in entries}
     for entry, res, failed in _failures(result, entries):
         if failed is not None:
-            out[entry["rule"]] = (1, failed)
+            out[entry["rule"]] = failed
+            continue
+        idx = [int(h["_i"]) for h in res.result.get("unexpected_index_list") or []]
+        out[entry["rule"]] = tuple(codes.loc[idx, entry["kwargs"]["column"]].drop_duplicates())
+    return out
+
+
+def _validate_codes(entries, params, frame, validator: Validator) -> dict[str, list]:
+    """Expectations on column values: judged on each column's distinct values (verdicts
+    already known are reused, the rest go to GX in one call); failing values are then mapped
+    back to the rows that carry them."""
+    columns = sorted({e["kwargs"]["column"] for e in entries})
+    distinct = {c: pd.Series(pd.unique(frame[c]), dtype="object") for c in columns}
+    keys = {e["rule"]: _verdict_key(e, params, distinct[e["kwargs"]["column"]]) for e in entries}
+    judged = {e["rule"]: VERDICTS.get(keys[e["rule"]]) for e in entries}
+    todo = [e for e in entries if judged[e["rule"]] is None]
+    if todo:
+        fresh = _judge_codes(todo, params, distinct, validator)
+        for e in todo:
+            judged[e["rule"]] = found = fresh[e["rule"]]
+            if not (found and isinstance(found, list)):  # a list: the expectation raised
+                VERDICTS.put(keys[e["rule"]], found)
+    out = {}
+    for entry in entries:
+        failing = judged[entry["rule"]]
+        if isinstance(failing, list):  # the expectation raised instead of running
+            out[entry["rule"]] = (1, failing)
+            continue
+        if not failing:
             continue
         column = entry["kwargs"]["column"]
-        idx = [int(h["_i"]) for h in res.result.get("unexpected_index_list") or []]
-        bad_values = codes.loc[idx, column].drop_duplicates()
+        bad_values = pd.Series(failing, dtype="object")
         mask = frame[column].isin(bad_values.dropna())
         if bad_values.isna().any():
             mask |= frame[column].isna()

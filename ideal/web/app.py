@@ -21,10 +21,10 @@ from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from ideal import services
-from ideal.config import get_settings
+from ideal.config import get_settings, secret_key
 from ideal.errors import IdealError, LoginRequired
-from ideal.validate.runner import warm_up as validate_warm_up
-from ideal.web import api, pages, security
+from ideal.validate import runner
+from ideal.web import api, pages
 from ideal.web.jobs import Jobs
 from ideal.web.render import WEB_TEMPLATES, environment, page
 
@@ -37,7 +37,7 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
 async def lifespan(_app: FastAPI):
     """The first validation of a process builds Great Expectations' context (about a second):
     build one at start-up, before the first steward waits for it."""
-    threading.Thread(target=validate_warm_up, name="ideal-warm-up", daemon=True).start()
+    threading.Thread(target=runner.warm_up, name="ideal-warm-up", daemon=True).start()
     yield
 
 
@@ -69,7 +69,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
-    app.add_middleware(SessionMiddleware, secret_key=security.secret_key(),
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(settings),
                        session_cookie="ideal_session", max_age=SESSION_HOURS * 3600,
                        same_site="lax", https_only=https)
 

@@ -27,7 +27,7 @@ from ideal.services import ASSESS_DAG, airflow
 from ideal.store import accounts, queries, reports, runs
 from ideal.store.accounts import Account
 from ideal.validate.feedback import STATUS, finding_rows, summary_rows
-from ideal.web import jobs, security
+from ideal.web import security
 from ideal.web.render import flash, gettext, language_of, page, reports_root
 from ideal.web.uploads import receive
 
@@ -240,8 +240,7 @@ def start_assessment(request: Request, u: Account, wanted: AssessmentRequest) ->
     engine = request.app.state.engine
 
     def local(req: AssessmentRequest) -> trigger.Triggered:
-        job = request.app.state.jobs.start("assessment", u.username, req.conf(),
-                                           jobs.assessment(engine, req))
+        job = request.app.state.jobs.start("assessment", u.username, req.conf())
         return trigger.Triggered(f"job-{job.id}", "local", f"/jobs/{job.id}", job.state)
 
     done = trigger.trigger(engine, wanted, u.actor, local)
@@ -283,8 +282,7 @@ def render(request: Request, run_id: str, kind: str = Form("briefing"), language
         raise IdealError("kind: briefing or annex; language: es, pt or en.")
     if runs.find(request.app.state.engine, run_id) is None:
         raise NotFound(f"No assessment run {run_id}.")
-    found = request.app.state.jobs.start(kind, u.username, {"run_id": run_id, "language": language},
-                                         jobs.render(request.app.state.engine, run_id, kind, language))
+    found = request.app.state.jobs.start(kind, u.username, {"run_id": run_id, "language": language})
     return RedirectResponse(f"/jobs/{found.id}", status_code=303)
 
 

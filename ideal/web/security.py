@@ -4,38 +4,12 @@ Bearer tokens for the API, and the refusals (403, audited)."""
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
-from pathlib import Path
 
 from fastapi import Request
 
-from ideal.config import get_settings
 from ideal.errors import IdealError, Refused
 from ideal.store.accounts import Account, record_refusal, user_by_id, user_for_token
-
-
-def secret_key() -> str:
-    """IDEAL_SECRET_KEY, else a random key kept in var/secret_key (created once, mode 0600)."""
-    settings = get_settings()
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.home) / "secret_key"
-    if not path.exists():
-        # written whole under a temporary name, then linked into place: server processes
-        # starting together all read the one key that won
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".secret_key.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(48))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    return path.read_text().strip()
 
 
 def client_address(request: Request) -> str:

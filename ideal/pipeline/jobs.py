@@ -1,0 +1,90 @@
+"""The portal's long work (an assessment with its briefing, a briefing or an annex) as a job
+of its own: recorded in the warehouse (ideal.store.jobs), then run by `python -m
+ideal.pipeline.jobs JOB_ID` in a separate process at a lower CPU priority, so that a server
+process keeps answering stewards while a run computes. Any server process shows its steps."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from ideal import services
+from ideal.contracts import AssessmentRequest
+from ideal.errors import IdealError, NotFound
+from ideal.pipeline.assessment import assess_and_report, render_report
+from ideal.store import jobs
+
+log = logging.getLogger("ideal.jobs")
+KINDS = ("assessment", "briefing", "annex")
+
+
+def create(engine: Engine, kind: str, owner: str, params: dict) -> dict:
+    """Record a queued job; returns it."""
+    if kind not in KINDS:
+        raise IdealError(f"no job of kind {kind!r} ({', '.join(KINDS)}).")
+    job = {"id": uuid.uuid4().hex[:12], "kind": kind, "owner": owner, "params": params,
+           "state": "queued", "steps": [], "result": {}, "error": None,
+           "started": datetime.now(UTC), "finished": None}
+    jobs.create(engine, job)
+    return job
+
+
+def run(engine: Engine, job_id: str) -> dict:
+    """Run a queued job to its end, recording each step and the outcome; returns the job."""
+    job = jobs.get(engine, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}.")
+    steps = list(job["steps"])
+
+    def step(text: str) -> None:
+        steps.append(text)
+        jobs.change(engine, job_id, steps=list(steps))
+
+    jobs.change(engine, job_id, state="running")
+    params = job["params"]
+    try:
+        if job["kind"] == "assessment":
+            result = assess_and_report(engine, AssessmentRequest.from_mapping(params), step)
+        else:
+            step(f"rendering the {job['kind']} ({params['language']})")
+            path = render_report(engine, params["run_id"], job["kind"], params["language"])
+            step(f"{job['kind']} ready")
+            result = {"run_id": params["run_id"], "paths": [str(path)]}
+        state, error = "success", None
+    except IdealError as exc:
+        result, state, error = {}, "failed", str(exc)
+    except Exception as exc:  # reported on the job page, logged here
+        log.exception("job %s (%s) failed", job_id, job["kind"])
+        result, state, error = {}, "failed", f"{type(exc).__name__}: {exc}"
+    jobs.change(engine, job_id, state=state, result=result, error=error,
+                  finished=datetime.now(UTC))
+    return jobs.get(engine, job_id)
+
+
+def get(engine: Engine, job_id: str) -> dict | None:
+    return jobs.get(engine, job_id)
+
+
+def recent(engine: Engine, limit: int = 10) -> list[dict]:
+    return jobs.recent(engine, limit)
+
+
+def fail(engine: Engine, job_id: str, error: str) -> None:
+    """Record that a job's process ended without finishing it (killed, crashed)."""
+    job = jobs.get(engine, job_id)
+    if job and job["state"] in ("queued", "running"):
+        jobs.change(engine, job_id, state="failed", error=error, finished=datetime.now(UTC))
+
+
+def main(argv: list[str]) -> int:
+    logging.basicConfig(level=logging.INFO)
+    job = run(services.engine(), argv[0])
+    return 0 if job["state"] == "success" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

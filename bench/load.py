@@ -222,6 +222,7 @@ class Outcome:
     status_code: int
     seconds: float
     verdict: tuple | None  # (status, error rules) or None when there was no answer
+    sent_at: float = 0.0  # time.perf_counter() when the upload was sent
 
 
 @dataclass
@@ -266,7 +267,7 @@ def send_api(server: Server, up: Upload, http: requests.Session | None = None) -
     seconds = time.perf_counter() - t0
     verdict = _verdict(r.json()) if r.headers.get("content-type", "").startswith("application/json") \
         and r.status_code < 500 else None
-    return Outcome(up, r.status_code, seconds, verdict)
+    return Outcome(up, r.status_code, seconds, verdict, t0)
 
 
 def _csrf(html: str) -> str:
@@ -301,7 +302,7 @@ def send_portal(server: Server, up: Upload, http: requests.Session, others: list
     body = requests.get(f"{server.base}/api/v1/submissions/{sid}", timeout=REQUEST_TIMEOUT,
                         headers={"Authorization": f"Bearer {server.tokens[up.country]}"})
     others.append(body.status_code)
-    return Outcome(up, r.status_code, seconds, _verdict(body.json()) if body.ok else None)
+    return Outcome(up, r.status_code, seconds, _verdict(body.json()) if body.ok else None, t0)
 
 
 def one_by_one(server: Server, files: list[Upload]) -> Result:

@@ -190,11 +190,31 @@ def checked_out():
             _idle.append(validator)
 
 
-def warm_up() -> None:
+def warm_up(members: tuple[str, ...] = (), today: date | None = None) -> None:
     """Build a validator now (the first costs about a second: Great Expectations' import and
-    context), so that the first submission of a process does not pay it."""
+    context), and with ``members`` judge every code a steward of each may send (regions,
+    crime types, indicators, statuses, periods of the last years), so that the first files
+    of a reporting deadline do not wait for Great Expectations' first judgements."""
     with checked_out():
         pass
+    today = today or date.today()
+    for cc in members:
+        validate_submission(_every_code(cc, today), cc, members, today=today)
+
+
+def _every_code(country: str, today: date) -> pd.DataFrame:
+    """A canonical frame holding every code a steward of ``country`` may use (each column
+    cycles through its list)."""
+    years = range(today.year - 11, today.year + 1)
+    periods = [str(y) for y in years] + [f"{y}-Q{q}" for y in years for q in range(1, 5)] + \
+              [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
+    lists = {"region": reference.regions([country])["region"].tolist() + [country],
+             "period": periods, "crime_type": reference.iccs()["code"].tolist(),
+             "indicator": reference.indicators()["code"].tolist(), "obs_status": ["A", "E", "P", "M"]}
+    n = max(len(v) for v in lists.values())
+    frame = pd.DataFrame({k: [v[i % len(v)] for i in range(n)] for k, v in lists.items()})
+    return frame.assign(country=country, value="0", value_number=0.0, action="I",
+                        source_row=range(2, n + 2))
 
 
 def _build_suite(entries: list[dict], params: dict):
@@ -262,37 +282,43 @@ def _validate_rows(entries, params, frame, validator: Validator) -> dict[str, li
     return out
 
 
-def _verdict_key(entry: dict, params: dict, values: pd.Series) -> str:
-    """What a rule's verdict on a column's distinct values depends on: the rule, the values
-    of its parameters, and the values themselves."""
-    kwargs = resolve(entry["kwargs"], params)
-    shown = sorted(json.dumps(v, default=str) for v in values.tolist())
-    text = json.dumps([entry["type"], kwargs, shown], sort_keys=True, default=str)
+def _rule_key(entry: dict, params: dict) -> str:
+    """What a rule's verdict on one value depends on besides the value: the expectation and
+    the values of its parameters."""
+    text = json.dumps([entry["type"], resolve(entry["kwargs"], params)], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _value_key(value) -> str:
+    return json.dumps(value.item() if hasattr(value, "item") else value, default=str)
+
+
 class Verdicts:
-    """Each rule's failing values among a column's distinct values, kept by what the verdict
-    depends on (:func:`_verdict_key`): a pure function of its inputs, so sharing it between
+    """Whether a value fails a rule, kept by what that depends on (the rule with its
+    parameters, and the value): a pure function of its inputs, so sharing it between
     validations, in any thread, cannot make one verdict depend on another submission. A file
     of a steward's usual regions, crime types and periods then costs Great Expectations only
-    the rules on values it has not judged before (the numbers)."""
+    the values it has not judged before (mostly the numbers)."""
 
-    def __init__(self, size: int = 4096) -> None:
-        self._kept: OrderedDict[str, tuple] = OrderedDict()
+    def __init__(self, size: int = 200_000) -> None:
+        self._kept: OrderedDict[tuple[str, str], bool] = OrderedDict()
         self._lock = threading.Lock()
         self.size = size
 
-    def get(self, key: str) -> tuple | None:
+    def known(self, rule: str, values: list[str]) -> dict[str, bool]:
         with self._lock:
-            found = self._kept.get(key)
-            if found is not None:
-                self._kept.move_to_end(key)
-            return found
+            out = {}
+            for v in values:
+                found = self._kept.get((rule, v))
+                if found is not None:
+                    out[v] = found
+                    self._kept.move_to_end((rule, v))
+            return out
 
-    def put(self, key: str, failing: tuple) -> None:
+    def put(self, rule: str, verdicts: dict[str, bool]) -> None:
         with self._lock:
-            self._kept[key] = failing
+            for v, fails in verdicts.items():
+                self._kept[(rule, v)] = fails
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
 
@@ -300,14 +326,14 @@ class Verdicts:
 VERDICTS = Verdicts()
 
 
-def _judge_codes(entries, params, distinct: dict[str, pd.Series], validator: Validator) -> dict:
-    """rule -> the failing distinct values (a tuple), or the findings of an expectation that
-    raised instead of running. GX checks each distinct value once, in one small frame (each
-    column's distinct values, padded to equal length by repeating its first value)."""
+def _judge(entries, params, values: dict[str, pd.Series], validator: Validator) -> dict:
+    """rule -> the set of positions (in ``values`` of its column) that fail, or the findings
+    of an expectation that raised instead of running. GX checks each value once, in one small
+    frame (each column's values, padded to equal length by repeating its first value)."""
     columns = sorted({e["kwargs"]["column"] for e in entries})
-    length = max((len(distinct[c]) for c in columns), default=0)
-    codes = pd.DataFrame({c: pd.concat([distinct[c], pd.Series([distinct[c].iloc[0]] * (length - len(distinct[c])),
-                                                                 dtype="object")], ignore_index=True)
+    length = max(len(values[c]) for c in columns)
+    codes = pd.DataFrame({c: pd.concat([values[c], pd.Series([values[c].iloc[0]] * (length - len(values[c])),
+                                                               dtype="object")], ignore_index=True)
                           for c in columns})
     codes = codes.assign(_i=range(length))
     for c in NUMERIC:  # numeric columns: keep them numeric for GX's between
@@ -315,13 +341,11 @@ def _judge_codes(entries, params, distinct: dict[str, pd.Series], validator: Val
             codes[c] = pd.to_numeric(codes[c])
     result = validator.validate(codes, entries, params, {
         "result_format": "COMPLETE", "unexpected_index_column_names": ["_i"]})
-    out = {e["rule"]: () for e in entries}
+    out = {e["rule"]: set() for e in entries}
     for entry, res, failed in _failures(result, entries):
-        if failed is not None:
-            out[entry["rule"]] = failed
-            continue
-        idx = [int(h["_i"]) for h in res.result.get("unexpected_index_list") or []]
-        out[entry["rule"]] = tuple(codes.loc[idx, entry["kwargs"]["column"]].drop_duplicates())
+        n = len(values[entry["kwargs"]["column"]])
+        out[entry["rule"]] = failed if failed is not None else {
+            int(h["_i"]) for h in res.result.get("unexpected_index_list") or [] if int(h["_i"]) < n}
     return out
 
 
@@ -331,24 +355,34 @@ def _validate_codes(entries, params, frame, validator: Validator) -> dict[str, l
     back to the rows that carry them."""
     columns = sorted({e["kwargs"]["column"] for e in entries})
     distinct = {c: pd.Series(pd.unique(frame[c]), dtype="object") for c in columns}
-    keys = {e["rule"]: _verdict_key(e, params, distinct[e["kwargs"]["column"]]) for e in entries}
-    judged = {e["rule"]: VERDICTS.get(keys[e["rule"]]) for e in entries}
-    todo = [e for e in entries if judged[e["rule"]] is None]
+    shown = {c: [_value_key(v) for v in distinct[c]] for c in columns}
+    rule_keys = {e["rule"]: _rule_key(e, params) for e in entries}
+    known = {e["rule"]: VERDICTS.known(rule_keys[e["rule"]], shown[e["kwargs"]["column"]]) for e in entries}
+    todo = [e for e in entries if len(known[e["rule"]]) < len(distinct[e["kwargs"]["column"]])]
+    raised = {}
     if todo:
-        fresh = _judge_codes(todo, params, distinct, validator)
+        # every distinct value of the columns still to judge (a value's verdict does not
+        # depend on the others: these are column-map expectations)
+        fresh = _judge(todo, params, {c: distinct[c] for c in {e["kwargs"]["column"] for e in todo}},
+                       validator)
         for e in todo:
-            judged[e["rule"]] = found = fresh[e["rule"]]
-            if not (found and isinstance(found, list)):  # a list: the expectation raised
-                VERDICTS.put(keys[e["rule"]], found)
+            result = fresh[e["rule"]]
+            if isinstance(result, list):  # the expectation raised: nothing kept
+                raised[e["rule"]] = result
+                continue
+            verdicts = {v: i in result for i, v in enumerate(shown[e["kwargs"]["column"]])}
+            known[e["rule"]] = verdicts
+            VERDICTS.put(rule_keys[e["rule"]], verdicts)
     out = {}
     for entry in entries:
-        failing = judged[entry["rule"]]
-        if isinstance(failing, list):  # the expectation raised instead of running
-            out[entry["rule"]] = (1, failing)
-            continue
-        if not failing:
+        if entry["rule"] in raised:
+            out[entry["rule"]] = (1, raised[entry["rule"]])
             continue
         column = entry["kwargs"]["column"]
+        failing = [v for v, key in zip(distinct[column], shown[column], strict=True)
+                   if known[entry["rule"]][key]]
+        if not failing:
+            continue
         bad_values = pd.Series(failing, dtype="object")
         mask = frame[column].isin(bad_values.dropna())
         if bad_values.isna().any():

@@ -33,22 +33,31 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src '
        "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
-@asynccontextmanager
-async def lifespan(_app: FastAPI):
-    """The first validation of a process builds Great Expectations' context (about a second):
-    build one at start-up, before the first steward waits for it."""
-    threading.Thread(target=runner.warm_up, name="ideal-warm-up", daemon=True).start()
-    yield
+def lifespan(members: tuple[str, ...]):
+    @asynccontextmanager
+    async def start(_app: FastAPI):
+        """The first validation of a process builds Great Expectations' context (about a
+        second). A server (``members``: every member) also judges each member's codes once,
+        before it accepts requests (a few seconds), so that the first files of a reporting
+        deadline are as fast as the rest; without, the context is built in the background."""
+        if members:
+            await anyio.to_thread.run_sync(runner.warm_up, members)
+        else:
+            threading.Thread(target=runner.warm_up, name="ideal-warm-up", daemon=True).start()
+        yield
+    return start
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
+def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
+    """The portal and API; ``warm``: judge every member's codes before serving (ideal serve)."""
     settings = get_settings()
     app = FastAPI(title="IDEAL API", version="1",
                   description="Submissions, coverage and assessment runs of IDEAL, for scripts. "
                               "Authenticate with `Authorization: Bearer <token>` (a token from "
                               "`ideal user token NAME`); the same permissions as the portal apply: "
                               "a steward's token reaches only that steward's country.",
-                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json", lifespan=lifespan)
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+                  lifespan=lifespan(settings.members if warm else ()))
     app.state.engine = engine or services.engine(settings)
     app.state.templates = environment()
     app.state.jobs = Jobs(app.state.engine)

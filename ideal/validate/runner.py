@@ -9,12 +9,7 @@ file that fails everywhere stays fast (GX is much slower listing every failing i
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import logging
-import threading
-from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -24,11 +19,10 @@ import pandas as pd
 import yaml
 
 from ideal import reference
-from ideal.config import quiet_third_parties
 from ideal.contracts import FINDING_COLUMNS
 from ideal.frames import per_unique
+from ideal.validate.gx import VERDICTS, Validator, checked_out, rule_key, value_key
 
-quiet_third_parties()
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 SUITES = files("ideal.validate") / "suites"
@@ -101,11 +95,6 @@ def suite_parameters(submitter: str, members: tuple[str, ...], today: date) -> d
     }
 
 
-def resolve(kwargs: dict, params: dict) -> dict:
-    return {k: params[v[1:]] if isinstance(v, str) and v.startswith("$") else v
-            for k, v in kwargs.items()}
-
-
 def _period_start(p: pd.Series) -> pd.Series:
     p = p.fillna("").astype(str)
     year = pd.to_numeric(p.str.slice(0, 4), errors="coerce")
@@ -136,60 +125,6 @@ def check_frame(df: pd.DataFrame) -> pd.DataFrame:
                        period_start=period_start(df["period"]), count_is_whole=whole)
 
 
-class Validator:
-    """One Great Expectations context with its pandas batch definition, and the suites built
-    in it. GX keeps the data of the batch being validated in the context's execution engine,
-    so a context serves one validation at a time: concurrent submissions each check one out
-    of the pool (:func:`checked_out`), and a verdict never depends on what else is being
-    validated."""
-
-    def __init__(self) -> None:
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        asset = context.data_sources.add_pandas("submissions").add_dataframe_asset("observations")
-        self.batch_definition = asset.add_batch_definition_whole_dataframe("whole")
-        self._suites: OrderedDict[tuple[str, str], object] = OrderedDict()
-
-    def suite(self, entries: list[dict], params: dict):
-        """The suite for these entries and parameters, built once per distinct pair in this
-        context (building it is a good part of the time of validating a small file)."""
-        key = (json.dumps(entries, sort_keys=True), json.dumps(params, sort_keys=True))
-        found = self._suites.get(key)
-        if found is None:
-            found = self._suites[key] = _build_suite(entries, params)
-            while len(self._suites) > SUITES_KEPT:
-                self._suites.popitem(last=False)
-        self._suites.move_to_end(key)
-        return found
-
-    def validate(self, frame: pd.DataFrame, entries: list[dict], params: dict, result_format: dict):
-        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        return batch.validate(self.suite(entries, params), result_format=result_format)
-
-
-SUITES_KEPT = 64
-_idle: list[Validator] = []  # validators not in use, most recently returned last
-_idle_lock = threading.Lock()
-
-
-@contextmanager
-def checked_out():
-    """A validator for this validation alone: an idle one, or a new one when all are busy
-    (so there are as many as validations ever ran at once)."""
-    with _idle_lock:
-        validator = _idle.pop() if _idle else None
-    if validator is None:
-        validator = Validator()
-    try:
-        yield validator
-    finally:
-        with _idle_lock:
-            _idle.append(validator)
-
-
 def warm_up(members: tuple[str, ...] = (), today: date | None = None) -> None:
     """Build a validator now (the first costs about a second: Great Expectations' import and
     context), and with ``members`` judge every code a steward of each may send (regions,
@@ -215,20 +150,6 @@ def _every_code(country: str, today: date) -> pd.DataFrame:
     frame = pd.DataFrame({k: [v[i % len(v)] for i in range(n)] for k, v in lists.items()})
     return frame.assign(country=country, value="0", value_number=0.0, action="I",
                         source_row=range(2, n + 2))
-
-
-def _build_suite(entries: list[dict], params: dict):
-    from great_expectations.core.expectation_suite import ExpectationSuite
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-
-    suite = ExpectationSuite(name="ideal")
-    for entry in entries:
-        # add_expectation keeps two rules on the same column apart (the *_configuration
-        # upsert would merge them by domain)
-        suite.add_expectation(ExpectationConfiguration(
-            type=entry["type"], kwargs=resolve(entry["kwargs"], params),
-            meta={"rule": entry["rule"]}).to_domain_obj())
-    return suite
 
 
 def _exception(entry: dict, result) -> list[tuple] | None:
@@ -282,50 +203,6 @@ def _validate_rows(entries, params, frame, validator: Validator) -> dict[str, li
     return out
 
 
-def _rule_key(entry: dict, params: dict) -> str:
-    """What a rule's verdict on one value depends on besides the value: the expectation and
-    the values of its parameters."""
-    text = json.dumps([entry["type"], resolve(entry["kwargs"], params)], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _value_key(value) -> str:
-    return json.dumps(value.item() if hasattr(value, "item") else value, default=str)
-
-
-class Verdicts:
-    """Whether a value fails a rule, kept by what that depends on (the rule with its
-    parameters, and the value): a pure function of its inputs, so sharing it between
-    validations, in any thread, cannot make one verdict depend on another submission. A file
-    of a steward's usual regions, crime types and periods then costs Great Expectations only
-    the values it has not judged before (mostly the numbers)."""
-
-    def __init__(self, size: int = 200_000) -> None:
-        self._kept: OrderedDict[tuple[str, str], bool] = OrderedDict()
-        self._lock = threading.Lock()
-        self.size = size
-
-    def known(self, rule: str, values: list[str]) -> dict[str, bool]:
-        with self._lock:
-            out = {}
-            for v in values:
-                found = self._kept.get((rule, v))
-                if found is not None:
-                    out[v] = found
-                    self._kept.move_to_end((rule, v))
-            return out
-
-    def put(self, rule: str, verdicts: dict[str, bool]) -> None:
-        with self._lock:
-            for v, fails in verdicts.items():
-                self._kept[(rule, v)] = fails
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
-
-
-VERDICTS = Verdicts()
-
-
 def _judge(entries, params, values: dict[str, pd.Series], validator: Validator) -> dict:
     """rule -> the set of positions (in ``values`` of its column) that fail, or the findings
     of an expectation that raised instead of running. GX checks each value once, in one small
@@ -355,8 +232,8 @@ def _validate_codes(entries, params, frame, validator: Validator) -> dict[str, l
     back to the rows that carry them."""
     columns = sorted({e["kwargs"]["column"] for e in entries})
     distinct = {c: pd.Series(pd.unique(frame[c]), dtype="object") for c in columns}
-    shown = {c: [_value_key(v) for v in distinct[c]] for c in columns}
-    rule_keys = {e["rule"]: _rule_key(e, params) for e in entries}
+    shown = {c: [value_key(v) for v in distinct[c]] for c in columns}
+    rule_keys = {e["rule"]: rule_key(e, params) for e in entries}
     known = {e["rule"]: VERDICTS.known(rule_keys[e["rule"]], shown[e["kwargs"]["column"]]) for e in entries}
     todo = [e for e in entries if len(known[e["rule"]]) < len(distinct[e["kwargs"]["column"]])]
     raised = {}

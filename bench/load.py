@@ -319,9 +319,10 @@ def _analyst(server: Server, res: Result, start: threading.Event, runs: int) -> 
     start.wait(timeout=REQUEST_TIMEOUT)
     auth = {"Authorization": f"Bearer {server.tokens['analyst']}"}
     jobs = []
-    for _ in range(runs):
-        r = requests.post(f"{server.base}/api/v1/runs", json={"note": "load test"}, headers=auth,
-                          timeout=REQUEST_TIMEOUT)
+    scopes = [[], ["MX", "CO"]]  # two different runs: all members, then two of them
+    for k in range(runs):
+        r = requests.post(f"{server.base}/api/v1/runs", headers=auth, timeout=REQUEST_TIMEOUT,
+                          json={"note": f"load test {k + 1}", "countries": scopes[k % 2]})
         res.others.append(r.status_code)
         if r.status_code == 202 and r.json().get("job"):
             jobs.append(r.json()["job"])

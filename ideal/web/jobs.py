@@ -1,5 +1,5 @@
 """Starting the portal's long work (ideal.pipeline.jobs) from a request: the job is recorded,
-then run by its own process at a lower CPU priority (nice 10), so the page answers at once
+then run by its own process at the lowest CPU priority (nice 19), so the page answers at once
 and the server keeps serving uploads while a run computes (its log: $IDEAL_HOME/logs/jobs/).
 A thread of the server waits for
 that process and records a failure if it ends without finishing the job. With Airflow
@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from ideal.config import ROOT, get_settings
 from ideal.pipeline import jobs
 
-NICE = 10
+NICE = 19  # the lowest priority: uploads come first, a run takes the idle CPU
 
 
 @dataclass

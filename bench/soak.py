@@ -24,6 +24,16 @@ RUN_EVERY = 60        # seconds between assessment runs
 WARM_UP = 60          # seconds before the reference memory reading
 
 
+def fresh_copy(up, n: int):
+    """The file with the status of two rows (chosen by n) set to E: new bytes each round."""
+    lines = up.data.split(b"\n")
+    rows = len(lines) - 2  # header and the empty string after the last newline
+    for i in (1 + n % rows, 1 + (n // rows) % rows):
+        if lines[i].endswith(b",A"):
+            lines[i] = lines[i][:-1] + b"E"
+    return type(up)(up.country, f"r{n}-{up.name}", b"\n".join(lines), up.channel, up.valid)
+
+
 def soak(minutes: float, db: str = "sqlite") -> dict:
     from ideal.config import DEFAULT_MEMBERS
 
@@ -32,11 +42,11 @@ def soak(minutes: float, db: str = "sqlite") -> dict:
     server = Server(db, Path(tempfile.mkdtemp(prefix="ideal-soak-")), members)
     stop = threading.Event()
     failures: list[str] = []
-    sent = [0]
+    sent, loaded = [0], [0]
     lock = threading.Lock()
-    # later rounds send the same bytes again (answered as duplicates, nothing loaded) and
-    # fresh copies with another file name and one value changed (loaded, superseding)
-    rounds = itertools.count()
+    # later rounds alternate: the same bytes again (answered as duplicates, nothing loaded),
+    # and fresh copies with two rows' status changed to E, different in every round (read,
+    # validated and loaded, superseding the earlier values)
 
     def uploader(k: int) -> None:
         http = requests.Session()
@@ -44,12 +54,12 @@ def soak(minutes: float, db: str = "sqlite") -> dict:
             if stop.is_set():
                 return
             up = files[(k + n * STEWARDS) % len(files)]
-            if n and next(rounds) % 2:
-                up = type(up)(up.country, f"r{n}-{up.name}", up.data.replace(b",A\n", b",E\n", 1),
-                              up.channel, up.valid)
+            if n % 2:
+                up = fresh_copy(up, n)
             out = send_api(server, up, http)
             with lock:
                 sent[0] += 1
+                loaded[0] += bool(out.verdict and out.status_code in (201, 422))
                 if out.status_code >= 500 or out.verdict is None:
                     failures.append(f"{up.country}:{up.name} HTTP {out.status_code}")
 
@@ -80,7 +90,7 @@ def soak(minutes: float, db: str = "sqlite") -> dict:
         stop.set()
         server.stop()
     growth = (end - after_warm_up) / after_warm_up
-    return {"minutes": minutes, "uploads": sent[0], "failures": failures,
+    return {"minutes": minutes, "uploads": sent[0], "validated": loaded[0], "failures": failures,
             "rss_after_warm_up_mb": after_warm_up / 1024, "rss_end_mb": end / 1024,
             "growth": growth, "samples": samples}
 
@@ -91,7 +101,8 @@ def main() -> None:
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     args = ap.parse_args()
     r = soak(args.minutes, args.db)
-    print(f"soak {r['minutes']} min on {args.db}: {r['uploads']} uploads, {len(r['failures'])} failures")
+    print(f"soak {r['minutes']} min on {args.db}: {r['uploads']} uploads ({r['validated']} read, validated "
+          f"and loaded or refused; the rest answered as duplicates), {len(r['failures'])} failures")
     print(f"server memory: {r['rss_after_warm_up_mb']:.0f} MB after warm-up -> {r['rss_end_mb']:.0f} MB "
           f"at the end ({r['growth']:+.1%}; target within 10 %)")
     print("samples (s, MB): " + ", ".join(f"{s}:{kb / 1024:.0f}" for s, kb in r["samples"]))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -95,7 +96,7 @@ def rule_key(entry: dict, params: dict) -> str:
     """What a rule's verdict on one value depends on besides the value: the expectation and
     the values of its parameters."""
     text = json.dumps([entry["type"], resolve(entry["kwargs"], params)], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return sys.intern(hashlib.sha256(text.encode()).hexdigest()[:32])
 
 
 def value_key(value) -> str:
@@ -107,9 +108,10 @@ class Verdicts:
     parameters, and the value): a pure function of its inputs, so sharing it between
     validations, in any thread, cannot make one verdict depend on another submission. A file
     of a steward's usual regions, crime types and periods then costs Great Expectations only
-    the values it has not judged before (mostly the numbers)."""
+    the values it has not judged before. Verdicts on the reported numbers are not kept: they
+    differ in almost every file."""
 
-    def __init__(self, size: int = 200_000) -> None:
+    def __init__(self, size: int = 50_000) -> None:
         self._kept: OrderedDict[tuple[str, str], bool] = OrderedDict()
         self._lock = threading.Lock()
         self.size = size

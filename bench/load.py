@@ -119,16 +119,15 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _rss_kb(pid: int) -> int:
-    """Resident memory of a process and its children (uvicorn's workers), in kB."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
+    """Resident memory of the server: its process and uvicorn's workers, in kB (not the
+    portal's job processes, which end when their run is done)."""
+    total = 0
+    for p in _tree(pid):
         try:
+            if b"ideal.pipeline.jobs" in Path(f"/proc/{p}/cmdline").read_bytes():
+                continue
             status = Path(f"/proc/{p}/status").read_text()
             total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-            for task in Path(f"/proc/{p}/task").iterdir():
-                children = (task / "children").read_text().split()
-                todo += [int(c) for c in children]
         except (OSError, AttributeError):
             continue
     return total

@@ -17,6 +17,7 @@ use it at parse time): no pandas, no SQLAlchemy.
 | IDEAL_MAX_UPLOAD_MB | size limit of one submitted file | 100 |
 | IDEAL_INBOX_SETTLE_SECONDS | a landing-folder file must be unchanged this long | 2 |
 | IDEAL_STALE_MINUTES | a submission 'received' this long was interrupted | 30 |
+| IDEAL_PROFILES_DIR | installed crosswalk profiles (found before the shipped ones) | $IDEAL_HOME/profiles |
 | IDEAL_CHECKS | YAML overriding the plausibility checks' settings | none |
 | IDEAL_DISTRIBUTION | distribution list of the briefings | $IDEAL_HOME/distribution.yaml |
 | IDEAL_SMTP_HOST, _PORT, _FROM, _USER, _PASSWORD, _STARTTLS | the mail server | none, 25 |
@@ -89,6 +90,7 @@ class Settings:
     actor: str | None = None
     new_password: str | None = None
     fault_hold_load: str | None = None
+    profiles_dir: Path = Path("var/profiles")
 
     @property
     def archive_dir(self) -> Path:
@@ -199,6 +201,7 @@ def get_settings() -> Settings:
         actor=_text("IDEAL_ACTOR"),
         new_password=_text("IDEAL_NEW_PASSWORD"),
         fault_hold_load=_text("IDEAL_FAULT_HOLD_LOAD"),
+        profiles_dir=Path(_text("IDEAL_PROFILES_DIR", str(home / "profiles"))),
     )
 
 

@@ -28,6 +28,12 @@ class SubmissionError(IdealError):
     """A submitted file cannot be read: encoding, columns, format."""
 
 
+class ProfileError(SubmissionError):
+    """A crosswalk profile is malformed (key, line, what was expected) or unknown."""
+
+    http_status = 422
+
+
 class UploadTooLarge(SubmissionError):
     """An upload far over the size limit: cut off, nothing kept."""
 

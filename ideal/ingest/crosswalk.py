@@ -1,5 +1,5 @@
-"""National exports to canonical observations through crosswalk profiles (YAML, one per
-source, in ideal/ingest/profiles/).
+"""National exports to canonical observations through crosswalk profiles (ideal.ingest.profile:
+YAML, installed in IDEAL_PROFILES_DIR or shipped in ideal/ingest/profiles/).
 
 A profile says which columns hold the period, the region code and the national crime
 category, how region codes map to ISO 3166-2 (a crosswalk table in ideal/reference), how
@@ -12,49 +12,22 @@ their children, empty cells: each becomes a finding in the steward's feedback.
 from __future__ import annotations
 
 import calendar
-import copy
 import re
 import unicodedata
-from functools import cache
-from importlib.resources import files
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ideal import reference
-from ideal.errors import ConfigError, SubmissionError
+from ideal.errors import SubmissionError
+from ideal.ingest import shapes
+from ideal.ingest.profile import Profile
+from ideal.ingest.shapes import finding
 from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, to_numbers
 from ideal.ingest.template import finish
 
-PROFILES = files("ideal.ingest") / "profiles"
 RATE_TOLERANCE = 0.02
 EXAMPLES = 5
-
-
-def profiles() -> dict[str, dict]:
-    """The shipped crosswalk profiles by name (a copy: callers cannot change the cached ones)."""
-    return copy.deepcopy(_profiles())
-
-
-@cache
-def _profiles() -> dict[str, dict]:
-    out = {}
-    for entry in PROFILES.iterdir():
-        if entry.name.endswith(".yaml"):
-            with entry.open("r", encoding="utf-8") as fh:
-                prof = yaml.safe_load(fh)
-            for key in ("name", "country", "detect", "period", "region", "category", "values"):
-                if key not in prof:
-                    raise ConfigError(f"crosswalk profile {entry.name}: missing key '{key}'.")
-            out[prof["name"]] = prof
-    return out
-
-
-def detect(table: pd.DataFrame) -> dict | None:
-    cols = set(table.columns)
-    hits = [p for p in profiles().values() if set(p["detect"]) <= cols]
-    return max(hits, key=lambda p: len(p["detect"])) if hits else None
 
 
 def _norm(text: str) -> str:
@@ -62,46 +35,66 @@ def _norm(text: str) -> str:
     return re.sub(r"\s*\(ct\)|\s*d\.c\.|[^a-z0-9 ]", "", text).strip()
 
 
-def _finding(severity, rule, column, row, value, message) -> tuple:
-    return (severity, rule, column, None if row is None else int(row), value, message)
-
-
-def _periods(df: pd.DataFrame, spec: dict) -> pd.Series:
-    if "fixed" in spec:  # a file of one period that does not say it in a column
-        return pd.Series(str(spec["fixed"]), index=df.index)
-    year = df[spec["year"]].str.strip()
-    if "month" in spec:
-        month = pd.to_numeric(df[spec["month"]], errors="coerce")
-        return year + "-" + month.map(lambda m: f"{int(m):02d}" if pd.notna(m) else "??")
-    return year
-
-
-def _regions(df: pd.DataFrame, spec: dict, country: str, findings: list) -> pd.Series:
+def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
+    """ISO 3166-2 per row from a national code (crosswalk) or an ISO code; None for rows of an
+    unknown region (counted, not loaded); an unmapped code is an error naming it."""
+    spec, country = prof.as_dict()["region"], prof.country
+    if prof.region.by == "name":
+        return shapes.regions_by_name(df, prof, findings)
     code = df[spec["column"]].astype(str).str.strip()
     if spec.get("pad"):
-        code = code.str.zfill(spec["pad"])
+        code = code.where(~code.str.fullmatch(r"\d+"), code.str.zfill(spec["pad"]))
     if spec.get("take"):
         code = code.str.slice(0, spec["take"])
-    table = reference.crosswalk(spec["crosswalk"])
-    mapping = table.set_index(spec["key"])["region"]
+    if spec.get("crosswalk"):
+        table = reference.crosswalk(spec["crosswalk"])
+        mapping = table.set_index(spec["key"])["region"]
+    else:  # ISO 3166-2 codes, with or without the country prefix
+        subs = reference.regions([country])["region"]
+        mapping = pd.concat([pd.Series(subs.to_numpy(), index=subs), pd.Series(
+            subs.to_numpy(), index=subs.str.split("-").str[1])])
+    aliases = {_norm(k): v for k, v in spec.get("aliases", {}).items()}
     national = code.isin([str(c) for c in spec.get("national", [])])
-    region = code.map(mapping).where(~national, country)
-    unknown = region.isna()
+    unknown_marks = {_norm(u) for u in spec.get("unknown", [])}
+    folded = code.map(_norm)
+    unknown = folded.isin(unknown_marks) | code.eq("")
+    region = code.map(mapping).fillna(folded.map(aliases)).where(~national, country)
     if unknown.any():
-        for value, rows in df.loc[unknown].groupby(code[unknown]).groups.items():
-            findings.append(_finding("error", "region_code_mapped", spec["column"],
-                                     int(df.loc[rows[0], "source_row"]), value,
-                                     f"code {value!r} ({len(rows)} rows) is not in the crosswalk "
-                                     f"{spec['crosswalk']}; use the official code."))
-        region = region.fillna(country + "-?" + code)
+        for value, group in df[unknown].groupby(code[unknown], sort=False):
+            findings.append(finding("warning", "region_unknown", spec["column"],
+                                     group["source_row"].iloc[0], value,
+                                     f"{len(group)} rows have no known region ({spec['column']} = "
+                                     f"{value!r}) and were not loaded."))
+        region = region.mask(unknown, None)
+    unmapped = region.isna() & ~unknown
+    if unmapped.any():
+        for value, rows in df.loc[unmapped].groupby(code[unmapped]).groups.items():
+            other = shapes.elsewhere(value, country)
+            first = int(df.loc[rows[0], "source_row"])
+            if other:
+                findings.append(finding(
+                    "error", "region_other_country", spec["column"], first, value,
+                    f"{value!r} ({len(rows)} rows) is a region of "
+                    f"{reference.country_name(other, 'en')} ({other}), not of "
+                    f"{reference.country_name(country, 'en')}; send it in {other}'s submission."))
+                continue
+            where = f"the crosswalk {spec['crosswalk']}" if spec.get("crosswalk") else \
+                f"the ISO 3166-2 codes of {country}"
+            findings.append(finding("error", "region_code_mapped", spec["column"], first, value,
+                                     f"code {value!r} ({len(rows)} rows) is not in {where}; use "
+                                     "the official code or add it to the profile's region.aliases."))
+        region = region.where(~unmapped, country + "-?" + code)
+    if not spec.get("crosswalk"):
+        return region
+    table = table.set_index(spec["key"])
     if spec.get("name_column"):
         given = df[spec["name_column"]].map(_norm)
-        names = table.set_index(spec["key"])
+        names = table
         expected = [{_norm(names.at[c, col]) for col in spec.get("name_keys", ["nombre"])}
                     if c in names.index else set() for c in code]
         wrong = pd.Series([bool(e) and g not in e for g, e in zip(given, expected, strict=False)], index=df.index)
         for (name, value), group in df[wrong].groupby([spec["name_column"], spec["column"]], sort=False):
-            findings.append(_finding(
+            findings.append(finding(
                 "warning", "region_name_matches_code", spec["name_column"],
                 group["source_row"].iloc[0], name,
                 f"the name {name!r} does not match code {value} ({region[group.index[0]]}) in "
@@ -117,7 +110,7 @@ def _duplicates(df: pd.DataFrame, spec: dict, findings: list) -> None:
         for _, group in flagged.groupby(within + key, sort=False):
             rows = group["source_row"].tolist()
             codes = ", ".join(group[dup["show"]].astype(str)) if dup.get("show") else ""
-            findings.append(_finding(
+            findings.append(finding(
                 dup.get("severity", "warning"), dup["rule"], key[-1], rows[0],
                 " / ".join(group.iloc[0][within + key].astype(str)),
                 f"{dup['message']} (rows {', '.join(map(str, rows))}{'; codes ' + codes if codes else ''})."))
@@ -144,7 +137,7 @@ def _hierarchy(df: pd.DataFrame, spec: dict, value_cols: list[str], findings: li
     bad = diff[diff > 0.5]
     codes = sorted(both["_p"].unique(), key=lambda c: int(c) if c.isdigit() else 0)
     dropped_children = keep == "parent"
-    findings.append(_finding(
+    findings.append(finding(
         "warning", "parent_and_child_categories", col, None, ", ".join(codes),
         f"parent categories {', '.join(codes)} are sent together with their sub-categories in "
         f"{sums.size} region-years; summing both would count twice. Rule: keep the "
@@ -186,7 +179,7 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
         else:
             out_of_scope.append((name, idx, rule["out_of_scope"]))
     for name, idx in unmapped:
-        findings.append(_finding("warning", "category_unmapped", cols[-1],
+        findings.append(finding("warning", "category_unmapped", cols[-1],
                                  int(df.loc[idx[0], "source_row"]), name,
                                  f"{len(idx)} rows of the national category {name!r} have no ICCS "
                                  "mapping in the crosswalk profile and were not loaded; ask the "
@@ -197,7 +190,7 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
         for name, idx, why in out_of_scope:
             by_reason.setdefault(why, []).append(f"{name} ({len(idx)})")
         listed = "; ".join(f"{why}: {', '.join(names)}" for why, names in by_reason.items())
-        findings.append(_finding("info", "category_out_of_scope", cols[-1], None, None,
+        findings.append(finding("info", "category_out_of_scope", cols[-1], None, None,
                                  f"{total} rows in {len(out_of_scope)} categories are outside "
                                  f"IDEAL's crime types and were not loaded. {listed}."))
     return iccs
@@ -222,7 +215,7 @@ def _rates(df: pd.DataFrame, spec: dict, counts: pd.Series, country: str, findin
     if off.any():
         cats = df.loc[off, spec.get("category_column", spec["column"])].value_counts()
         ex = df.loc[off].iloc[0]
-        findings.append(_finding(
+        findings.append(finding(
             "warning", "rate_denominator_consistent", spec["column"], ex["source_row"],
             df.loc[off, spec["column"]].iloc[0],
             f"{int(off.sum())} stated rates imply a different population than the other rates of "
@@ -246,7 +239,7 @@ def _rates(df: pd.DataFrame, spec: dict, counts: pd.Series, country: str, findin
         worst = "; ".join(f"{int(y)}: {int(r['size'])} rows, median {r['median']:+.1%}"
                           for y, r in by_year.tail(EXAMPLES).iterrows())
         ex = df.loc[bad].iloc[0]
-        findings.append(_finding(
+        findings.append(finding(
             "warning", "rate_matches_count_population", spec["column"], ex["source_row"],
             ex[spec["column"]],
             f"{int(bad.sum())} stated rates differ by more than {RATE_TOLERANCE:.0%} from count / "
@@ -254,36 +247,38 @@ def _rates(df: pd.DataFrame, spec: dict, counts: pd.Series, country: str, findin
             "is probably outdated; IDEAL uses its own rates."))
 
 
-def apply_profile(table: pd.DataFrame, profile: dict, filename: str, sep: str,
+def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str,
                   options: ReadOptions, notes: Assumptions) -> tuple[pd.DataFrame, list[tuple]]:
     """Map a national export to canonical rows; returns (frame, findings)."""
-    needed = set(profile["detect"])
-    missing = sorted(needed - set(table.columns))
-    if missing:
-        raise SubmissionError(f"{filename}: the profile {profile['name']} needs the column(s) "
-                              f"{', '.join(missing)}.")
-    notes.add(f"format: national export, crosswalk profile {profile['name']}")
-    country = profile["country"]
+    prof, country = profile.as_dict(), profile.country
+    shapes.check_columns(table, profile, filename)
+    notes.add(f"format: national export, crosswalk profile {profile.name}")
     findings: list[tuple] = []
-    df = table.assign(source_row=range(2, len(table) + 2))
-    df = df.assign(_period=_periods(df, profile["period"]))
-    df = df.assign(_region=_regions(df, profile["region"], country, findings))
-    _duplicates(df, profile, findings)
-    value_cols = [v["column"] for v in profile["values"]]
-    if profile["category"].get("hierarchy"):
-        df = _hierarchy(df, profile["category"]["hierarchy"], value_cols, findings)
-    df = df.assign(_iccs=_categories(df, profile["category"], findings))
-    for spec in profile.get("rates", []):
+    rows = table["_row"].astype(int) if "_row" in table else range(2, len(table) + 2)
+    df = table.assign(source_row=rows)
+    df, values = shapes.figures(df, profile, notes)
+    df = df.assign(_period=shapes.period_of_rows(df, profile, filename, notes, findings))
+    df = df[df["_period"].notna()]
+    df = shapes.totals(df, profile, findings)
+    df = df.assign(_region=_regions(df, profile, findings))
+    df = df[df["_region"].notna()]
+    _duplicates(df, prof, findings)
+    value_cols = [v["column"] for v in values]
+    if prof["category"].get("hierarchy"):
+        df = _hierarchy(df, prof["category"]["hierarchy"], value_cols, findings)
+    df = df.assign(_iccs=_categories(df, prof["category"], findings))
+    for spec in prof.get("rates", []):
         decimal = decimal_mark(df[spec["count"]], spec["count"], sep, filename, options, notes)
-        cat_cols = profile["category"].get("columns") or [spec["column"]]
+        cat_cols = prof["category"].get("columns") or [spec["column"]]
         _rates(df, spec | {"category_column": cat_cols[-1],
-                           "several_categories": "fixed" not in profile["category"]},
+                           "several_categories": "fixed" not in prof["category"]},
                to_numbers(df[spec["count"]], decimal), country, findings)
-    for note in profile.get("notes", []):
+    for note in prof.get("notes", []):
         notes.add(note)
     df = df[df["_iccs"].notna()]
+    per_sheet = df["_indicator"].replace("", None) if "_indicator" in df else None
     parts = []
-    for spec in profile["values"]:
+    for spec in values:
         decimal = decimal_mark(df[spec["column"]], spec["column"], sep, filename, options, notes)
         number = to_numbers(df[spec["column"]], decimal) * spec.get("factor", 1)
         empty = number.isna() & df[spec["column"]].str.strip().eq("")
@@ -293,13 +288,14 @@ def apply_profile(table: pd.DataFrame, profile: dict, filename: str, sep: str,
         keep = ~empty if spec.get("empty") == "skip" else pd.Series(True, index=df.index)
         parts.append(pd.DataFrame({
             "country": country, "region": df["_region"], "period": df["_period"],
-            "crime_type": df["_iccs"], "indicator": spec["indicator"],
+            "crime_type": df["_iccs"],
+            "indicator": spec["indicator"] if per_sheet is None else per_sheet.fillna(spec["indicator"]),
             "number": number, "raw": df[spec["column"]], "source_row": df["source_row"],
         })[keep.to_numpy()])
     long = pd.concat(parts, ignore_index=True)
     if long.empty:
         raise SubmissionError(f"{filename}: no row maps to an IDEAL crime type with profile "
-                              f"{profile['name']}; see the feedback for the categories found.")
+                              f"{profile.name}; see the feedback for the categories found.")
     keys = ["country", "region", "period", "crime_type", "indicator"]
     bad_numbers = long[long["number"].isna()]
     agg = (long.groupby(keys, as_index=False, sort=False)
@@ -311,7 +307,9 @@ def apply_profile(table: pd.DataFrame, profile: dict, filename: str, sep: str,
         agg = agg.set_index(keys)
         agg.loc[first_bad.index, "value"] = first_bad
         agg = agg.reset_index()
-    if (agg["n"] > 1).any():
+    if profile.count is not None:
+        notes.add(f"{int(agg['n'].sum())} rows counted into {len(agg)} figures")
+    elif (agg["n"] > 1).any():
         notes.add(f"{int((agg['n'] > 1).sum())} canonical rows are sums of several source rows "
                   "(sub-categories or sub-regions of the same ICCS code and region)")
     frame = finish(agg.assign(obs_status="A", action="I"), ".")

@@ -5,14 +5,15 @@ template (CSV or XLSX) | SDMX-CSV 1.0 / 2.0 | a national export with a crosswalk
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ideal.contracts import FINDING_COLUMNS, OBSERVATION_COLUMNS, findings_frame
+from ideal.contracts import FINDING_COLUMNS, OBSERVATION_COLUMNS, REQUIRED_COLUMNS, findings_frame
 from ideal.errors import SubmissionError
-from ideal.ingest import crosswalk, sdmx
-from ideal.ingest.readers import read_table
+from ideal.ingest import crosswalk, profile, sdmx
+from ideal.ingest.profile import Profile
+from ideal.ingest.readers import HEADER_SCAN, find_header, is_workbook, read_table, read_workbook, rehead
 from ideal.ingest.sniff import Assumptions, ReadOptions
 from ideal.ingest.template import from_template, is_template
 
@@ -28,18 +29,24 @@ class Parsed:
 def read_submission(data: bytes, filename: str, options: ReadOptions | None = None) -> Parsed:
     options = options or ReadOptions()
     notes = Assumptions()
-    table, sep = read_table(data, filename, options, notes)
+    prof = profile.get(options.profile) if options.profile else None
+    if prof is not None:  # the profile's reading options, unless the steward gave others
+        options = replace(options, encoding=options.encoding or prof.read.encoding,
+                          separator=options.separator or prof.read.separator,
+                          decimal=options.decimal or prof.read.decimal)
+    wanted = [set(prof.detect)] if prof else [set(REQUIRED_COLUMNS)] + [
+        set(p.detect) for p, _ in profile.available().values()]
+    if prof is not None and prof.read.sheets and not options.sheet and is_workbook(data, filename):
+        table, sep = _sheets(data, filename, prof, notes), "xlsx"
+    else:
+        table, sep = read_table(data, filename, options, notes, wanted)
     table.columns = [str(c).strip() for c in table.columns]
-    if table.empty and len(table.columns):
+    if table.drop(columns="_row", errors="ignore").empty and len(table.columns):
         raise SubmissionError(f"{filename}: the file has a header but no data rows.")
-    if options.profile:
-        prof = crosswalk.profiles().get(options.profile)
-        if prof is None:
-            raise SubmissionError(f"{filename}: no crosswalk profile {options.profile!r}; known: "
-                                  f"{', '.join(sorted(crosswalk.profiles()))}.")
-        frame, found = crosswalk.apply_profile(table, prof, filename, sep, options, notes)
-        return Parsed(frame, f"profile:{prof['name']}", notes.notes, _frame(found))
+    if prof is not None:
+        return _national(locate(table, prof, filename), prof, filename, sep, options, notes)
     if sdmx.version(table):
+        table = table.drop(columns="_row", errors="ignore")
         frame = sdmx.from_sdmx(table, filename, sep, options, notes)
         return Parsed(frame, f"sdmx-csv-{sdmx.version(table)}", notes.notes,
                       _frame(frame.attrs.pop("findings", [])))
@@ -47,16 +54,64 @@ def read_submission(data: bytes, filename: str, options: ReadOptions | None = No
         kind = "template-xlsx" if sep == "xlsx" else "template-csv"
         frame = from_template(table, filename, sep, options, notes)
         return Parsed(frame, kind, notes.notes, _frame(frame.attrs.pop("findings", [])))
-    prof = crosswalk.detect(table)
-    if prof:
-        frame, found = crosswalk.apply_profile(table, prof, filename, sep, options, notes)
-        return Parsed(frame, f"profile:{prof['name']}", notes.notes, _frame(found))
+    for candidate, _ in sorted(profile.available().values(), key=lambda p: -len(p[0].detect)):
+        at = find_header(table, set(candidate.detect))
+        if at is not None:
+            return _national(locate(table, candidate, filename), candidate, filename, sep, options, notes)
+    shown = [c for c in table.columns if c != "_row"]
     raise SubmissionError(
         f"{filename}: format not recognised. Expected the IDEAL template (missing column(s) "
         f"{', '.join(c for c in OBSERVATION_COLUMNS[:-1] if c not in table.columns)}; header "
         f"{','.join(OBSERVATION_COLUMNS)}), SDMX-CSV (first column DATAFLOW or STRUCTURE), or a national "
-        f"export with a crosswalk profile ({', '.join(sorted(crosswalk.profiles()))}). "
-        f"Columns found: {', '.join(map(str, table.columns[:12]))}.")
+        f"export with a crosswalk profile ({', '.join(profile.names())}; write one with "
+        f"`ideal profile new`). Columns found: {', '.join(map(str, shown[:12]))}"
+        + (f"; {'; '.join(n for n in notes.notes if n.startswith('sheet'))}." if sep == "xlsx" else "."))
+
+
+def _national(table, prof, filename, sep, options, notes) -> Parsed:
+    frame, found = crosswalk.apply_profile(table, prof, filename, sep, options, notes)
+    return Parsed(frame, f"profile:{prof.name}", notes.notes, _frame(found))
+
+
+def _sheets(data: bytes, filename: str, prof: Profile, notes: Assumptions) -> pd.DataFrame:
+    """The profile's sheets, each located and tagged, as parts of one table."""
+    sheets = read_workbook(data, filename, notes, only=[s.name for s in prof.read.sheets])
+    parts = []
+    for spec in prof.read.sheets:
+        part = locate(sheets[spec.name], prof, f"{filename} (sheet {spec.name})")
+        parts.append(part.assign(_sheet=spec.name, _indicator=spec.indicator or ""))
+        notes.add(f"sheet {spec.name}: {len(part)} rows"
+                  + (f" of {spec.indicator}" if spec.indicator else ""))
+    return pd.concat(parts, ignore_index=True)
+
+
+def locate(table: pd.DataFrame, prof: Profile, filename: str) -> pd.DataFrame:
+    """The table with the profile's header row as its header, columns spelled as in the
+    profile (the header is matched without regard to case)."""
+    if table.empty:
+        raise SubmissionError(f"{filename}: no data in it.")
+    if prof.read.header_row:
+        row = prof.read.header_row
+        if "_row" in table:
+            numbers = table["_row"].astype(int)
+            at = -1 if row < numbers.iloc[0] else (numbers.index[numbers == row][0]
+                                                    if (numbers == row).any() else None)
+        else:
+            at = row - 2
+        if at is None or at >= len(table):
+            raise SubmissionError(f"{filename}: row {row} (read.header_row of profile "
+                                  f"{prof.name}) is empty or beyond the data.")
+    else:
+        at = find_header(table, set(prof.detect))
+        if at is None:
+            missing = sorted(set(prof.detect) - set(table.columns))
+            raise SubmissionError(
+                f"{filename}: the profile {prof.name} needs the column(s) {', '.join(missing)}, "
+                f"not found in the header or the first {HEADER_SCAN} rows. Columns found: "
+                f"{', '.join(c for c in map(str, table.columns[:12]) if c != '_row')}.")
+    out = rehead(table, at)
+    spelled = {c.casefold(): c for c in prof.detect}
+    return out.rename(columns=lambda c: spelled.get(str(c).strip().casefold(), c))
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:

@@ -62,7 +62,7 @@ def read_csv_text(data: bytes, filename: str, options: ReadOptions,
     return df, sep
 
 
-def read_xlsx(data: bytes, filename: str, options: ReadOptions, notes: Assumptions) -> pd.DataFrame:
+def _open_workbook(data: bytes, filename: str):
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         expanded = sum(i.file_size for i in zf.infolist())
@@ -80,23 +80,115 @@ def read_xlsx(data: bytes, filename: str, options: ReadOptions, notes: Assumptio
     import openpyxl  # uses defusedxml when installed: no XML entity expansion
 
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
         raise SubmissionError(f"{filename}: the XLSX file cannot be opened "
                               f"({type(exc).__name__}); save it again as .xlsx and resend.") from exc
-    names = wb.sheetnames
-    sheet = options.sheet or ("data" if "data" in names else names[0])
-    if sheet not in names:
-        raise SubmissionError(f"{filename}: no sheet named {sheet!r}; sheets: {', '.join(names)}.")
-    notes.add(f"sheet: {sheet}")
-    rows = list(wb[sheet].iter_rows(values_only=True))
-    wb.close()
-    rows = [r for r in rows if any(c not in (None, "") for c in r)]
-    if not rows:
-        raise SubmissionError(f"{filename}: sheet {sheet!r} is empty.")
-    header = [str(c).strip() if c is not None else "" for c in rows[0]]
-    body = [["" if c is None else _cell(c) for c in r[:len(header)]] for r in rows[1:]]
-    return pd.DataFrame(body, columns=header, dtype="string").fillna("").astype(str)
+
+
+def _sheet_table(ws, name: str, filename: str, notes: Assumptions) -> pd.DataFrame:
+    """One sheet as text cells, every row whatever its <dimension> element declares; a
+    ``_row`` column keeps each row's number in the sheet."""
+    declared = ws.calculate_dimension() if ws.max_row else None
+    ws.reset_dimensions()  # read_only trusts <dimension>; a stale one would cut rows silently
+    numbered = [(i, r) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
+                if any(c not in (None, "") for c in r)]
+    if not numbered:
+        return pd.DataFrame()
+    last = numbered[-1][0]
+    if declared and declared != "A1:A1":
+        _, _, bottom = declared.partition(":")
+        stated = int("".join(ch for ch in bottom if ch.isdigit()) or 0)
+        if stated and stated < last:
+            notes.add(f"sheet {name}: its <dimension> says {declared} but it has rows up to "
+                      f"{last}; every row was read")
+    header = [str(c).strip() if c is not None else "" for c in numbered[0][1]]
+    width = max(len(header), max(len(r) for _, r in numbered))
+    header += [""] * (width - len(header))
+    header = [h or f"column {i + 1}" for i, h in enumerate(header)]
+    body = [[("" if c is None else _cell(c)) for c in r] + [""] * (width - len(r)) for _, r in numbered[1:]]
+    df = pd.DataFrame(body, columns=header, dtype="string").fillna("").astype(str)
+    return df.assign(_row=[i for i, _ in numbered[1:]])
+
+
+def read_workbook(data: bytes, filename: str, notes: Assumptions,
+                  only: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Every sheet (or the ``only`` ones) of a workbook as text tables."""
+    wb = _open_workbook(data, filename)
+    try:
+        names = wb.sheetnames
+        missing = [n for n in (only or []) if n not in names]
+        if missing:
+            raise SubmissionError(f"{filename}: no sheet named {', '.join(map(repr, missing))}; "
+                                  f"the sheets are: {', '.join(names)}.")
+        return {n: _sheet_table(wb[n], n, filename, notes) for n in (only or names)}
+    finally:
+        wb.close()
+
+
+def pick_sheet(sheets: dict[str, pd.DataFrame], wanted: list[set[str]], filename: str,
+               options: ReadOptions, notes: Assumptions) -> pd.DataFrame:
+    """The data sheet: --sheet, else 'data', else the first sheet whose header (within its
+    first rows) has one of the ``wanted`` column sets (a cover or notes sheet is skipped)."""
+    names = list(sheets)
+    if options.sheet:
+        if options.sheet not in sheets:
+            raise SubmissionError(f"{filename}: no sheet named {options.sheet!r}; the sheets "
+                                  f"are: {', '.join(names)}.")
+        chosen = options.sheet
+    elif "data" in sheets:
+        chosen = "data"
+    else:
+        chosen = next((n for n in names for cols in wanted
+                       if find_header(sheets[n], cols) is not None), None)
+        if chosen is None:
+            chosen = next((n for n in names if not sheets[n].empty), names[0])
+        elif chosen != names[0]:
+            skipped = names[:names.index(chosen)]
+            notes.add(f"skipped sheet(s) {', '.join(skipped)}: no data header there")
+    notes.add(f"sheet: {chosen}")
+    if len(names) > 1:
+        notes.add(f"sheets in the workbook: {', '.join(names)}")
+    table = sheets[chosen]
+    if table.empty:
+        raise SubmissionError(f"{filename}: sheet {chosen!r} is empty; the sheets are: "
+                              f"{', '.join(names)} (choose one with --sheet).")
+    return table
+
+
+HEADER_SCAN = 30
+
+
+def find_header(table: pd.DataFrame, needed: set[str]) -> int | None:
+    """-1 when the table's own header has ``needed``; else the index of the first of its first
+    rows that has them (a title or notes above the header); None when none has."""
+    if not needed:
+        return None
+    low = {n.strip().casefold() for n in needed}
+    if low <= {str(c).strip().casefold() for c in table.columns}:
+        return -1
+    for i, row in enumerate(table.head(HEADER_SCAN).itertuples(index=False)):
+        if low <= {str(c).strip().casefold() for c in row}:
+            return i
+    return None
+
+
+def rehead(table: pd.DataFrame, at: int) -> pd.DataFrame:
+    """The table with row ``at`` as its header (rows above it dropped)."""
+    if at < 0:
+        return table
+    row = table.iloc[at]
+    cols = [str(v).strip() or (c if c == "_row" else f"column {i + 1}")
+            for i, (c, v) in enumerate(row.items())]
+    if "_row" in table.columns:
+        cols[list(table.columns).index("_row")] = "_row"
+        body = table.iloc[at + 1:]
+    else:  # CSV: rows numbered by their line (the first line was the header)
+        body = table.iloc[at + 1:].assign(_row=range(at + 3, len(table) + 2))
+        cols.append("_row")
+    out = body.copy()
+    out.columns = cols
+    return out.reset_index(drop=True)
 
 
 def _cell(value) -> str:
@@ -107,11 +199,17 @@ def _cell(value) -> str:
     return str(value)
 
 
-def read_table(data: bytes, filename: str, options: ReadOptions,
-               notes: Assumptions) -> tuple[pd.DataFrame, str]:
-    """(table of text cells, separator or 'xlsx')."""
+def is_workbook(data: bytes, filename: str) -> bool:
+    return data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
+
+
+def read_table(data: bytes, filename: str, options: ReadOptions, notes: Assumptions,
+               wanted: list[set[str]] | None = None) -> tuple[pd.DataFrame, str]:
+    """(table of text cells, separator or 'xlsx'); in a workbook, the sheet chosen by
+    pick_sheet with the ``wanted`` column sets."""
     if not data.strip():
         raise SubmissionError(f"{filename}: the file is empty; send the filled-in IDEAL template.")
-    if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        return read_xlsx(data, filename, options, notes), "xlsx"
+    if is_workbook(data, filename):
+        sheets = read_workbook(data, filename, notes)
+        return pick_sheet(sheets, wanted or [], filename, options, notes), "xlsx"
     return read_csv_text(_decompress(data, filename, notes), filename, options, notes)

@@ -60,10 +60,11 @@ def from_template(table: pd.DataFrame, filename: str, sep: str, options: ReadOpt
         raise SubmissionError(f"{filename}: the file has a header but no data rows.")
     if "obs_status" not in df.columns:
         df = df.assign(obs_status="A")
-    extra = [c for c in df.columns if c not in OBSERVATION_COLUMNS and c != "unit"]
+    extra = [c for c in df.columns if c not in OBSERVATION_COLUMNS and c not in ("unit", "_row")]
     if extra:
         notes.add(f"ignored columns: {', '.join(extra)}")
-    df = df.assign(source_row=range(2, len(df) + 2))
+    # the row number the steward sees: the sheet's own for a workbook, else the line
+    df = df.assign(source_row=df["_row"].astype(int) if "_row" in df else range(2, len(df) + 2))
     decimal = decimal_mark(df["value"], "value", sep, filename, options, notes)
     out = finish(df, decimal)
     if "unit" in df.columns:

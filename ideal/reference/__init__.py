@@ -96,6 +96,12 @@ def country_name(code: str, language: str = "es") -> str:
     return country.name if country else code
 
 
+@lru_cache(maxsize=4096)
+def subdivision(code: str):
+    """The ISO 3166-2 subdivision of a code (any country), or None."""
+    return pycountry.subdivisions.get(code=code)
+
+
 @lru_cache(maxsize=8192)
 def region_name(code: str) -> str:
     if "-" not in code:

@@ -1,0 +1,224 @@
+"""Periods as national exports write them, to ISO 8601 (2025, 2025-Q1, 2025-03), and how
+much of each year a submission covers.
+
+Months come as numbers or as names and abbreviations in Spanish, Portuguese or English, any
+case, with or without accents (`janeiro`, `ene`, `Sept.`); dates as ISO, day-first, month-first
+or Excel serial numbers, the format declared or detected and stated. A year for which a unit
+(region, crime type, indicator) has fewer than 12 months or 4 quarters is partial: flagged in
+the feedback and stored with the observations.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+from ideal.errors import SubmissionError
+from ideal.frames import per_unique
+
+_MONTHS = {
+    1: "enero ene janeiro jan january",
+    2: "febrero feb fevereiro fev february",
+    3: "marzo mar marco march",
+    4: "abril abr april apr",
+    5: "mayo may maio mai",
+    6: "junio jun junho june",
+    7: "julio jul julho july",
+    8: "agosto ago august aug",
+    9: "septiembre setiembre sep sept set setembro september",
+    10: "octubre oct outubro out october",
+    11: "noviembre nov novembro november",
+    12: "diciembre dic dezembro dez december dec",
+}
+MONTHS = {name: n for n, names in _MONTHS.items() for name in names.split()}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def fold(text) -> str:
+    """Case-, accent- and spacing-insensitive form of a label."""
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _month(value: str) -> float:
+    v = fold(value).rstrip(".").strip()
+    if re.fullmatch(r"\d{1,2}(\.0)?", v):
+        n = int(float(v))
+        return float(n) if 1 <= n <= 12 else float("nan")
+    if v in MONTHS:
+        return float(MONTHS[v])
+    hits = {n for name, n in MONTHS.items() if len(v) >= 3 and name.startswith(v)}
+    return float(hits.pop()) if len(hits) == 1 else float("nan")
+
+
+def month_numbers(values: pd.Series) -> pd.Series:
+    """1-12 per value (names or numbers); NaN where the value is not a month."""
+    return per_unique(values.astype(str), lambda u: u.map(_month)).astype("float64")
+
+
+def _quarter(value: str) -> float:
+    v = fold(value).rstrip(".")
+    v = re.sub(r"^(q|t|trim(estre)?|trimestre)\s*", "", v)
+    if v in _ROMAN:
+        return float(_ROMAN[v])
+    return float(int(v)) if re.fullmatch(r"[1-4]", v) else float("nan")
+
+
+def quarter_numbers(values: pd.Series) -> pd.Series:
+    return per_unique(values.astype(str), lambda u: u.map(_quarter)).astype("float64")
+
+
+def years(values: pd.Series) -> pd.Series:
+    v = values.astype(str).str.strip().str.replace(r"\.0$", "", regex=True)
+    y = pd.to_numeric(v.where(v.str.fullmatch(r"\d{4}")), errors="coerce")
+    return y.where((y >= 1900) & (y <= 2100))
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+
+
+def date_format(values: pd.Series, column: str, filename: str) -> str:
+    """The format of a date column: 'iso', 'excel', '%d/%m/%Y' or '%m/%d/%Y' (refused when
+    day-first and month-first both fit every value)."""
+    v = pd.Series(values.astype(str).str.strip().unique())
+    v = v[v != ""]
+    if v.empty:
+        raise SubmissionError(f"{filename}: the date column '{column}' is empty.")
+    if v.str.match(r"^\d{4}-\d{2}-\d{2}").all():
+        return "iso"
+    if v.str.fullmatch(r"\d{4,5}(\.0+)?").all():
+        return "excel"
+    parts = v.str.extract(_DMY)
+    if parts.notna().all().all():
+        first, second = parts[0].astype(int), parts[1].astype(int)
+        sep = v.iloc[0].strip()[len(parts.iloc[0, 0])]
+        if (first > 12).any() and (second <= 12).all():
+            return f"%d{sep}%m{sep}%Y"
+        if (second > 12).any() and (first <= 12).all():
+            return f"%m{sep}%d{sep}%Y"
+        if (first <= 12).all() and (second <= 12).all():
+            raise SubmissionError(
+                f"{filename}: the dates in '{column}' (e.g. '{v.iloc[0]}') fit both day/month/"
+                "year and month/day/year; state it in the profile (period.date_format: "
+                "'%d/%m/%Y' or '%m/%d/%Y').")
+    bad = v[~v.str.match(r"^\d{4}-\d{2}-\d{2}") & parts[0].isna()]
+    raise SubmissionError(f"{filename}: the dates in '{column}' are not in one known format "
+                          f"(e.g. '{bad.iloc[0] if len(bad) else v.iloc[0]}'); state it in the "
+                          "profile (period.date_format, e.g. '%d/%m/%Y', 'iso' or 'excel').")
+
+
+def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
+    """Dates (NaT where a value does not fit the format)."""
+    def one(u: pd.Series) -> pd.Series:
+        text = u.astype(str).str.strip()
+        if fmt == "excel":
+            days = pd.to_numeric(text, errors="coerce")
+            return pd.to_datetime(days, unit="D", origin="1899-12-30", errors="coerce")
+        if fmt == "iso":
+            return pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        return pd.to_datetime(text.str.extract(r"^\s*(\S+)")[0], format=fmt, errors="coerce")
+    return per_unique(values.astype(str), one)
+
+
+def iso(year: pd.Series, month: pd.Series | None = None, quarter: pd.Series | None = None) -> pd.Series:
+    """ISO periods from numbers (NaN -> None)."""
+    ok = year.notna()
+    text = year.fillna(0).astype(int).astype(str)
+    if month is not None:
+        ok &= month.notna()
+        text = text + "-" + month.fillna(0).astype(int).map("{:02d}".format)
+    elif quarter is not None:
+        ok &= quarter.notna()
+        text = text + "-Q" + quarter.fillna(0).astype(int).astype(str)
+    return text.where(ok, None).astype("object")
+
+
+def of_dates(dates: pd.Series, level: str) -> pd.Series:
+    if level == "year":
+        return iso(dates.dt.year.astype("float64"))
+    if level == "quarter":
+        return iso(dates.dt.year.astype("float64"), quarter=dates.dt.quarter.astype("float64"))
+    return iso(dates.dt.year.astype("float64"), month=dates.dt.month.astype("float64"))
+
+
+# --- how much of a year a submission covers --------------------------------------------------
+
+UNIT = ["region", "crime_type", "indicator"]
+
+
+def _split(period: pd.Series) -> pd.DataFrame:
+    parts = period.astype(str).str.extract(r"^(\d{4})(?:-(Q)?(\d{1,2}))?$")
+    kind = pd.Series("year", index=period.index).mask(parts[2].notna(), "month").mask(parts[1].eq("Q"), "quarter")
+    return pd.DataFrame({"year": parts[0], "kind": kind, "part": pd.to_numeric(parts[2], errors="coerce")})
+
+
+def _span(parts: list[int], kind: str) -> str:
+    if kind == "quarter":
+        return ", ".join(f"Q{p}" for p in parts)
+    runs, start = [], parts[0]
+    for a, b in zip(parts, parts[1:] + [None], strict=False):
+        if b != a + 1:
+            runs.append(f"{start:02d}" if start == a else f"{start:02d}-{a:02d}")
+            start = b
+    return ", ".join(runs)
+
+
+def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
+    """(frame with a ``coverage`` column, findings).
+
+    For monthly and quarterly rows, the months (quarters) of the same year present for the
+    same unit: ``None`` when the year is complete, else e.g. ``'3/12: 01-03'``. Where a unit
+    has both an annual figure and months of the same year, the rule is: complete months are
+    kept (finer; the annual figure is checked against their sum and not loaded), incomplete
+    months are not loaded and the annual figure is kept."""
+    if frame.empty:
+        return frame.assign(coverage=None), []
+    split = _split(frame["period"])
+    sub = split["kind"].ne("year")
+    out = frame.assign(coverage=None)
+    findings: list[tuple] = []
+    if not sub.any():
+        return out, findings
+    key = [frame[c].astype(str) for c in UNIT] + [split["year"]]
+    parts = (split.loc[sub].assign(**{c: frame.loc[sub, c].astype(str) for c in UNIT})
+             .groupby(UNIT + ["year", "kind"])["part"].agg(lambda s: tuple(sorted(set(s.dropna().astype(int))))))
+    full = {"month": 12, "quarter": 4}
+    label = {}
+    for (region, crime, indicator, year, kind), present in parts.items():
+        if len(present) < full[kind]:
+            label[(region, crime, indicator, year)] = (kind, present)
+    if label:
+        idx = pd.MultiIndex.from_arrays(key)
+        text = {k: f"{len(p)}/{full[kind]}: {_span(list(p), kind)}" for k, (kind, p) in label.items()}
+        cov = pd.Series(idx.map(lambda k: text.get(k)), index=frame.index)
+        out = out.assign(coverage=cov.where(sub, None))
+        # one finding per (year, coverage), counting the units
+        by: dict[tuple, list] = {}
+        for (region, crime, _ind, year), (kind, present) in label.items():
+            by.setdefault((year, kind, present), []).append(f"{region} {crime}")
+        for (year, kind, present), units in sorted(by.items()):
+            findings.append(("warning", "period_partial", "period", None, year,
+                             f"{year} is partial for {len(units)} region/crime type(s): only "
+                             f"{_span(list(present), kind)} ({len(present)} of {full[kind]} "
+                             f"{'months' if kind == 'month' else 'quarters'}), e.g. "
+                             f"{', '.join(units[:3])}. The rows are flagged partial and a year "
+                             "total built from them is not a whole year."))
+    # annual and sub-annual figures for the same unit and year
+    annual = ~sub
+    if annual.any():
+        ukey = pd.Series(list(zip(*key, strict=False)), index=frame.index)
+        both = set(ukey[annual]) & set(ukey[sub])
+        if both:
+            incomplete = {k for k in both if k in label}
+            complete = both - incomplete
+            drop = (ukey.isin(incomplete) & sub) | (ukey.isin(complete) & annual)
+            kept_annual, kept_months = len(incomplete), len(complete)
+            findings.append(("warning", "period_annual_and_monthly", "period", None, None,
+                             f"{len(both)} region/crime type/year(s) have both a yearly figure and "
+                             f"monthly or quarterly figures. Rule: complete months are kept and the "
+                             f"yearly figure is not loaded ({kept_months}); incomplete months are "
+                             f"not loaded and the yearly figure is kept ({kept_annual})."))
+            out = out[~drop]
+    return out, findings

@@ -1,0 +1,438 @@
+"""Crosswalk profiles: what one national export looks like and how it maps to canonical rows.
+
+A profile is YAML a steward or analyst writes (or `ideal profile new` starts from a file);
+the schema is the pydantic models below, published as docs/profile.schema.json. A malformed
+profile is refused with the key, its line in the YAML and what was expected. Profiles are
+found in IDEAL_PROFILES_DIR (default var/profiles/) before the shipped ones
+(ideal/ingest/profiles/), and are asked for by name only, never by path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Literal
+
+import pycountry
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ideal.config import get_settings
+from ideal.errors import ProfileError
+
+SHIPPED = files("ideal.ingest") / "profiles"
+NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+INDICATORS = ("incidents", "victims", "population")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Sheet(_Strict):
+    """One sheet of a workbook read as part of the submission."""
+
+    name: str = Field(description="The sheet's name as the workbook shows it.")
+    indicator: str | None = Field(None, description="The indicator of this sheet's figures when "
+                                  "it differs from the profile's (e.g. a 'Víctimas' sheet beside "
+                                  "an 'Ocurrencias' sheet).")
+
+
+class Read(_Strict):
+    """Where the data are in the file."""
+
+    sheets: list[Sheet] = Field(default_factory=list, description="Workbook sheets to read, as "
+                                "parts of one submission. Empty: the first sheet whose header has "
+                                "the `detect` columns (a cover or notes sheet before it is skipped).")
+    header_row: int | None = Field(None, ge=1, description="Row number (1 = first) of the column "
+                                   "names. Empty: the first of the first 30 rows that holds every "
+                                   "`detect` column.")
+    encoding: str | None = Field(None, description="Text encoding of a CSV (e.g. cp1252).")
+    separator: Literal[",", ";", "\t", "|"] | None = Field(None, description="CSV separator.")
+    decimal: Literal[".", ","] | None = Field(None, description="Decimal mark of the figures.")
+
+
+class Period(_Strict):
+    """Where the period of each row comes from: a fixed period, a year column (with an optional
+    month or quarter column), or a date column."""
+
+    fixed: str | None = Field(None, description="The one period of a file that does not state it "
+                              "in a column, e.g. '2024'.")
+    year: str | None = Field(None, description="Column holding the year.")
+    month: str | None = Field(None, description="Column holding the month: 1-12, or a name or "
+                              "abbreviation in Spanish, Portuguese or English (enero, janeiro, "
+                              "Sept.), any case, accents or not.")
+    quarter: str | None = Field(None, description="Column holding the quarter: 1-4, Q1, T1, 'I'.")
+    date: str | None = Field(None, description="Column holding a date per row (event date).")
+    date_format: str | None = Field(None, description="Format of `date`: a strftime pattern such "
+                                    "as '%d/%m/%Y' or '%m/%d/%Y', 'iso' or 'excel' (serial day "
+                                    "numbers). Empty: detected, and the feedback states it.")
+    level: Literal["year", "quarter", "month"] = Field("month", description="With `date`: the "
+                                                       "period rows are counted by.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Period:
+        given = [k for k in ("fixed", "year", "date") if getattr(self, k)]
+        if len(given) > 1:
+            raise ValueError(f"give one of fixed, year or date, not {' and '.join(given)}")
+        if (self.month or self.quarter) and not self.year:
+            raise ValueError("month and quarter need the year column too (key 'year')")
+        if self.month and self.quarter:
+            raise ValueError("give month or quarter, not both")
+        if self.date_format and not self.date:
+            raise ValueError("date_format needs the date column (key 'date')")
+        return self
+
+
+class Region(_Strict):
+    """How the region of each row is found."""
+
+    column: str = Field(description="Column holding the region code or name.")
+    by: Literal["code", "name"] = Field("code", description="'code': a national code looked up "
+                                        "in `crosswalk` (or an ISO 3166-2 code when no crosswalk "
+                                        "is given); 'name': the region's name, matched without "
+                                        "regard to case, accents and spacing, with `aliases`.")
+    crosswalk: str | None = Field(None, description="Reference crosswalk of national codes "
+                                  "(ideal/reference/data/crosswalks/<name>.csv).")
+    key: str | None = Field(None, description="The crosswalk's column of national codes.")
+    pad: int | None = Field(None, ge=1, le=10, description="Zero-pad codes to this width "
+                            "(5001 -> 05001).")
+    take: int | None = Field(None, ge=1, le=10, description="Use the first N characters of the "
+                             "code (a municipal code rolled up to its first-level region).")
+    national: list[str] = Field(default_factory=list, description="Codes or names that mean the "
+                                "whole country (national totals).")
+    name_column: str | None = Field(None, description="A column of names checked against the "
+                                    "codes (a disagreement is a warning; the code is used).")
+    name_keys: list[str] = Field(default_factory=lambda: ["nombre"], description="Crosswalk "
+                                 "columns holding names, for `name_column` and `by: name`.")
+    aliases: dict[str, str] = Field(default_factory=dict, description="Other spellings: national "
+                                    "name or code -> ISO 3166-2 code (e.g. 'San José': CR-SJ).")
+    unknown: list[str] = Field(default_factory=lambda: ["desconocido", "sin informacion",
+                                                       "sin dato", "no informado", "ignorado",
+                                                       "sem informacao", "nao informado"],
+                               description="Values meaning 'region unknown': those rows are "
+                               "counted in the feedback and not loaded.")
+
+    @field_validator("aliases")
+    @classmethod
+    def _iso(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [v for v in value.values() if not re.match(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$", str(v))]
+        if bad:
+            raise ValueError(f"aliases map to ISO 3166-2 codes such as CR-SJ; not {', '.join(map(str, bad))}")
+        return value
+
+    @model_validator(mode="after")
+    def _crosswalk_key(self) -> Region:
+        if self.crosswalk and not self.key:
+            raise ValueError("a crosswalk needs its column of national codes (key 'key')")
+        return self
+
+
+class Rule(_Strict):
+    """National category -> ICCS code, or out of scope with the reason; first match wins."""
+
+    when: dict[str, str] = Field(description="Column -> regular expression the value must match.")
+    iccs: str | None = Field(None, description="The ICCS code the rows are counted under.")
+    out_of_scope: str | None = Field(None, description="Why these rows are not one of IDEAL's "
+                                     "crime types (listed in the feedback, not loaded).")
+
+    @model_validator(mode="after")
+    def _one(self) -> Rule:
+        if bool(self.iccs) == bool(self.out_of_scope):
+            raise ValueError("each rule gives either iccs or out_of_scope")
+        for col, pattern in self.when.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"when.{col}: {pattern!r} is not a regular expression ({exc})") from exc
+        return self
+
+
+class Hierarchy(_Strict):
+    """National parent and child categories sent side by side (children sum to the parent)."""
+
+    column: str
+    child_pattern: str = Field(description="Regular expression of a child code with the "
+                               "parent's code as group 1, e.g. '^(\\d+)_\\d+$'.")
+    keep: Literal["parent", "children"] = "parent"
+
+
+class Category(_Strict):
+    """How the national category maps to ICCS."""
+
+    fixed: str | None = Field(None, description="The one ICCS code of a file of one crime type.")
+    columns: list[str] = Field(default_factory=list, description="Columns that together name "
+                               "the national category.")
+    rules: list[Rule] = Field(default_factory=list)
+    hierarchy: Hierarchy | None = None
+    totals: list[str] = Field(default_factory=lambda: ["total", "total general", "totales",
+                                                       "todos", "subtotal"],
+                              description="Category or region values that mark totals rows; "
+                              "they are not loaded (the parts are).")
+
+    @model_validator(mode="after")
+    def _fixed_or_rules(self) -> Category:
+        if not self.fixed and not (self.columns and self.rules):
+            raise ValueError("give fixed (one ICCS code) or columns with rules")
+        return self
+
+
+class Value(_Strict):
+    """A column of counts and the indicator they are."""
+
+    column: str
+    indicator: str = Field(description=f"One of {', '.join(INDICATORS)}.")
+    factor: float = Field(1, description="Multiply the figures by this (e.g. 1000 for thousands).")
+    empty: Literal["skip", "error"] | None = Field(None, description="'skip': an empty cell is "
+                                                   "not a figure (not loaded, counted in the notes).")
+    empty_reason: str | None = None
+
+    @field_validator("indicator")
+    @classmethod
+    def _indicator(cls, value: str) -> str:
+        if value not in INDICATORS:
+            raise ValueError(f"indicator {value!r}: one of {', '.join(INDICATORS)}")
+        return value
+
+
+class Count(_Strict):
+    """Microdata: one row per event or per victim, no count column; rows are counted."""
+
+    indicator: str = Field(description="What one row is: incidents (one event) or victims.")
+    weight: str | None = Field(None, description="A column of weights summed instead of counting rows.")
+
+    _indicator = field_validator("indicator")(Value._indicator.__func__)
+
+
+class Wide(_Strict):
+    """Months or years as columns: each matching column is a period's figure."""
+
+    columns: str = Field(description="Regular expression matching the header of every period "
+                         "column, e.g. '^(19|20)\\d\\d$' or '(?i)^(ene|feb|mar|abr|may|jun|jul|ago|sep|oct|nov|dic)'.")
+    period: Literal["year", "month"] = Field(description="What a column header is: a year, or a "
+                                             "month (name or number; the year from period.year).")
+    indicator: str
+
+    _indicator = field_validator("indicator")(Value._indicator.__func__)
+
+    @field_validator("columns")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression ({exc})") from exc
+        return value
+
+
+class Rate(_Strict):
+    column: str
+    count: str
+    per: int = 100_000
+    annualised_monthly: bool = False
+
+
+class Unique(_Strict):
+    columns: list[str]
+    within: list[str] = Field(default_factory=list)
+    show: str | None = None
+    rule: str
+    severity: Literal["error", "warning"] = "warning"
+    message: str
+
+
+class Profile(_Strict):
+    """A crosswalk profile (see the README, 'Crosswalk profiles', for every key with an example)."""
+
+    name: str = Field(description="Lowercase letters, digits and _; the name stewards choose.")
+    title: str = Field(description="What the export is, for people.")
+    country: str = Field(description="ISO 3166-1 alpha-2 code of the country the export is from.")
+    version: int = Field(1, ge=1)
+    detect: list[str] = Field(min_length=1, description="Columns whose presence identifies the "
+                              "export (also used to find the sheet and header row).")
+    read: Read = Field(default_factory=Read)
+    period: Period = Field(default_factory=Period)
+    region: Region
+    category: Category
+    values: list[Value] = Field(default_factory=list, description="Aggregated counts: the "
+                                "columns of figures.")
+    count: Count | None = Field(None, description="Microdata: count rows instead of reading figures.")
+    wide: Wide | None = Field(None, description="Periods as columns.")
+    rates: list[Rate] = Field(default_factory=list, description="Stated rates checked against "
+                              "count / population.")
+    unique: list[Unique] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="Stated in every feedback.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME.match(value):
+            raise ValueError("lowercase letters, digits and _ (2-64 characters, a letter first)")
+        return value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        if pycountry.countries.get(alpha_2=str(value).upper()) is None:
+            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+        return str(value).upper()
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Profile:
+        shapes = [k for k in ("values", "count", "wide") if getattr(self, k)]
+        if len(shapes) != 1:
+            raise ValueError("give exactly one of values (counts in columns), count (one row "
+                             f"per event or victim) or wide (periods as columns); found "
+                             f"{', '.join(shapes) or 'none'}")
+        wide_years = self.wide is not None and self.wide.period == "year"
+        if not (self.period.fixed or self.period.year or self.period.date or wide_years):
+            raise ValueError("period: give fixed, year or date (or wide.period: year)")
+        return self
+
+    def as_dict(self) -> dict:
+        return self.model_dump(exclude_none=True)
+
+
+def schema() -> dict:
+    """The JSON Schema of a profile (docs/profile.schema.json is this, written by a test)."""
+    out = Profile.model_json_schema()
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["$id"] = "https://ideal.clasi.example/profile.schema.json"
+    return out
+
+
+# --- reading YAML with line numbers -------------------------------------------------------
+
+
+def _lines(node, path=()) -> dict[tuple, int]:
+    """Where each key of the YAML starts (1-based lines), by its path of keys and indexes."""
+    out = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out[path + (key.value,)] = key.start_mark.line + 1
+            out.update({k: v for k, v in _lines(value, path + (key.value,)).items() if k != path + (key.value,)})
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out.update(_lines(item, path + (i,)))
+    return out
+
+
+def _where(loc: tuple, lines: dict[tuple, int]) -> int | None:
+    loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(("function-", "model-"))))
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def parse(text: str, source: str = "profile") -> Profile:
+    """A profile from YAML text; ProfileError naming each key, line and expectation."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ProfileError(f"{source}:{where} not valid YAML ({getattr(exc, 'problem', exc)}).") from exc
+    if not isinstance(data, dict):
+        raise ProfileError(f"{source}: a profile is a YAML mapping of keys (name, title, country, "
+                           "detect, period, region, category and values, count or wide).")
+    lines = _lines(node)
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            line = _where(loc, lines)
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "missing (required)"
+            elif err["type"] == "extra_forbidden":
+                msg = "not a profile key (see docs/profile.schema.json)"
+            problems.append(f"  {key}{f' (line {line})' if line else ''}: {msg}")
+        raise ProfileError(f"{source}: {len(problems)} problem(s) in the profile:\n" + "\n".join(problems)) from None
+
+
+# --- where profiles are found ---------------------------------------------------------------
+
+
+def _user_dir() -> Path:
+    return get_settings().profiles_dir
+
+
+def _entries() -> list[tuple[str, object]]:
+    """(origin, file) for every profile file: installed ones first, then shipped ones."""
+    out: list[tuple[str, object]] = []
+    user = _user_dir()
+    if user.is_dir():
+        out += [("installed", p) for p in sorted(user.glob("*.yaml"))]
+    out += [("shipped", p) for p in sorted(SHIPPED.iterdir(), key=lambda e: e.name)
+            if p.name.endswith(".yaml")]
+    return out
+
+
+@cache
+def _parsed(origin: str, path: str, stamp: float) -> Profile:
+    entry = Path(path) if origin == "installed" else SHIPPED / Path(path).name
+    return parse(entry.read_text(encoding="utf-8"), f"{origin} profile {Path(path).name}")
+
+
+def _stamp(entry) -> float:
+    try:
+        return os.stat(str(entry)).st_mtime_ns
+    except (OSError, TypeError):
+        return 0.0
+
+
+def available() -> dict[str, tuple[Profile, str]]:
+    """Profiles by name -> (profile, origin); an installed profile hides a shipped one of the
+    same name. A broken installed file is refused loudly (it would otherwise vanish)."""
+    out: dict[str, tuple[Profile, str]] = {}
+    for origin, entry in _entries():
+        prof = _parsed(origin, str(entry), _stamp(entry))
+        out.setdefault(prof.name, (prof, origin))
+    return out
+
+
+def names() -> list[str]:
+    return sorted(available())
+
+
+def get(name: str) -> Profile:
+    """A profile by name (never a path: a web request cannot open files with it)."""
+    name = (name or "").strip()
+    if not NAME.match(name):
+        raise ProfileError(f"profile {name!r}: give the name of an installed profile "
+                           f"({', '.join(names())}), not a path.")
+    found = available().get(name)
+    if found is None:
+        raise ProfileError(f"no crosswalk profile {name!r}; known: {', '.join(names())} "
+                           "(`ideal profile list`).")
+    return found[0]
+
+
+def detect(columns) -> Profile | None:
+    """The profile whose `detect` columns the table has (the most specific one)."""
+    cols = set(columns)
+    hits = [p for p, _ in available().values() if set(p.detect) <= cols]
+    return max(hits, key=lambda p: len(p.detect)) if hits else None
+
+
+def install(text: str, source: str = "profile") -> tuple[Profile, Path]:
+    """Check a profile and write it to IDEAL_PROFILES_DIR as <name>.yaml (atomically)."""
+    prof = parse(text, source)
+    folder = _user_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{prof.name}.yaml"
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, target)
+    return prof, target

@@ -1,0 +1,219 @@
+"""The shapes national exports come in, brought to one row per source figure with its
+period and region: periods as columns (wide), one row per event or victim (microdata),
+periods from dates or from year and month columns, regions by code or by name, totals rows.
+
+Every row left out is counted in a finding that names the source value and column.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from ideal import reference
+from ideal.errors import SubmissionError
+from ideal.ingest import periods
+from ideal.ingest.profile import Profile
+from ideal.ingest.sniff import Assumptions
+
+EXAMPLES = 5
+
+
+def finding(severity, rule, column, row, value, message) -> tuple:
+    return (severity, rule, column, None if row is None else int(row), value, message)
+
+
+def _rows(df: pd.DataFrame, mask: pd.Series) -> str:
+    rows = df.loc[mask, "source_row"].astype(int).tolist()
+    shown = ", ".join(map(str, rows[:EXAMPLES]))
+    return f"row{'s' if len(rows) > 1 else ''} {shown}{' ...' if len(rows) > EXAMPLES else ''}"
+
+
+def columns_used(prof: Profile) -> list[str]:
+    """Every source column the profile reads (checked before anything else)."""
+    p, r = prof.period, prof.region
+    cols = [*prof.detect, p.year, p.month, p.quarter, p.date, r.column, r.name_column,
+            *prof.category.columns, *(v.column for v in prof.values),
+            prof.count.weight if prof.count else None,
+            *(x for rate in prof.rates for x in (rate.column, rate.count))]
+    return list(dict.fromkeys(c for c in cols if c))
+
+
+def check_columns(df: pd.DataFrame, prof: Profile, filename: str) -> None:
+    missing = [c for c in columns_used(prof) if c not in df.columns]
+    if missing:
+        raise SubmissionError(
+            f"{filename}: the profile {prof.name} reads the column(s) {', '.join(missing)}, which "
+            f"the file does not have. Columns found: "
+            f"{', '.join(c for c in map(str, df.columns[:15]) if not c.startswith('_'))}.")
+
+
+def figures(df: pd.DataFrame, prof: Profile, notes: Assumptions) -> tuple[pd.DataFrame, list[dict]]:
+    """(frame, value specs): wide tables melted to one figure per row (``_wide`` holds the
+    header), microdata given a ``_count`` column of ones (or the weight)."""
+    if prof.wide is not None:
+        pattern = re.compile(prof.wide.columns)
+        cols = [c for c in df.columns if not c.startswith("_") and c != "source_row"
+                and pattern.search(str(c))]
+        if not cols:
+            raise SubmissionError(f"no column header matches wide.columns {prof.wide.columns!r} "
+                                  f"of profile {prof.name}; headers: "
+                                  f"{', '.join(c for c in df.columns[:15] if not c.startswith('_'))}.")
+        keep = [c for c in df.columns if c not in cols]
+        long = df.melt(id_vars=keep, value_vars=cols, var_name="_wide", value_name="_wide_value")
+        notes.add(f"periods as columns: {len(cols)} ({cols[0]} ... {cols[-1]}), read as "
+                  f"{prof.wide.period}s")
+        return long, [{"column": "_wide_value", "indicator": prof.wide.indicator, "empty": "skip",
+                       "empty_reason": "an empty cell of a period column is no figure"}]
+    if prof.count is not None:
+        weight = prof.count.weight
+        notes.add(f"one row per {'event' if prof.count.indicator == 'incidents' else 'victim'}: "
+                  f"rows counted{f', weighted by {weight!r}' if weight else ''}")
+        ones = df[weight] if weight else pd.Series("1", index=df.index)
+        return df.assign(_count=ones), [{"column": "_count", "indicator": prof.count.indicator}]
+    return df, [v.model_dump(exclude_none=True) for v in prof.values]
+
+
+def _period_error(df, bad, column, what, findings) -> None:
+    for value, group in df[bad].groupby(df.loc[bad, column].astype(str), sort=False):
+        findings.append(finding(
+            "error", "period_readable", column, group["source_row"].iloc[0], value,
+            f"{column} = {value!r} is not {what} ({len(group)} rows, {_rows(df, df.index.isin(group.index))}); "
+            "correct the file or the profile's period keys."))
+
+
+def period_of_rows(df: pd.DataFrame, prof: Profile, filename: str, notes: Assumptions,
+                   findings: list) -> pd.Series:
+    """ISO period per row (None where unreadable, with an error naming the source value)."""
+    spec = prof.period
+    out = pd.Series(None, index=df.index, dtype="object")
+    if spec.fixed:
+        out[:] = str(spec.fixed)
+    elif spec.date:
+        fmt = spec.date_format or periods.date_format(df[spec.date], spec.date, filename)
+        notes.add(f"dates in '{spec.date}': {fmt}{' (detected)' if not spec.date_format else ''}; "
+                  f"counted by {spec.level}")
+        dates = periods.parse_dates(df[spec.date], fmt)
+        _period_error(df, dates.isna(), spec.date, f"a date in the format {fmt}", findings)
+        out = periods.of_dates(dates, spec.level)
+    elif spec.year:
+        year = periods.years(df[spec.year])
+        _period_error(df, year.isna(), spec.year, "a year", findings)
+        if spec.month:
+            month = periods.month_numbers(df[spec.month])
+            _period_error(df, year.notna() & month.isna(), spec.month, "a month (1-12 or a month's name)", findings)
+            out = periods.iso(year, month=month)
+        elif spec.quarter:
+            quarter = periods.quarter_numbers(df[spec.quarter])
+            _period_error(df, year.notna() & quarter.isna(), spec.quarter, "a quarter (1-4, Q1-Q4)", findings)
+            out = periods.iso(year, quarter=quarter)
+        else:
+            out = periods.iso(year)
+    if prof.wide is not None:
+        if prof.wide.period == "year":
+            year = periods.years(df["_wide"])
+            _period_error(df, year.isna(), "_wide", "a year (the column header)", findings)
+            out = periods.iso(year)
+        else:
+            month = periods.month_numbers(df["_wide"])
+            _period_error(df, month.isna(), "_wide", "a month (the column header)", findings)
+            base = out.str.slice(0, 4) if out.notna().any() else pd.Series(None, index=df.index)
+            out = periods.iso(pd.to_numeric(base, errors="coerce"), month=month)
+    return out
+
+
+def totals(df: pd.DataFrame, prof: Profile, findings: list) -> pd.DataFrame:
+    """Rows whose category is a total ('Total', 'TOTAL GENERAL') are not loaded: their parts
+    are. A totals row of the region column is the national figure (region = country)."""
+    marks = {periods.fold(t) for t in prof.category.totals}
+    out = df
+    for col in prof.category.columns:
+        is_total = out[col].map(lambda v: periods.fold(v) in marks)
+        if is_total.any():
+            findings.append(finding(
+                "info", "totals_not_loaded", col, out.loc[is_total, "source_row"].iloc[0],
+                out.loc[is_total, col].iloc[0],
+                f"{int(is_total.sum())} totals rows ({col} = {out.loc[is_total, col].iloc[0]!r}) "
+                "were not loaded: they sum the categories that are loaded, and would count twice."))
+            out = out[~is_total]
+    return out
+
+
+def _lookup(prof: Profile) -> dict[str, str]:
+    """Folded name or code -> ISO 3166-2 code, for regions by name."""
+    r = prof.region
+    out = {}
+    subs = reference.regions([prof.country])
+    for code, name in zip(subs["region"], subs["name"], strict=False):
+        out[periods.fold(name)] = code
+        out[periods.fold(code)] = code
+        out[periods.fold(code.split("-", 1)[1])] = code
+    if r.crosswalk:
+        table = reference.crosswalk(r.crosswalk)
+        for col in [c for c in r.name_keys if c in table.columns] + [r.key]:
+            out.update({periods.fold(v): reg for v, reg in zip(table[col], table["region"], strict=False) if v})
+    out.update({periods.fold(k): v for k, v in r.aliases.items()})
+    return out
+
+
+def _wildcard(value: str, lookup: dict[str, str]) -> str | None:
+    """A name whose accents were lost as '?' or '\ufffd' (MONTA?A): the one name that fits."""
+    if "?" not in value and "\ufffd" not in value:
+        return None
+    pattern = re.compile("^" + re.escape(value).replace(r"\?", ".{1,2}").replace("\ufffd", ".{1,2}") + "$")
+    hits = {code for name, code in lookup.items() if pattern.match(name)}
+    return hits.pop() if len(hits) == 1 else None
+
+
+def elsewhere(value: str, country: str) -> str | None:
+    """The country a valid ISO 3166-2 region code of another country belongs to."""
+    code = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}-[A-Z0-9]{1,3}", code) or code.startswith(country + "-"):
+        return None
+    sub = reference.subdivision(code)
+    return sub.country_code if sub is not None else None
+
+
+def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
+    """ISO 3166-2 per row for regions given by name (or by ISO code); None where not loaded."""
+    r, country = prof.region, prof.country
+    raw = df[r.column].astype(str)
+    lookup = _lookup(prof)
+    unknown = {periods.fold(u) for u in r.unknown}
+    national = {periods.fold(n) for n in r.national} | {periods.fold(t) for t in prof.category.totals}
+    found: dict[str, str | None] = {}
+    for value in raw.unique():
+        key = periods.fold(value)
+        if key in national:
+            found[value] = country
+        elif key in unknown or key == "":
+            found[value] = None
+        else:
+            found[value] = lookup.get(key) or lookup.get(re.sub(r"[^a-z0-9 ]", "", key)) or _wildcard(key, lookup)
+    region = raw.map(found)
+    for value, group in df.groupby(raw, sort=False):
+        if found[value] is not None:
+            continue
+        key = periods.fold(value)
+        if key in unknown or key == "":
+            findings.append(finding(
+                "warning", "region_unknown", r.column, group["source_row"].iloc[0], value,
+                f"{len(group)} rows have no known region ({r.column} = {value!r}) and were not "
+                "loaded; they are not in any regional figure."))
+            continue
+        other = elsewhere(value, country)
+        if other:
+            findings.append(finding(
+                "error", "region_other_country", r.column, group["source_row"].iloc[0], value,
+                f"{value!r} ({len(group)} rows) is a region of {reference.country_name(other, 'en')} "
+                f"({other}), not of {reference.country_name(country, 'en')}; send it in "
+                f"{other}'s submission."))
+        else:
+            findings.append(finding(
+                "error", "region_name_mapped", r.column, group["source_row"].iloc[0], value,
+                f"{r.column} = {value!r} ({len(group)} rows, {_rows(df, raw.eq(value))}) is not a "
+                f"region of {reference.country_name(country, 'en')}; correct it or add it to the "
+                "profile's region.aliases."))
+        region[group.index] = f"{country}-?{value}"[:8]
+    return region

@@ -21,7 +21,7 @@ CANONICAL_COLUMNS = OBSERVATION_COLUMNS + ["source_row", "value_number", "action
 # one current value per key and country
 KEY = ["region", "period", "crime_type", "indicator"]
 # a stored observation
-STORED_COLUMNS = ["submission_id", "country", *KEY, "value", "obs_status", "source_row"]
+STORED_COLUMNS = ["submission_id", "country", *KEY, "value", "obs_status", "source_row", "coverage"]
 
 # one problem found in a submission (reading, validation, plausibility)
 FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]

@@ -29,6 +29,11 @@ class ReadOptions:
     sheet: str | None = None
     profile: str | None = None
 
+    def key(self) -> str:
+        """How the file is read, as text: the same bytes read another way are another attempt."""
+        given = [(k, getattr(self, k)) for k in ("profile", "sheet", "separator", "decimal", "encoding")]
+        return ";".join(f"{k}={v!r}" for k, v in given if v)[:300]
+
     @classmethod
     def named(cls, encoding: str | None = None, separator: str | None = None,
               decimal: str | None = None, sheet: str | None = None,

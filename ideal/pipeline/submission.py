@@ -21,6 +21,7 @@ from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
 from ideal.errors import IdealError, SubmissionError
 from ideal.ingest.archive import archive, sha256_bytes
+from ideal.ingest import periods
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.store import audit, load
@@ -49,6 +50,8 @@ class Receipt:
     feedback_path: Path | None = None  # the HTML report
     feedback_csv: Path | None = None
     findings: pd.DataFrame = field(default_factory=findings_frame)
+    attempt_of: str | None = None  # the first submission of the same bytes, read another way
+    reading: str = ""
 
     @property
     def ok(self) -> bool:
@@ -61,11 +64,13 @@ class Receipt:
         if self.duplicate:
             return (f"{self.filename}: already received as {self.submission_id} "
                     f"({self.status}); nothing loaded again.")
+        again = (f" (a new attempt of {self.attempt_of}, read with {self.reading or 'detected options'})"
+                 if self.attempt_of else "")
         if self.status == "accepted":
-            return (f"{self.filename}: accepted as {self.submission_id}: {self.rows_accepted} rows "
+            return (f"{self.filename}: accepted as {self.submission_id}{again}: {self.rows_accepted} rows "
                     f"loaded, {self.n_warnings} warnings, {self.rows_superseded} earlier values "
                     "superseded.")
-        return (f"{self.filename}: {self.status.upper()} ({self.submission_id}): {self.message} "
+        return (f"{self.filename}: {self.status.upper()} ({self.submission_id}{again}): {self.message} "
                 f"The file is kept in quarantine; fix it and submit again.")
 
 
@@ -113,21 +118,30 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
     country = _check_country(country, settings)
     filename = Path(filename).name or "submission.csv"
     sha = sha256_bytes(data)
-    known = load.find_submission(engine, country, sha)
+    options = options or ReadOptions()
+    reading = options.key()
+    known = load.find_submission(engine, country, sha, reading)
     if known and (known["status"] in ("accepted", "rejected", "superseded")
                   or (channel != "retry" and _in_flight(known, settings))):
         return _duplicate(engine, known, filename, sha, actor)
     raw = archive(data, country, filename, settings.archive_dir)
+    attempt_of = None
     if known:  # an earlier attempt stopped half-way (crash) or failed: process it again
-        submission_id = known["id"]
+        submission_id, attempt_of = known["id"], known.get("attempt_of")
     else:
+        # the same bytes read with other options (profile, sheet...) are a new attempt
+        attempt_of = load.first_attempt(engine, country, sha)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        submission_id = f"{country}-{stamp}-{sha[:8]}"
+        tag = sha if not attempt_of else sha256_bytes((sha + reading).encode())
+        submission_id = f"{country}-{stamp}-{tag[:8]}"
         if not load.record_received(engine, submission_id=submission_id, country=country,
                                     filename=filename, sha256=sha, channel=channel,
-                                    archive_path=str(raw), actor=actor):
-            return _duplicate(engine, load.find_submission(engine, country, sha), filename, sha, actor)
-    receipt = Receipt(submission_id, country, filename, sha, "received")
+                                    archive_path=str(raw), actor=actor, reading=reading,
+                                    attempt_of=attempt_of):
+            return _duplicate(engine, load.find_submission(engine, country, sha, reading),
+                              filename, sha, actor)
+    receipt = Receipt(submission_id, country, filename, sha, "received", attempt_of=attempt_of,
+                      reading=reading)
     try:
         try:
             if len(data) > settings.max_upload_bytes:
@@ -140,13 +154,13 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
             receipt.findings = findings_frame([("error", "file_readable", None, None, None, str(exc))])
             receipt.n_errors = 1
             return _reject(engine, receipt, raw, settings, actor, str(exc))
-        frame = parsed.frame
+        frame, partial = periods.coverage(parsed.frame)
         receipt.format, receipt.notes = parsed.format, parsed.notes
         receipt.periods = sorted(frame["period"].dropna().astype(str).unique().tolist())
         to_load, checked = plausibility.run(frame, load.current_for_country(engine, country),
                                             settings.checks_path)
-        extra = pd.concat([f for f in (parsed.findings, checked) if not f.empty] or [checked],
-                          ignore_index=True)
+        extra = pd.concat([f for f in (parsed.findings, findings_frame(partial), checked)
+                           if not f.empty] or [checked], ignore_index=True)
         report = validate_submission(frame, country, settings.members, today=today, extra=extra)
         receipt.rows_total, receipt.findings = len(frame), report.findings
         receipt.n_errors, receipt.n_warnings = report.n_errors, report.n_warnings

@@ -19,11 +19,21 @@ from ideal.store.models import Observation, Submission, ValidationResult
 CHUNK = 500
 
 
-def find_submission(engine: Engine, country: str, sha256: str) -> dict | None:
+def find_submission(engine: Engine, country: str, sha256: str, reading: str = "") -> dict | None:
+    """The submission of these bytes read this way (``reading``), or None."""
     with engine.connect() as conn:
         row = conn.execute(select(Submission.__table__).where(
-            Submission.country == country, Submission.sha256 == sha256)).mappings().first()
+            Submission.country == country, Submission.sha256 == sha256,
+            Submission.reading == reading)).mappings().first()
     return dict(row) if row else None
+
+
+def first_attempt(engine: Engine, country: str, sha256: str) -> str | None:
+    """The first submission of these bytes, however they were read (resubmissions link to it)."""
+    with engine.connect() as conn:
+        return conn.execute(select(Submission.id).where(
+            Submission.country == country, Submission.sha256 == sha256)
+            .order_by(Submission.received_at).limit(1)).scalar()
 
 
 def current_for_country(engine: Engine, country: str) -> pd.DataFrame:
@@ -33,30 +43,34 @@ def current_for_country(engine: Engine, country: str) -> pd.DataFrame:
 
 
 def record_received(engine: Engine, *, submission_id: str, country: str, filename: str,
-                    sha256: str, channel: str, archive_path: str, actor: str) -> bool:
+                    sha256: str, channel: str, archive_path: str, actor: str,
+                    reading: str = "", attempt_of: str | None = None) -> bool:
     """Commit the fact that a file arrived, before anything else can fail. False when the
     same bytes from the same country were recorded meanwhile (the same file sent twice at
     once): nothing is written then."""
     try:
-        _record_received(engine, submission_id, country, filename, sha256, channel, archive_path, actor)
+        _record_received(engine, submission_id, country, filename, sha256, channel, archive_path,
+                         actor, reading, attempt_of)
     except IntegrityError:
-        if find_submission(engine, country, sha256) is None:
+        if find_submission(engine, country, sha256, reading) is None:
             raise
         return False
     return True
 
 
 def _record_received(engine: Engine, submission_id: str, country: str, filename: str,
-                     sha256: str, channel: str, archive_path: str, actor: str) -> None:
+                     sha256: str, channel: str, archive_path: str, actor: str, reading: str,
+                     attempt_of: str | None) -> None:
     with engine.begin() as conn:
+        again = f"; read again ({reading or 'detected'}) after {attempt_of}" if attempt_of else ""
         audit.record(conn, actor=actor, action="submission.received", outcome="ok",
                      object_id=submission_id, country=country,
-                     detail=f"{filename} via {channel}, sha256 {sha256}")
+                     detail=f"{filename} via {channel}, sha256 {sha256}{again}")
         conn.execute(insert(Submission.__table__).values(
             id=submission_id, country=country, filename=filename[:255], sha256=sha256,
             channel=channel, received_at=datetime.now(UTC), status="received",
             archive_path=archive_path, rows_total=0, rows_accepted=0, rows_rejected=0,
-            n_errors=0, n_warnings=0, rows_superseded=0))
+            n_errors=0, n_warnings=0, rows_superseded=0, reading=reading, attempt_of=attempt_of))
 
 
 def _findings(conn: Connection, submission_id: str, findings: pd.DataFrame) -> None:
@@ -150,6 +164,7 @@ def bulk_insert(conn: Connection, rows: pd.DataFrame) -> None:
     DBAPI executemany on SQLite (both far faster than ORM-style inserts of dicts)."""
     if rows.empty:
         return
+    rows = rows if "coverage" in rows else rows.assign(coverage=None)
     frame = rows[STORED_COLUMNS].astype({"value": "float64", "source_row": "int64"})
     columns = ", ".join(STORED_COLUMNS)
     if conn.dialect.name == "postgresql":
@@ -162,9 +177,11 @@ def bulk_insert(conn: Connection, rows: pd.DataFrame) -> None:
             copy.write(buf.getvalue())
         return
     values = frame["value"].to_numpy()
-    tuples = list(zip(*(frame[c].astype(object) for c in STORED_COLUMNS[:-3]),
+    coverage = [None if c is None or c != c else str(c) for c in frame["coverage"].astype(object)]
+    tuples = list(zip(*(frame[c].astype(object) for c in STORED_COLUMNS[:-4]),
                       [None if v != v else float(v) for v in values],
-                      frame["obs_status"].astype(object), frame["source_row"].tolist(), strict=False))
+                      frame["obs_status"].astype(object), frame["source_row"].tolist(), coverage,
+                      strict=False))
     marks = ", ".join("?" for _ in STORED_COLUMNS)
     conn.exec_driver_sql(f"INSERT INTO observations ({columns}) VALUES ({marks})", tuples)
 

@@ -33,8 +33,12 @@ class Submission(Base):
     n_warnings: Mapped[int] = mapped_column(Integer, default=0)
     rows_superseded: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # how the file was read (profile, sheet, separator...): the same bytes read another way
+    # are a new attempt, linked to the first by attempt_of
+    reading: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    attempt_of: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
-    __table_args__ = (Index("uq_submission_country_sha", "country", "sha256", unique=True),)
+    __table_args__ = (Index("uq_submission_country_sha", "country", "sha256", "reading", unique=True),)
 
 
 class Observation(Base):
@@ -55,6 +59,8 @@ class Observation(Base):
     obs_status: Mapped[str] = mapped_column(String(1))
     source_row: Mapped[int] = mapped_column(Integer)
     superseded_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # a month or quarter of a year the submission covers only partly, e.g. '3/12: 01-03'
+    coverage: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     __table_args__ = (
         Index("ix_obs_slice", "country", "period", "crime_type"),

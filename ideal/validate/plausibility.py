@@ -170,8 +170,11 @@ def disappeared(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
         if not history.empty else _annual(frame)
     out = []
     for period in sorted(set(_annual(frame)["period"])):
-        before = known[known["period"] == str(int(period) - 1)]
         now = frame[frame["period"] == period]
+        # only the indicators this file carries: another file's indicator of the same crime
+        # types (victims beside incidents) is not "missing" from this one
+        before = known[(known["period"] == str(int(period) - 1))
+                       & known["indicator"].isin(set(now["indicator"]))]
         if before.empty:
             continue
         for col, label in (("region", "regions"), ("crime_type", "crime types")):

@@ -327,6 +327,104 @@ def audit(submission: Optional[str] = typer.Option(None, help="Only this submiss
                    f"{e.object_id or '':30} {e.detail or ''}")
 
 
+profile_app = typer.Typer(help="Crosswalk profiles: how a national export maps to IDEAL's "
+                          "observations (see README, 'Onboarding a new national export').",
+                          no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("list")
+@handled
+def profile_list() -> None:
+    """The installed (IDEAL_PROFILES_DIR) and shipped profiles."""
+    from ideal.pipeline import profiles
+
+    for p in profiles.listing():
+        typer.echo(f"{p['name']:28} {p['country']}  v{p['version']:<3} {p['origin']:9} {p['shape']:6} {p['title']}")
+
+
+@profile_app.command("show")
+@handled
+def profile_show(name: str = typer.Argument(..., help="Profile name.")) -> None:
+    """Print a profile's YAML."""
+    from ideal.pipeline import profiles
+
+    typer.echo(profiles.show(name), nl=False)
+
+
+@profile_app.command("new")
+@handled
+def profile_new(file: Path = typer.Argument(..., help="A national export (CSV or XLSX)."),
+                country: str = typer.Option(..., "--country", "-c", help="Its country (ISO alpha-2)."),
+                output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                                      help="Write the profile here (default: print it).")) -> None:
+    """Write a starting profile from a file: sheet, header row, guessed columns, every
+    category and region value listed for mapping, TODOs for what could not be guessed."""
+    from ideal.pipeline import profiles
+
+    if not file.is_file():
+        raise IdealError(f"{file}: no such file.")
+    text = profiles.new(file.read_bytes(), file.name, country)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"profile draft written to {output}; settle its TODOs, then "
+                   f"`ideal profile check {file} --profile {output} --country {country.upper()}`.")
+    else:
+        typer.echo(text, nl=False)
+
+
+@profile_app.command("check")
+@handled
+def profile_check(file: Path = typer.Argument(..., help="A national export to try the profile on."),
+                  profile: str = typer.Option(..., "--profile", "-p", help="An installed profile's "
+                                              "name, or a YAML file being written (checked, not installed)."),
+                  country: str = typer.Option(..., "--country", "-c", help="Its country (ISO alpha-2)."),
+                  sheet: Optional[str] = typer.Option(None, help="Read only this sheet of a workbook."),
+                  rows: int = typer.Option(10, help="Canonical rows to show.")) -> None:
+    """Dry run: what the file would become with the profile. Loads nothing; exits 0 only when
+    the file would be accepted."""
+    from ideal.pipeline import profiles
+
+    if not file.is_file():
+        raise IdealError(f"{file}: no such file.")
+    engine = _engine()
+    name = profile
+    if profile.endswith((".yaml", ".yml")):
+        path = Path(profile)
+        if not path.is_file():
+            raise IdealError(f"{path}: no such profile file.")
+        with profiles.trying(path.read_text(encoding="utf-8"), path.name) as name:
+            result = profiles.check(file.read_bytes(), file.name, name, country, engine, sheet=sheet)
+    else:
+        result = profiles.check(file.read_bytes(), file.name, name, country, engine, sheet=sheet)
+    _print_dry_run(result, rows)
+    if not result.accepted:
+        raise typer.Exit(1)
+
+
+def _print_dry_run(r, rows: int) -> None:
+    typer.echo(f"profile {r.profile}: {r.format or 'not read'}")
+    if r.columns:
+        typer.echo(f"  columns used: {', '.join(r.columns)}")
+    for note in r.notes:
+        typer.echo(f"  read: {note}")
+    if not r.first_rows.empty:
+        typer.echo(f"  first canonical rows (of {r.rows_read}):")
+        shown = r.first_rows[["region", "period", "crime_type", "indicator", "value", "source_row"]].head(rows)
+        for line in shown.to_string(index=False).splitlines():
+            typer.echo(f"    {line}")
+    if not r.mapping.empty:
+        typer.echo("  not mapped yet:")
+        for f in r.mapping.itertuples():
+            typer.echo(f"    [{f.rule}] {f.message}")
+    others = r.findings[~r.findings.index.isin(r.mapping.index)]
+    for f in others.itertuples():
+        where = f"row {f.row}" if f.row is not None and str(f.row) != "<NA>" else "file"
+        typer.echo(f"  {f.severity:7} {where:9} [{f.rule}] {f.message}")
+    typer.secho(f"{r.message}; rows read {r.rows_read}, would load {r.rows_to_load}. "
+                "Nothing was loaded.", fg="green" if r.accepted else "red")
+
+
 user_app = typer.Typer(help="Portal accounts: stewards (one country), analysts, admins.",
                        no_args_is_help=True)
 app.add_typer(user_app, name="user")

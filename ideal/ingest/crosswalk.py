@@ -251,13 +251,18 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
                   options: ReadOptions, notes: Assumptions) -> tuple[pd.DataFrame, list[tuple]]:
     """Map a national export to canonical rows; returns (frame, findings)."""
     prof, country = profile.as_dict(), profile.country
+    absent = [v.column for v in profile.values if v.empty == "skip" and v.column not in table]
+    if absent:  # e.g. the victims column when only the occurrences sheet is read
+        table = table.assign(**dict.fromkeys(absent, ""))
+        notes.add(f"no column {', '.join(absent)} in this file: no figures of it")
     shapes.check_columns(table, profile, filename)
     notes.add(f"format: national export, crosswalk profile {profile.name}")
     findings: list[tuple] = []
     rows = table["_row"].astype(int) if "_row" in table else range(2, len(table) + 2)
     df = table.assign(source_row=rows)
     df, values = shapes.figures(df, profile, notes)
-    df = df.assign(_period=shapes.period_of_rows(df, profile, filename, notes, findings))
+    period, months = shapes.period_of_rows(df, profile, filename, notes, findings)
+    df = df.assign(_period=period, _month=months)
     df = df[df["_period"].notna()]
     df = shapes.totals(df, profile, findings)
     df = df.assign(_region=_regions(df, profile, findings))
@@ -291,6 +296,7 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
             "crime_type": df["_iccs"],
             "indicator": spec["indicator"] if per_sheet is None else per_sheet.fillna(spec["indicator"]),
             "number": number, "raw": df[spec["column"]], "source_row": df["source_row"],
+            "month": df["_month"],
         })[keep.to_numpy()])
     long = pd.concat(parts, ignore_index=True)
     if long.empty:
@@ -300,6 +306,7 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
     bad_numbers = long[long["number"].isna()]
     agg = (long.groupby(keys, as_index=False, sort=False)
            .agg(number=("number", "sum"), source_row=("source_row", "min"), n=("number", "size")))
+    findings += shapes.date_coverage(agg, long, profile)
     # a group with an unparseable cell keeps that cell's text so the validator names it
     agg["value"] = agg["number"].map(lambda x: f"{x:.10g}")
     if not bad_numbers.empty:
@@ -313,4 +320,4 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
         notes.add(f"{int((agg['n'] > 1).sum())} canonical rows are sums of several source rows "
                   "(sub-categories or sub-regions of the same ICCS code and region)")
     frame = finish(agg.assign(obs_status="A", action="I"), ".")
-    return frame, findings
+    return frame.assign(coverage=agg["coverage"].to_numpy()), findings

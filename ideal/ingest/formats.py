@@ -82,7 +82,7 @@ def _sheets(data: bytes, filename: str, prof: Profile, notes: Assumptions) -> pd
         parts.append(part.assign(_sheet=spec.name, _indicator=spec.indicator or ""))
         notes.add(f"sheet {spec.name}: {len(part)} rows"
                   + (f" of {spec.indicator}" if spec.indicator else ""))
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True).fillna("")
 
 
 def locate(table: pd.DataFrame, prof: Profile, filename: str) -> pd.DataFrame:

@@ -154,7 +154,7 @@ def _split(period: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"year": parts[0], "kind": kind, "part": pd.to_numeric(parts[2], errors="coerce")})
 
 
-def _span(parts: list[int], kind: str) -> str:
+def span(parts: list[int], kind: str) -> str:
     if kind == "quarter":
         return ", ".join(f"Q{p}" for p in parts)
     runs, start = [], parts[0]
@@ -174,10 +174,10 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
     kept (finer; the annual figure is checked against their sum and not loaded), incomplete
     months are not loaded and the annual figure is kept."""
     if frame.empty:
-        return frame.assign(coverage=None), []
+        return (frame if "coverage" in frame else frame.assign(coverage=None)), []
     split = _split(frame["period"])
     sub = split["kind"].ne("year")
-    out = frame.assign(coverage=None)
+    out = frame if "coverage" in frame else frame.assign(coverage=None)
     findings: list[tuple] = []
     if not sub.any():
         return out, findings
@@ -191,9 +191,9 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
             label[(region, crime, indicator, year)] = (kind, present)
     if label:
         idx = pd.MultiIndex.from_arrays(key)
-        text = {k: f"{len(p)}/{full[kind]}: {_span(list(p), kind)}" for k, (kind, p) in label.items()}
+        text = {k: f"{len(p)}/{full[kind]}: {span(list(p), kind)}" for k, (kind, p) in label.items()}
         cov = pd.Series(idx.map(lambda k: text.get(k)), index=frame.index)
-        out = out.assign(coverage=cov.where(sub, None))
+        out = out.assign(coverage=cov.where(sub, out["coverage"]))
         # one finding per (year, coverage), counting the units
         by: dict[tuple, list] = {}
         for (region, crime, _ind, year), (kind, present) in label.items():
@@ -201,7 +201,7 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
         for (year, kind, present), units in sorted(by.items()):
             findings.append(("warning", "period_partial", "period", None, year,
                              f"{year} is partial for {len(units)} region/crime type(s): only "
-                             f"{_span(list(present), kind)} ({len(present)} of {full[kind]} "
+                             f"{span(list(present), kind)} ({len(present)} of {full[kind]} "
                              f"{'months' if kind == 'month' else 'quarters'}), e.g. "
                              f"{', '.join(units[:3])}. The rows are flagged partial and a year "
                              "total built from them is not a whole year."))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -391,14 +392,36 @@ def _stamp(entry) -> float:
         return 0.0
 
 
+_TRIAL: dict[str, Profile] = {}
+
+
+@contextmanager
+def trial(prof: Profile):
+    """Make a profile that is being written available by name for the duration (a dry run
+    of `ideal profile check FILE --profile draft.yaml`); nothing is installed."""
+    _TRIAL[prof.name] = prof
+    try:
+        yield prof
+    finally:
+        _TRIAL.pop(prof.name, None)
+
+
 def available() -> dict[str, tuple[Profile, str]]:
     """Profiles by name -> (profile, origin); an installed profile hides a shipped one of the
     same name. A broken installed file is refused loudly (it would otherwise vanish)."""
-    out: dict[str, tuple[Profile, str]] = {}
+    out: dict[str, tuple[Profile, str]] = {n: (p, "trial") for n, p in _TRIAL.items()}
     for origin, entry in _entries():
         prof = _parsed(origin, str(entry), _stamp(entry))
         out.setdefault(prof.name, (prof, origin))
     return out
+
+
+def text_of(name: str) -> str:
+    """The YAML text of the profile ``name`` as its file has it."""
+    for origin, entry in _entries():
+        if _parsed(origin, str(entry), _stamp(entry)).name == name:
+            return entry.read_text(encoding="utf-8")
+    raise ProfileError(f"no crosswalk profile {name!r}.")
 
 
 def names() -> list[str]:

@@ -18,6 +18,7 @@ from ideal.ingest.profile import Profile
 from ideal.ingest.sniff import Assumptions
 
 EXAMPLES = 5
+WIDE_HEADER, WIDE_VALUE = "(column header)", "(period columns)"  # a wide table, melted
 
 
 def finding(severity, rule, column, row, value, message) -> tuple:
@@ -61,10 +62,10 @@ def figures(df: pd.DataFrame, prof: Profile, notes: Assumptions) -> tuple[pd.Dat
                                   f"of profile {prof.name}; headers: "
                                   f"{', '.join(c for c in df.columns[:15] if not c.startswith('_'))}.")
         keep = [c for c in df.columns if c not in cols]
-        long = df.melt(id_vars=keep, value_vars=cols, var_name="_wide", value_name="_wide_value")
+        long = df.melt(id_vars=keep, value_vars=cols, var_name=WIDE_HEADER, value_name=WIDE_VALUE)
         notes.add(f"periods as columns: {len(cols)} ({cols[0]} ... {cols[-1]}), read as "
                   f"{prof.wide.period}s")
-        return long, [{"column": "_wide_value", "indicator": prof.wide.indicator, "empty": "skip",
+        return long, [{"column": WIDE_VALUE, "indicator": prof.wide.indicator, "empty": "skip",
                        "empty_reason": "an empty cell of a period column is no figure"}]
     if prof.count is not None:
         weight = prof.count.weight
@@ -84,10 +85,12 @@ def _period_error(df, bad, column, what, findings) -> None:
 
 
 def period_of_rows(df: pd.DataFrame, prof: Profile, filename: str, notes: Assumptions,
-                   findings: list) -> pd.Series:
-    """ISO period per row (None where unreadable, with an error naming the source value)."""
+                   findings: list) -> tuple[pd.Series, pd.Series | None]:
+    """(ISO period per row, None where unreadable with an error naming the source value;
+    the month of each row's date when dates are counted by quarter or year, else None)."""
     spec = prof.period
     out = pd.Series(None, index=df.index, dtype="object")
+    months = None
     if spec.fixed:
         out[:] = str(spec.fixed)
     elif spec.date:
@@ -97,6 +100,8 @@ def period_of_rows(df: pd.DataFrame, prof: Profile, filename: str, notes: Assump
         dates = periods.parse_dates(df[spec.date], fmt)
         _period_error(df, dates.isna(), spec.date, f"a date in the format {fmt}", findings)
         out = periods.of_dates(dates, spec.level)
+        if spec.level != "month":
+            months = dates.dt.month
     elif spec.year:
         year = periods.years(df[spec.year])
         _period_error(df, year.isna(), spec.year, "a year", findings)
@@ -112,15 +117,15 @@ def period_of_rows(df: pd.DataFrame, prof: Profile, filename: str, notes: Assump
             out = periods.iso(year)
     if prof.wide is not None:
         if prof.wide.period == "year":
-            year = periods.years(df["_wide"])
-            _period_error(df, year.isna(), "_wide", "a year (the column header)", findings)
+            year = periods.years(df[WIDE_HEADER])
+            _period_error(df, year.isna(), WIDE_HEADER, "a year (the column header)", findings)
             out = periods.iso(year)
         else:
-            month = periods.month_numbers(df["_wide"])
-            _period_error(df, month.isna(), "_wide", "a month (the column header)", findings)
+            month = periods.month_numbers(df[WIDE_HEADER])
+            _period_error(df, month.isna(), WIDE_HEADER, "a month (the column header)", findings)
             base = out.str.slice(0, 4) if out.notna().any() else pd.Series(None, index=df.index)
             out = periods.iso(pd.to_numeric(base, errors="coerce"), month=month)
-    return out
+    return out, months
 
 
 def totals(df: pd.DataFrame, prof: Profile, findings: list) -> pd.DataFrame:
@@ -140,20 +145,21 @@ def totals(df: pd.DataFrame, prof: Profile, findings: list) -> pd.DataFrame:
     return out
 
 
-def _lookup(prof: Profile) -> dict[str, str]:
-    """Folded name or code -> ISO 3166-2 code, for regions by name."""
-    r = prof.region
+def lookup(country: str, crosswalk: str | None, name_keys: list[str], aliases: dict[str, str],
+           key: str | None = None) -> dict[str, str]:
+    """Folded name or code -> ISO 3166-2 code of the country's regions: ISO names and codes,
+    the crosswalk's names and codes, the profile's aliases."""
     out = {}
-    subs = reference.regions([prof.country])
+    subs = reference.regions([country])
     for code, name in zip(subs["region"], subs["name"], strict=False):
         out[periods.fold(name)] = code
         out[periods.fold(code)] = code
         out[periods.fold(code.split("-", 1)[1])] = code
-    if r.crosswalk:
-        table = reference.crosswalk(r.crosswalk)
-        for col in [c for c in r.name_keys if c in table.columns] + [r.key]:
+    if crosswalk:
+        table = reference.crosswalk(crosswalk)
+        for col in [c for c in name_keys if c in table.columns] + ([key] if key else []):
             out.update({periods.fold(v): reg for v, reg in zip(table[col], table["region"], strict=False) if v})
-    out.update({periods.fold(k): v for k, v in r.aliases.items()})
+    out.update({periods.fold(k): v for k, v in aliases.items()})
     return out
 
 
@@ -179,7 +185,7 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
     """ISO 3166-2 per row for regions given by name (or by ISO code); None where not loaded."""
     r, country = prof.region, prof.country
     raw = df[r.column].astype(str)
-    lookup = _lookup(prof)
+    table = lookup(country, r.crosswalk, r.name_keys, r.aliases, r.key)
     unknown = {periods.fold(u) for u in r.unknown}
     national = {periods.fold(n) for n in r.national} | {periods.fold(t) for t in prof.category.totals}
     found: dict[str, str | None] = {}
@@ -190,7 +196,7 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
         elif key in unknown or key == "":
             found[value] = None
         else:
-            found[value] = lookup.get(key) or lookup.get(re.sub(r"[^a-z0-9 ]", "", key)) or _wildcard(key, lookup)
+            found[value] = table.get(key) or table.get(re.sub(r"[^a-z0-9 ]", "", key)) or _wildcard(key, table)
     region = raw.map(found)
     for value, group in df.groupby(raw, sort=False):
         if found[value] is not None:
@@ -217,3 +223,28 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
                 "profile's region.aliases."))
         region[group.index] = f"{country}-?{value}"[:8]
     return region
+
+
+def date_coverage(agg: pd.DataFrame, rows: pd.DataFrame, prof: Profile) -> list[tuple]:
+    """Events counted by year (or quarter) from their dates: a period whose events, in the
+    whole file, fall in fewer than 12 months (3 for a quarter) is partial (a region with no
+    event in a month has a zero, not a gap). Sets ``agg['coverage']``; returns the findings."""
+    agg["coverage"] = None
+    if prof.period.date is None or prof.period.level == "month":
+        return []
+    full = 12 if prof.period.level == "year" else 3
+    present = rows.dropna(subset=["month"]).groupby("period")["month"].agg(
+        lambda m: tuple(sorted(set(m.astype(int)))))
+    out = []
+    for period, months in present.items():
+        if len(months) >= full:
+            continue
+        text = f"{len(months)}/{full}: {periods.span(list(months), 'month')}"
+        hit = agg["period"].eq(period)
+        agg.loc[hit, "coverage"] = text
+        out.append(finding(
+            "warning", "period_partial", prof.period.date, agg.loc[hit, "source_row"].min(), period,
+            f"{period} is counted from dates in only {len(months)} of {full} months "
+            f"({periods.span(list(months), 'month')}): a partial {prof.period.level}. Its "
+            f"{int(hit.sum())} figures are flagged partial; they are not a whole {prof.period.level}."))
+    return out

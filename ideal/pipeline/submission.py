@@ -20,13 +20,13 @@ from sqlalchemy import Engine
 from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
 from ideal.errors import IdealError, SubmissionError
-from ideal.ingest.archive import archive, sha256_bytes
 from ideal.ingest import periods
-from ideal.ingest.formats import read_submission
+from ideal.ingest.archive import archive, sha256_bytes
+from ideal.ingest.formats import Parsed, read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.store import audit, load
 from ideal.validate import feedback, plausibility
-from ideal.validate.runner import validate_submission
+from ideal.validate.runner import ValidationReport, validate_submission
 
 
 @dataclass
@@ -154,14 +154,10 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
             receipt.findings = findings_frame([("error", "file_readable", None, None, None, str(exc))])
             receipt.n_errors = 1
             return _reject(engine, receipt, raw, settings, actor, str(exc))
-        frame, partial = periods.coverage(parsed.frame)
         receipt.format, receipt.notes = parsed.format, parsed.notes
+        exam = examine(parsed, country, engine, settings, today)
+        frame, to_load, report = exam.frame, exam.to_load, exam.report
         receipt.periods = sorted(frame["period"].dropna().astype(str).unique().tolist())
-        to_load, checked = plausibility.run(frame, load.current_for_country(engine, country),
-                                            settings.checks_path)
-        extra = pd.concat([f for f in (parsed.findings, findings_frame(partial), checked)
-                           if not f.empty] or [checked], ignore_index=True)
-        report = validate_submission(frame, country, settings.members, today=today, extra=extra)
         receipt.rows_total, receipt.findings = len(frame), report.findings
         receipt.n_errors, receipt.n_warnings = report.n_errors, report.n_warnings
         if not report.ok:
@@ -183,6 +179,28 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
             paths = feedback.write(receipt, settings.feedback_dir / country,
                                    language or settings.language)
             receipt.feedback_path, receipt.feedback_csv = paths["html"], paths["csv"]
+
+
+@dataclass
+class Examined:
+    """What a submission would become: the canonical rows, those that would load, the report."""
+
+    frame: pd.DataFrame
+    to_load: pd.DataFrame
+    report: ValidationReport
+
+
+def examine(parsed: Parsed, country: str, engine: Engine, settings: Settings,
+            today: date | None = None) -> Examined:
+    """Every check of a read submission, loading nothing (the submission and the dry run of
+    `ideal profile check` share it)."""
+    frame, partial = periods.coverage(parsed.frame)
+    to_load, checked = plausibility.run(frame, load.current_for_country(engine, country),
+                                        settings.checks_path)
+    extra = pd.concat([f for f in (parsed.findings, findings_frame(partial), checked)
+                       if not f.empty] or [checked], ignore_index=True)
+    report = validate_submission(frame, country, settings.members, today=today, extra=extra)
+    return Examined(frame, to_load, report)
 
 
 def _in_flight(known: dict, settings: Settings) -> bool:

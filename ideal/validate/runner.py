@@ -272,6 +272,33 @@ def _validate_codes(entries, params, frame, validator: Validator) -> dict[str, l
     return out
 
 
+FOLD_SHOWN = 10
+
+
+def fold(findings: pd.DataFrame) -> pd.DataFrame:
+    """Identical warnings (same rule, column, value and message) on several rows become one
+    line with the number of rows and the first of them (errors stay one line per row: the
+    steward corrects each)."""
+    if len(findings) < 2:
+        return findings
+    key = ["severity", "rule", "column", "value", "message"]
+    filled = findings.assign(**{k: findings[k].astype(object).where(findings[k].notna(), "") for k in key})
+    sizes = filled.groupby(key, sort=False, dropna=False)["row"].transform("size")
+    sizes = sizes.where(findings["severity"].ne("error"), 1)
+    if (sizes <= 1).all():
+        return findings
+    single = findings[sizes.to_numpy() <= 1]
+    many = []
+    for _, group in findings[sizes.to_numpy() > 1].groupby(
+            [filled.loc[sizes > 1, k] for k in key], sort=False):
+        rows = sorted(int(r) for r in group["row"].dropna())
+        first = group.iloc[0]
+        shown = ", ".join(map(str, rows[:FOLD_SHOWN])) + (" ..." if len(rows) > FOLD_SHOWN else "")
+        many.append({**first.to_dict(), "row": rows[0] if rows else None,
+                     "message": f"{first['message']} [{len(group)} rows{': ' + shown if rows else ''}]"})
+    return pd.concat([single, pd.DataFrame(many, columns=findings.columns)], ignore_index=True)
+
+
 def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ...],
                         today: date | None = None, suite: str = "template",
                         extra: pd.DataFrame | None = None) -> ValidationReport:
@@ -298,7 +325,7 @@ def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ..
         for rule, group in extra.groupby("rule"):
             unexpected[rule] = unexpected.get(rule, 0) + len(group)
             severity[rule] = group["severity"].iloc[0]
-    out = pd.concat([f for f in frames if not f.empty] or frames, ignore_index=True)
+    out = fold(pd.concat([f for f in frames if not f.empty] or frames, ignore_index=True))
     out = out.astype({"row": "Int64"}).sort_values(["severity", "row", "rule"], na_position="last",
                                                    ignore_index=True)
     return ValidationReport(findings=out, rows_total=len(df), unexpected=unexpected,

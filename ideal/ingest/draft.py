@@ -1,0 +1,210 @@
+"""A starting profile written from a national export (`ideal profile new`): the sheet, the
+header row, guessed period, region, category and value columns, and every distinct category
+and region value listed for mapping. What could not be guessed is marked TODO; the draft is
+valid YAML for the schema once the TODOs are settled, and `ideal profile check` says what is
+left."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import yaml
+
+from ideal import reference
+from ideal.ingest import periods
+from ideal.ingest.readers import HEADER_SCAN, read_workbook, rehead
+from ideal.ingest.shapes import lookup
+from ideal.ingest.sniff import Assumptions
+
+MAX_LISTED = 200
+
+# folded words in a header -> role
+ROLES = {
+    "date": r"\b(fecha|data|date|dia)\b",
+    "year": r"\b(ano|anio|year|ejercicio|n_year|gestion)\b|^anio|^ano_|_ano$|^year",
+    "month": r"\b(mes|month|mes_)\b|^mes",
+    "quarter": r"\b(trimestre|quarter|trim)\b",
+    "region": r"(departamento|provincia|estado|region|entidad|uf\b|^uf|canton|dpto|cve_ent|"
+              r"provincia_id|state|depto|regiao|unidad federativa|distrito)",
+    "category": r"(delito|crime|crimen|tipo|categoria|natureza|ocorrencia|infraccion|hecho_tipo|"
+                r"subtipo|modalidad|conducta|offen[cs]e)",
+    "value": r"(cantidad|total|casos|victimas|vitimas|ocorrencias|numero|count|hechos|n_delitos|"
+             r"frecuencia|valor|value|homicidios|denuncias)",
+}
+# a national category's words -> ICCS (a first guess for the steward to confirm)
+ICCS_GUESS = [
+    (r"tentativa|intento|tentado", "0102"),
+    (r"homicidio|feminicidio|femicidio|asesinato|latrocinio", "0101"),
+    (r"secuestro|sequestro|plagio", "020221"),
+    (r"extorsi", "02051"),
+    (r"trata de personas|trafico de personas|trafico de pessoas", "0204"),
+    (r"robo|roubo|asalto|atraco", "0401"),
+    (r"hurto|furto", "0502"),
+    (r"droga|estupefaciente|narco|trafico de entorpecentes|microtrafico", "0601"),
+    (r"corrupc|cohecho|soborno|peculado", "0703"),
+    (r"lavado|blanqueo|lavagem", "07041"),
+    (r"armas|arma de fuego", "09012"),
+    (r"informatic|ciber", "0903"),
+    (r"fauna|flora|especies", "1003"),
+    (r"suicid|muerte natural|accidente|transito|culposo|no delito", None),
+]
+
+
+def _role(column: str) -> str | None:
+    name = periods.fold(column)
+    for role, pattern in ROLES.items():
+        if re.search(pattern, name):
+            return role
+    return None
+
+
+def _numeric(values: pd.Series) -> float:
+    v = values.astype(str).str.strip()
+    v = v[v != ""]
+    return float(v.str.fullmatch(r"-?[\d.,]+").mean()) if len(v) else 0.0
+
+
+def header_row(table: pd.DataFrame) -> int:
+    """-1 (the first row is the header) or the index of the first row of the first rows that
+    looks like a header: as many filled cells as the widest row, mostly text."""
+    head = table.head(HEADER_SCAN)
+    width = max([sum(str(c).strip() != "" for c in table.columns if not str(c).startswith("column "))]
+                + [sum(str(v).strip() != "" for v in row) for row in head.itertuples(index=False)])
+    named = [c for c in table.columns if c != "_row" and not str(c).startswith("column ")]
+    if len(named) >= max(2, width - 1):
+        return -1
+    for i, row in enumerate(head.drop(columns="_row", errors="ignore").itertuples(index=False)):
+        cells = [str(v).strip() for v in row if str(v).strip()]
+        if len(cells) >= max(2, width - 1) and sum(not re.fullmatch(r"[\d.,-]+", c) for c in cells) >= len(cells) - 1:
+            return i
+    return -1
+
+
+def choose_sheet(data: bytes, filename: str, notes: Assumptions) -> tuple[str | None, pd.DataFrame]:
+    sheets = read_workbook(data, filename, notes)
+    best = max(sheets, key=lambda n: (len(sheets[n]) if not sheets[n].empty else -1))
+    return best, sheets[best]
+
+
+def _guess(table: pd.DataFrame) -> dict[str, list[str]]:
+    roles: dict[str, list[str]] = {}
+    for col in table.columns:
+        if col == "_row":
+            continue
+        role = _role(str(col))
+        if role == "value" and _numeric(table[col].head(500)) < 0.9:
+            role = "category" if re.search(ROLES["category"], periods.fold(col)) else None
+        if role in ("year", "month", "quarter", "date") and table[col].astype(str).str.strip().eq("").all():
+            role = None
+        if role:
+            roles.setdefault(role, []).append(str(col))
+    return roles
+
+
+def _wide(table: pd.DataFrame) -> tuple[str, str] | None:
+    cols = [str(c) for c in table.columns if c != "_row"]
+    years = [c for c in cols if re.fullmatch(r"(19|20)\d\d", c.strip())]
+    if len(years) >= 3:
+        return r"^(19|20)\d\d$", "year"
+    months = [c for c in cols if not periods.month_numbers(pd.Series([c])).isna().iloc[0]
+              and not re.fullmatch(r"\d+", c.strip())]
+    if len(months) >= 3:
+        return "(?i)^(" + "|".join(re.escape(m) for m in months) + ")$", "month"
+    return None
+
+
+def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = None) -> str:
+    """The YAML text of a starting profile for this table."""
+    at = header_row(table)
+    header = None if at < 0 else int(table["_row"].iloc[at]) if "_row" in table else at + 2
+    table = rehead(table, at)
+    roles = _guess(table)
+    wide = _wide(table)
+    stem = re.sub(r"[^a-z0-9]+", "_", periods.fold(filename.rsplit(".", 1)[0]))[:40].strip("_")
+    name = re.sub(r"^[^a-z]+", "", f"{country.lower()}_{stem}") or f"{country.lower()}_export"
+    todo: list[str] = []
+    prof: dict = {"name": name, "title": f"{reference.country_name(country, 'es')}: {filename}",
+                  "country": country, "version": 1}
+    region_col = (roles.get("region") or [None])[0]
+    cat_cols = roles.get("category", [])[:2]
+    detect = [c for c in [region_col, *cat_cols, *(roles.get("year") or [])[:1],
+                          *(roles.get("date") or [])[:1], *(roles.get("value") or [])[:1]] if c]
+    prof["detect"] = detect or [str(c) for c in table.columns[:3] if c != "_row"]
+    read: dict = {}
+    if sheet:
+        read["sheets"] = [{"name": sheet}]
+    if header:
+        read["header_row"] = header
+    if read:
+        prof["read"] = read
+    # period
+    if roles.get("date"):
+        prof["period"] = {"date": roles["date"][0], "level": "month"}
+    elif roles.get("year"):
+        prof["period"] = {"year": roles["year"][0]}
+        if roles.get("month"):
+            prof["period"]["month"] = roles["month"][0]
+        elif roles.get("quarter"):
+            prof["period"]["quarter"] = roles["quarter"][0]
+    elif not (wide and wide[1] == "year"):
+        prof["period"] = {"fixed": "TODO"}
+        todo.append("period: no year or date column found; give the file's period (fixed) or the column")
+    # region
+    if region_col:
+        values = table[region_col].astype(str).str.strip()
+        distinct = sorted(set(values) - {""})
+        coded = _numeric(values.head(500)) > 0.9
+        prof["region"] = {"column": region_col, "by": "code" if coded else "name"}
+        if coded:
+            prof["region"]["aliases"] = {v: "TODO" for v in distinct[:MAX_LISTED]}
+            todo.append(f"region: {len(distinct)} national codes in '{region_col}'; map each to its "
+                        f"ISO 3166-2 code in aliases (or name a crosswalk)")
+        else:
+            known = lookup(country, None, [], {})
+            unmatched = [v for v in distinct if periods.fold(v) not in known]
+            if unmatched:
+                prof["region"]["aliases"] = {v: "TODO" for v in unmatched[:MAX_LISTED]}
+                todo.append(f"region: {len(unmatched)} of {len(distinct)} names in '{region_col}' "
+                            f"are not ISO names of {country}'s regions; map them in aliases "
+                            "(or delete those that mean 'unknown region': they are listed in region.unknown)")
+    else:
+        prof["region"] = {"column": "TODO", "by": "name"}
+        todo.append("region: no region column found")
+    # category
+    if cat_cols:
+        rules, unguessed = [], 0
+        combos = table[cat_cols].astype(str).drop_duplicates().head(MAX_LISTED)
+        last = cat_cols[-1]
+        for value in combos[last].drop_duplicates():
+            folded = periods.fold(value)
+            guess = next(((code,) for pattern, code in ICCS_GUESS if re.search(pattern, folded)), None)
+            pattern = f"^{re.escape(str(value))}$"
+            if guess is None:
+                unguessed += 1
+                rules.append({"when": {last: pattern}, "out_of_scope": "TODO: map to an ICCS code or say why out of scope"})
+            elif guess[0] is None:
+                rules.append({"when": {last: pattern}, "out_of_scope": "not a crime or not one of IDEAL's crime types"})
+            else:
+                rules.append({"when": {last: pattern}, "iccs": guess[0]})
+        prof["category"] = {"columns": cat_cols, "rules": rules}
+        todo.append(f"category: {len(rules)} values of '{last}' listed; check every guessed ICCS "
+                    f"code, {unguessed} left TODO")
+    else:
+        prof["category"] = {"fixed": "TODO"}
+        todo.append("category: no crime-type column found; give the file's one ICCS code (fixed)")
+    # figures
+    if wide:
+        prof["wide"] = {"columns": wide[0], "period": wide[1], "indicator": "incidents"}
+        todo.append("wide: periods are columns; check the indicator (incidents or victims)")
+    elif roles.get("value"):
+        prof["values"] = [{"column": roles["value"][0], "indicator": "incidents"}]
+        todo.append(f"values: '{roles['value'][0]}' read as incidents; say victims if it counts victims")
+    else:
+        prof["count"] = {"indicator": "incidents"}
+        todo.append("count: no column of figures found, so each row is counted as one event; "
+                    "say victims if a row is a victim")
+    head = [f"# Starting profile written by `ideal profile new` from {filename}.",
+            "# Settle every TODO, then: ideal profile check FILE --profile NAME --country CC",
+            *[f"# TODO {t}" for t in todo], ""]
+    return "\n".join(head) + yaml.safe_dump(prof, allow_unicode=True, sort_keys=False, width=100)

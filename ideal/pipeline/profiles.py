@@ -1,0 +1,118 @@
+"""Onboarding a national export: list the profiles, draft one from a file, try one on a file
+(a dry run that loads nothing) and install it. The CLI (`ideal profile ...`) and the portal's
+profile pages both come through here."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from ideal.config import Settings, get_settings
+from ideal.contracts import findings_frame
+from ideal.errors import IdealError, SubmissionError
+from ideal.ingest import draft, profile, shapes
+from ideal.ingest.formats import read_submission
+from ideal.ingest.readers import is_workbook, read_table
+from ideal.ingest.sniff import Assumptions, ReadOptions
+from ideal.pipeline.submission import examine
+
+MAPPING_RULES = ("category_unmapped", "region_code_mapped", "region_name_mapped",
+                 "region_other_country", "region_unknown")
+
+
+def listing() -> list[dict]:
+    """Every profile with where it comes from (installed ones hide shipped ones)."""
+    return [{"name": name, "title": p.title, "country": p.country, "version": p.version,
+             "origin": origin, "shape": "count" if p.count else "wide" if p.wide else "values"}
+            for name, (p, origin) in sorted(profile.available().items())]
+
+
+def new(data: bytes, filename: str, country: str | None = None) -> str:
+    """A starting profile (YAML text) for this export."""
+    notes = Assumptions()
+    sheet = None
+    if is_workbook(data, filename):
+        sheet, table = draft.choose_sheet(data, filename, notes)
+    else:
+        table, _ = read_table(data, filename, ReadOptions(), notes)
+    if table.empty:
+        raise SubmissionError(f"{filename}: no rows to draft a profile from.")
+    cc = (country or "").strip().upper() or "XX"
+    if cc == "XX":
+        raise IdealError("give the country of the export (--country CC).")
+    return draft.draft(table, cc, filename, sheet)
+
+
+@dataclass
+class DryRun:
+    """What a file would become with a profile, loading nothing."""
+
+    profile: str
+    accepted: bool
+    message: str
+    format: str = ""
+    notes: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    first_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows_read: int = 0
+    rows_to_load: int = 0
+    n_errors: int = 0
+    n_warnings: int = 0
+    findings: pd.DataFrame = field(default_factory=findings_frame)
+
+    @property
+    def mapping(self) -> pd.DataFrame:
+        """Categories and regions the profile does not map yet."""
+        return self.findings[self.findings["rule"].isin(MAPPING_RULES)]
+
+
+def check(data: bytes, filename: str, name: str, country: str, engine: Engine, *,
+          sheet: str | None = None, settings: Settings | None = None,
+          today: date | None = None) -> DryRun:
+    """Read ``data`` with profile ``name`` and run every check a submission gets; nothing is
+    stored. ``accepted`` is what a submission of this file would be."""
+    settings = settings or get_settings()
+    prof = profile.get(name)
+    cc = country.strip().upper()
+    if cc != prof.country:
+        raise IdealError(f"profile {name} is for {prof.country}, not {cc}.")
+    try:
+        parsed = read_submission(data, Path(filename).name, ReadOptions(profile=name, sheet=sheet))
+    except SubmissionError as exc:
+        found = findings_frame([("error", "file_readable", None, None, None, str(exc))])
+        return DryRun(name, False, str(exc), n_errors=1, findings=found)
+    exam = examine(parsed, cc, engine, settings, today)
+    report = exam.report
+    rows = exam.to_load
+    ok = report.ok and not rows.empty
+    used = shapes.columns_used(prof)
+    message = (f"would be accepted: {len(rows)} rows would load ({report.n_warnings} warnings)"
+               if ok else f"would be REJECTED: {report.n_errors} blocking problems "
+               f"({', '.join(sorted(report.errors['rule'].unique())) or 'no rows'})")
+    return DryRun(name, ok, message, parsed.format, parsed.notes, used,
+                  exam.frame.head(10), len(exam.frame), len(rows) if ok else 0,
+                  report.n_errors, report.n_warnings, report.findings)
+
+
+def install(text: str, source: str = "profile") -> tuple[profile.Profile, Path]:
+    """Check a profile and install it in IDEAL_PROFILES_DIR."""
+    return profile.install(text, source)
+
+
+@contextmanager
+def trying(text: str, source: str):
+    """A profile being written, usable by name for one dry run without installing it."""
+    prof = profile.parse(text, source)
+    with profile.trial(prof):
+        yield prof.name
+
+
+def show(name: str) -> str:
+    """The YAML of an installed or shipped profile, as written."""
+    prof = profile.get(name)
+    return profile.text_of(prof.name)

@@ -1,0 +1,215 @@
+"""National exports in the shapes real ones come in (DESIGN.md), built here: small, seeded,
+with their quirks, and with the truth known (what each should become)."""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+
+import openpyxl
+
+CR_PROVINCES = ["SAN JOSE", "ALAJUELA", "CARTAGO", "HEREDIA", "GUANACASTE", "PUNTARENAS", "LIMON"]
+CR_CRIMES = [("HOMICIDIO", "HOMICIDIO DOLOSO"), ("ASALTO", "ARMA DE FUEGO"), ("HURTO", "DESCUIDO"),
+             ("ROBO", "FORZADURA"), ("ROBO DE VEHICULO", "TACHA"), ("SUICIDIO", "AHORCAMIENTO")]
+
+
+def cr_oij_microdata(n: int = 400, seed: int = 1, fmt: str = "%m/%d/%Y") -> tuple[bytes, dict]:
+    """Costa Rica, OIJ: one row per event, a date column (month first), province names in
+    capitals without accents, an unknown province, suicides mixed in. Returns (CSV bytes,
+    truth: {(province, crime, 'YYYY-MM'): count})."""
+    rng = random.Random(seed)
+    lines = ["Delito,SubDelito,Fecha,Hora,Victima,SubVictima,Edad,Sexo,Nacionalidad,Provincia,Canton,Distrito"]
+    truth: dict = {}
+    for _ in range(n):
+        crime, sub = rng.choice(CR_CRIMES)
+        prov = rng.choice(CR_PROVINCES + ["DESCONOCIDO"])
+        month, day = rng.randint(1, 12), rng.randint(1, 28)
+        from datetime import date
+        when = date(2023, month, day).strftime(fmt)
+        lines.append(f"{crime},{sub},{when},06:00:00 - 08:59:59,PERSONA,PEATON,Mayor de edad,"
+                     f"HOMBRE,COSTA RICA,{prov},CENTRAL,CENTRO")
+        truth[(prov, crime, f"2023-{month:02d}")] = truth.get((prov, crime, f"2023-{month:02d}"), 0) + 1
+    return ("\n".join(lines) + "\n").encode(), truth
+
+
+CR_PROFILE = """
+name: cr_oij_eventos
+title: "Costa Rica: OIJ, un registro por hecho"
+country: CR
+detect: [Delito, SubDelito, Fecha, Provincia]
+period: {date: Fecha, level: month}
+region:
+  column: Provincia
+  by: name
+category:
+  columns: [Delito, SubDelito]
+  rules:
+    - {when: {Delito: "^HOMICIDIO$"}, iccs: "0101"}
+    - {when: {Delito: "^ASALTO$"}, iccs: "0401"}
+    - {when: {Delito: "^(HURTO|ROBO|ROBO DE VEHICULO)$"}, iccs: "0502"}
+    - {when: {Delito: "^SUICIDIO$"}, out_of_scope: "suicide is not a crime"}
+count: {indicator: incidents}
+"""
+
+
+BR_UFS = [("Acre", "BR-AC"), ("Alagoas", "BR-AL"), ("São Paulo", "BR-SP"), ("Rio de Janeiro", "BR-RJ"),
+          ("Pará", "BR-PA")]
+BR_MONTHS = ["janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
+             "setembro", "outubro", "novembro", "dezembro"]
+
+
+def _xlsx(sheets: dict[str, list[list]], stale_dimension: str | None = None) -> bytes:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    if stale_dimension is None:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            body = zin.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                import re
+                body = re.sub(rb'<dimension ref="[^"]*" ?/>', f'<dimension ref="{stale_dimension}"/>'.encode(), body)
+            zout.writestr(item, body)
+    return out.getvalue()
+
+
+def br_sinesp_workbook(seed: int = 2, months: int = 12, stale_dimension: str | None = None) -> tuple[bytes, dict]:
+    """Brazil, SINESP-like state workbook: a notes sheet first, then 'Ocorrências' and
+    'Vítimas' sheets; states by name, months as Portuguese names, a title row above the
+    header. Truth: {(uf, crime, 'YYYY-MM', indicator): value}."""
+    rng = random.Random(seed)
+    truth: dict = {}
+    occ = [["Indicadores de segurança pública por UF"], [],
+           ["UF", "Tipo Crime", "Ano", "Mês", "Ocorrências"]]
+    vic = [["UF", "Tipo Crime", "Ano", "Mês", "Vítimas"]]
+    for uf, code in BR_UFS:
+        for m in BR_MONTHS[:months]:
+            for crime in ("Roubo de veículo", "Estupro"):
+                v = rng.randint(0, 300)
+                occ.append([uf.upper() if uf == "Pará" else uf, crime, 2022, m.capitalize() if uf == "Acre" else m, v])
+                if crime == "Roubo de veículo":
+                    truth[(code, "0401", f"2022-{BR_MONTHS.index(m) + 1:02d}", "incidents")] = v
+            w = rng.randint(0, 80)
+            vic.append([uf, "Homicídio doloso", 2022, m, w])
+            truth[(code, "0101", f"2022-{BR_MONTHS.index(m) + 1:02d}", "victims")] = w
+    notes = [["Fonte: SINESP"], ["Notas: dados sujeitos a revisão"]]
+    return _xlsx({"Notas": notes, "Ocorrências": occ, "Vítimas": vic}, stale_dimension), truth
+
+
+BR_PROFILE = """
+name: br_sinesp_uf
+title: "Brasil: SINESP indicadores por UF"
+country: BR
+detect: [UF, Tipo Crime, Ano, Mês]
+read:
+  sheets: [{name: "Ocorrências"}, {name: "Vítimas"}]
+period: {year: Ano, month: Mês}
+region: {column: UF, by: name}
+category:
+  columns: [Tipo Crime]
+  rules:
+    - {when: {Tipo Crime: "^Homicídio doloso$"}, iccs: "0101"}
+    - {when: {Tipo Crime: "^Roubo de veículo$"}, iccs: "0401"}
+    - {when: {Tipo Crime: "^Estupro$"}, out_of_scope: "sexual violence (ICCS 03)"}
+values:
+  - {column: "Ocorrências", indicator: incidents, empty: skip, empty_reason: "victims sheet"}
+  - {column: "Vítimas", indicator: victims, empty: skip, empty_reason: "occurrences sheet"}
+"""
+
+
+def ec_homicides(seed: int = 3, serial: bool = True) -> tuple[bytes, dict]:
+    """Ecuador, police homicide victims: one row per victim, Excel serial dates, provinces by
+    name with accents lost as '?', a province code of another country, 'SIN DATO'."""
+    rng = random.Random(seed)
+    provinces = [("GUAYAS", "EC-G"), ("PICHINCHA", "EC-P"), ("MANAB?", "EC-M"), ("LOS R?OS", "EC-R"),
+                 ("EL ORO", "EC-O")]
+    rows = [["Zona", "Provincia", "Fecha Infracción", "Tipo Muerte", "Arma", "Sexo"]]
+    truth: dict = {}
+    from datetime import date
+    for _ in range(300):
+        prov, code = rng.choice(provinces)
+        d = date(2023, rng.randint(1, 12), rng.randint(1, 28))
+        serial_day = (d - date(1899, 12, 30)).days
+        rows.append(["Zona 8", prov, serial_day if serial else d.strftime("%d/%m/%Y"),
+                     rng.choice(["ASESINATO", "HOMICIDIO", "SICARIATO", "FEMICIDIO"]), "ARMA DE FUEGO", "HOMBRE"])
+        truth[(code, f"{d.year}")] = truth.get((code, f"{d.year}"), 0) + 1
+    rows.append(["Zona 8", "SIN DATO", serial_day, "HOMICIDIO", "ARMA BLANCA", "HOMBRE"])
+    return _xlsx({"mdi_homicidios": rows}), truth
+
+
+EC_PROFILE = """
+name: ec_homicidios_victimas
+title: "Ecuador: homicidios intencionales, una fila por víctima"
+country: EC
+detect: [Provincia, Fecha Infracción, Tipo Muerte]
+period: {date: "Fecha Infracción", date_format: excel, level: year}
+region: {column: Provincia, by: name, aliases: {"STA ELENA": EC-SE}}
+category: {fixed: "0101"}
+count: {indicator: victims}
+"""
+
+
+def gt_wide_months(seed: int = 4) -> tuple[bytes, dict]:
+    """Guatemala-like: one row per department and crime, months as columns (Spanish
+    abbreviations), a 'TOTAL' row per crime and a Total column."""
+    rng = random.Random(seed)
+    months = ["Ene", "Feb", "Mar", "Abr", "May", "Jun", "Jul", "Ago", "Sep", "Oct", "Nov", "Dic"]
+    deps = [("Guatemala", "GT-GU"), ("Escuintla", "GT-ES"), ("Petén", "GT-PE")]
+    lines = [";".join(["Departamento", "Delito", "Año", *months, "Total"])]
+    truth: dict = {}
+    for crime, iccs in (("Homicidios", "0101"), ("Extorsiones", "02051")):
+        sums = [0] * 12
+        for dep, code in deps:
+            vals = [rng.randint(0, 90) for _ in months]
+            sums = [a + b for a, b in zip(sums, vals, strict=True)]
+            lines.append(";".join([dep, crime, "2024", *map(str, vals), str(sum(vals))]))
+            for i, v in enumerate(vals):
+                truth[(code, iccs, f"2024-{i + 1:02d}")] = v
+        lines.append(";".join(["TOTAL", crime, "2024", *map(str, sums), str(sum(sums))]))
+    return ("\n".join(lines) + "\n").encode("cp1252"), truth
+
+
+GT_PROFILE = """
+name: gt_pnc_mensual
+title: "Guatemala: PNC, meses en columnas"
+country: GT
+detect: [Departamento, Delito, Año, Ene]
+read: {encoding: cp1252}
+period: {year: Año}
+region: {column: Departamento, by: name}
+category:
+  columns: [Delito]
+  rules:
+    - {when: {Delito: "^Homicidios$"}, iccs: "0101"}
+    - {when: {Delito: "^Extorsiones$"}, iccs: "02051"}
+wide: {columns: "(?i)^(ene|feb|mar|abr|may|jun|jul|ago|sep|oct|nov|dic)$", period: month, indicator: incidents}
+"""
+
+
+def hn_wide_years() -> tuple[bytes, dict]:
+    """Honduras-like: years as columns, departments by ISO code without the prefix."""
+    lines = ["departamento,indicador,2019,2020,2021", "FM,homicidios,1200,900,800",
+             "CR,homicidios,700,650,",  "AT,homicidios,300,280,260"]
+    truth = {("HN-FM", "2019"): 1200, ("HN-FM", "2021"): 800, ("HN-CR", "2020"): 650,
+             ("HN-AT", "2021"): 260}
+    return ("\n".join(lines) + "\n").encode(), truth
+
+
+HN_PROFILE = """
+name: hn_anual
+title: "Honduras: años en columnas"
+country: HN
+detect: [departamento, indicador]
+region: {column: departamento}
+category: {fixed: "0101"}
+wide: {columns: "^(19|20)\\\\d\\\\d$", period: year, indicator: victims}
+"""

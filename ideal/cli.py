@@ -387,7 +387,7 @@ def profile_check(file: Path = typer.Argument(..., help="A national export to tr
 
     if not file.is_file():
         raise IdealError(f"{file}: no such file.")
-    engine = _engine()
+    engine = _engine(initialise=True)  # the history a file is compared with; nothing is written
     name = profile
     if profile.endswith((".yaml", ".yml")):
         path = Path(profile)
@@ -400,6 +400,21 @@ def profile_check(file: Path = typer.Argument(..., help="A national export to tr
     _print_dry_run(result, rows)
     if not result.accepted:
         raise typer.Exit(1)
+
+
+@profile_app.command("install")
+@handled
+def profile_install(file: Path = typer.Argument(..., help="The profile (YAML) to install.")) -> None:
+    """Check a profile and install it in IDEAL_PROFILES_DIR, where submissions find it by name
+    (an installed profile hides a shipped one of the same name)."""
+    from ideal.pipeline import profiles
+
+    if not file.is_file():
+        raise IdealError(f"{file}: no such file.")
+    prof, path = profiles.install(file.read_text(encoding="utf-8"), file.name)
+    typer.secho(f"installed profile {prof.name} ({prof.country}, v{prof.version}) as {path}; "
+                f"submit with `ideal submit FILE --country {prof.country} --profile {prof.name}`.",
+                fg="green")
 
 
 def _print_dry_run(r, rows: int) -> None:

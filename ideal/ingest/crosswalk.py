@@ -306,6 +306,8 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
     bad_numbers = long[long["number"].isna()]
     agg = (long.groupby(keys, as_index=False, sort=False)
            .agg(number=("number", "sum"), source_row=("source_row", "min"), n=("number", "size")))
+    if profile.count is not None:
+        agg = shapes.zeros(agg, keys, notes)
     findings += shapes.date_coverage(agg, long, profile)
     # a group with an unparseable cell keeps that cell's text so the validator names it
     agg["value"] = agg["number"].map(lambda x: f"{x:.10g}")
@@ -315,7 +317,7 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
         agg.loc[first_bad.index, "value"] = first_bad
         agg = agg.reset_index()
     if profile.count is not None:
-        notes.add(f"{int(agg['n'].sum())} rows counted into {len(agg)} figures")
+        notes.add(f"{int(agg['n'].sum())} rows counted into {int((agg['n'] > 0).sum())} figures")
     elif (agg["n"] > 1).any():
         notes.add(f"{int((agg['n'] > 1).sum())} canonical rows are sums of several source rows "
                   "(sub-categories or sub-regions of the same ICCS code and region)")

@@ -13,8 +13,9 @@ import yaml
 
 from ideal import reference
 from ideal.ingest import periods
+from ideal.ingest.profile import Category, Region
 from ideal.ingest.readers import HEADER_SCAN, read_workbook, rehead
-from ideal.ingest.shapes import lookup
+from ideal.ingest.shapes import lookup, resolve
 from ideal.ingest.sniff import Assumptions
 
 MAX_LISTED = 200
@@ -35,7 +36,7 @@ ROLES = {
 # a national category's words -> ICCS (a first guess for the steward to confirm)
 ICCS_GUESS = [
     (r"tentativa|intento|tentado", "0102"),
-    (r"homicidio|feminicidio|femicidio|asesinato|latrocinio", "0101"),
+    (r"homicidio|feminicidio|femicidio|asesinato|latrocinio|sicariato|muerte violenta|homicide", "0101"),
     (r"secuestro|sequestro|plagio", "020221"),
     (r"extorsi", "02051"),
     (r"trata de personas|trafico de personas|trafico de pessoas", "0204"),
@@ -49,6 +50,11 @@ ICCS_GUESS = [
     (r"fauna|flora|especies", "1003"),
     (r"suicid|muerte natural|accidente|transito|culposo|no delito", None),
 ]
+
+
+def _literal(value: str) -> str:
+    """A value as a regular expression matching exactly it (spaces left readable)."""
+    return re.escape(str(value)).replace("\\ ", " ")
 
 
 def _role(column: str) -> str | None:
@@ -84,7 +90,7 @@ def header_row(table: pd.DataFrame) -> int:
 def choose_sheet(data: bytes, filename: str, notes: Assumptions) -> tuple[str | None, pd.DataFrame]:
     sheets = read_workbook(data, filename, notes)
     best = max(sheets, key=lambda n: (len(sheets[n]) if not sheets[n].empty else -1))
-    return best, sheets[best]
+    return best, sheets[best], [n for n in sheets if n != best and not sheets[n].empty]
 
 
 def _guess(table: pd.DataFrame) -> dict[str, list[str]]:
@@ -92,9 +98,12 @@ def _guess(table: pd.DataFrame) -> dict[str, list[str]]:
     for col in table.columns:
         if col == "_row":
             continue
-        role = _role(str(col))
-        if role == "value" and _numeric(table[col].head(500)) < 0.9:
+        numeric = _numeric(table[col].head(500)) >= 0.9
+        role = "value" if numeric and re.search(ROLES["value"], periods.fold(col)) else _role(str(col))
+        if role == "value" and not numeric:
             role = "category" if re.search(ROLES["category"], periods.fold(col)) else None
+        if role == "category" and numeric:
+            role = None
         if role in ("year", "month", "quarter", "date") and table[col].astype(str).str.strip().eq("").all():
             role = None
         if role:
@@ -114,7 +123,8 @@ def _wide(table: pd.DataFrame) -> tuple[str, str] | None:
     return None
 
 
-def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = None) -> str:
+def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = None,
+          other_sheets: list[str] | None = None) -> str:
     """The YAML text of a starting profile for this table."""
     at = header_row(table)
     header = None if at < 0 else int(table["_row"].iloc[at]) if "_row" in table else at + 2
@@ -134,6 +144,10 @@ def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = 
     read: dict = {}
     if sheet:
         read["sheets"] = [{"name": sheet}]
+        if other_sheets:
+            todo.append(f"read.sheets: the workbook also has {', '.join(other_sheets)}; add those "
+                        "holding data of the same layout (e.g. victims beside occurrences), "
+                        "each with its indicator")
     if header:
         read["header_row"] = header
     if read:
@@ -162,7 +176,10 @@ def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = 
                         f"ISO 3166-2 code in aliases (or name a crosswalk)")
         else:
             known = lookup(country, None, [], {})
-            unmatched = [v for v in distinct if periods.fold(v) not in known]
+            unknown = {periods.fold(u) for u in Region.model_fields["unknown"].default_factory()}
+            totals = {periods.fold(t) for t in Category.model_fields["totals"].default_factory()}
+            unmatched = [v for v in distinct if resolve(periods.fold(v), known) is None
+                         and periods.fold(v) not in unknown | totals]
             if unmatched:
                 prof["region"]["aliases"] = {v: "TODO" for v in unmatched[:MAX_LISTED]}
                 todo.append(f"region: {len(unmatched)} of {len(distinct)} names in '{region_col}' "
@@ -175,21 +192,20 @@ def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = 
     if cat_cols:
         rules, unguessed = [], 0
         combos = table[cat_cols].astype(str).drop_duplicates().head(MAX_LISTED)
-        last = cat_cols[-1]
-        for value in combos[last].drop_duplicates():
-            folded = periods.fold(value)
+        for combo in combos.itertuples(index=False):
+            folded = periods.fold(" ".join(combo))
             guess = next(((code,) for pattern, code in ICCS_GUESS if re.search(pattern, folded)), None)
-            pattern = f"^{re.escape(str(value))}$"
+            when = {col: f"^{_literal(value)}$" for col, value in zip(cat_cols, combo, strict=True)}
             if guess is None:
                 unguessed += 1
-                rules.append({"when": {last: pattern}, "out_of_scope": "TODO: map to an ICCS code or say why out of scope"})
+                rules.append({"when": when, "out_of_scope": "TODO: map to an ICCS code or say why out of scope"})
             elif guess[0] is None:
-                rules.append({"when": {last: pattern}, "out_of_scope": "not a crime or not one of IDEAL's crime types"})
+                rules.append({"when": when, "out_of_scope": "not a crime or not one of IDEAL's crime types"})
             else:
-                rules.append({"when": {last: pattern}, "iccs": guess[0]})
+                rules.append({"when": when, "iccs": guess[0]})
         prof["category"] = {"columns": cat_cols, "rules": rules}
-        todo.append(f"category: {len(rules)} values of '{last}' listed; check every guessed ICCS "
-                    f"code, {unguessed} left TODO")
+        todo.append(f"category: {len(rules)} categories ({' / '.join(cat_cols)}) listed; check "
+                    f"every guessed ICCS code, {unguessed} left TODO")
     else:
         prof["category"] = {"fixed": "TODO"}
         todo.append("category: no crime-type column found; give the file's one ICCS code (fixed)")

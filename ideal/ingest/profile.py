@@ -22,6 +22,7 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ideal import reference
 from ideal.config import get_settings
 from ideal.errors import ProfileError
 
@@ -133,6 +134,13 @@ class Region(_Strict):
         return self
 
 
+def _known_iccs(value: str | None) -> str | None:
+    if value is not None and value not in set(reference.iccs()["code"]):
+        raise ValueError(f"{value!r} is not an ICCS code of IDEAL's list (ideal/reference/data/"
+                         "iccs.csv); for a crime outside IDEAL's crime types use out_of_scope")
+    return value
+
+
 class Rule(_Strict):
     """National category -> ICCS code, or out of scope with the reason; first match wins."""
 
@@ -140,6 +148,14 @@ class Rule(_Strict):
     iccs: str | None = Field(None, description="The ICCS code the rows are counted under.")
     out_of_scope: str | None = Field(None, description="Why these rows are not one of IDEAL's "
                                      "crime types (listed in the feedback, not loaded).")
+
+    @field_validator("iccs", mode="before")
+    @classmethod
+    def _code(cls, value):
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"write the ICCS code in quotes ('0{value}' or '{value}'): YAML "
+                             "reads an unquoted code as a number and drops its leading zero")
+        return _known_iccs(value)
 
     @model_validator(mode="after")
     def _one(self) -> Rule:
@@ -174,6 +190,8 @@ class Category(_Strict):
                                                        "todos", "subtotal"],
                               description="Category or region values that mark totals rows; "
                               "they are not loaded (the parts are).")
+
+    _fixed = field_validator("fixed")(lambda v: _known_iccs(v))
 
     @model_validator(mode="after")
     def _fixed_or_rules(self) -> Category:

@@ -163,6 +163,12 @@ def lookup(country: str, crosswalk: str | None, name_keys: list[str], aliases: d
     return out
 
 
+def resolve(folded: str, table: dict[str, str]) -> str | None:
+    """The ISO code of a folded region name or code: as written, without punctuation, or
+    with accents lost as '?' (the one name that fits)."""
+    return table.get(folded) or table.get(re.sub(r"[^a-z0-9 ]", "", folded)) or _wildcard(folded, table)
+
+
 def _wildcard(value: str, lookup: dict[str, str]) -> str | None:
     """A name whose accents were lost as '?' or '\ufffd' (MONTA?A): the one name that fits."""
     if "?" not in value and "\ufffd" not in value:
@@ -196,7 +202,7 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
         elif key in unknown or key == "":
             found[value] = None
         else:
-            found[value] = table.get(key) or table.get(re.sub(r"[^a-z0-9 ]", "", key)) or _wildcard(key, table)
+            found[value] = resolve(key, table)
     region = raw.map(found)
     for value, group in df.groupby(raw, sort=False):
         if found[value] is not None:
@@ -248,3 +254,24 @@ def date_coverage(agg: pd.DataFrame, rows: pd.DataFrame, prof: Profile) -> list[
             f"({periods.span(list(months), 'month')}): a partial {prof.period.level}. Its "
             f"{int(hit.sum())} figures are flagged partial; they are not a whole {prof.period.level}."))
     return out
+
+
+def zeros(agg: pd.DataFrame, keys: list[str], notes: Assumptions) -> pd.DataFrame:
+    """Microdata: a region, month and crime type of the file with no event is a count of 0,
+    not a missing figure. The grid is what the file covers: its regions x its periods x its
+    crime types and indicators (zeros carry source row 0: derived, not read)."""
+    levels = [agg[k].unique() for k in keys]
+    grid = pd.MultiIndex.from_product(levels, names=keys)
+    if len(grid) == len(agg):
+        return agg
+    if len(grid) > 20 * len(agg) + 100_000:  # a sparse file of many regions: keep it as sent
+        notes.add("rows counted; months, regions and crime types without events are not "
+                  "filled with zeros (too sparse to fill)")
+        return agg
+    full = agg.set_index(keys).reindex(grid).reset_index()
+    added = full["n"].isna()
+    full = full.assign(number=full["number"].fillna(0.0), n=full["n"].fillna(0).astype(int),
+                       source_row=full["source_row"].fillna(0).astype(int))
+    notes.add(f"{int(added.sum())} zero counts added: regions, periods and crime types of the "
+              "file with no event in it")
+    return full

@@ -35,9 +35,9 @@ def listing() -> list[dict]:
 def new(data: bytes, filename: str, country: str | None = None) -> str:
     """A starting profile (YAML text) for this export."""
     notes = Assumptions()
-    sheet = None
+    sheet, others = None, []
     if is_workbook(data, filename):
-        sheet, table = draft.choose_sheet(data, filename, notes)
+        sheet, table, others = draft.choose_sheet(data, filename, notes)
     else:
         table, _ = read_table(data, filename, ReadOptions(), notes)
     if table.empty:
@@ -45,7 +45,7 @@ def new(data: bytes, filename: str, country: str | None = None) -> str:
     cc = (country or "").strip().upper() or "XX"
     if cc == "XX":
         raise IdealError("give the country of the export (--country CC).")
-    return draft.draft(table, cc, filename, sheet)
+    return draft.draft(table, cc, filename, sheet, others)
 
 
 @dataclass

@@ -41,7 +41,10 @@ def test_microdata_rows_are_counted_by_region_month_and_crime():
             continue
         key = (iso("CR", prov), month, iccs[crime])
         expected[key] = expected.get(key, 0) + n
-    assert f.to_dict() == {k: float(v) for k, v in expected.items()}
+    assert f[f > 0].to_dict() == {k: float(v) for k, v in expected.items()}
+    # a month, region and crime type with no event is a zero, not a gap: the grid is complete
+    assert len(f) == 7 * 12 * 3 and (f == 0).sum() == len(f) - len(expected)
+    assert (p.frame.loc[p.frame["value_number"] == 0, "source_row"] == 0).all()
     assert set(p.frame["indicator"]) == {"incidents"}
     unknown = rule(p, "region_unknown").iloc[0]
     n_unknown = sum(n for (prov, crime, _), n in truth.items() if prov == "DESCONOCIDO")

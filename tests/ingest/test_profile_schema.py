@@ -1,0 +1,86 @@
+"""Crosswalk profiles as a steward writes them: the schema, the messages for a malformed one,
+where they are found, and that they are asked for by name only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ideal.errors import ProfileError
+from ideal.ingest import profile
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "profile.schema.json"
+
+GOOD = """name: pe_prueba
+title: "Perú: prueba"
+country: PE
+detect: [region, anio, delito, casos]
+period: {year: anio}
+region: {column: region, by: name}
+category:
+  columns: [delito]
+  rules: [{when: {delito: "^Homicidio$"}, iccs: "0101"}]
+values: [{column: casos, indicator: incidents}]
+"""
+
+
+def test_the_published_json_schema_is_the_models_schema():
+    assert json.loads(DOCS.read_text(encoding="utf-8")) == profile.schema(), (
+        "docs/profile.schema.json is stale: regenerate it with "
+        "python -c \"import json; from ideal.ingest.profile import schema; "
+        "print(json.dumps(schema(), indent=2, ensure_ascii=False))\" > docs/profile.schema.json")
+
+
+def test_a_missing_key_is_named_with_its_line_not_a_keyerror():
+    text = GOOD.replace("region: {column: region, by: name}\n", "region: {by: name}\n")
+    with pytest.raises(ProfileError) as exc:
+        profile.parse(text, "pe.yaml")
+    assert "region.column (line 6): missing (required)" in str(exc.value)
+
+
+def test_every_problem_is_listed_with_key_line_and_expectation():
+    text = (GOOD.replace("country: PE", "country: ZZ").replace("indicator: incidents", "indicator: crimes")
+            + "colour: red\n")
+    with pytest.raises(ProfileError) as exc:
+        profile.parse(text, "pe.yaml")
+    message = str(exc.value)
+    assert "3 problem(s)" in message
+    assert "country (line 3): 'ZZ' is not an ISO 3166-1 alpha-2 country code" in message
+    assert "values.0.indicator (line 10): indicator 'crimes': one of incidents, victims, population" in message
+    assert "colour (line 11): not a profile key" in message
+
+
+def test_broken_yaml_names_the_line():
+    with pytest.raises(ProfileError, match=r"x.yaml: line \d+ not valid YAML"):
+        profile.parse("name: x\ntitle: [unclosed\n", "x.yaml")
+
+
+def test_one_shape_only():
+    with pytest.raises(ProfileError, match="exactly one of values"):
+        profile.parse(GOOD + "count: {indicator: victims}\n")
+
+
+def test_installed_profiles_come_before_shipped_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("IDEAL_PROFILES_DIR", str(tmp_path))
+    assert "pe_prueba" not in profile.names()
+    prof, path = profile.install(GOOD, "upload")
+    assert path == tmp_path / "pe_prueba.yaml" and profile.get("pe_prueba").country == "PE"
+    shadow = profile.text_of("mx_inegi_mensual").replace('title: "', 'title: "LOCAL ', 1)
+    profile.install(shadow)
+    assert profile.get("mx_inegi_mensual").title.startswith("LOCAL")
+    assert profile.available()["mx_inegi_mensual"][1] == "installed"
+
+
+def test_a_malformed_profile_is_never_installed(tmp_path, monkeypatch):
+    monkeypatch.setenv("IDEAL_PROFILES_DIR", str(tmp_path))
+    with pytest.raises(ProfileError):
+        profile.install(GOOD.replace("country: PE", "country: 99"))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["../../ingest/profiles/x", "/etc/passwd", "mx_inegi_mensual.yaml", ""])
+def test_profiles_are_asked_for_by_name_never_by_path(name):
+    with pytest.raises(ProfileError, match="name of an installed profile"):
+        profile.get(name)

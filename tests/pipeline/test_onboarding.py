@@ -1,0 +1,98 @@
+"""Onboarding a national export end to end on a temporary warehouse (SQLite and PostgreSQL):
+resubmission rules, partial years stored with the observations, the dry run that loads
+nothing, and the CLI's `ideal profile new / check / install` as a steward uses them."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from ideal.cli import app
+from ideal.ingest.sniff import ReadOptions
+from ideal.pipeline import profiles
+from ideal.pipeline.submission import submit_bytes
+from ideal.store.models import Observation, Submission
+from tests.ingest import exports as E
+from tests.pipeline import TODAY, count, csv
+
+
+def _install(tmp_path, text: str) -> str:
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    return profiles.install(path.read_text(encoding="utf-8"))[0].name
+
+
+def test_same_bytes_read_another_way_are_a_new_attempt_linked_to_the_first(engine, tmp_path):
+    data, _ = E.br_sinesp_workbook()
+    one_sheet = E.BR_PROFILE.replace('read:\n  sheets: [{name: "Ocorrências"}, {name: "Vítimas"}]\n', "")
+    _install(tmp_path, one_sheet)
+    first = submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY)  # detected: first data sheet
+    assert first.status == "accepted" and first.attempt_of is None
+    again = submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY)
+    assert again.duplicate and again.submission_id == first.submission_id
+    victims = submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY,
+                           options=ReadOptions(sheet="Vítimas"))
+    assert not victims.duplicate and victims.status == "accepted"
+    assert victims.attempt_of == first.submission_id and "a new attempt of" in victims.summary()
+    assert submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY,
+                        options=ReadOptions(sheet="Vítimas")).duplicate
+    with engine.connect() as conn:
+        rows = conn.execute(select(Submission.id, Submission.reading, Submission.attempt_of)).all()
+    assert len(rows) == 2 and {r.reading for r in rows} == {"", "sheet='Vítimas'"}
+    indicators = {r.indicator for r in _current(engine)}
+    assert indicators == {"incidents", "victims"}
+
+
+def _current(engine):
+    with engine.connect() as conn:
+        return conn.execute(select(Observation).where(Observation.superseded_by.is_(None))).all()
+
+
+def test_a_partial_year_is_flagged_in_the_feedback_and_stored_with_the_observations(engine, mx):
+    months = mx[mx["period"] == mx["period"].max()].head(3)
+    rows = pd.concat([months.assign(period=f"2025-{m:02d}") for m in (1, 2, 3)], ignore_index=True)
+    receipt = submit_bytes(csv(rows), "q1.csv", "MX", engine, today=TODAY)
+    assert receipt.status == "accepted"
+    partial = receipt.findings[receipt.findings["rule"] == "period_partial"]
+    assert len(partial) == 1 and "only 01-03 (3 of 12 months)" in partial.iloc[0]["message"]
+    assert {o.coverage for o in _current(engine)} == {"3/12: 01-03"}
+
+
+def test_the_dry_run_loads_nothing_and_says_what_would_happen(engine, tmp_path):
+    name = _install(tmp_path, E.CR_PROFILE)
+    data, _ = E.cr_oij_microdata()
+    result = profiles.check(data, "oij.csv", name, "CR", engine, today=TODAY)
+    assert result.accepted and result.rows_to_load == 7 * 12 * 3
+    assert set(result.mapping["rule"]) == {"region_unknown"}
+    assert count(engine, Submission) == 0 and count(engine, Observation) == 0
+    broken = profiles.check(b"Delito,Fecha\nHOMICIDIO,01/01/2023\n", "x.csv", name, "CR", engine)
+    assert not broken.accepted and "Provincia" in broken.message
+
+
+def test_a_steward_onboards_an_export_with_the_cli(engine, tmp_path):
+    runner = CliRunner()
+    data, _ = E.cr_oij_microdata()
+    export = tmp_path / "oij_2023.csv"
+    export.write_bytes(data)
+    draft = tmp_path / "cr.yaml"
+    made = runner.invoke(app, ["profile", "new", str(export), "--country", "CR", "-o", str(draft)])
+    assert made.exit_code == 0, made.output
+    assert "SUICIDIO" in draft.read_text(encoding="utf-8")
+    checked = runner.invoke(app, ["profile", "check", str(export), "--profile", str(draft), "--country", "CR"])
+    assert checked.exit_code == 0, checked.output
+    assert "would be accepted" in checked.output and "Nothing was loaded" in checked.output
+    assert count(engine, Observation) == 0
+    wrong = runner.invoke(app, ["profile", "check", str(export), "--profile", "mx_inegi_mensual", "--country", "CR"])
+    assert wrong.exit_code == 1 and "is for MX, not CR" in wrong.output
+    installed = runner.invoke(app, ["profile", "install", str(draft)])
+    assert installed.exit_code == 0, installed.output
+    listed = runner.invoke(app, ["profile", "list"])
+    assert "cr_oij_2023" in listed.output and "installed" in listed.output
+    sent = runner.invoke(app, ["submit", str(export), "--country", "CR", "--profile", "cr_oij_2023"])
+    assert sent.exit_code == 0, sent.output
+    assert count(engine, Observation) == 7 * 12 * 3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(draft.read_text(encoding="utf-8").replace("country: CR", "country: XX"), encoding="utf-8")
+    refused = runner.invoke(app, ["profile", "install", str(bad)])
+    assert refused.exit_code == 1 and "country (line" in refused.output

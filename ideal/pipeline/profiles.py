@@ -14,12 +14,13 @@ from sqlalchemy import Engine
 
 from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
-from ideal.errors import IdealError, SubmissionError
+from ideal.errors import IdealError, ProfileError, SubmissionError
 from ideal.ingest import draft, profile, shapes
 from ideal.ingest.formats import read_submission
 from ideal.ingest.readers import is_workbook, read_table
 from ideal.ingest.sniff import Assumptions, ReadOptions
 from ideal.pipeline.submission import examine
+from ideal.store import audit
 
 MAPPING_RULES = ("category_unmapped", "region_code_mapped", "region_name_mapped",
                  "region_other_country", "region_unknown")
@@ -99,9 +100,28 @@ def check(data: bytes, filename: str, name: str, country: str, engine: Engine, *
                   report.n_errors, report.n_warnings, report.findings)
 
 
-def install(text: str, source: str = "profile") -> tuple[profile.Profile, Path]:
-    """Check a profile and install it in IDEAL_PROFILES_DIR."""
-    return profile.install(text, source)
+def install(text: str, source: str = "profile", *, actor: str | None = None,
+            engine: Engine | None = None) -> tuple[profile.Profile, Path]:
+    """Check a profile and install it in IDEAL_PROFILES_DIR (audited when an engine is given)."""
+    prof, path = profile.install(text, source)
+    if engine is not None:
+        audit.log(engine, actor=actor or audit.current_actor("cli"), action="profile.installed",
+                  outcome="ok", object_id=prof.name, country=prof.country,
+                  detail=f"{prof.title} v{prof.version} from {source}")
+    return prof, path
+
+
+def try_text(text: str, data: bytes, filename: str, country: str | None,
+             engine: Engine) -> tuple[DryRun | None, None]:
+    """A profile being written (YAML text): validated (ProfileError lists every problem) and,
+    with a file, tried on it. Returns (dry run or None, None)."""
+    if not text.strip():
+        raise ProfileError("paste the profile's YAML or choose its file.")
+    with trying(text, "profile") as name:
+        if not data:
+            return None, None
+        cc = (country or "").strip().upper() or profile.get(name).country
+        return check(data, filename or "sample", name, cc, engine), None
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlparse
 
+import anyio
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
@@ -19,17 +20,18 @@ from ideal.errors import (
     LoginLocked,
     LoginRequired,
     NotFound,
+    ProfileError,
     UpstreamError,
 )
 from ideal.ingest.template import xlsx_template
-from ideal.pipeline import assessment, trigger
+from ideal.pipeline import assessment, profiles, trigger
 from ideal.services import ASSESS_DAG, airflow
 from ideal.store import accounts, queries, reports, runs
 from ideal.store.accounts import Account
 from ideal.validate.feedback import STATUS, finding_rows, summary_rows
 from ideal.web import security
 from ideal.web.render import flash, gettext, language_of, page, reports_root
-from ideal.web.uploads import receive
+from ideal.web.uploads import read_upload, receive
 
 router = APIRouter(include_in_schema=False)
 
@@ -132,6 +134,7 @@ def submissions(request: Request, country: str | None = None, status: str | None
                                status or None)
     return page(request, "submissions.html.j2", rows=rows, country=country, status=status,
                 members=request.app.state.settings.members,
+                profiles=[p for p in profiles.listing() if u.is_analyst or p["country"] == u.country],
                 max_mb=request.app.state.settings.max_upload_bytes / 2**20)
 
 
@@ -141,9 +144,10 @@ async def upload(request: Request, file: UploadFile = File(...), country: str = 
     security.check_csrf(request, csrf_token)
     receipt = await receive(request, file, country, u, "portal", await request.form())
     _ = gettext(request, u)
-    if receipt.duplicate:
-        flash(request, _("This file was already received: nothing was loaded again."), "warning")
-    return RedirectResponse(f"/submissions/{receipt.submission_id}", status_code=303)
+    # the notice travels in the address: the upload script follows the redirect itself, which
+    # would use up a flash message before the browser shows the page
+    notice = "?notice=duplicate" if receipt.duplicate else ""
+    return RedirectResponse(f"/submissions/{receipt.submission_id}{notice}", status_code=303)
 
 
 def _own_submission(request: Request, u: Account, submission_id: str) -> dict:
@@ -158,10 +162,14 @@ SHOWN_FINDINGS = 500
 
 
 @router.get("/submissions/{submission_id}")
-def submission(request: Request, submission_id: str, u: Account = Depends(user)):
+def submission(request: Request, submission_id: str, notice: str | None = None,
+               u: Account = Depends(user)):
     found = _own_submission(request, u, submission_id)
     engine = request.app.state.engine
     _ = gettext(request, u)
+    if notice == "duplicate":
+        flash(request, _("This file was already received: nothing was loaded again. To read "
+                         "it another way, send it with another profile or sheet."), "warning")
     rows = finding_rows(queries.findings(engine, submission_id, SHOWN_FINDINGS), _)
     counts = queries.finding_counts(engine, submission_id)
     return page(request, "submission.html.j2", s=found, rows=rows,
@@ -317,6 +325,50 @@ def compare(request: Request, a: str | None = None, b: str | None = None,
                   "causes": changed["cause"].value_counts().to_dict(),
                   "rows": changed.head(100).to_dict("records")}
     return page(request, "compare.html.j2", runs=all_runs, a=a, b=b, result=result)
+
+
+# --- crosswalk profiles (analysts and admins) ------------------------------------------------
+
+@router.get("/profiles")
+def profiles_page(request: Request, u: Account = Depends(user)):
+    security.require_analyst(request, u, "profiles")
+    return page(request, "profiles.html.j2", profiles=profiles.listing(),
+                members=request.app.state.settings.members, text="", result=None, problems=None)
+
+
+@router.post("/profiles/check")
+async def check_profile(request: Request, text: str = Form(""), country: str = Form(""),
+                        sample: UploadFile | None = File(None), definition: UploadFile | None = File(None),
+                        csrf_token: str = Form(""), u: Account = Depends(user)):
+    """Validate a profile (pasted or uploaded) and, with a sample file, try it (a dry run)."""
+    security.require_analyst(request, u, "profile.check")
+    security.check_csrf(request, csrf_token)
+    settings = request.app.state.settings
+    if definition is not None and definition.filename:
+        text = (await read_upload(definition, 2**20)).decode("utf-8", errors="replace")
+    data = await read_upload(sample, settings.max_upload_bytes) if sample is not None and sample.filename else b""
+    name = sample.filename if sample is not None and sample.filename else ""
+
+    def work():
+        try:
+            return profiles.try_text(text, data, name, country, request.app.state.engine)
+        except ProfileError as exc:
+            return None, str(exc)
+    result, problems = await anyio.to_thread.run_sync(work, limiter=request.app.state.upload_slots)
+    return page(request, "profiles.html.j2", status_code=200 if problems is None else 422,
+                profiles=profiles.listing(), members=settings.members, text=text,
+                result=result, problems=problems, country=country)
+
+
+@router.post("/profiles/install")
+def install_profile(request: Request, text: str = Form(...), csrf_token: str = Form(""),
+                    u: Account = Depends(user)):
+    security.require_analyst(request, u, "profile.install")
+    security.check_csrf(request, csrf_token)
+    prof, _path = profiles.install(text, "portal upload", actor=u.actor, engine=request.app.state.engine)
+    flash(request, gettext(request, u)("Profile %(name)s installed: stewards can choose it when "
+                                       "they send a file.") % {"name": prof.name}, "ok")
+    return RedirectResponse("/profiles", status_code=303)
 
 
 # --- admin ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ CHUNK = 1 << 20
 # files up to HARD_CAP x the size limit are kept (and refused with a reason, in quarantine);
 # beyond that the upload is cut off and nothing is kept
 HARD_CAP = 4
-READING = ("separator", "decimal", "encoding", "profile")  # form fields a steward may set
+READING = ("separator", "decimal", "encoding", "sheet", "profile")  # form fields a steward may set
 
 
 async def read_upload(file: UploadFile, limit: int) -> bytes:

@@ -67,3 +67,15 @@ def test_every_rule_has_a_title_and_fix_and_every_message_is_translated():
         missing = [m for m in msgids if not (catalog.get(m) and catalog.get(m).string)]
         assert not missing, (lang, missing)
         assert translations(lang).gettext("Row") != "Row"
+
+
+def test_every_rule_written_while_reading_has_a_title_and_fix():
+    import re
+    from pathlib import Path
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in
+                       sorted((Path(__file__).resolve().parents[2] / "ideal" / "ingest").glob("*.py")))
+    written = set(re.findall(r'\(\s*"(?:error|warning|info)",\s*"(\w+)"', source))
+    written |= set(re.findall(r'"rule":\s*"(\w+)"', source))
+    assert {"period_partial", "region_unknown", "region_other_country"} <= written
+    assert written <= set(rules()), sorted(written - set(rules()))

@@ -91,7 +91,8 @@ def test_xlsx_template_round_trips_through_submission(engine, tmp_path):
     import openpyxl
 
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["data", "countries", "regions", "crime_types", "indicators", "obs_status"]
+    assert wb.sheetnames == ["data", "countries", "regions", "crime_types", "indicators", "obs_status",
+                             "Instrucciones"]
     assert wb["regions"].max_row == 356 and wb["crime_types"]["A3"].value == "0101"
     res = runner.invoke(app, ["submit", str(out), "--country", "MX"])
     assert res.exit_code == 0 and "accepted" in res.output and "sheet: data" in res.output

@@ -173,3 +173,24 @@ def test_unit_column_must_match_the_indicator():
     sdmx = SDMX1.replace("OBS_STATUS\n", "OBS_STATUS,UNIT_MEASURE\n").replace(",A\n", ",A,count\n").replace(",P\n", ",P,t\n")
     p = read_submission(sdmx.encode(), "s.csv")
     assert p.findings["rule"].tolist() == ["one_unit_per_indicator"]
+
+
+@pytest.mark.parametrize("language,sheet", [("es", "Instrucciones"), ("pt", "Instruções"), ("en", "Instructions")])
+def test_xlsx_template_types_codes_as_text_in_every_row_with_drop_down_lists(language, sheet):
+    import io
+
+    import openpyxl
+
+    from ideal.ingest.template import TEMPLATE_ROWS, xlsx_template
+
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_template(("MX", "CO"), language)))
+    data = wb["data"]
+    for col in "ABCDEG":
+        assert data[f"{col}2"].number_format == "@" and data[f"{col}{TEMPLATE_ROWS + 1}"].number_format == "@"
+    lists = {str(v.sqref): v.formula1 for v in data.data_validations.dataValidation}
+    last = TEMPLATE_ROWS + 1
+    assert lists[f"A2:A{last}"] == "=countries!$A$2:$A$3"
+    assert lists[f"B2:B{last}"].startswith("=regions!$A$2:") and lists[f"D2:D{last}"].startswith("=crime_types!")
+    assert f"E2:E{last}" in lists and f"G2:G{last}" in lists
+    assert wb[sheet]["A1"].value.startswith(("Plantilla", "Modelo", "IDEAL template"))
+    assert read_submission(xlsx_template(("MX",), language), "t.xlsx").format == "template-xlsx"

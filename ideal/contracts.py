@@ -37,8 +37,10 @@ LANGUAGES = ("es", "pt", "en")
 
 
 def findings_frame(rows: list[tuple] | None = None) -> pd.DataFrame:
-    """Findings as a frame with the finding columns (empty when there are none)."""
-    return pd.DataFrame(rows or [], columns=FINDING_COLUMNS)
+    """Findings as a frame with the finding columns and ``rows``, the number of source rows
+    each stands for (a 7th field of the tuple; 1 when not given)."""
+    full = [tuple(r) + (1,) * (7 - len(r)) for r in rows or []]
+    return pd.DataFrame(full, columns=[*FINDING_COLUMNS, "rows"]).astype({"rows": "int64"})
 
 
 def code_list(value) -> list[str]:

@@ -64,7 +64,7 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
             findings.append(finding("warning", "region_unknown", spec["column"],
                                      group["source_row"].iloc[0], value,
                                      f"{len(group)} rows have no known region ({spec['column']} = "
-                                     f"{value!r}) and were not loaded."))
+                                     f"{value!r}) and were not loaded.", rows=len(group)))
         region = region.mask(unknown, None)
     unmapped = region.isna() & ~unknown
     if unmapped.any():
@@ -76,13 +76,15 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
                     "error", "region_other_country", spec["column"], first, value,
                     f"{value!r} ({len(rows)} rows) is a region of "
                     f"{reference.country_name(other, 'en')} ({other}), not of "
-                    f"{reference.country_name(country, 'en')}; send it in {other}'s submission."))
+                    f"{reference.country_name(country, 'en')}; send it in {other}'s submission.",
+                    rows=len(rows)))
                 continue
             where = f"the crosswalk {spec['crosswalk']}" if spec.get("crosswalk") else \
                 f"the ISO 3166-2 codes of {country}"
             findings.append(finding("error", "region_code_mapped", spec["column"], first, value,
                                      f"code {value!r} ({len(rows)} rows) is not in {where}; use "
-                                     "the official code or add it to the profile's region.aliases."))
+                                     "the official code or add it to the profile's region.aliases.",
+                                     rows=len(rows)))
         region = region.where(~unmapped, country + "-?" + code)
     if not spec.get("crosswalk"):
         return region
@@ -98,7 +100,7 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
                 "warning", "region_name_matches_code", spec["name_column"],
                 group["source_row"].iloc[0], name,
                 f"the name {name!r} does not match code {value} ({region[group.index[0]]}) in "
-                f"{len(group)} rows; the code is used, not the name."))
+                f"{len(group)} rows; the code is used, not the name.", rows=len(group)))
     return region
 
 
@@ -183,7 +185,7 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
                                  int(df.loc[idx[0], "source_row"]), name,
                                  f"{len(idx)} rows of the national category {name!r} have no ICCS "
                                  "mapping in the crosswalk profile and were not loaded; ask the "
-                                 "secretariat to map it."))
+                                 "secretariat to map it.", rows=len(idx)))
     if out_of_scope:
         total = sum(len(i) for _, i, _ in out_of_scope)
         by_reason: dict[str, list[str]] = {}
@@ -192,7 +194,7 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
         listed = "; ".join(f"{why}: {', '.join(names)}" for why, names in by_reason.items())
         findings.append(finding("info", "category_out_of_scope", cols[-1], None, None,
                                  f"{total} rows in {len(out_of_scope)} categories are outside "
-                                 f"IDEAL's crime types and were not loaded. {listed}."))
+                                 f"IDEAL's crime types and were not loaded. {listed}.", rows=total))
     return iccs
 
 

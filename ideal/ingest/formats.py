@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
-from ideal.contracts import FINDING_COLUMNS, OBSERVATION_COLUMNS, REQUIRED_COLUMNS, findings_frame
+from ideal.contracts import OBSERVATION_COLUMNS, REQUIRED_COLUMNS, findings_frame
 from ideal.errors import SubmissionError
 from ideal.ingest import crosswalk, profile, sdmx
 from ideal.ingest.profile import Profile
@@ -115,4 +115,4 @@ def locate(table: pd.DataFrame, prof: Profile, filename: str) -> pd.DataFrame:
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=FINDING_COLUMNS).astype({"row": "Int64"})
+    return findings_frame(rows).astype({"row": "Int64"})

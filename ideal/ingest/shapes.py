@@ -21,8 +21,9 @@ EXAMPLES = 5
 WIDE_HEADER, WIDE_VALUE = "(column header)", "(period columns)"  # a wide table, melted
 
 
-def finding(severity, rule, column, row, value, message) -> tuple:
-    return (severity, rule, column, None if row is None else int(row), value, message)
+def finding(severity, rule, column, row, value, message, rows: int = 1) -> tuple:
+    """A finding made while reading; ``rows``: how many source rows it stands for."""
+    return (severity, rule, column, None if row is None else int(row), value, message, int(rows))
 
 
 def _rows(df: pd.DataFrame, mask: pd.Series) -> str:
@@ -81,7 +82,7 @@ def _period_error(df, bad, column, what, findings) -> None:
         findings.append(finding(
             "error", "period_readable", column, group["source_row"].iloc[0], value,
             f"{column} = {value!r} is not {what} ({len(group)} rows, {_rows(df, df.index.isin(group.index))}); "
-            "correct the file or the profile's period keys."))
+            "correct the file or the profile's period keys.", rows=len(group)))
 
 
 def period_of_rows(df: pd.DataFrame, prof: Profile, filename: str, notes: Assumptions,
@@ -140,7 +141,8 @@ def totals(df: pd.DataFrame, prof: Profile, findings: list) -> pd.DataFrame:
                 "info", "totals_not_loaded", col, out.loc[is_total, "source_row"].iloc[0],
                 out.loc[is_total, col].iloc[0],
                 f"{int(is_total.sum())} totals rows ({col} = {out.loc[is_total, col].iloc[0]!r}) "
-                "were not loaded: they sum the categories that are loaded, and would count twice."))
+                "were not loaded: they sum the categories that are loaded, and would count twice.",
+                rows=int(is_total.sum())))
             out = out[~is_total]
     return out
 
@@ -212,7 +214,7 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
             findings.append(finding(
                 "warning", "region_unknown", r.column, group["source_row"].iloc[0], value,
                 f"{len(group)} rows have no known region ({r.column} = {value!r}) and were not "
-                "loaded; they are not in any regional figure."))
+                "loaded; they are not in any regional figure.", rows=len(group)))
             continue
         other = elsewhere(value, country)
         if other:
@@ -220,13 +222,13 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
                 "error", "region_other_country", r.column, group["source_row"].iloc[0], value,
                 f"{value!r} ({len(group)} rows) is a region of {reference.country_name(other, 'en')} "
                 f"({other}), not of {reference.country_name(country, 'en')}; send it in "
-                f"{other}'s submission."))
+                f"{other}'s submission.", rows=len(group)))
         else:
             findings.append(finding(
                 "error", "region_name_mapped", r.column, group["source_row"].iloc[0], value,
                 f"{r.column} = {value!r} ({len(group)} rows, {_rows(df, raw.eq(value))}) is not a "
                 f"region of {reference.country_name(country, 'en')}; correct it or add it to the "
-                "profile's region.aliases."))
+                "profile's region.aliases.", rows=len(group)))
         region[group.index] = f"{country}-?{value}"[:8]
     return region
 

@@ -81,7 +81,7 @@ def _findings(conn: Connection, submission_id: str, findings: pd.DataFrame) -> N
     rows = [{"submission_id": submission_id, "severity": f.severity, "rule": f.rule,
              "column": f.column, "row": None if pd.isna(f.row) else int(f.row),
              "value": None if f.value is None or pd.isna(f.value) else str(f.value)[:500],
-             "message": f.message} for f in findings.itertuples()]
+             "message": f.message, "rows": int(getattr(f, "rows", 1) or 1)} for f in findings.itertuples()]
     conn.execute(insert(ValidationResult.__table__), rows)
 
 

@@ -83,6 +83,7 @@ class ValidationResult(Base):
     row: Mapped[int | None] = mapped_column(Integer, nullable=True)
     value: Mapped[str | None] = mapped_column(Text, nullable=True)
     message: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int | None] = mapped_column(Integer, nullable=True)  # source rows it stands for
 
 
 class AssessmentRun(Base):

@@ -53,11 +53,12 @@ def findings(engine: Engine, submission_id: str, limit: int | None = None) -> pd
 
 
 def finding_counts(engine: Engine, submission_id: str) -> pd.DataFrame:
-    """Findings per severity and rule, errors first."""
-    q = (select(ValidationResult.severity, ValidationResult.rule, func.count().label("count"))
+    """Rows affected per severity and rule (a finding may stand for several rows), errors first."""
+    rows = func.sum(func.coalesce(ValidationResult.rows, 1))
+    q = (select(ValidationResult.severity, ValidationResult.rule, rows.label("count"))
          .where(ValidationResult.submission_id == submission_id)
          .group_by(ValidationResult.severity, ValidationResult.rule)
-         .order_by(ValidationResult.severity, func.count().desc()))
+         .order_by(ValidationResult.severity, rows.desc()))
     with engine.connect() as conn:
         return to_frame(conn.execute(q), ["severity", "rule", "count"])
 

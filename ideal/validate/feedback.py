@@ -67,8 +67,9 @@ def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
     _ = t.gettext
     folder.mkdir(parents=True, exist_ok=True)
     rows = finding_rows(receipt.findings, _)
-    counts = (receipt.findings.groupby(["severity", "rule"], sort=False).size()
-              .reset_index(name="count") if not receipt.findings.empty else pd.DataFrame())
+    found = receipt.findings if "rows" in receipt.findings else receipt.findings.assign(rows=1)
+    counts = (found.groupby(["severity", "rule"], sort=False)["rows"].sum()  # rows affected
+              .reset_index(name="count") if not found.empty else pd.DataFrame())
     count_rows = summary_rows(counts, _)
     if receipt.status == "accepted":
         headline = _("%(rows)s rows accepted, %(warnings)s warnings.") % {

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from ideal import reference
-from ideal.contracts import FINDING_COLUMNS
+from ideal.contracts import findings_frame
 from ideal.frames import per_unique
 
 UNIT = ["region", "crime_type", "indicator"]
@@ -201,5 +201,5 @@ def run(frame: pd.DataFrame, history: pd.DataFrame,
     findings += change_vs_previous(to_load, history, cfg["change_vs_previous"])
     findings += revision_of_stored(to_load, history, cfg["revision_of_stored"])
     findings += disappeared(to_load, history, cfg["disappeared"])
-    out = pd.DataFrame(findings, columns=FINDING_COLUMNS).astype({"row": "Int64"})
+    out = findings_frame(findings).astype({"row": "Int64"})
     return to_load, out

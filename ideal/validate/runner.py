@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from ideal import reference
-from ideal.contracts import FINDING_COLUMNS
+from ideal.contracts import FINDING_COLUMNS, findings_frame
 from ideal.frames import per_unique
 from ideal.validate.gx import VERDICTS, Validator, checked_out, rule_key, value_key
 
@@ -179,7 +179,8 @@ def _rows(entry: dict, hits: pd.DataFrame, count: int) -> list[tuple]:
            for r, v in zip(hits["source_row"], hits["value"], strict=False)]
     if count > len(out):
         out.append((entry["severity"], entry["rule"], entry["column"], None, None,
-                    f"... and {count - len(out)} more rows fail the rule {entry['rule']}."))
+                    f"... and {count - len(out)} more rows fail the rule {entry['rule']}.",
+                    count - len(out)))
     return out
 
 
@@ -279,6 +280,7 @@ def fold(findings: pd.DataFrame) -> pd.DataFrame:
     """Identical warnings (same rule, column, value and message) on several rows become one
     line with the number of rows and the first of them (errors stay one line per row: the
     steward corrects each)."""
+    findings = findings if "rows" in findings else findings.assign(rows=1)
     if len(findings) < 2:
         return findings
     key = ["severity", "rule", "column", "value", "message"]
@@ -294,7 +296,7 @@ def fold(findings: pd.DataFrame) -> pd.DataFrame:
         rows = sorted(int(r) for r in group["row"].dropna())
         first = group.iloc[0]
         shown = ", ".join(map(str, rows[:FOLD_SHOWN])) + (" ..." if len(rows) > FOLD_SHOWN else "")
-        many.append({**first.to_dict(), "row": rows[0] if rows else None,
+        many.append({**first.to_dict(), "row": rows[0] if rows else None, "rows": int(group["rows"].sum()),
                      "message": f"{first['message']} [{len(group)} rows{': ' + shown if rows else ''}]"})
     return pd.concat([single, pd.DataFrame(many, columns=findings.columns)], ignore_index=True)
 
@@ -319,11 +321,12 @@ def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ..
             unexpected[entry["rule"]], rows = results[entry["rule"]]
             findings += rows
     severity = {e["rule"]: e["severity"] for e in spec["expectations"]}
-    frames = [pd.DataFrame(findings, columns=FINDING_COLUMNS)]
+    frames = [findings_frame(findings)]
     if extra is not None and not extra.empty:
-        frames.append(extra[FINDING_COLUMNS])
-        for rule, group in extra.groupby("rule"):
-            unexpected[rule] = unexpected.get(rule, 0) + len(group)
+        extra = extra if "rows" in extra else extra.assign(rows=1)
+        frames.append(extra[[*FINDING_COLUMNS, "rows"]])
+        for rule, group in extra.groupby("rule"):  # the rows each finding stands for
+            unexpected[rule] = unexpected.get(rule, 0) + int(group["rows"].fillna(1).sum())
             severity[rule] = group["severity"].iloc[0]
     out = fold(pd.concat([f for f in frames if not f.empty] or frames, ignore_index=True))
     out = out.astype({"row": "Int64"}).sort_values(["severity", "row", "rule"], na_position="last",

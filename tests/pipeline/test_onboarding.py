@@ -96,3 +96,18 @@ def test_a_steward_onboards_an_export_with_the_cli(engine, tmp_path):
     bad.write_text(draft.read_text(encoding="utf-8").replace("country: CR", "country: XX"), encoding="utf-8")
     refused = runner.invoke(app, ["profile", "install", str(bad)])
     assert refused.exit_code == 1 and "country (line" in refused.output
+
+
+def test_identical_warnings_are_folded_and_counted_by_the_rows_they_affect(engine, mx):
+    from ideal.store import queries
+
+    rows = mx.head(300).assign(obs_status="P")
+    receipt = submit_bytes(csv(rows), "provisional.csv", "MX", engine, today=TODAY)
+    assert receipt.status == "accepted"
+    provisional = receipt.findings[receipt.findings["rule"] == "value_not_estimated"]
+    assert len(provisional) <= 2 and provisional["rows"].sum() == 300
+    assert "[50 rows: " in provisional.iloc[0]["message"] or "300 rows" in provisional.iloc[0]["message"]
+    counts = queries.finding_counts(engine, receipt.submission_id).set_index("rule")["count"]
+    assert counts["value_not_estimated"] == 300
+    html = receipt.feedback_path.read_text(encoding="utf-8")
+    assert ">300<" in html

@@ -1,4 +1,5 @@
-"""resubmission attempts (the same bytes read with other options) and partial-period coverage
+"""resubmission attempts (the same bytes read with other options), partial-period coverage,
+the rows each finding stands for
 
 Revision ID: 0008
 Revises: 0007
@@ -20,9 +21,13 @@ def upgrade() -> None:
         batch.create_index("uq_submission_country_sha", ["country", "sha256", "reading"], unique=True)
     with op.batch_alter_table("observations") as batch:
         batch.add_column(sa.Column("coverage", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("validation_results") as batch:
+        batch.add_column(sa.Column("rows", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("validation_results") as batch:
+        batch.drop_column("rows")
     with op.batch_alter_table("observations") as batch:
         batch.drop_column("coverage")
     with op.batch_alter_table("submissions") as batch:

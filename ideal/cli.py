@@ -67,21 +67,28 @@ def init() -> None:
 
 
 def _print_receipt(receipt, max_rows: int = 20) -> None:
+    """The receipt, its findings and assumptions, in the receipt's language."""
+    from ideal.i18n import speaking, tr
+
     color = "green" if receipt.ok else ("yellow" if receipt.duplicate else "red")
     typer.secho(receipt.summary(), fg=color)
     if receipt.duplicate:
         return
-    shown = receipt.findings.head(max_rows)
-    for f in shown.itertuples():
-        where = f"row {f.row}" if f.row is not None and str(f.row) != "<NA>" else "file"
-        value = f" value {f.value!r}" if f.value not in (None, "") and str(f.value) != "nan" else ""
-        typer.echo(f"  {f.severity:7} {where:9} {f.column or '':11} [{f.rule}]{value}: {f.message}")
-    if len(receipt.findings) > max_rows:
-        typer.echo(f"  ... {len(receipt.findings) - max_rows} more findings in {receipt.feedback_path}")
-    elif receipt.feedback_path:
-        typer.echo(f"  feedback: {receipt.feedback_path} (rows: {receipt.feedback_csv})")
-    for note in receipt.notes:
-        typer.echo(f"  assumed: {note}")
+    with speaking(receipt.language):
+        for f in receipt.findings.head(max_rows).itertuples():
+            where = (tr("row %(n)s", n=f.row) if f.row is not None and str(f.row) != "<NA>"
+                     else tr("file"))
+            value = (" " + tr("value %(value)r", value=f.value)
+                     if f.value not in (None, "") and str(f.value) != "nan" else "")
+            typer.echo(f"  {tr(f.severity):8} {where:10} {f.column or '':11} [{f.rule}]{value}: {f.message}")
+        if len(receipt.findings) > max_rows:
+            typer.echo("  " + tr("... %(n)s more findings in %(path)s",
+                                 n=len(receipt.findings) - max_rows, path=receipt.feedback_path))
+        elif receipt.feedback_path:
+            typer.echo("  " + tr("feedback: %(html)s (rows: %(csv)s)", html=receipt.feedback_path,
+                                 csv=receipt.feedback_csv))
+        for note in receipt.notes:
+            typer.echo("  " + tr("assumed: %(note)s", note=note))
 
 
 @app.command()
@@ -380,7 +387,9 @@ def profile_check(file: Path = typer.Argument(..., help="A national export to tr
                                               "name, or a YAML file being written (checked, not installed)."),
                   country: str = typer.Option(..., "--country", "-c", help="Its country (ISO alpha-2)."),
                   sheet: Optional[str] = typer.Option(None, help="Read only this sheet of a workbook."),
-                  rows: int = typer.Option(10, help="Canonical rows to show.")) -> None:
+                  rows: int = typer.Option(10, help="Canonical rows to show."),
+                  language: Optional[str] = typer.Option(None, help="Messages in es, pt or en "
+                                                         "(default IDEAL_LANGUAGE).")) -> None:
     """Dry run: what the file would become with the profile. Loads nothing; exits 0 only when
     the file would be accepted."""
     from ideal.pipeline import profiles
@@ -394,10 +403,12 @@ def profile_check(file: Path = typer.Argument(..., help="A national export to tr
         if not path.is_file():
             raise IdealError(f"{path}: no such profile file.")
         with profiles.trying(path.read_text(encoding="utf-8"), path.name) as name:
-            result = profiles.check(file.read_bytes(), file.name, name, country, engine, sheet=sheet)
+            result = profiles.check(file.read_bytes(), file.name, name, country, engine, sheet=sheet,
+                                    language=language)
     else:
-        result = profiles.check(file.read_bytes(), file.name, name, country, engine, sheet=sheet)
-    _print_dry_run(result, rows)
+        result = profiles.check(file.read_bytes(), file.name, name, country, engine, sheet=sheet,
+                                language=language)
+    _print_dry_run(result, rows, language)
     if not result.accepted:
         raise typer.Exit(1)
 
@@ -417,27 +428,33 @@ def profile_install(file: Path = typer.Argument(..., help="The profile (YAML) to
                 fg="green")
 
 
-def _print_dry_run(r, rows: int) -> None:
-    typer.echo(f"profile {r.profile}: {r.format or 'not read'}")
-    if r.columns:
-        typer.echo(f"  columns used: {', '.join(r.columns)}")
-    for note in r.notes:
-        typer.echo(f"  read: {note}")
-    if not r.first_rows.empty:
-        typer.echo(f"  first canonical rows (of {r.rows_read}):")
-        shown = r.first_rows[["region", "period", "crime_type", "indicator", "value", "source_row"]].head(rows)
-        for line in shown.to_string(index=False).splitlines():
-            typer.echo(f"    {line}")
-    if not r.mapping.empty:
-        typer.echo("  not mapped yet:")
-        for f in r.mapping.itertuples():
-            typer.echo(f"    [{f.rule}] {f.message}")
-    others = r.findings[~r.findings.index.isin(r.mapping.index)]
-    for f in others.itertuples():
-        where = f"row {f.row}" if f.row is not None and str(f.row) != "<NA>" else "file"
-        typer.echo(f"  {f.severity:7} {where:9} [{f.rule}] {f.message}")
-    typer.secho(f"{r.message}; rows read {r.rows_read}, would load {r.rows_to_load}. "
-                "Nothing was loaded.", fg="green" if r.accepted else "red")
+def _print_dry_run(r, rows: int, language: str | None) -> None:
+    from ideal.config import get_settings
+    from ideal.i18n import speaking, tr
+
+    with speaking(language or get_settings().language):
+        typer.echo(tr("profile %(name)s: %(format)s", name=r.profile, format=r.format or tr("not read")))
+        if r.columns:
+            typer.echo("  " + tr("columns used: %(columns)s", columns=", ".join(r.columns)))
+        for note in r.notes:
+            typer.echo("  " + tr("read: %(note)s", note=note))
+        if not r.first_rows.empty:
+            typer.echo("  " + tr("first canonical rows (of %(n)s):", n=r.rows_read))
+            shown = r.first_rows[["region", "period", "crime_type", "indicator", "value", "source_row"]].head(rows)
+            for line in shown.to_string(index=False).splitlines():
+                typer.echo(f"    {line}")
+        if not r.mapping.empty:
+            typer.echo("  " + tr("not mapped yet:"))
+            for f in r.mapping.itertuples():
+                typer.echo(f"    [{f.rule}] {f.message}")
+        others = r.findings[~r.findings.index.isin(r.mapping.index)]
+        for f in others.itertuples():
+            where = (tr("row %(n)s", n=f.row) if f.row is not None and str(f.row) != "<NA>"
+                     else tr("file"))
+            typer.echo(f"  {tr(f.severity):8} {where:10} [{f.rule}] {f.message}")
+        typer.secho(tr("%(message)s; rows read %(read)s, would load %(load)s. Nothing was loaded.",
+                       message=r.message, read=r.rows_read, load=r.rows_to_load),
+                    fg="green" if r.accepted else "red")
 
 
 user_app = typer.Typer(help="Portal accounts: stewards (one country), analysts, admins.",

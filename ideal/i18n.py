@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gettext
 import io
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from importlib.resources import files
 
@@ -39,3 +41,31 @@ def translations(language: str) -> gettext.NullTranslations:
 
 def gettext_for(language: str):
     return translations(language).gettext
+
+
+# --- messages written while a submission is processed ------------------------------------
+# Readers and checks write their messages with tr(); the submission (or the command) says
+# in which language with speaking(), so every message a steward gets, its details included,
+# is in the steward's language. Outside speaking() messages are in English.
+
+_SPOKEN: ContextVar[str] = ContextVar("ideal_spoken_language", default="en")
+
+
+@contextmanager
+def speaking(language: str | None):
+    token = _SPOKEN.set(language if language in LANGUAGES else "en")
+    try:
+        yield
+    finally:
+        _SPOKEN.reset(token)
+
+
+def spoken() -> str:
+    """The language messages are being written in."""
+    return _SPOKEN.get()
+
+
+def tr(msgid: str, **params) -> str:
+    """``msgid`` (English, with %(name)s placeholders) in the spoken language, filled in."""
+    text = translations(_SPOKEN.get()).gettext(msgid)
+    return text % params if params else text

@@ -25,14 +25,16 @@ def test_submit_exit_codes_and_messages(engine, tmp_path):
     good = tmp_path / "mx.csv"
     country_frame("MX").head(50).to_csv(good, index=False)
     ok = runner.invoke(app, ["submit", str(good), "--country", "MX"])
-    assert ok.exit_code == 0 and "accepted" in ok.output
+    assert ok.exit_code == 0 and "aceptado" in ok.output
     again = runner.invoke(app, ["submit", str(good), "--country", "MX"])
-    assert again.exit_code == 0 and "already received" in again.output
+    assert again.exit_code == 0 and "ya recibido" in again.output
+    english = runner.invoke(app, ["submit", str(good), "--country", "MX", "--language", "en"])
+    assert english.exit_code == 0 and "already received" in english.output
     bad = tmp_path / "bad.csv"
     bad.write_text("country,region,period,crime_type,indicator,value\nMX,MX-JAL,2024,101,incidents,-1\n")
     res = runner.invoke(app, ["submit", str(bad), "--country", "MX"])
     assert res.exit_code == 1
-    assert "REJECTED" in res.output and "row 2" in res.output and "crime_type_known" in res.output
+    assert "RECHAZADO" in res.output and "fila 2" in res.output and "crime_type_known" in res.output
     assert "Traceback" not in res.output
     missing = runner.invoke(app, ["submit", str(tmp_path / "nope.csv"), "--country", "MX"])
     assert missing.exit_code == 1 and "no such file" in missing.output
@@ -61,7 +63,7 @@ def test_demo_twice_adds_no_rows(tmp_path):
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
     pdf = tmp_path / "reports" / "2025" / "briefing-es.pdf"
     assert pdf.exists() and f"Briefing: {pdf}" in first.stdout
-    assert "Top threats:" in first.stdout and "REJECTED" in first.stdout  # VE's bad file
+    assert "Top threats:" in first.stdout and "RECHAZADO" in first.stdout  # VE's bad file
 
     from ideal.store import make_engine
     from ideal.store.models import AssessmentRun, Observation, Submission
@@ -76,7 +78,7 @@ def test_demo_twice_adds_no_rows(tmp_path):
     before = counts()
     second = subprocess.run([ideal, "demo"], env=env, capture_output=True, text=True, timeout=600)
     assert second.returncode == 0, second.stderr[-2000:]
-    assert "nothing loaded again" in second.stdout
+    assert "no se cargó nada de nuevo" in second.stdout  # IDEAL_LANGUAGE: es
     assert counts() == before
     from pypdf import PdfReader
 
@@ -95,7 +97,7 @@ def test_xlsx_template_round_trips_through_submission(engine, tmp_path):
                              "Instrucciones"]
     assert wb["regions"].max_row == 356 and wb["crime_types"]["A3"].value == "0101"
     res = runner.invoke(app, ["submit", str(out), "--country", "MX"])
-    assert res.exit_code == 0 and "accepted" in res.output and "sheet: data" in res.output
+    assert res.exit_code == 0 and "aceptado" in res.output and "hoja: data" in res.output
     log = runner.invoke(app, ["audit", "--country", "MX"])
     assert log.exit_code == 0 and "submission.accepted" in log.output
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ideal import reference
 from ideal.errors import SubmissionError
+from ideal.i18n import tr
 from ideal.ingest import shapes
 from ideal.ingest.profile import Profile
 from ideal.ingest.shapes import finding
@@ -63,8 +64,10 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
         for value, group in df[unknown].groupby(code[unknown], sort=False):
             findings.append(finding("warning", "region_unknown", spec["column"],
                                      group["source_row"].iloc[0], value,
-                                     f"{len(group)} rows have no known region ({spec['column']} = "
-                                     f"{value!r}) and were not loaded.", rows=len(group)))
+                                    tr("%(n)s rows have no known region (%(column)s = %(value)r) "
+                                       "and were not loaded; they are not in any regional figure.",
+                                       n=len(group), column=spec["column"], value=value),
+                                    rows=len(group)))
         region = region.mask(unknown, None)
     unmapped = region.isna() & ~unknown
     if unmapped.any():
@@ -74,17 +77,14 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
             if other:
                 findings.append(finding(
                     "error", "region_other_country", spec["column"], first, value,
-                    f"{value!r} ({len(rows)} rows) is a region of "
-                    f"{reference.country_name(other, 'en')} ({other}), not of "
-                    f"{reference.country_name(country, 'en')}; send it in {other}'s submission.",
-                    rows=len(rows)))
+                    shapes.other_country(value, len(rows), other, country), rows=len(rows)))
                 continue
-            where = f"the crosswalk {spec['crosswalk']}" if spec.get("crosswalk") else \
-                f"the ISO 3166-2 codes of {country}"
+            where = (tr("the crosswalk %(name)s", name=spec["crosswalk"]) if spec.get("crosswalk")
+                     else tr("the ISO 3166-2 codes of %(country)s", country=country))
             findings.append(finding("error", "region_code_mapped", spec["column"], first, value,
-                                     f"code {value!r} ({len(rows)} rows) is not in {where}; use "
-                                     "the official code or add it to the profile's region.aliases.",
-                                     rows=len(rows)))
+                                    tr("code %(value)r (%(n)s rows) is not in %(where)s; use the "
+                                       "official code or add it to the profile's region.aliases.",
+                                       value=value, n=len(rows), where=where), rows=len(rows)))
         region = region.where(~unmapped, country + "-?" + code)
     if not spec.get("crosswalk"):
         return region
@@ -99,8 +99,9 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
             findings.append(finding(
                 "warning", "region_name_matches_code", spec["name_column"],
                 group["source_row"].iloc[0], name,
-                f"the name {name!r} does not match code {value} ({region[group.index[0]]}) in "
-                f"{len(group)} rows; the code is used, not the name.", rows=len(group)))
+                tr("the name %(name)r does not match code %(code)s (%(region)s) in %(n)s rows; the "
+                   "code is used, not the name.", name=name, code=value,
+                   region=region[group.index[0]], n=len(group)), rows=len(group)))
     return region
 
 
@@ -141,13 +142,17 @@ def _hierarchy(df: pd.DataFrame, spec: dict, value_cols: list[str], findings: li
     dropped_children = keep == "parent"
     findings.append(finding(
         "warning", "parent_and_child_categories", col, None, ", ".join(codes),
-        f"parent categories {', '.join(codes)} are sent together with their sub-categories in "
-        f"{sums.size} region-years; summing both would count twice. Rule: keep the "
-        f"{'parent (comparable with years before the sub-categories existed)' if dropped_children else 'sub-categories'}; "
-        f"{'the sub-category rows are not loaded' if dropped_children else 'the parent rows are not loaded'}. "
-        f"Sub-categories sum exactly to the parent in {sums.size - bad.size} of {sums.size}"
-        + (f"; they differ in {bad.size} (e.g. {bad.index[0][0]} {bad.index[0][1]} code "
-           f"{bad.index[0][2]}: {sums[bad.index[0]]:.0f} vs {par.get(bad.index[0], np.nan):.0f})." if bad.size else ".")))
+        tr("parent categories %(codes)s are sent together with their sub-categories in %(n)s "
+           "region-years; summing both would count twice.", codes=", ".join(codes), n=sums.size)
+        + " " + (tr("Rule: keep the parent (comparable with years before the sub-categories "
+                    "existed); the sub-category rows are not loaded.") if dropped_children else
+                 tr("Rule: keep the sub-categories; the parent rows are not loaded."))
+        + " " + tr("Sub-categories sum exactly to the parent in %(ok)s of %(n)s.",
+                   ok=sums.size - bad.size, n=sums.size)
+        + (" " + tr("They differ in %(n)s (e.g. %(region)s %(period)s code %(code)s: %(sum)s vs %(parent)s).",
+                    n=bad.size, region=bad.index[0][0], period=bad.index[0][1], code=bad.index[0][2],
+                    sum=f"{sums[bad.index[0]]:.0f}", parent=f"{par.get(bad.index[0], np.nan):.0f}")
+           if bad.size else "")))
     pairs = both[group + ["_p"]].drop_duplicates()
     if dropped_children:
         drop = df[is_child].assign(_p=parent[is_child]).reset_index().merge(pairs, on=group + ["_p"])["index"]
@@ -183,9 +188,9 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
     for name, idx in unmapped:
         findings.append(finding("warning", "category_unmapped", cols[-1],
                                  int(df.loc[idx[0], "source_row"]), name,
-                                 f"{len(idx)} rows of the national category {name!r} have no ICCS "
-                                 "mapping in the crosswalk profile and were not loaded; ask the "
-                                 "secretariat to map it.", rows=len(idx)))
+                                tr("%(n)s rows of the national category %(name)r have no ICCS "
+                                   "mapping in the crosswalk profile and were not loaded; ask the "
+                                   "secretariat to map it.", n=len(idx), name=name), rows=len(idx)))
     if out_of_scope:
         total = sum(len(i) for _, i, _ in out_of_scope)
         by_reason: dict[str, list[str]] = {}
@@ -193,8 +198,9 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
             by_reason.setdefault(why, []).append(f"{name} ({len(idx)})")
         listed = "; ".join(f"{why}: {', '.join(names)}" for why, names in by_reason.items())
         findings.append(finding("info", "category_out_of_scope", cols[-1], None, None,
-                                 f"{total} rows in {len(out_of_scope)} categories are outside "
-                                 f"IDEAL's crime types and were not loaded. {listed}.", rows=total))
+                                tr("%(n)s rows in %(k)s categories are outside IDEAL's crime "
+                                   "types and were not loaded. %(listed)s.", n=total,
+                                   k=len(out_of_scope), listed=listed), rows=total))
     return iccs
 
 
@@ -220,10 +226,10 @@ def _rates(df: pd.DataFrame, spec: dict, counts: pd.Series, country: str, findin
         findings.append(finding(
             "warning", "rate_denominator_consistent", spec["column"], ex["source_row"],
             df.loc[off, spec["column"]].iloc[0],
-            f"{int(off.sum())} stated rates imply a different population than the other rates of "
-            f"the same region and year (mostly: {', '.join(f'{k} ({v})' for k, v in cats.head(3).items())}); "
-            "their denominator differs, so those rates are not comparable and IDEAL recomputes rates "
-            "from counts."))
+            tr("%(n)s stated rates imply a different population than the other rates of the same "
+               "region and year (mostly: %(which)s); their denominator differs, so those rates are "
+               "not comparable and IDEAL recomputes rates from counts.", n=int(off.sum()),
+               which=", ".join(f"{k} ({v})" for k, v in cats.head(3).items())), rows=int(off.sum())))
     # 2. against IDEAL's population, where that population is official (not synthetic)
     pop = reference.population()
     pop = pop[(pop["country"] == country) & (pop["synthetic"] == 0)]
@@ -238,15 +244,16 @@ def _rates(df: pd.DataFrame, spec: dict, counts: pd.Series, country: str, findin
     bad = rel.abs() > RATE_TOLERANCE
     if bad.any():
         by_year = rel[bad].groupby(year[bad]).agg(["size", "median"])
-        worst = "; ".join(f"{int(y)}: {int(r['size'])} rows, median {r['median']:+.1%}"
-                          for y, r in by_year.tail(EXAMPLES).iterrows())
+        worst = "; ".join(tr("%(year)s: %(n)s rows, median %(median)s", year=int(y), n=int(r["size"]),
+                             median=f"{r['median']:+.1%}") for y, r in by_year.tail(EXAMPLES).iterrows())
         ex = df.loc[bad].iloc[0]
         findings.append(finding(
             "warning", "rate_matches_count_population", spec["column"], ex["source_row"],
             ex[spec["column"]],
-            f"{int(bad.sum())} stated rates differ by more than {RATE_TOLERANCE:.0%} from count / "
-            f"population (IDEAL's reference population): {worst}. The population behind the file "
-            "is probably outdated; IDEAL uses its own rates."))
+            tr("%(n)s stated rates differ by more than %(tolerance)s from count / population "
+               "(IDEAL's reference population): %(worst)s. The population behind the file is "
+               "probably outdated; IDEAL uses its own rates.", n=int(bad.sum()),
+               tolerance=f"{RATE_TOLERANCE:.0%}", worst=worst), rows=int(bad.sum())))
 
 
 def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str,
@@ -256,9 +263,9 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
     absent = [v.column for v in profile.values if v.empty == "skip" and v.column not in table]
     if absent:  # e.g. the victims column when only the occurrences sheet is read
         table = table.assign(**dict.fromkeys(absent, ""))
-        notes.add(f"no column {', '.join(absent)} in this file: no figures of it")
+        notes.add(tr("no column %(columns)s in this file: no figures of it", columns=", ".join(absent)))
     shapes.check_columns(table, profile, filename)
-    notes.add(f"format: national export, crosswalk profile {profile.name}")
+    notes.add(tr("format: national export, crosswalk profile %(name)s", name=profile.name))
     findings: list[tuple] = []
     rows = table["_row"].astype(int) if "_row" in table else range(2, len(table) + 2)
     df = table.assign(source_row=rows)
@@ -290,8 +297,9 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
         number = to_numbers(df[spec["column"]], decimal) * spec.get("factor", 1)
         empty = number.isna() & df[spec["column"]].str.strip().eq("")
         if empty.any() and spec.get("empty") == "skip":
-            notes.add(f"{int(empty.sum())} empty '{spec['column']}' cells not loaded "
-                      f"({spec.get('empty_reason', 'no figure in the source')})")
+            notes.add(tr("%(n)s empty '%(column)s' cells not loaded (%(why)s)", n=int(empty.sum()),
+                         column=spec.get("label", spec["column"]),
+                         why=spec.get("empty_reason") or tr("no figure in the source")))
         keep = ~empty if spec.get("empty") == "skip" else pd.Series(True, index=df.index)
         parts.append(pd.DataFrame({
             "country": country, "region": df["_region"], "period": df["_period"],
@@ -302,8 +310,9 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
         })[keep.to_numpy()])
     long = pd.concat(parts, ignore_index=True)
     if long.empty:
-        raise SubmissionError(f"{filename}: no row maps to an IDEAL crime type with profile "
-                              f"{profile.name}; see the feedback for the categories found.")
+        raise SubmissionError(tr("%(file)s: no row maps to an IDEAL crime type with profile "
+                                 "%(name)s; see the feedback for the categories found.",
+                                 file=filename, name=profile.name))
     keys = ["country", "region", "period", "crime_type", "indicator"]
     bad_numbers = long[long["number"].isna()]
     agg = (long.groupby(keys, as_index=False, sort=False)
@@ -319,9 +328,10 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
         agg.loc[first_bad.index, "value"] = first_bad
         agg = agg.reset_index()
     if profile.count is not None:
-        notes.add(f"{int(agg['n'].sum())} rows counted into {int((agg['n'] > 0).sum())} figures")
+        notes.add(tr("%(rows)s rows counted into %(figures)s figures", rows=int(agg["n"].sum()),
+                     figures=int((agg["n"] > 0).sum())))
     elif (agg["n"] > 1).any():
-        notes.add(f"{int((agg['n'] > 1).sum())} canonical rows are sums of several source rows "
-                  "(sub-categories or sub-regions of the same ICCS code and region)")
+        notes.add(tr("%(n)s canonical rows are sums of several source rows (sub-categories or "
+                     "sub-regions of the same ICCS code and region)", n=int((agg["n"] > 1).sum())))
     frame = finish(agg.assign(obs_status="A", action="I"), ".")
     return frame.assign(coverage=agg["coverage"].to_numpy()), findings

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ideal.contracts import OBSERVATION_COLUMNS, REQUIRED_COLUMNS, findings_frame
 from ideal.errors import SubmissionError
+from ideal.i18n import tr
 from ideal.ingest import crosswalk, profile, sdmx
 from ideal.ingest.profile import Profile
 from ideal.ingest.readers import HEADER_SCAN, find_header, is_workbook, read_table, read_workbook, rehead
@@ -42,7 +43,7 @@ def read_submission(data: bytes, filename: str, options: ReadOptions | None = No
         table, sep = read_table(data, filename, options, notes, wanted)
     table.columns = [str(c).strip() for c in table.columns]
     if table.drop(columns="_row", errors="ignore").empty and len(table.columns):
-        raise SubmissionError(f"{filename}: the file has a header but no data rows.")
+        raise SubmissionError(tr("%(file)s: the file has a header but no data rows.", file=filename))
     if prof is not None:
         return _national(locate(table, prof, filename), prof, filename, sep, options, notes)
     if sdmx.version(table):
@@ -59,13 +60,16 @@ def read_submission(data: bytes, filename: str, options: ReadOptions | None = No
         if at is not None:
             return _national(locate(table, candidate, filename), candidate, filename, sep, options, notes)
     shown = [c for c in table.columns if c != "_row"]
-    raise SubmissionError(
-        f"{filename}: format not recognised. Expected the IDEAL template (missing column(s) "
-        f"{', '.join(c for c in OBSERVATION_COLUMNS[:-1] if c not in table.columns)}; header "
-        f"{','.join(OBSERVATION_COLUMNS)}), SDMX-CSV (first column DATAFLOW or STRUCTURE), or a national "
-        f"export with a crosswalk profile ({', '.join(profile.names())}; write one with "
-        f"`ideal profile new`). Columns found: {', '.join(map(str, shown[:12]))}"
-        + (f"; {'; '.join(n for n in notes.notes if n.startswith('sheet'))}." if sep == "xlsx" else "."))
+    sheets = tr("Sheets: %(names)s; read: %(sheet)s", names=", ".join(notes.sheets),
+                sheet=notes.sheet) if notes.sheets else ""
+    raise SubmissionError(tr(
+        "%(file)s: format not recognised. Expected the IDEAL template (missing column(s) "
+        "%(missing)s; header %(header)s), SDMX-CSV (first column DATAFLOW or STRUCTURE), or a "
+        "national export with a crosswalk profile (%(profiles)s; write one with `ideal profile "
+        "new`). Columns found: %(found)s.", file=filename,
+        missing=", ".join(c for c in OBSERVATION_COLUMNS[:-1] if c not in table.columns),
+        header=",".join(OBSERVATION_COLUMNS), profiles=", ".join(profile.names()),
+        found=", ".join(map(str, shown[:12]))) + (f" {sheets}." if sheets else ""))
 
 
 def _national(table, prof, filename, sep, options, notes) -> Parsed:
@@ -78,10 +82,10 @@ def _sheets(data: bytes, filename: str, prof: Profile, notes: Assumptions) -> pd
     sheets = read_workbook(data, filename, notes, only=[s.name for s in prof.read.sheets])
     parts = []
     for spec in prof.read.sheets:
-        part = locate(sheets[spec.name], prof, f"{filename} (sheet {spec.name})")
+        part = locate(sheets[spec.name], prof, tr("%(file)s (sheet %(sheet)s)", file=filename, sheet=spec.name))
         parts.append(part.assign(_sheet=spec.name, _indicator=spec.indicator or ""))
-        notes.add(f"sheet {spec.name}: {len(part)} rows"
-                  + (f" of {spec.indicator}" if spec.indicator else ""))
+        notes.add(tr("sheet %(sheet)s: %(n)s rows", sheet=spec.name, n=len(part))
+                  + (f" ({spec.indicator})" if spec.indicator else ""))
     return pd.concat(parts, ignore_index=True).fillna("")
 
 
@@ -89,7 +93,7 @@ def locate(table: pd.DataFrame, prof: Profile, filename: str) -> pd.DataFrame:
     """The table with the profile's header row as its header, columns spelled as in the
     profile (the header is matched without regard to case)."""
     if table.empty:
-        raise SubmissionError(f"{filename}: no data in it.")
+        raise SubmissionError(tr("%(file)s: no data in it.", file=filename))
     if prof.read.header_row:
         row = prof.read.header_row
         if "_row" in table:
@@ -99,16 +103,17 @@ def locate(table: pd.DataFrame, prof: Profile, filename: str) -> pd.DataFrame:
         else:
             at = row - 2
         if at is None or at >= len(table):
-            raise SubmissionError(f"{filename}: row {row} (read.header_row of profile "
-                                  f"{prof.name}) is empty or beyond the data.")
+            raise SubmissionError(tr("%(file)s: row %(row)s (read.header_row of profile %(name)s) "
+                                     "is empty or beyond the data.", file=filename, row=row, name=prof.name))
     else:
         at = find_header(table, set(prof.detect))
         if at is None:
             missing = sorted(set(prof.detect) - set(table.columns))
-            raise SubmissionError(
-                f"{filename}: the profile {prof.name} needs the column(s) {', '.join(missing)}, "
-                f"not found in the header or the first {HEADER_SCAN} rows. Columns found: "
-                f"{', '.join(c for c in map(str, table.columns[:12]) if c != '_row')}.")
+            raise SubmissionError(tr(
+                "%(file)s: the profile %(name)s needs the column(s) %(missing)s, not found in the "
+                "header or the first %(scan)s rows. Columns found: %(found)s.", file=filename,
+                name=prof.name, missing=", ".join(missing), scan=HEADER_SCAN,
+                found=", ".join(c for c in map(str, table.columns[:12]) if c != "_row")))
     out = rehead(table, at)
     spelled = {c.casefold(): c for c in prof.detect}
     return out.rename(columns=lambda c: spelled.get(str(c).strip().casefold(), c))

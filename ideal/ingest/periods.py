@@ -17,6 +17,7 @@ import pandas as pd
 
 from ideal.errors import SubmissionError
 from ideal.frames import per_unique
+from ideal.i18n import tr
 
 _MONTHS = {
     1: "enero ene janeiro jan january",
@@ -85,7 +86,7 @@ def date_format(values: pd.Series, column: str, filename: str) -> str:
     v = pd.Series(values.astype(str).str.strip().unique())
     v = v[v != ""]
     if v.empty:
-        raise SubmissionError(f"{filename}: the date column '{column}' is empty.")
+        raise SubmissionError(tr("%(file)s: the date column '%(column)s' is empty.", file=filename, column=column))
     if v.str.match(r"^\d{4}-\d{2}-\d{2}").all():
         return "iso"
     if v.str.fullmatch(r"\d{4,5}(\.0+)?").all():
@@ -99,14 +100,15 @@ def date_format(values: pd.Series, column: str, filename: str) -> str:
         if (second > 12).any() and (first <= 12).all():
             return f"%m{sep}%d{sep}%Y"
         if (first <= 12).all() and (second <= 12).all():
-            raise SubmissionError(
-                f"{filename}: the dates in '{column}' (e.g. '{v.iloc[0]}') fit both day/month/"
-                "year and month/day/year; state it in the profile (period.date_format: "
-                "'%d/%m/%Y' or '%m/%d/%Y').")
+            raise SubmissionError(tr(
+                "%(file)s: the dates in '%(column)s' (e.g. '%(example)s') fit both day/month/year "
+                "and month/day/year; state it in the profile (period.date_format: '%%d/%%m/%%Y' "
+                "or '%%m/%%d/%%Y').", file=filename, column=column, example=v.iloc[0]))
     bad = v[~v.str.match(r"^\d{4}-\d{2}-\d{2}") & parts[0].isna()]
-    raise SubmissionError(f"{filename}: the dates in '{column}' are not in one known format "
-                          f"(e.g. '{bad.iloc[0] if len(bad) else v.iloc[0]}'); state it in the "
-                          "profile (period.date_format, e.g. '%d/%m/%Y', 'iso' or 'excel').")
+    raise SubmissionError(tr("%(file)s: the dates in '%(column)s' are not in one known format "
+                             "(e.g. '%(example)s'); state it in the profile (period.date_format, "
+                             "e.g. '%%d/%%m/%%Y', 'iso' or 'excel').", file=filename, column=column,
+                             example=bad.iloc[0] if len(bad) else v.iloc[0]))
 
 
 def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
@@ -200,11 +202,12 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
             by.setdefault((year, kind, present), []).append(f"{region} {crime}")
         for (year, kind, present), units in sorted(by.items()):
             findings.append(("warning", "period_partial", "period", None, year,
-                             f"{year} is partial for {len(units)} region/crime type(s): only "
-                             f"{span(list(present), kind)} ({len(present)} of {full[kind]} "
-                             f"{'months' if kind == 'month' else 'quarters'}), e.g. "
-                             f"{', '.join(units[:3])}. The rows are flagged partial and a year "
-                             "total built from them is not a whole year."))
+                             tr("%(year)s is partial for %(n)s region/crime type(s): only %(parts)s "
+                                "(%(k)s of %(full)s), e.g. %(units)s. The rows are flagged partial "
+                                "and a year total built from them is not a whole year.", year=year,
+                                n=len(units), parts=span(list(present), kind), k=len(present),
+                                full=tr("12 months") if kind == "month" else tr("4 quarters"),
+                                units=", ".join(units[:3])), len(units)))
     # annual and sub-annual figures for the same unit and year
     annual = ~sub
     if annual.any():
@@ -216,9 +219,10 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
             drop = (ukey.isin(incomplete) & sub) | (ukey.isin(complete) & annual)
             kept_annual, kept_months = len(incomplete), len(complete)
             findings.append(("warning", "period_annual_and_monthly", "period", None, None,
-                             f"{len(both)} region/crime type/year(s) have both a yearly figure and "
-                             f"monthly or quarterly figures. Rule: complete months are kept and the "
-                             f"yearly figure is not loaded ({kept_months}); incomplete months are "
-                             f"not loaded and the yearly figure is kept ({kept_annual})."))
+                             tr("%(n)s region/crime type/year(s) have both a yearly figure and "
+                                "monthly or quarterly figures. Rule: complete months are kept and "
+                                "the yearly figure is not loaded (%(months)s); incomplete months "
+                                "are not loaded and the yearly figure is kept (%(years)s).",
+                                n=len(both), months=kept_months, years=kept_annual), len(both)))
             out = out[~drop]
     return out, findings

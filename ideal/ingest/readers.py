@@ -14,6 +14,7 @@ import zipfile
 import pandas as pd
 
 from ideal.errors import SubmissionError
+from ideal.i18n import tr
 from ideal.ingest.sniff import Assumptions, ReadOptions, decode, separator
 
 MAX_EXPANDED = 512 * 1024 * 1024  # bytes a compressed upload may expand to
@@ -22,22 +23,23 @@ MAX_RATIO = 200  # XLSX: uncompressed / compressed size above this is treated as
 
 def _decompress(data: bytes, filename: str, notes: Assumptions) -> bytes:
     if data[:3] == b"BZh":
-        notes.add("compression: bzip2")
+        notes.add(tr("compression: %(kind)s", kind="bzip2"))
         dec = bz2.BZ2Decompressor()
         out = dec.decompress(data, max_length=MAX_EXPANDED)
         if not dec.eof:
-            raise SubmissionError(f"{filename}: the bzip2 file is incomplete or expands beyond "
-                                  f"{MAX_EXPANDED // 2**20} MB; send it uncompressed or split it.")
+            raise SubmissionError(tr("%(file)s: the bzip2 file is incomplete or expands beyond "
+                                     "%(mb)s MB; send it uncompressed or split it.", file=filename,
+                                     mb=MAX_EXPANDED // 2**20))
         return out
     if data[:2] == b"\x1f\x8b":
-        notes.add("compression: gzip")
+        notes.add(tr("compression: %(kind)s", kind="gzip"))
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
                 out = fh.read(MAX_EXPANDED + 1)
         except (OSError, EOFError) as exc:
-            raise SubmissionError(f"{filename}: the gzip file is damaged or incomplete.") from exc
+            raise SubmissionError(tr("%(file)s: the gzip file is damaged or incomplete.", file=filename)) from exc
         if len(out) > MAX_EXPANDED:
-            raise SubmissionError(f"{filename}: expands beyond {MAX_EXPANDED // 2**20} MB.")
+            raise SubmissionError(tr("%(file)s: expands beyond %(mb)s MB.", file=filename, mb=MAX_EXPANDED // 2**20))
         return out
     return data
 
@@ -46,19 +48,20 @@ def read_csv_text(data: bytes, filename: str, options: ReadOptions,
                   notes: Assumptions) -> tuple[pd.DataFrame, str]:
     text = decode(data, filename, options, notes)
     if not text.strip():
-        raise SubmissionError(f"{filename}: the file is empty; send the filled-in IDEAL template.")
+        raise SubmissionError(tr("%(file)s: the file is empty; send the filled-in IDEAL template.", file=filename))
     if "\x00" in text[:4096]:
-        raise SubmissionError(f"{filename}: this is not a text CSV file (binary content); "
-                              "export the sheet as CSV UTF-8.")
+        raise SubmissionError(tr("%(file)s: this is not a text CSV file (binary content); export "
+                                 "the sheet as CSV UTF-8.", file=filename))
     if "\r\n" in text[:4096]:
-        notes.add("line endings: CRLF (Windows)")
+        notes.add(tr("line endings: CRLF (Windows)"))
     sep = separator(text, filename, options, notes)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          skip_blank_lines=True, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SubmissionError(f"{filename}: the CSV cannot be parsed ({exc}); check quoting and "
-                              "that every line has the same number of fields.") from exc
+        raise SubmissionError(tr("%(file)s: the CSV cannot be parsed (%(why)s); check quoting and "
+                                 "that every line has the same number of fields.", file=filename,
+                                 why=exc)) from exc
     return df, sep
 
 
@@ -68,22 +71,23 @@ def _open_workbook(data: bytes, filename: str):
         expanded = sum(i.file_size for i in zf.infolist())
         zf.testzip()
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
-        raise SubmissionError(f"{filename}: the XLSX file is damaged or incomplete (was the upload "
-                              "interrupted?); save it again and resend.") from exc
+        raise SubmissionError(tr("%(file)s: the XLSX file is damaged or incomplete (was the upload "
+                                 "interrupted?); save it again and resend.", file=filename)) from exc
     except Exception as exc:  # zlib errors inside a truncated member
-        raise SubmissionError(f"{filename}: the XLSX file is damaged ({type(exc).__name__}); save "
-                              "it again and resend.") from exc
+        raise SubmissionError(tr("%(file)s: the XLSX file is damaged (%(why)s); save it again and "
+                                 "resend.", file=filename, why=type(exc).__name__)) from exc
     if expanded > MAX_EXPANDED or expanded > MAX_RATIO * max(len(data), 1) and expanded > 20 * 2**20:
-        raise SubmissionError(f"{filename}: the XLSX expands to {expanded // 2**20} MB from "
-                              f"{len(data) // 1024} KB; refused as a possible zip bomb. Send "
-                              "the data as CSV.")
+        raise SubmissionError(tr("%(file)s: the XLSX expands to %(mb)s MB from %(kb)s KB; refused "
+                                 "as a possible zip bomb. Send the data as CSV.", file=filename,
+                                 mb=expanded // 2**20, kb=len(data) // 1024))
     import openpyxl  # uses defusedxml when installed: no XML entity expansion
 
     try:
         return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
-        raise SubmissionError(f"{filename}: the XLSX file cannot be opened "
-                              f"({type(exc).__name__}); save it again as .xlsx and resend.") from exc
+        raise SubmissionError(tr("%(file)s: the XLSX file cannot be opened (%(why)s); save it "
+                                 "again as .xlsx and resend.", file=filename,
+                                 why=type(exc).__name__)) from exc
 
 
 def _sheet_table(ws, name: str, filename: str, notes: Assumptions) -> pd.DataFrame:
@@ -100,8 +104,8 @@ def _sheet_table(ws, name: str, filename: str, notes: Assumptions) -> pd.DataFra
         _, _, bottom = declared.partition(":")
         stated = int("".join(ch for ch in bottom if ch.isdigit()) or 0)
         if stated and stated < last:
-            notes.add(f"sheet {name}: its <dimension> says {declared} but it has rows up to "
-                      f"{last}; every row was read")
+            notes.add(tr("sheet %(sheet)s: its <dimension> says %(declared)s but it has rows up "
+                         "to %(last)s; every row was read", sheet=name, declared=declared, last=last))
     header = [str(c).strip() if c is not None else "" for c in numbered[0][1]]
     width = max(len(header), max(len(r) for _, r in numbered))
     header += [""] * (width - len(header))
@@ -119,8 +123,9 @@ def read_workbook(data: bytes, filename: str, notes: Assumptions,
         names = wb.sheetnames
         missing = [n for n in (only or []) if n not in names]
         if missing:
-            raise SubmissionError(f"{filename}: no sheet named {', '.join(map(repr, missing))}; "
-                                  f"the sheets are: {', '.join(names)}.")
+            raise SubmissionError(tr("%(file)s: no sheet named %(missing)s; the sheets are: "
+                                     "%(names)s.", file=filename, missing=", ".join(map(repr, missing)),
+                                     names=", ".join(names)))
         return {n: _sheet_table(wb[n], n, filename, notes) for n in (only or names)}
     finally:
         wb.close()
@@ -133,8 +138,9 @@ def pick_sheet(sheets: dict[str, pd.DataFrame], wanted: list[set[str]], filename
     names = list(sheets)
     if options.sheet:
         if options.sheet not in sheets:
-            raise SubmissionError(f"{filename}: no sheet named {options.sheet!r}; the sheets "
-                                  f"are: {', '.join(names)}.")
+            raise SubmissionError(tr("%(file)s: no sheet named %(missing)s; the sheets are: "
+                                     "%(names)s.", file=filename, missing=repr(options.sheet),
+                                     names=", ".join(names)))
         chosen = options.sheet
     elif "data" in sheets:
         chosen = "data"
@@ -145,14 +151,16 @@ def pick_sheet(sheets: dict[str, pd.DataFrame], wanted: list[set[str]], filename
             chosen = next((n for n in names if not sheets[n].empty), names[0])
         elif chosen != names[0]:
             skipped = names[:names.index(chosen)]
-            notes.add(f"skipped sheet(s) {', '.join(skipped)}: no data header there")
-    notes.add(f"sheet: {chosen}")
+            notes.add(tr("skipped sheet(s) %(names)s: no data header there", names=", ".join(skipped)))
+    notes.add(tr("sheet: %(sheet)s", sheet=chosen))
+    notes.sheets, notes.sheet = names, chosen
     if len(names) > 1:
-        notes.add(f"sheets in the workbook: {', '.join(names)}")
+        notes.add(tr("sheets in the workbook: %(names)s", names=", ".join(names)))
     table = sheets[chosen]
     if table.empty:
-        raise SubmissionError(f"{filename}: sheet {chosen!r} is empty; the sheets are: "
-                              f"{', '.join(names)} (choose one with --sheet).")
+        raise SubmissionError(tr("%(file)s: sheet %(sheet)r is empty; the sheets are: %(names)s "
+                                 "(choose one with --sheet).", file=filename, sheet=chosen,
+                                 names=", ".join(names)))
     return table
 
 
@@ -208,7 +216,7 @@ def read_table(data: bytes, filename: str, options: ReadOptions, notes: Assumpti
     """(table of text cells, separator or 'xlsx'); in a workbook, the sheet chosen by
     pick_sheet with the ``wanted`` column sets."""
     if not data.strip():
-        raise SubmissionError(f"{filename}: the file is empty; send the filled-in IDEAL template.")
+        raise SubmissionError(tr("%(file)s: the file is empty; send the filled-in IDEAL template.", file=filename))
     if is_workbook(data, filename):
         sheets = read_workbook(data, filename, notes)
         return pick_sheet(sheets, wanted or [], filename, options, notes), "xlsx"

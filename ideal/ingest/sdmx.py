@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ideal.errors import SubmissionError
+from ideal.i18n import tr
 from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark
 from ideal.ingest.template import finish, unit_findings
 
@@ -46,18 +47,20 @@ def from_sdmx(table: pd.DataFrame, filename: str, sep: str, options: ReadOptions
     df.columns = _ids(df.columns)
     missing = [d for d in DIMENSIONS if d not in df.columns and d != "OBS_STATUS"]
     if missing:
-        raise SubmissionError(f"{filename}: SDMX-CSV {ver} without column(s) {', '.join(missing)}; "
-                              f"IDEAL's dataflow needs {', '.join(DIMENSIONS)}.")
+        raise SubmissionError(tr("%(file)s: SDMX-CSV %(version)s without column(s) %(missing)s; "
+                                 "IDEAL's dataflow needs %(needed)s.", file=filename, version=ver,
+                                 missing=", ".join(missing), needed=", ".join(DIMENSIONS)))
     if df.empty:
-        raise SubmissionError(f"{filename}: the SDMX-CSV file has no observations.")
+        raise SubmissionError(tr("%(file)s: the SDMX-CSV file has no observations.", file=filename))
     notes.add(f"format: SDMX-CSV {ver} ({df.iloc[0, 1] if ver == '2.0' else df.iloc[0, 0]})")
     action = df["ACTION"].str.strip().str.upper().replace("", "I") if "ACTION" in df else "I"
     if isinstance(action, pd.Series):
         bad = sorted(set(action) - ACTIONS)
         if bad:
             rows = (action[~action.isin(ACTIONS)].index[:5] + 2).tolist()
-            raise SubmissionError(f"{filename}: ACTION must be I, A, R or D; found "
-                                  f"{', '.join(map(repr, bad))} (rows {rows}).")
+            raise SubmissionError(tr("%(file)s: ACTION must be I, A, R or D; found %(found)s "
+                                     "(rows %(rows)s).", file=filename,
+                                     found=", ".join(map(repr, bad)), rows=rows))
     out = pd.DataFrame({dest: df[src] if src in df else "" for src, dest in DIMENSIONS.items()})
     area = out["region"].str.strip().str.upper()
     out = out.assign(region=area, country=area.str.slice(0, 2), action=action,

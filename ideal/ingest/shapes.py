@@ -13,6 +13,7 @@ import pandas as pd
 
 from ideal import reference
 from ideal.errors import SubmissionError
+from ideal.i18n import spoken, tr
 from ideal.ingest import periods
 from ideal.ingest.profile import Profile
 from ideal.ingest.sniff import Assumptions
@@ -29,7 +30,7 @@ def finding(severity, rule, column, row, value, message, rows: int = 1) -> tuple
 def _rows(df: pd.DataFrame, mask: pd.Series) -> str:
     rows = df.loc[mask, "source_row"].astype(int).tolist()
     shown = ", ".join(map(str, rows[:EXAMPLES]))
-    return f"row{'s' if len(rows) > 1 else ''} {shown}{' ...' if len(rows) > EXAMPLES else ''}"
+    return tr("rows %(rows)s", rows=shown + (" ..." if len(rows) > EXAMPLES else ""))
 
 
 def columns_used(prof: Profile) -> list[str]:
@@ -46,9 +47,10 @@ def check_columns(df: pd.DataFrame, prof: Profile, filename: str) -> None:
     missing = [c for c in columns_used(prof) if c not in df.columns]
     if missing:
         raise SubmissionError(
-            f"{filename}: the profile {prof.name} reads the column(s) {', '.join(missing)}, which "
-            f"the file does not have. Columns found: "
-            f"{', '.join(c for c in map(str, df.columns[:15]) if not c.startswith('_'))}.")
+            tr("%(file)s: the profile %(profile)s reads the column(s) %(missing)s, which the file "
+               "does not have. Columns found: %(found)s.", file=filename, profile=prof.name,
+               missing=", ".join(missing),
+               found=", ".join(c for c in map(str, df.columns[:15]) if not c.startswith("_"))))
 
 
 def figures(df: pd.DataFrame, prof: Profile, notes: Assumptions) -> tuple[pd.DataFrame, list[dict]]:
@@ -59,19 +61,24 @@ def figures(df: pd.DataFrame, prof: Profile, notes: Assumptions) -> tuple[pd.Dat
         cols = [c for c in df.columns if not c.startswith("_") and c != "source_row"
                 and pattern.search(str(c))]
         if not cols:
-            raise SubmissionError(f"no column header matches wide.columns {prof.wide.columns!r} "
-                                  f"of profile {prof.name}; headers: "
-                                  f"{', '.join(c for c in df.columns[:15] if not c.startswith('_'))}.")
+            raise SubmissionError(tr(
+                "no column header matches wide.columns %(pattern)r of profile %(profile)s; "
+                "headers: %(found)s.", pattern=prof.wide.columns, profile=prof.name,
+                found=", ".join(c for c in df.columns[:15] if not c.startswith("_"))))
         keep = [c for c in df.columns if c not in cols]
         long = df.melt(id_vars=keep, value_vars=cols, var_name=WIDE_HEADER, value_name=WIDE_VALUE)
-        notes.add(f"periods as columns: {len(cols)} ({cols[0]} ... {cols[-1]}), read as "
-                  f"{prof.wide.period}s")
-        return long, [{"column": WIDE_VALUE, "indicator": prof.wide.indicator, "empty": "skip",
-                       "empty_reason": "an empty cell of a period column is no figure"}]
+        notes.add(tr("periods as columns: %(n)s (%(first)s ... %(last)s), read as years", n=len(cols),
+                     first=cols[0], last=cols[-1]) if prof.wide.period == "year" else
+                  tr("periods as columns: %(n)s (%(first)s ... %(last)s), read as months", n=len(cols),
+                     first=cols[0], last=cols[-1]))
+        return long, [{"column": WIDE_VALUE, "label": tr("the period columns"),
+                       "indicator": prof.wide.indicator, "empty": "skip",
+                       "empty_reason": tr("an empty cell of a period column is no figure")}]
     if prof.count is not None:
         weight = prof.count.weight
-        notes.add(f"one row per {'event' if prof.count.indicator == 'incidents' else 'victim'}: "
-                  f"rows counted{f', weighted by {weight!r}' if weight else ''}")
+        what = (tr("one row per event: rows counted") if prof.count.indicator == "incidents"
+                else tr("one row per victim: rows counted"))
+        notes.add(what + (tr(", weighted by %(column)r", column=weight) if weight else ""))
         ones = df[weight] if weight else pd.Series("1", index=df.index)
         return df.assign(_count=ones), [{"column": "_count", "indicator": prof.count.indicator}]
     return df, [v.model_dump(exclude_none=True) for v in prof.values]
@@ -81,8 +88,9 @@ def _period_error(df, bad, column, what, findings) -> None:
     for value, group in df[bad].groupby(df.loc[bad, column].astype(str), sort=False):
         findings.append(finding(
             "error", "period_readable", column, group["source_row"].iloc[0], value,
-            f"{column} = {value!r} is not {what} ({len(group)} rows, {_rows(df, df.index.isin(group.index))}); "
-            "correct the file or the profile's period keys.", rows=len(group)))
+            tr("%(column)s = %(value)r is not %(what)s (%(n)s rows, %(rows)s); correct the file "
+               "or the profile's period keys.", column=column, value=value, what=what, n=len(group),
+               rows=_rows(df, df.index.isin(group.index))), rows=len(group)))
 
 
 def period_of_rows(df: pd.DataFrame, prof: Profile, filename: str, notes: Assumptions,
@@ -96,34 +104,34 @@ def period_of_rows(df: pd.DataFrame, prof: Profile, filename: str, notes: Assump
         out[:] = str(spec.fixed)
     elif spec.date:
         fmt = spec.date_format or periods.date_format(df[spec.date], spec.date, filename)
-        notes.add(f"dates in '{spec.date}': {fmt}{' (detected)' if not spec.date_format else ''}; "
-                  f"counted by {spec.level}")
+        notes.add(tr("dates in '%(column)s': %(format)s; counted by %(level)s", column=spec.date,
+                     format=fmt + ("" if spec.date_format else tr(" (detected)")), level=tr(spec.level)))
         dates = periods.parse_dates(df[spec.date], fmt)
-        _period_error(df, dates.isna(), spec.date, f"a date in the format {fmt}", findings)
+        _period_error(df, dates.isna(), spec.date, tr("a date in the format %(format)s", format=fmt), findings)
         out = periods.of_dates(dates, spec.level)
         if spec.level != "month":
             months = dates.dt.month
     elif spec.year:
         year = periods.years(df[spec.year])
-        _period_error(df, year.isna(), spec.year, "a year", findings)
+        _period_error(df, year.isna(), spec.year, tr("a year"), findings)
         if spec.month:
             month = periods.month_numbers(df[spec.month])
-            _period_error(df, year.notna() & month.isna(), spec.month, "a month (1-12 or a month's name)", findings)
+            _period_error(df, year.notna() & month.isna(), spec.month, tr("a month (1-12 or a month's name)"), findings)
             out = periods.iso(year, month=month)
         elif spec.quarter:
             quarter = periods.quarter_numbers(df[spec.quarter])
-            _period_error(df, year.notna() & quarter.isna(), spec.quarter, "a quarter (1-4, Q1-Q4)", findings)
+            _period_error(df, year.notna() & quarter.isna(), spec.quarter, tr("a quarter (1-4, Q1-Q4)"), findings)
             out = periods.iso(year, quarter=quarter)
         else:
             out = periods.iso(year)
     if prof.wide is not None:
         if prof.wide.period == "year":
             year = periods.years(df[WIDE_HEADER])
-            _period_error(df, year.isna(), WIDE_HEADER, "a year (the column header)", findings)
+            _period_error(df, year.isna(), WIDE_HEADER, tr("a year (the column header)"), findings)
             out = periods.iso(year)
         else:
             month = periods.month_numbers(df[WIDE_HEADER])
-            _period_error(df, month.isna(), WIDE_HEADER, "a month (the column header)", findings)
+            _period_error(df, month.isna(), WIDE_HEADER, tr("a month (the column header)"), findings)
             base = out.str.slice(0, 4) if out.notna().any() else pd.Series(None, index=df.index)
             out = periods.iso(pd.to_numeric(base, errors="coerce"), month=month)
     return out, months
@@ -140,8 +148,9 @@ def totals(df: pd.DataFrame, prof: Profile, findings: list) -> pd.DataFrame:
             findings.append(finding(
                 "info", "totals_not_loaded", col, out.loc[is_total, "source_row"].iloc[0],
                 out.loc[is_total, col].iloc[0],
-                f"{int(is_total.sum())} totals rows ({col} = {out.loc[is_total, col].iloc[0]!r}) "
-                "were not loaded: they sum the categories that are loaded, and would count twice.",
+                tr("%(n)s totals rows (%(column)s = %(value)r) were not loaded: they sum the "
+                   "categories that are loaded, and would count twice.", n=int(is_total.sum()),
+                   column=col, value=out.loc[is_total, col].iloc[0]),
                 rows=int(is_total.sum())))
             out = out[~is_total]
     return out
@@ -180,6 +189,13 @@ def _wildcard(value: str, lookup: dict[str, str]) -> str | None:
     return hits.pop() if len(hits) == 1 else None
 
 
+def other_country(value: str, n: int, other: str, country: str) -> str:
+    return tr("%(value)r (%(n)s rows) is a region of %(other)s (%(code)s), not of %(country)s; send "
+              "it in the submission of %(other)s.", value=value, n=n, code=other,
+              other=reference.country_name(other, spoken()),
+              country=reference.country_name(country, spoken()))
+
+
 def elsewhere(value: str, country: str) -> str | None:
     """The country a valid ISO 3166-2 region code of another country belongs to."""
     code = value.strip().upper()
@@ -213,22 +229,22 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
         if key in unknown or key == "":
             findings.append(finding(
                 "warning", "region_unknown", r.column, group["source_row"].iloc[0], value,
-                f"{len(group)} rows have no known region ({r.column} = {value!r}) and were not "
-                "loaded; they are not in any regional figure.", rows=len(group)))
+                tr("%(n)s rows have no known region (%(column)s = %(value)r) and were not loaded; "
+                   "they are not in any regional figure.", n=len(group), column=r.column, value=value),
+                rows=len(group)))
             continue
         other = elsewhere(value, country)
         if other:
             findings.append(finding(
                 "error", "region_other_country", r.column, group["source_row"].iloc[0], value,
-                f"{value!r} ({len(group)} rows) is a region of {reference.country_name(other, 'en')} "
-                f"({other}), not of {reference.country_name(country, 'en')}; send it in "
-                f"{other}'s submission.", rows=len(group)))
+                other_country(value, len(group), other, country), rows=len(group)))
         else:
             findings.append(finding(
                 "error", "region_name_mapped", r.column, group["source_row"].iloc[0], value,
-                f"{r.column} = {value!r} ({len(group)} rows, {_rows(df, raw.eq(value))}) is not a "
-                f"region of {reference.country_name(country, 'en')}; correct it or add it to the "
-                "profile's region.aliases.", rows=len(group)))
+                tr("%(column)s = %(value)r (%(n)s rows, %(rows)s) is not a region of %(country)s; "
+                   "correct it or add it to the profile's region.aliases.", column=r.column,
+                   value=value, n=len(group), rows=_rows(df, raw.eq(value)),
+                   country=reference.country_name(country, spoken())), rows=len(group)))
         region[group.index] = f"{country}-?{value}"[:8]
     return region
 
@@ -252,9 +268,11 @@ def date_coverage(agg: pd.DataFrame, rows: pd.DataFrame, prof: Profile) -> list[
         agg.loc[hit, "coverage"] = text
         out.append(finding(
             "warning", "period_partial", prof.period.date, agg.loc[hit, "source_row"].min(), period,
-            f"{period} is counted from dates in only {len(months)} of {full} months "
-            f"({periods.span(list(months), 'month')}): a partial {prof.period.level}. Its "
-            f"{int(hit.sum())} figures are flagged partial; they are not a whole {prof.period.level}."))
+            tr("%(period)s is counted from dates in only %(n)s of %(full)s months (%(months)s): "
+               "it is partial. Its %(figures)s figures are flagged partial; they are not a whole "
+               "%(level)s.", period=period, n=len(months), full=full,
+               months=periods.span(list(months), "month"), figures=int(hit.sum()),
+               level=tr(prof.period.level))))
     return out
 
 
@@ -267,13 +285,13 @@ def zeros(agg: pd.DataFrame, keys: list[str], notes: Assumptions) -> pd.DataFram
     if len(grid) == len(agg):
         return agg
     if len(grid) > 20 * len(agg) + 100_000:  # a sparse file of many regions: keep it as sent
-        notes.add("rows counted; months, regions and crime types without events are not "
-                  "filled with zeros (too sparse to fill)")
+        notes.add(tr("rows counted; months, regions and crime types without events are not "
+                     "filled with zeros (too sparse to fill)"))
         return agg
     full = agg.set_index(keys).reindex(grid).reset_index()
     added = full["n"].isna()
     full = full.assign(number=full["number"].fillna(0.0), n=full["n"].fillna(0).astype(int),
                        source_row=full["source_row"].fillna(0).astype(int))
-    notes.add(f"{int(added.sum())} zero counts added: regions, periods and crime types of the "
-              "file with no event in it")
+    notes.add(tr("%(n)s zero counts added: regions, periods and crime types of the file with no "
+                 "event in it", n=int(added.sum())))
     return full

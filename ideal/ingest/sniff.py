@@ -14,6 +14,7 @@ import pandas as pd
 
 from ideal.errors import SubmissionError
 from ideal.frames import per_unique
+from ideal.i18n import tr
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 MISSING_MARKERS = {"", "na", "n/a", "n.a.", "-", "--", "n.d.", "nd", "s/d", "s.d.", "null", "nan", "..", "…"}
@@ -45,9 +46,10 @@ class ReadOptions:
         dec = (decimal or "").strip()
         names = {name: char for char, name in SEPARATORS.items()}
         if sep and sep not in names and sep not in SEPARATORS:
-            raise SubmissionError(f"separator {sep!r}: give one of {', '.join(names)}.")
+            raise SubmissionError(tr("separator %(given)r: give one of %(names)s.", given=sep,
+                                     names=", ".join(names)))
         if dec not in ("", ".", ","):
-            raise SubmissionError(f"decimal mark {dec!r}: give . or ,")
+            raise SubmissionError(tr("decimal mark %(given)r: give . or ,", given=dec))
         return cls(encoding=(encoding or "").strip() or None, separator=names.get(sep, sep) or None,
                    decimal=dec or None, sheet=(sheet or "").strip() or None,
                    profile=(profile or "").strip() or None)
@@ -56,6 +58,8 @@ class ReadOptions:
 @dataclass
 class Assumptions:
     notes: list[str] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # a workbook's sheets, and the one read
+    sheet: str = ""
 
     def add(self, note: str) -> None:
         if note not in self.notes:
@@ -67,21 +71,23 @@ def decode(data: bytes, filename: str, options: ReadOptions, notes: Assumptions)
         try:
             return data.decode(options.encoding)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise SubmissionError(f"{filename}: cannot be read as {options.encoding} ({exc}); "
-                                  "check the --encoding option.") from exc
+            raise SubmissionError(tr("%(file)s: cannot be read as %(encoding)s (%(why)s); check "
+                                     "the --encoding option.", file=filename,
+                                     encoding=options.encoding, why=exc)) from exc
     for bom, encoding, name in ((b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with BOM"),
                                 (b"\xff\xfe", "utf-16", "UTF-16"), (b"\xfe\xff", "utf-16", "UTF-16")):
         if data.startswith(bom):
             try:
                 text = data.decode(encoding)
             except UnicodeDecodeError as exc:
-                raise SubmissionError(f"{filename}: starts as {name} but is not valid {name} "
-                                      f"(byte {exc.start}); save it again as CSV UTF-8.") from exc
-            notes.add(f"encoding: {name}")
+                raise SubmissionError(tr("%(file)s: starts as %(name)s but is not valid %(name)s "
+                                         "(byte %(at)s); save it again as CSV UTF-8.",
+                                         file=filename, name=name, at=exc.start)) from exc
+            notes.add(tr("encoding: %(name)s", name=name))
             return text
     try:
         text = data.decode("utf-8")
-        notes.add("encoding: UTF-8")
+        notes.add(tr("encoding: %(name)s", name="UTF-8"))
         return text
     except UnicodeDecodeError:
         pass
@@ -92,9 +98,10 @@ def decode(data: bytes, filename: str, options: ReadOptions, notes: Assumptions)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise SubmissionError(f"{filename}: the text encoding could not be recognised; save the "
-                              "file as CSV UTF-8 or give --encoding (e.g. cp1252).") from exc
-    notes.add(f"encoding: {encoding} (not UTF-8; detected)")
+        raise SubmissionError(tr("%(file)s: the text encoding could not be recognised; save the "
+                                 "file as CSV UTF-8 or give --encoding (e.g. cp1252).",
+                                 file=filename)) from exc
+    notes.add(tr("encoding: %(name)s (not UTF-8; detected)", name=encoding))
     return text
 
 
@@ -112,7 +119,7 @@ def separator(text: str, filename: str, options: ReadOptions, notes: Assumptions
         return options.separator
     lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
     if not lines:
-        raise SubmissionError(f"{filename}: the file is empty; send the filled-in IDEAL template.")
+        raise SubmissionError(tr("%(file)s: the file is empty; send the filled-in IDEAL template.", file=filename))
     try:
         sep = csv.Sniffer().sniff("\n".join(ln[:10_000] for ln in lines[:20]),
                                   delimiters="".join(SEPARATORS)).delimiter
@@ -128,14 +135,14 @@ def separator(text: str, filename: str, options: ReadOptions, notes: Assumptions
         elif not consistent and len(lines) == 1 and sum(counts[s][0] > 0 for s in SEPARATORS) == 1:
             sep = next(s for s in SEPARATORS if counts[s][0] > 0)
         elif len(consistent) > 1:
-            names = " or ".join(SEPARATORS[s] for s in consistent)
-            raise SubmissionError(f"{filename}: the column separator is ambiguous ({names}); "
-                                  "give it with --separator.")
+            names = " / ".join(tr(SEPARATORS[s]) for s in consistent)
+            raise SubmissionError(tr("%(file)s: the column separator is ambiguous (%(names)s); give "
+                                     "it with --separator.", file=filename, names=names))
         else:
-            raise SubmissionError(f"{filename}: no consistent column separator (comma, semicolon, "
-                                  "tab or pipe) found: the lines have different numbers of "
-                                  "fields. Check the export, or give --separator.")
-    notes.add(f"separator: {SEPARATORS[sep]}")
+            raise SubmissionError(tr("%(file)s: no consistent column separator (comma, semicolon, "
+                                     "tab or pipe) found: the lines have different numbers of "
+                                     "fields. Check the export, or give --separator.", file=filename))
+    notes.add(tr("separator: %(name)s", name=tr(SEPARATORS[sep])))
     return sep
 
 
@@ -157,18 +164,20 @@ def decimal_mark(values: pd.Series, column: str, sep: str, filename: str,
     dots = v.str.match(_THOUSANDS_ONLY_DOT).sum()
     commas = v.str.match(_THOUSANDS_ONLY_COMMA).sum()
     if comma and not point:
-        notes.add(f"decimal mark in '{column}': comma")
+        notes.add(tr("decimal mark in '%(column)s': comma", column=column))
         return ","
     if comma and point:
-        raise SubmissionError(f"{filename}: column '{column}' mixes decimal commas and decimal "
-                              "points; give the decimal mark with --decimal.")
+        raise SubmissionError(tr("%(file)s: column '%(column)s' mixes decimal commas and decimal "
+                                 "points; give the decimal mark with --decimal.", file=filename,
+                                 column=column))
     if dots and dots == point and sep != ",":
         example = v[v.str.match(_THOUSANDS_ONLY_DOT)].iloc[0]
-        raise SubmissionError(f"{filename}: in column '{column}' values such as '{example}' can "
-                              "be thousands or decimals; give --decimal , (dots separate "
-                              "thousands) or --decimal . (the dot is the decimal mark).")
+        raise SubmissionError(tr("%(file)s: in column '%(column)s' values such as '%(example)s' "
+                                 "can be thousands or decimals; give --decimal , (dots separate "
+                                 "thousands) or --decimal . (the dot is the decimal mark).",
+                                 file=filename, column=column, example=example))
     if commas and sep != ",":
-        notes.add(f"thousands separator in '{column}': comma")
+        notes.add(tr("thousands separator in '%(column)s': comma", column=column))
     return "."
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 from ideal.contracts import CANONICAL_COLUMNS, OBSERVATION_COLUMNS, REQUIRED_COLUMNS
 from ideal.errors import SubmissionError
 from ideal.frames import per_unique
+from ideal.i18n import tr
 from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, to_numbers
 
 
@@ -41,8 +42,9 @@ def unit_findings(units: pd.Series, indicators: pd.Series, rows: pd.Series) -> l
     out = []
     for (ind, unit), group in rows[bad].groupby([indicators[bad], given[bad]]):
         out.append(("error", "one_unit_per_indicator", "unit", int(group.iloc[0]), unit,
-                    f"indicator {ind} is counted in {expected[group.index[0]]}, not {unit!r} "
-                    f"({len(group)} rows); convert the values or use the matching indicator."))
+                    tr("indicator %(indicator)s is counted in %(expected)s, not %(unit)r (%(n)s "
+                       "rows); convert the values or use the matching indicator.", indicator=ind,
+                       expected=expected[group.index[0]], unit=unit, n=len(group)), len(group)))
     return out
 
 
@@ -52,17 +54,18 @@ def from_template(table: pd.DataFrame, filename: str, sep: str, options: ReadOpt
     df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        raise SubmissionError(
-            f"{filename}: missing column(s) {', '.join(missing)}. The IDEAL template has the "
-            f"header: {','.join(OBSERVATION_COLUMNS)} (download it with `ideal template`)."
+        raise SubmissionError(tr(
+            "%(file)s: missing column(s) %(missing)s. The IDEAL template has the header: "
+            "%(header)s (download it with `ideal template`).", file=filename,
+            missing=", ".join(missing), header=",".join(OBSERVATION_COLUMNS))
         )
     if df.empty:
-        raise SubmissionError(f"{filename}: the file has a header but no data rows.")
+        raise SubmissionError(tr("%(file)s: the file has a header but no data rows.", file=filename))
     if "obs_status" not in df.columns:
         df = df.assign(obs_status="A")
     extra = [c for c in df.columns if c not in OBSERVATION_COLUMNS and c not in ("unit", "_row")]
     if extra:
-        notes.add(f"ignored columns: {', '.join(extra)}")
+        notes.add(tr("ignored columns: %(columns)s", columns=", ".join(extra)))
     # the row number the steward sees: the sheet's own for a workbook, else the line
     df = df.assign(source_row=df["_row"].astype(int) if "_row" in df else range(2, len(df) + 2))
     decimal = decimal_mark(df["value"], "value", sep, filename, options, notes)
@@ -129,7 +132,7 @@ def xlsx_template(members: tuple[str, ...], language: str = "es") -> bytes:
     data = wb.active
     data.title = "data"
     data.append(OBSERVATION_COLUMNS)
-    example = (members[0] if members else "MX")
+    example = "MX" if "MX" in members or not members else members[0]
     region = reference.regions([example])["region"].iloc[0] if members else "MX-JAL"
     data.append([example, region, "2024", "0101", "incidents", 1873, "A"])
     sheets = {

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
 from ideal.errors import IdealError, ProfileError, SubmissionError
+from ideal.i18n import speaking, tr
 from ideal.ingest import draft, profile, shapes
 from ideal.ingest.formats import read_submission
 from ideal.ingest.readers import is_workbook, read_table
@@ -74,14 +75,22 @@ class DryRun:
 
 def check(data: bytes, filename: str, name: str, country: str, engine: Engine, *,
           sheet: str | None = None, settings: Settings | None = None,
-          today: date | None = None) -> DryRun:
+          today: date | None = None, language: str | None = None) -> DryRun:
     """Read ``data`` with profile ``name`` and run every check a submission gets; nothing is
-    stored. ``accepted`` is what a submission of this file would be."""
+    stored. ``accepted`` is what a submission of this file would be. Messages in ``language``
+    (default IDEAL_LANGUAGE)."""
     settings = settings or get_settings()
+    with speaking(language or settings.language):
+        return _check(data, filename, name, country, engine, sheet, settings, today)
+
+
+def _check(data: bytes, filename: str, name: str, country: str, engine: Engine,
+           sheet: str | None, settings: Settings, today: date | None) -> DryRun:
     prof = profile.get(name)
     cc = country.strip().upper()
     if cc != prof.country:
-        raise IdealError(f"profile {name} is for {prof.country}, not {cc}.")
+        raise IdealError(tr("profile %(name)s is for %(country)s, not %(cc)s.", name=name,
+                            country=prof.country, cc=cc))
     try:
         parsed = read_submission(data, Path(filename).name, ReadOptions(profile=name, sheet=sheet))
     except SubmissionError as exc:
@@ -92,9 +101,10 @@ def check(data: bytes, filename: str, name: str, country: str, engine: Engine, *
     rows = exam.to_load
     ok = report.ok and not rows.empty
     used = shapes.columns_used(prof)
-    message = (f"would be accepted: {len(rows)} rows would load ({report.n_warnings} warnings)"
-               if ok else f"would be REJECTED: {report.n_errors} blocking problems "
-               f"({', '.join(sorted(report.errors['rule'].unique())) or 'no rows'})")
+    message = (tr("would be accepted: %(n)s rows would load (%(warnings)s warnings)", n=len(rows),
+                  warnings=report.n_warnings) if ok else
+               tr("would be REJECTED: %(n)s blocking problems (%(rules)s)", n=report.n_errors,
+                  rules=", ".join(sorted(report.errors["rule"].unique())) or tr("no rows")))
     return DryRun(name, ok, message, parsed.format, parsed.notes, used,
                   exam.frame.head(10), len(exam.frame), len(rows) if ok else 0,
                   report.n_errors, report.n_warnings, report.findings)
@@ -112,7 +122,7 @@ def install(text: str, source: str = "profile", *, actor: str | None = None,
 
 
 def try_text(text: str, data: bytes, filename: str, country: str | None,
-             engine: Engine) -> tuple[DryRun | None, None]:
+             engine: Engine, language: str | None = None) -> tuple[DryRun | None, None]:
     """A profile being written (YAML text): validated (ProfileError lists every problem) and,
     with a file, tried on it. Returns (dry run or None, None)."""
     if not text.strip():
@@ -121,7 +131,7 @@ def try_text(text: str, data: bytes, filename: str, country: str | None,
         if not data:
             return None, None
         cc = (country or "").strip().upper() or profile.get(name).country
-        return check(data, filename or "sample", name, cc, engine), None
+        return check(data, filename or "sample", name, cc, engine, language=language), None
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
 from ideal.errors import IdealError, SubmissionError
+from ideal.i18n import speaking, tr
 from ideal.ingest import periods
 from ideal.ingest.archive import archive, sha256_bytes
 from ideal.ingest.formats import Parsed, read_submission
@@ -52,26 +53,36 @@ class Receipt:
     findings: pd.DataFrame = field(default_factory=findings_frame)
     attempt_of: str | None = None  # the first submission of the same bytes, read another way
     reading: str = ""
+    language: str = "en"  # of the messages and the feedback
 
     @property
     def ok(self) -> bool:
         return self.status == "accepted"
 
     def summary(self) -> str:
+        """One line for the steward, in the receipt's language."""
+        with speaking(self.language):
+            return self._summary()
+
+    def _summary(self) -> str:
         if self.duplicate and self.status == "rejected":
-            return (f"{self.filename}: REJECTED before, as {self.submission_id} (the same file was "
-                    f"already received): {self.message} Fix the file and send it again.")
+            return tr("%(file)s: REJECTED before, as %(id)s (the same file was already received): "
+                      "%(message)s Fix the file and send it again.", file=self.filename,
+                      id=self.submission_id, message=self.message)
         if self.duplicate:
-            return (f"{self.filename}: already received as {self.submission_id} "
-                    f"({self.status}); nothing loaded again.")
-        again = (f" (a new attempt of {self.attempt_of}, read with {self.reading or 'detected options'})"
-                 if self.attempt_of else "")
+            return tr("%(file)s: already received as %(id)s (%(status)s); nothing loaded again.",
+                      file=self.filename, id=self.submission_id, status=tr(self.status))
+        again = (tr(" (a new attempt of %(first)s, read with %(how)s)", first=self.attempt_of,
+                    how=self.reading or tr("detected options")) if self.attempt_of else "")
         if self.status == "accepted":
-            return (f"{self.filename}: accepted as {self.submission_id}{again}: {self.rows_accepted} rows "
-                    f"loaded, {self.n_warnings} warnings, {self.rows_superseded} earlier values "
-                    "superseded.")
-        return (f"{self.filename}: {self.status.upper()} ({self.submission_id}{again}): {self.message} "
-                f"The file is kept in quarantine; fix it and submit again.")
+            return tr("%(file)s: accepted as %(id)s%(again)s: %(rows)s rows loaded, %(warnings)s "
+                      "warnings, %(superseded)s earlier values superseded.", file=self.filename,
+                      id=self.submission_id, again=again, rows=self.rows_accepted,
+                      warnings=self.n_warnings, superseded=self.rows_superseded)
+        return tr("%(file)s: %(STATUS)s (%(id)s%(again)s): %(message)s The file is kept in "
+                  "quarantine; fix it and submit again.", file=self.filename,
+                  STATUS=tr(self.status).upper(), id=self.submission_id, again=again,
+                  message=self.message)
 
 
 def _check_country(country: str, settings: Settings) -> str:
@@ -112,8 +123,20 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                  today: date | None = None, options: ReadOptions | None = None,
                  language: str | None = None, actor: str | None = None) -> Receipt:
     """Process one submitted file for ``country``; returns its receipt (never raises for bad
-    content: that is a rejected receipt; raises IdealError for a bad request)."""
+    content: that is a rejected receipt; raises IdealError for a bad request). Every message,
+    its details included, is in ``language`` (default IDEAL_LANGUAGE)."""
     settings = settings or get_settings()
+    language = language or settings.language
+    with speaking(language):
+        receipt = _submit(data, filename, country, engine, channel, settings, today, options,
+                          language, actor)
+    receipt.language = language
+    return receipt
+
+
+def _submit(data: bytes, filename: str, country: str, engine: Engine, channel: str,
+            settings: Settings, today: date | None, options: ReadOptions | None,
+            language: str, actor: str | None) -> Receipt:
     actor = actor or audit.current_actor(channel)
     country = _check_country(country, settings)
     filename = Path(filename).name or "submission.csv"
@@ -145,10 +168,11 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
     try:
         try:
             if len(data) > settings.max_upload_bytes:
-                raise SubmissionError(
-                    f"{filename}: {len(data) / 2**20:.1f} MB is over the size limit of "
-                    f"{settings.max_upload_bytes / 2**20:.0f} MB (IDEAL_MAX_UPLOAD_MB); split the "
-                    "file by year or region and send the parts.")
+                raise SubmissionError(tr(
+                    "%(file)s: %(size)s MB is over the size limit of %(limit)s MB "
+                    "(IDEAL_MAX_UPLOAD_MB); split the file by year or region and send the parts.",
+                    file=filename, size=f"{len(data) / 2**20:.1f}",
+                    limit=f"{settings.max_upload_bytes / 2**20:.0f}"))
             parsed = read_submission(data, filename, options)
         except SubmissionError as exc:
             receipt.findings = findings_frame([("error", "file_readable", None, None, None, str(exc))])
@@ -163,13 +187,14 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
         if not report.ok:
             rules = ", ".join(sorted(report.errors["rule"].unique()))
             return _reject(engine, receipt, raw, settings, actor,
-                           f"{report.n_errors} blocking problems ({rules}); no row was loaded.")
+                           tr("%(n)s blocking problems (%(rules)s); no row was loaded.",
+                              n=report.n_errors, rules=rules))
         rows = to_load.assign(value=to_load["value_number"])
         receipt.rows_superseded = load.load_accepted(
             engine, submission_id, rows, n_warnings=report.n_warnings, findings=report.findings,
             rows_total=len(frame), actor=actor, before_commit=_fault_hold(settings))
         receipt.status, receipt.rows_accepted = "accepted", len(rows)
-        receipt.message = f"{len(rows)} rows accepted"
+        receipt.message = tr("%(n)s rows accepted", n=len(rows))
         return receipt
     except Exception as exc:
         load.mark_failed(engine, submission_id, f"{type(exc).__name__}: {exc}", actor, country)
@@ -217,7 +242,7 @@ def _duplicate(engine: Engine, known: dict, filename: str, sha: str, actor: str)
     audit.log(engine, actor=actor, action="submission.duplicate", outcome="ignored",
               object_id=known["id"], country=known["country"],
               detail=f"{filename}: same bytes as {known['id']} ({known['status']}); nothing loaded")
-    message = known["message"] or ("the same file is being processed; its receipt follows"
+    message = known["message"] or (tr("the same file is being processed; its receipt follows")
                                    if known["status"] == "received" else "")
     return Receipt(known["id"], known["country"], filename, sha, known["status"],
                    rows_total=known["rows_total"], rows_accepted=known["rows_accepted"],

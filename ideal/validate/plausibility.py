@@ -16,6 +16,7 @@ import yaml
 from ideal import reference
 from ideal.contracts import findings_frame
 from ideal.frames import per_unique
+from ideal.i18n import tr
 
 UNIT = ["region", "crime_type", "indicator"]
 
@@ -37,9 +38,9 @@ def checks_config(path: str | None = None) -> dict:
     return copy.deepcopy(_load(path))
 
 
-def _f(cfg: dict, rule: str, column, row, value, message: str) -> tuple:
+def _f(cfg: dict, rule: str, column, row, value, message: str, rows: int = 1) -> tuple:
     return (cfg["severity"], rule, column, None if row is None or pd.isna(row) else int(row),
-            None if value is None else str(value), message)
+            None if value is None else str(value), message, int(rows))
 
 
 def _annual(frame: pd.DataFrame) -> pd.DataFrame:
@@ -59,18 +60,20 @@ def national_beside_regions(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFram
     diff = (both["value_number"] - both["sum"]).abs() / both["value_number"].abs().clip(lower=1)
     bad = diff[diff > cfg["tolerance"]]
     keep_regions = cfg.get("keep", "regions") == "regions"
-    msg = (f"{len(both)} national totals are sent beside their regions; adding both would count "
-           f"twice. Rule: keep the {'regions' if keep_regions else 'national totals'}; the "
-           f"{'national' if keep_regions else 'regional'} rows are not loaded. The total equals "
-           f"the sum of the regions in {len(both) - len(bad)} of {len(both)}")
+    msg = " ".join([
+        tr("%(n)s national totals are sent beside their regions; adding both would count twice.",
+           n=len(both)),
+        tr("Rule: keep the regions; the national rows are not loaded.") if keep_regions else
+        tr("Rule: keep the national totals; the regional rows are not loaded."),
+        tr("The total equals the sum of the regions in %(ok)s of %(n)s.", ok=len(both) - len(bad),
+           n=len(both))])
     if len(bad):
         k = bad.index[0]
-        msg += (f"; it differs in {len(bad)} (e.g. {k[1]} {k[2]} {k[3]}: total "
-                f"{both.loc[k, 'value_number']:.0f}, regions {both.loc[k, 'sum']:.0f}).")
-    else:
-        msg += "."
+        msg += " " + tr("It differs in %(n)s (e.g. %(period)s %(crime)s %(indicator)s: total %(total)s, "
+                        "regions %(sum)s).", n=len(bad), period=k[1], crime=k[2], indicator=k[3],
+                        total=f"{both.loc[k, 'value_number']:.0f}", sum=f"{both.loc[k, 'sum']:.0f}")
     first = int(both["source_row"].min())
-    findings = [_f(cfg, "national_beside_regions", "region", first, frame["country"].iloc[0], msg)]
+    findings = [_f(cfg, "national_beside_regions", "region", first, frame["country"].iloc[0], msg, len(both))]
     marks = frame.set_index(keys).index.isin(both.index)
     drop = (is_nat & marks) if keep_regions else (~is_nat & marks)
     return frame[~drop].reset_index(drop=True), findings
@@ -82,11 +85,11 @@ def iccs_parent_and_child(frame: pd.DataFrame, cfg: dict) -> list:
     pairs = sorted({(parents.get(c), c) for c in codes if parents.get(c) in codes})
     if not pairs:
         return []
-    listed = ", ".join(f"{p} with {c}" for p, c in pairs)
+    listed = ", ".join(f"{p} + {c}" for p, c in pairs)
     return [_f(cfg, "iccs_parent_and_child", "crime_type", None, listed,
-               f"ICCS parent and child codes are both present ({listed}); both are kept and "
-               "scored separately, never added together. Make sure the parent value includes "
-               "the child, as ICCS defines.")]
+               tr("ICCS parent and child codes are both present (%(listed)s); both are kept and "
+                  "scored separately, never added together. Make sure the parent value includes "
+                  "the child, as ICCS defines.", listed=listed))]
 
 
 def partial_period(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
@@ -110,11 +113,12 @@ def partial_period(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> lis
             med = float(low.median())
             row = frame.loc[frame["period"] == period, "source_row"].min()
             out.append(_f(cfg, "partial_period", "period", row, period,
-                          f"{period} looks partial: its totals are about {med:.0%} of {prev} for "
-                          f"{len(low)} of {len(ratio)} crime types and indicators, and the file "
-                          "has no month. If the year is incomplete, send it by month (2025-01 "
-                          "...) or mark the values P (provisional); rates from a partial year "
-                          "are not comparable."))
+                          tr("%(period)s looks partial: its totals are about %(share)s of "
+                             "%(prev)s for %(n)s of %(k)s crime types and indicators, and the file "
+                             "has no month. If the year is incomplete, send it by month (2025-01 "
+                             "...) or mark the values P (provisional); rates from a partial year "
+                             "are not comparable.", period=period, share=f"{med:.0%}", prev=prev,
+                             n=len(low), k=len(ratio))))
     return out
 
 
@@ -134,14 +138,16 @@ def change_vs_previous(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) ->
     out = []
     for r in hit.head(cfg["max_rows"]).itertuples():
         out.append(_f(cfg, "change_vs_previous", "value", r.source_row, f"{r.value_number:g}",
-                      f"{r.region} {r.crime_type} {r.indicator}: {r.value_number:g} in {r.period} "
-                      f"against {r.value_number_prev:g} in {int(r.period) - 1} "
-                      f"({(r.value_number - r.value_number_prev) / max(abs(r.value_number_prev), 1):+.0%}); "
-                      "please confirm the figure or explain the change."))
+                      tr("%(unit)s: %(value)s in %(period)s against %(prev)s in %(before)s "
+                         "(%(change)s); please confirm the figure or explain the change.",
+                         unit=f"{r.region} {r.crime_type} {r.indicator}", value=f"{r.value_number:g}",
+                         period=r.period, prev=f"{r.value_number_prev:g}", before=int(r.period) - 1,
+                         change=f"{(r.value_number - r.value_number_prev) / max(abs(r.value_number_prev), 1):+.0%}")))
     if len(hit) > cfg["max_rows"]:
         out.append(_f(cfg, "change_vs_previous", "value", None, None,
-                      f"... and {len(hit) - cfg['max_rows']} more large changes against the "
-                      "previous period; please confirm or explain them."))
+                      tr("... and %(n)s more large changes against the previous period; please "
+                         "confirm or explain them.", n=len(hit) - cfg["max_rows"]),
+                      len(hit) - cfg["max_rows"]))
     return out
 
 
@@ -154,13 +160,15 @@ def revision_of_stored(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) ->
         joined["value_number_stored"].abs().clip(lower=1)
     hit = joined[rel > cfg["threshold"]]
     out = [_f(cfg, "revision_of_stored", "value", r.source_row, f"{r.value_number:g}",
-              f"{r.region} {r.period} {r.crime_type} {r.indicator} revises the stored value "
-              f"{r.value_number_stored:g} to {r.value_number:g}; the new value supersedes the old "
-              "one (which stays on record). Please say why in your cover note.")
+              tr("%(unit)s revises the stored value %(old)s to %(new)s; the new value supersedes "
+                 "the old one (which stays on record). Please say why in your cover note.",
+                 unit=f"{r.region} {r.period} {r.crime_type} {r.indicator}",
+                 old=f"{r.value_number_stored:g}", new=f"{r.value_number:g}"))
            for r in hit.head(cfg["max_rows"]).itertuples()]
     if len(hit) > cfg["max_rows"]:
         out.append(_f(cfg, "revision_of_stored", "value", None, None,
-                      f"... and {len(hit) - cfg['max_rows']} more revisions of stored values."))
+                      tr("... and %(n)s more revisions of stored values.", n=len(hit) - cfg["max_rows"]),
+                      len(hit) - cfg["max_rows"]))
     return out
 
 
@@ -177,14 +185,19 @@ def disappeared(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
                        & known["indicator"].isin(set(now["indicator"]))]
         if before.empty:
             continue
-        for col, label in (("region", "regions"), ("crime_type", "crime types")):
+        for col in ("region", "crime_type"):
             gone = sorted(set(before[col]) - set(now[col]))
             if gone:
+                listed = ", ".join(gone[:20]) + (" ..." if len(gone) > 20 else "")
+                text = (tr("%(n)s regions sent for %(before)s are missing for %(period)s: %(listed)s.",
+                           n=len(gone), before=int(period) - 1, period=period, listed=listed)
+                        if col == "region" else
+                        tr("%(n)s crime types sent for %(before)s are missing for %(period)s: %(listed)s.",
+                           n=len(gone), before=int(period) - 1, period=period, listed=listed))
                 out.append(_f(cfg, "disappeared", col, None, ", ".join(gone[:20]),
-                              f"{len(gone)} {label} sent for {int(period) - 1} are missing for "
-                              f"{period}: {', '.join(gone[:20])}{' ...' if len(gone) > 20 else ''}. "
-                              "If they had no cases, send 0; if the data are not available yet, "
-                              "send them with obs_status M."))
+                              text + " " + tr("If they had no cases, send 0; if the data are not "
+                                              "available yet, send them with obs_status M."),
+                              len(gone)))
     return out
 
 

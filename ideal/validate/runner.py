@@ -21,6 +21,7 @@ import yaml
 from ideal import reference
 from ideal.contracts import FINDING_COLUMNS, findings_frame
 from ideal.frames import per_unique
+from ideal.i18n import tr
 from ideal.validate.gx import VERDICTS, Validator, checked_out, rule_key, value_key
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -173,13 +174,14 @@ def _failures(result, entries: list[dict]):
 def _rows(entry: dict, hits: pd.DataFrame, count: int) -> list[tuple]:
     """Findings for the first ROWS_PER_RULE failing rows (source_row + display value), plus a
     line for the rest."""
-    fix = rules()[entry["rule"]]["fix"]
+    fix = tr(rules()[entry["rule"]]["fix"])  # a msgid of the catalogues
     out = [(entry["severity"], entry["rule"], entry["column"], int(r), "" if v is None or
             (isinstance(v, float) and pd.isna(v)) else str(v), fix)
            for r, v in zip(hits["source_row"], hits["value"], strict=False)]
     if count > len(out):
         out.append((entry["severity"], entry["rule"], entry["column"], None, None,
-                    f"... and {count - len(out)} more rows fail the rule {entry['rule']}.",
+                    tr("... and %(n)s more rows fail the rule %(rule)s.", n=count - len(out),
+                       rule=entry["rule"]),
                     count - len(out)))
     return out
 
@@ -297,7 +299,9 @@ def fold(findings: pd.DataFrame) -> pd.DataFrame:
         first = group.iloc[0]
         shown = ", ".join(map(str, rows[:FOLD_SHOWN])) + (" ..." if len(rows) > FOLD_SHOWN else "")
         many.append({**first.to_dict(), "row": rows[0] if rows else None, "rows": int(group["rows"].sum()),
-                     "message": f"{first['message']} [{len(group)} rows{': ' + shown if rows else ''}]"})
+                     "message": f"{first['message']} [" + (
+                         tr("%(n)s rows: %(rows)s", n=int(group["rows"].sum()), rows=shown) if rows
+                         else tr("%(n)s rows", n=int(group["rows"].sum()))) + "]"})
     return pd.concat([single, pd.DataFrame(many, columns=findings.columns)], ignore_index=True)
 
 

@@ -351,7 +351,8 @@ async def check_profile(request: Request, text: str = Form(""), country: str = F
 
     def work():
         try:
-            return profiles.try_text(text, data, name, country, request.app.state.engine)
+            return profiles.try_text(text, data, name, country, request.app.state.engine,
+                                     language_of(request, u))
         except ProfileError as exc:
             return None, str(exc)
     result, problems = await anyio.to_thread.run_sync(work, limiter=request.app.state.upload_slots)

@@ -66,7 +66,7 @@ def test_oversized_upload_rejected_and_kept(engine, monkeypatch, ideal_env):
     monkeypatch.setenv("IDEAL_MAX_UPLOAD_MB", "0.001")
     receipt = submit_bytes(csv(country_frame("MX").head(200)), "big.csv", "MX", engine,
                            settings=get_settings(), today=TODAY)
-    assert receipt.status == "rejected" and "size limit" in receipt.message
+    assert receipt.status == "rejected" and "IDEAL_MAX_UPLOAD_MB" in receipt.message
     assert len(list((ideal_env.archive_dir / "MX").iterdir())) == 1
 
 
@@ -77,7 +77,7 @@ def test_inbox_far_oversized_file_goes_to_quarantine_with_reason(engine, monkeyp
     folder.mkdir(parents=True)
     (folder / "huge.csv").write_bytes(csv(country_frame("MX").head(500)))
     receipts = list(ingest_inbox(engine, get_settings()))
-    assert receipts[0].status == "rejected" and "size limit" in receipts[0].message
+    assert receipts[0].status == "rejected" and "IDEAL_MAX_UPLOAD_MB" in receipts[0].message
     quarantined = sorted(p.name for p in (ideal_env.quarantine_dir / "MX").iterdir())
     assert quarantined[0].endswith("huge.csv") and quarantined[1].endswith("huge.csv.reason.txt")
     assert not list(folder.iterdir())

@@ -32,7 +32,7 @@ def test_same_bytes_read_another_way_are_a_new_attempt_linked_to_the_first(engin
     again = submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY)
     assert again.duplicate and again.submission_id == first.submission_id
     victims = submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY,
-                           options=ReadOptions(sheet="Vítimas"))
+                           options=ReadOptions(sheet="Vítimas"), language="en")
     assert not victims.duplicate and victims.status == "accepted"
     assert victims.attempt_of == first.submission_id and "a new attempt of" in victims.summary()
     assert submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY,
@@ -52,7 +52,7 @@ def _current(engine):
 def test_a_partial_year_is_flagged_in_the_feedback_and_stored_with_the_observations(engine, mx):
     months = mx[mx["period"] == mx["period"].max()].head(3)
     rows = pd.concat([months.assign(period=f"2025-{m:02d}") for m in (1, 2, 3)], ignore_index=True)
-    receipt = submit_bytes(csv(rows), "q1.csv", "MX", engine, today=TODAY)
+    receipt = submit_bytes(csv(rows), "q1.csv", "MX", engine, today=TODAY, language="en")
     assert receipt.status == "accepted"
     partial = receipt.findings[receipt.findings["rule"] == "period_partial"]
     assert len(partial) == 1 and "only 01-03 (3 of 12 months)" in partial.iloc[0]["message"]
@@ -81,10 +81,13 @@ def test_a_steward_onboards_an_export_with_the_cli(engine, tmp_path):
     assert "SUICIDIO" in draft.read_text(encoding="utf-8")
     checked = runner.invoke(app, ["profile", "check", str(export), "--profile", str(draft), "--country", "CR"])
     assert checked.exit_code == 0, checked.output
-    assert "would be accepted" in checked.output and "Nothing was loaded" in checked.output
+    assert "sería aceptado" in checked.output and "No se cargó nada" in checked.output  # IDEAL_LANGUAGE es
     assert count(engine, Observation) == 0
     wrong = runner.invoke(app, ["profile", "check", str(export), "--profile", "mx_inegi_mensual", "--country", "CR"])
-    assert wrong.exit_code == 1 and "is for MX, not CR" in wrong.output
+    assert wrong.exit_code == 1 and "es para MX, no para CR" in wrong.output
+    english = runner.invoke(app, ["profile", "check", str(export), "--profile", str(draft), "--country", "CR",
+                                  "--language", "pt"])
+    assert "seria aceito" in english.output and "Nada foi carregado" in english.output
     installed = runner.invoke(app, ["profile", "install", str(draft)])
     assert installed.exit_code == 0, installed.output
     listed = runner.invoke(app, ["profile", "list"])
@@ -102,7 +105,7 @@ def test_identical_warnings_are_folded_and_counted_by_the_rows_they_affect(engin
     from ideal.store import queries
 
     rows = mx.head(300).assign(obs_status="P")
-    receipt = submit_bytes(csv(rows), "provisional.csv", "MX", engine, today=TODAY)
+    receipt = submit_bytes(csv(rows), "provisional.csv", "MX", engine, today=TODAY, language="en")
     assert receipt.status == "accepted"
     provisional = receipt.findings[receipt.findings["rule"] == "value_not_estimated"]
     assert len(provisional) <= 2 and provisional["rows"].sum() == 300

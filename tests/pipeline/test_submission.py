@@ -49,8 +49,11 @@ def test_rejected_file_loads_nothing_and_is_quarantined(engine, mx, ideal_env):
 
 def test_unreadable_file_is_a_rejected_receipt(engine, ideal_env):
     receipt = submit_bytes(b"\x00\x01garbage", "x.csv", "MX", engine, today=TODAY)
-    assert receipt.status == "rejected" and "not a text CSV" in receipt.message
+    # in the steward's language: IDEAL_LANGUAGE (es) unless the steward asks for another
+    assert receipt.status == "rejected" and "no es un archivo CSV de texto" in receipt.message
     assert count(engine, Submission, Submission.status == "rejected") == 1
+    again = submit_bytes(b"\x00\x02garbage", "x.csv", "MX", engine, today=TODAY, language="pt")
+    assert "não é um arquivo CSV de texto" in again.message and "REJEITADO" in again.summary()
 
 
 def test_steward_cannot_load_rows_of_another_country(engine, mx):

@@ -38,7 +38,7 @@ def refused_for_rows(engine, response) -> bool:
     """The upload's submission was rejected because its rows name another country."""
     from ideal.store.queries import findings, submission
 
-    sid = str(response.url).rsplit("/", 1)[1]
+    sid = response.url.path.rsplit("/", 1)[1]
     found = submission(engine, sid)
     return bool(found) and found["status"] == "rejected" and \
         "country_is_submitter" in set(findings(engine, sid)["rule"])

@@ -95,7 +95,7 @@ def test_corpus_through_the_portal(engine, small_limit, tally, tmp_path):
                        files={"file": (name, data, "application/octet-stream")})
             assert r.status_code == 200, (label, r.status_code, r.text[-500:])
             assert "Traceback" not in r.text
-            sid = str(r.url).rsplit("/", 1)[1]
+            sid = r.url.path.rsplit("/", 1)[1]  # the page of the submission (?notice=... aside)
             with engine.connect() as conn:
                 row = conn.execute(select(Submission.status, Submission.message)
                                    .where(Submission.id == sid)).first()

@@ -32,7 +32,7 @@ def test_national_total_beside_regions_keeps_regions_and_checks_the_sum():
 def test_iccs_parent_and_child():
     f = frame([("MX", "MX-JAL", "2024", "0202", "incidents", 3.0),
                ("MX", "MX-JAL", "2024", "02022", "incidents", 2.0)])
-    assert "0202 with 02022" in p.iccs_parent_and_child(f, CFG["iccs_parent_and_child"])[0][4]
+    assert "0202 + 02022" in p.iccs_parent_and_child(f, CFG["iccs_parent_and_child"])[0][4]
 
 
 def test_partial_year_flagged_against_the_previous_year_in_file_or_history():

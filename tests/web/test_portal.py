@@ -94,7 +94,7 @@ def test_steward_upload_errors_then_corrected_file(client, portal):
     assert es("Nothing was loaded: fix the problems marked as errors and send the file again.") in r.text
     # the row errors: row, column, value, rule and what to do
     assert "4011" in r.text and "-950" in r.text and "crime_type" in r.text
-    sid = str(r.url).rsplit("/", 1)[1]
+    sid = r.url.path.rsplit("/", 1)[1]
     csv = client.get(f"/submissions/{sid}/feedback.csv")
     assert csv.status_code == 200 and "4011" in csv.text
     assert client.get(f"/submissions/{sid}/receipt.json").json()["status"] == "rejected"
@@ -127,9 +127,9 @@ def test_upload_size_limit_and_unreadable_files(client, portal, monkeypatch):
     assert too_big.status_code == 413 and "split the file" in too_big.text
     over = client.post("/submissions", data={"country": "MX", "csrf_token": token},
                        files={"file": ("over.csv", b"y" * 2000, "text/csv")})
-    assert "size limit" in over.text  # kept in quarantine with its reason
+    assert "IDEAL_MAX_UPLOAD_MB" in over.text  # kept in quarantine with its reason
     reasons = (portal.home / "var" / "data" / "quarantine" / "MX").glob("*.reason.txt")
-    assert any("over.csv" in p.read_text() and "size limit" in p.read_text() for p in reasons)
+    assert any("over.csv" in p.read_text() and "IDEAL_MAX_UPLOAD_MB" in p.read_text() for p in reasons)
 
 
 def test_steward_sees_only_their_country(client, portal):

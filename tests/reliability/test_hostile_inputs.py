@@ -147,7 +147,7 @@ def test_corpus_through_the_api_and_the_cli(engine, small_limit, tally, tmp_path
             tally.add("inputs")
             tally.add("tracebacks", int("Traceback" in out.output))
             lines = out.output.strip().splitlines()
-            said = bool(lines) and ("REJECTED" in lines[0] or "error:" in lines[0])
+            said = bool(lines) and ("RECHAZADO" in lines[0] or "error:" in lines[0])  # es by default
             tally.add("refused_clearly", int(said))
             assert said, (label, out.output[:300])
             tally.add("rows_wrongly_loaded", observations(engine) - before)

@@ -12,7 +12,7 @@ import pandas as pd
 from ideal.contracts import OBSERVATION_COLUMNS, REQUIRED_COLUMNS, findings_frame
 from ideal.errors import SubmissionError
 from ideal.i18n import tr
-from ideal.ingest import crosswalk, profile, sdmx
+from ideal.ingest import crosswalk, registry, sdmx
 from ideal.ingest.profile import Profile
 from ideal.ingest.readers import HEADER_SCAN, find_header, is_workbook, read_table, read_workbook, rehead
 from ideal.ingest.sniff import Assumptions, ReadOptions
@@ -30,13 +30,13 @@ class Parsed:
 def read_submission(data: bytes, filename: str, options: ReadOptions | None = None) -> Parsed:
     options = options or ReadOptions()
     notes = Assumptions()
-    prof = profile.get(options.profile) if options.profile else None
+    prof = registry.get(options.profile) if options.profile else None
     if prof is not None:  # the profile's reading options, unless the steward gave others
         options = replace(options, encoding=options.encoding or prof.read.encoding,
                           separator=options.separator or prof.read.separator,
                           decimal=options.decimal or prof.read.decimal)
     wanted = [set(prof.detect)] if prof else [set(REQUIRED_COLUMNS)] + [
-        set(p.detect) for p, _ in profile.available().values()]
+        set(p.detect) for p, _ in registry.available().values()]
     if prof is not None and prof.read.sheets and not options.sheet and is_workbook(data, filename):
         table, sep = _sheets(data, filename, prof, notes), "xlsx"
     else:
@@ -55,7 +55,7 @@ def read_submission(data: bytes, filename: str, options: ReadOptions | None = No
         kind = "template-xlsx" if sep == "xlsx" else "template-csv"
         frame = from_template(table, filename, sep, options, notes)
         return Parsed(frame, kind, notes.notes, _frame(frame.attrs.pop("findings", [])))
-    for candidate, _ in sorted(profile.available().values(), key=lambda p: -len(p[0].detect)):
+    for candidate, _ in sorted(registry.available().values(), key=lambda p: -len(p[0].detect)):
         at = find_header(table, set(candidate.detect))
         if at is not None:
             return _national(locate(table, candidate, filename), candidate, filename, sep, options, notes)
@@ -68,7 +68,7 @@ def read_submission(data: bytes, filename: str, options: ReadOptions | None = No
         "national export with a crosswalk profile (%(profiles)s; write one with `ideal profile "
         "new`). Columns found: %(found)s.", file=filename,
         missing=", ".join(c for c in OBSERVATION_COLUMNS[:-1] if c not in table.columns),
-        header=",".join(OBSERVATION_COLUMNS), profiles=", ".join(profile.names()),
+        header=",".join(OBSERVATION_COLUMNS), profiles=", ".join(registry.names()),
         found=", ".join(map(str, shown[:12]))) + (f" {sheets}." if sheets else ""))
 
 

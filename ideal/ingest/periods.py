@@ -224,5 +224,26 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
                                 "the yearly figure is not loaded (%(months)s); incomplete months "
                                 "are not loaded and the yearly figure is kept (%(years)s).",
                                 n=len(both), months=kept_months, years=kept_annual), len(both)))
+            findings += _compare(frame, ukey, complete, annual, sub)
             out = out[~drop]
     return out, findings
+
+
+def _compare(frame: pd.DataFrame, ukey: pd.Series, complete: set, annual: pd.Series,
+             sub: pd.Series) -> list[tuple]:
+    """Complete months against the yearly figure they replace: a difference is a warning."""
+    if not complete or "value_number" not in frame:
+        return []
+    values = frame["value_number"].astype("float64")
+    months = values[sub & ukey.isin(complete)].groupby(ukey[sub & ukey.isin(complete)]).sum()
+    years = values[annual & ukey.isin(complete)].groupby(ukey[annual & ukey.isin(complete)]).sum()
+    diff = (months - years.reindex(months.index)).abs()
+    off = diff[diff > 0.5]
+    if off.empty:
+        return []
+    k = off.index[0]
+    return [("warning", "period_annual_and_monthly", "value", None, f"{k[0]} {k[1]} {k[3]}",
+             tr("The months differ from the yearly figure in %(n)s of %(k)s region/crime "
+                "type/years (e.g. %(unit)s: months %(months)s, year %(year)s); the months are "
+                "kept.", n=len(off), k=len(months), unit=f"{k[0]} {k[1]} {k[3]}",
+                months=f"{months[k]:g}", year=f"{years[k]:g}"), len(off))]

@@ -3,19 +3,12 @@
 A profile is YAML a steward or analyst writes (or `ideal profile new` starts from a file);
 the schema is the pydantic models below, published as docs/profile.schema.json. A malformed
 profile is refused with the key, its line in the YAML and what was expected. Profiles are
-found in IDEAL_PROFILES_DIR (default var/profiles/) before the shipped ones
-(ideal/ingest/profiles/), and are asked for by name only, never by path.
+found by ideal.ingest.registry, by name only, never by path.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from contextlib import contextmanager
-from functools import cache
-from importlib.resources import files
-from pathlib import Path
 from typing import Literal
 
 import pycountry
@@ -23,10 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ideal import reference
-from ideal.config import get_settings
 from ideal.errors import ProfileError
 
-SHIPPED = files("ideal.ingest") / "profiles"
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 INDICATORS = ("incidents", "victims", "population")
 
@@ -377,103 +368,3 @@ def parse(text: str, source: str = "profile") -> Profile:
                 msg = "not a profile key (see docs/profile.schema.json)"
             problems.append(f"  {key}{f' (line {line})' if line else ''}: {msg}")
         raise ProfileError(f"{source}: {len(problems)} problem(s) in the profile:\n" + "\n".join(problems)) from None
-
-
-# --- where profiles are found ---------------------------------------------------------------
-
-
-def _user_dir() -> Path:
-    return get_settings().profiles_dir
-
-
-def _entries() -> list[tuple[str, object]]:
-    """(origin, file) for every profile file: installed ones first, then shipped ones."""
-    out: list[tuple[str, object]] = []
-    user = _user_dir()
-    if user.is_dir():
-        out += [("installed", p) for p in sorted(user.glob("*.yaml"))]
-    out += [("shipped", p) for p in sorted(SHIPPED.iterdir(), key=lambda e: e.name)
-            if p.name.endswith(".yaml")]
-    return out
-
-
-@cache
-def _parsed(origin: str, path: str, stamp: float) -> Profile:
-    entry = Path(path) if origin == "installed" else SHIPPED / Path(path).name
-    return parse(entry.read_text(encoding="utf-8"), f"{origin} profile {Path(path).name}")
-
-
-def _stamp(entry) -> float:
-    try:
-        return os.stat(str(entry)).st_mtime_ns
-    except (OSError, TypeError):
-        return 0.0
-
-
-_TRIAL: dict[str, Profile] = {}
-
-
-@contextmanager
-def trial(prof: Profile):
-    """Make a profile that is being written available by name for the duration (a dry run
-    of `ideal profile check FILE --profile draft.yaml`); nothing is installed."""
-    _TRIAL[prof.name] = prof
-    try:
-        yield prof
-    finally:
-        _TRIAL.pop(prof.name, None)
-
-
-def available() -> dict[str, tuple[Profile, str]]:
-    """Profiles by name -> (profile, origin); an installed profile hides a shipped one of the
-    same name. A broken installed file is refused loudly (it would otherwise vanish)."""
-    out: dict[str, tuple[Profile, str]] = {n: (p, "trial") for n, p in _TRIAL.items()}
-    for origin, entry in _entries():
-        prof = _parsed(origin, str(entry), _stamp(entry))
-        out.setdefault(prof.name, (prof, origin))
-    return out
-
-
-def text_of(name: str) -> str:
-    """The YAML text of the profile ``name`` as its file has it."""
-    for origin, entry in _entries():
-        if _parsed(origin, str(entry), _stamp(entry)).name == name:
-            return entry.read_text(encoding="utf-8")
-    raise ProfileError(f"no crosswalk profile {name!r}.")
-
-
-def names() -> list[str]:
-    return sorted(available())
-
-
-def get(name: str) -> Profile:
-    """A profile by name (never a path: a web request cannot open files with it)."""
-    name = (name or "").strip()
-    if not NAME.match(name):
-        raise ProfileError(f"profile {name!r}: give the name of an installed profile "
-                           f"({', '.join(names())}), not a path.")
-    found = available().get(name)
-    if found is None:
-        raise ProfileError(f"no crosswalk profile {name!r}; known: {', '.join(names())} "
-                           "(`ideal profile list`).")
-    return found[0]
-
-
-def detect(columns) -> Profile | None:
-    """The profile whose `detect` columns the table has (the most specific one)."""
-    cols = set(columns)
-    hits = [p for p, _ in available().values() if set(p.detect) <= cols]
-    return max(hits, key=lambda p: len(p.detect)) if hits else None
-
-
-def install(text: str, source: str = "profile") -> tuple[Profile, Path]:
-    """Check a profile and write it to IDEAL_PROFILES_DIR as <name>.yaml (atomically)."""
-    prof = parse(text, source)
-    folder = _user_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{prof.name}.yaml"
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, target)
-    return prof, target

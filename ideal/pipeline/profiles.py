@@ -16,7 +16,7 @@ from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
 from ideal.errors import IdealError, ProfileError, SubmissionError
 from ideal.i18n import speaking, tr
-from ideal.ingest import draft, profile, shapes
+from ideal.ingest import draft, profile, registry, shapes
 from ideal.ingest.formats import read_submission
 from ideal.ingest.readers import is_workbook, read_table
 from ideal.ingest.sniff import Assumptions, ReadOptions
@@ -31,7 +31,7 @@ def listing() -> list[dict]:
     """Every profile with where it comes from (installed ones hide shipped ones)."""
     return [{"name": name, "title": p.title, "country": p.country, "version": p.version,
              "origin": origin, "shape": "count" if p.count else "wide" if p.wide else "values"}
-            for name, (p, origin) in sorted(profile.available().items())]
+            for name, (p, origin) in sorted(registry.available().items())]
 
 
 def new(data: bytes, filename: str, country: str | None = None) -> str:
@@ -86,7 +86,7 @@ def check(data: bytes, filename: str, name: str, country: str, engine: Engine, *
 
 def _check(data: bytes, filename: str, name: str, country: str, engine: Engine,
            sheet: str | None, settings: Settings, today: date | None) -> DryRun:
-    prof = profile.get(name)
+    prof = registry.get(name)
     cc = country.strip().upper()
     if cc != prof.country:
         raise IdealError(tr("profile %(name)s is for %(country)s, not %(cc)s.", name=name,
@@ -113,7 +113,7 @@ def _check(data: bytes, filename: str, name: str, country: str, engine: Engine,
 def install(text: str, source: str = "profile", *, actor: str | None = None,
             engine: Engine | None = None) -> tuple[profile.Profile, Path]:
     """Check a profile and install it in IDEAL_PROFILES_DIR (audited when an engine is given)."""
-    prof, path = profile.install(text, source)
+    prof, path = registry.install(text, source)
     if engine is not None:
         audit.log(engine, actor=actor or audit.current_actor("cli"), action="profile.installed",
                   outcome="ok", object_id=prof.name, country=prof.country,
@@ -130,7 +130,7 @@ def try_text(text: str, data: bytes, filename: str, country: str | None,
     with trying(text, "profile") as name:
         if not data:
             return None, None
-        cc = (country or "").strip().upper() or profile.get(name).country
+        cc = (country or "").strip().upper() or registry.get(name).country
         return check(data, filename or "sample", name, cc, engine, language=language), None
 
 
@@ -138,11 +138,11 @@ def try_text(text: str, data: bytes, filename: str, country: str | None,
 def trying(text: str, source: str):
     """A profile being written, usable by name for one dry run without installing it."""
     prof = profile.parse(text, source)
-    with profile.trial(prof):
+    with registry.trial(prof):
         yield prof.name
 
 
 def show(name: str) -> str:
     """The YAML of an installed or shipped profile, as written."""
-    prof = profile.get(name)
-    return profile.text_of(prof.name)
+    prof = registry.get(name)
+    return registry.text_of(prof.name)

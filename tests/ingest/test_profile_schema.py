@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ideal.errors import ProfileError
-from ideal.ingest import profile
+from ideal.ingest import profile, registry
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "profile.schema.json"
 
@@ -64,23 +64,23 @@ def test_one_shape_only():
 
 def test_installed_profiles_come_before_shipped_ones(tmp_path, monkeypatch):
     monkeypatch.setenv("IDEAL_PROFILES_DIR", str(tmp_path))
-    assert "pe_prueba" not in profile.names()
-    prof, path = profile.install(GOOD, "upload")
-    assert path == tmp_path / "pe_prueba.yaml" and profile.get("pe_prueba").country == "PE"
-    shadow = profile.text_of("mx_inegi_mensual").replace('title: "', 'title: "LOCAL ', 1)
-    profile.install(shadow)
-    assert profile.get("mx_inegi_mensual").title.startswith("LOCAL")
-    assert profile.available()["mx_inegi_mensual"][1] == "installed"
+    assert "pe_prueba" not in registry.names()
+    prof, path = registry.install(GOOD, "upload")
+    assert path == tmp_path / "pe_prueba.yaml" and registry.get("pe_prueba").country == "PE"
+    shadow = registry.text_of("mx_inegi_mensual").replace('title: "', 'title: "LOCAL ', 1)
+    registry.install(shadow)
+    assert registry.get("mx_inegi_mensual").title.startswith("LOCAL")
+    assert registry.available()["mx_inegi_mensual"][1] == "installed"
 
 
 def test_a_malformed_profile_is_never_installed(tmp_path, monkeypatch):
     monkeypatch.setenv("IDEAL_PROFILES_DIR", str(tmp_path))
     with pytest.raises(ProfileError):
-        profile.install(GOOD.replace("country: PE", "country: 99"))
+        registry.install(GOOD.replace("country: PE", "country: 99"))
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("name", ["../../ingest/profiles/x", "/etc/passwd", "mx_inegi_mensual.yaml", ""])
 def test_profiles_are_asked_for_by_name_never_by_path(name):
     with pytest.raises(ProfileError, match="name of an installed profile"):
-        profile.get(name)
+        registry.get(name)

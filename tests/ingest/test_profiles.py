@@ -4,7 +4,7 @@ quirk the README lists is reported to the steward, not silently fixed."""
 import pandas as pd
 import pytest
 
-from ideal.ingest import profile
+from ideal.ingest import registry
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
 from tests.conftest import real_file
@@ -25,7 +25,7 @@ def sesnsp():
 
 
 def test_profiles_load_and_are_detected_by_columns():
-    assert set(profile.names()) == {"mx_sesnsp_estatal", "mx_inegi_mensual",
+    assert set(registry.names()) == {"mx_sesnsp_estatal", "mx_inegi_mensual",
                                          "ar_snic_provincias", "co_homicidios_municipal"}
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from ideal import reference
 from ideal.errors import SubmissionError
-from ideal.ingest import periods, profile
+from ideal.ingest import periods, profile, registry
 from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import ReadOptions
 from tests.ingest import exports as E
@@ -17,7 +17,7 @@ from tests.ingest import exports as E
 
 def read(data: bytes, filename: str, text: str, **kw):
     prof = profile.parse(text, "test profile")
-    with profile.trial(prof):
+    with registry.trial(prof):
         return read_submission(data, filename, ReadOptions(profile=prof.name, **kw))
 
 
@@ -192,3 +192,17 @@ def test_a_month_that_is_not_a_month_is_named_with_its_column():
     bad = rule(p, "period_readable").iloc[0]
     assert bad["column"] == "month" and bad["value"] == "Mesx" and bad["severity"] == "error"
     assert "month = 'Mesx'" in bad["message"]
+
+
+def test_monthly_and_yearly_figures_of_one_unit_are_reconciled_by_the_stated_rule():
+    rows = [("A", f"2023-{m:02d}", 10.0) for m in range(1, 13)] + [("A", "2023", 100.0)]  # months: 120
+    rows += [("B", "2023-01", 5.0), ("B", "2023", 70.0)]  # one month only: the year is kept
+    frame = pd.DataFrame(rows, columns=["region", "period", "value_number"]).assign(
+        crime_type="0101", indicator="incidents")
+    out, found = periods.coverage(frame)
+    kept = out.set_index(["region", "period"])["value_number"]
+    assert ("A", "2023") not in kept.index and len(kept.loc["A"]) == 12
+    assert list(kept.loc["B"].index) == ["2023"]
+    messages = " ".join(f[5] for f in found)
+    assert "complete months are kept" in messages
+    assert "months 120, year 100" in messages

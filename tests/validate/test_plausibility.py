@@ -81,3 +81,11 @@ def test_severity_is_configuration(tmp_path, monkeypatch):
                ("MX", "MX-JAL", "2025", "0101", "incidents", 40.0)])
     _, found = p.run(f, history([]), get_settings().checks_path)
     assert found.set_index("rule").at["partial_period", "severity"] == "error"
+
+
+def test_another_indicator_of_the_same_crime_types_has_not_disappeared():
+    h = history([("MX-JAL", "2023", "0101", "incidents", 10.0), ("MX-COL", "2023", "0101", "incidents", 5.0)])
+    victims = frame([("MX", "MX-JAL", "2024", "0101", "victims", 12.0)])
+    assert p.disappeared(victims, h, CFG["disappeared"]) == []
+    incidents = frame([("MX", "MX-JAL", "2024", "0101", "incidents", 12.0)])
+    assert [x[4] for x in p.disappeared(incidents, h, CFG["disappeared"])] == ["MX-COL"]

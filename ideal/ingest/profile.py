@@ -125,6 +125,14 @@ class Region(_Strict):
         return self
 
 
+def _regex(pattern: str, where: str = "") -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{where}{pattern!r} is not a regular expression ({exc})") from exc
+    return pattern
+
+
 def _known_iccs(value: str | None) -> str | None:
     if value is not None and value not in set(reference.iccs()["code"]):
         raise ValueError(f"{value!r} is not an ICCS code of IDEAL's list (ideal/reference/data/"
@@ -153,10 +161,7 @@ class Rule(_Strict):
         if bool(self.iccs) == bool(self.out_of_scope):
             raise ValueError("each rule gives either iccs or out_of_scope")
         for col, pattern in self.when.items():
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"when.{col}: {pattern!r} is not a regular expression ({exc})") from exc
+            _regex(pattern, f"when.{col}: ")
         return self
 
 
@@ -167,6 +172,8 @@ class Hierarchy(_Strict):
     child_pattern: str = Field(description="Regular expression of a child code with the "
                                "parent's code as group 1, e.g. '^(\\d+)_\\d+$'.")
     keep: Literal["parent", "children"] = "parent"
+
+    _pattern = field_validator("child_pattern")(lambda v: _regex(v))
 
 
 class Category(_Strict):
@@ -229,14 +236,7 @@ class Wide(_Strict):
 
     _indicator = field_validator("indicator")(Value._indicator.__func__)
 
-    @field_validator("columns")
-    @classmethod
-    def _regex(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a regular expression ({exc})") from exc
-        return value
+    _columns = field_validator("columns")(lambda v: _regex(v))
 
 
 class Rate(_Strict):

@@ -211,3 +211,30 @@ def test_admin_users_page(server, browser):
     assert "mx.steward" in page.inner_text("table.list")
     shot(page, "20-admin-users")
     page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_admin_checks_tries_and_installs_a_profile(server, browser, tmp_path, width):
+    """The profile page at desktop and phone width: paste a profile, try it on a sample (a dry
+    run), install it; the page never grows wider than the screen."""
+    from tests.ingest import exports as E
+
+    page = browser.new_page(locale="es-ES", viewport={"width": width, "height": 900})
+    sign_in(page, server["base"], "admin")
+    page.goto(f"{server['base']}/profiles")
+    assert "mx_sesnsp_estatal" in page.inner_text("table.list")
+    sample = tmp_path / "oij.csv"
+    sample.write_bytes(E.cr_oij_microdata()[0])
+    text = E.CR_PROFILE.replace("cr_oij_eventos", f"cr_oij_{width}")
+    page.fill("textarea[name=text]", text)
+    page.set_input_files("input[name=sample]", str(sample))
+    page.click("form[action='/profiles/check'] button.primary")
+    page.wait_for_load_state()
+    assert "sería aceptado" in page.content()
+    shot(page, f"21-profile-tried-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    page.click("form[action='/profiles/install'] button")
+    page.wait_for_load_state()
+    assert f"cr_oij_{width}" in page.inner_text("table.list")
+    shot(page, f"22-profile-installed-{width}")
+    page.close()

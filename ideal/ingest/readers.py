@@ -9,6 +9,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import re
 import zipfile
 
 import pandas as pd
@@ -95,8 +96,9 @@ def _sheet_table(ws, name: str, filename: str, notes: Assumptions) -> pd.DataFra
     ``_row`` column keeps each row's number in the sheet."""
     declared = ws.calculate_dimension() if ws.max_row else None
     ws.reset_dimensions()  # read_only trusts <dimension>; a stale one would cut rows silently
-    numbered = [(i, r) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
-                if any(c not in (None, "") for c in r)]
+    rows = [(i, r) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)
+            if any(c is not None for c in r)]
+    numbered = [(i, r) for i, r in rows if any(c != "" for c in r if c is not None)]
     if not numbered:
         return pd.DataFrame()
     last = numbered[-1][0]
@@ -106,6 +108,11 @@ def _sheet_table(ws, name: str, filename: str, notes: Assumptions) -> pd.DataFra
         if stated and stated < last:
             notes.add(tr("sheet %(sheet)s: its <dimension> says %(declared)s but it has rows up "
                          "to %(last)s; every row was read", sheet=name, declared=declared, last=last))
+    present = _rows_present(ws)
+    if present is not None and present > len(rows):  # what openpyxl read, blank strings included
+        raise SubmissionError(tr("%(file)s: sheet %(sheet)s has %(present)s rows with values but "
+                                 "%(read)s were read; save the workbook again and resend.",
+                                 file=filename, sheet=name, present=present, read=len(rows)))
     header = [str(c).strip() if c is not None else "" for c in numbered[0][1]]
     width = max(len(header), max(len(r) for _, r in numbered))
     header += [""] * (width - len(header))
@@ -113,6 +120,21 @@ def _sheet_table(ws, name: str, filename: str, notes: Assumptions) -> pd.DataFra
     body = [[("" if c is None else _cell(c)) for c in r] + [""] * (width - len(r)) for _, r in numbered[1:]]
     df = pd.DataFrame(body, columns=header, dtype="string").fillna("").astype(str)
     return df.assign(_row=[i for i, _ in numbered[1:]])
+
+
+_ROW = re.compile(rb"<(?:\w+:)?row\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?row>)", re.S)
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>[^<]")
+
+
+def _rows_present(ws) -> int | None:
+    """Rows of the sheet's XML that hold a value, counted apart from openpyxl (the receipt's
+    row count is checked against it); None when the XML cannot be read this way."""
+    try:
+        with ws.parent._archive.open(ws._worksheet_path) as fh:
+            xml = fh.read()
+    except (AttributeError, KeyError, OSError):
+        return None
+    return sum(1 for m in _ROW.finditer(xml) if m.group(1) and _VALUE.search(m.group(1)))
 
 
 def read_workbook(data: bytes, filename: str, notes: Assumptions,

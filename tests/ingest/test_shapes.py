@@ -206,3 +206,19 @@ def test_monthly_and_yearly_figures_of_one_unit_are_reconciled_by_the_stated_rul
     messages = " ".join(f[5] for f in found)
     assert "complete months are kept" in messages
     assert "months 120, year 100" in messages
+
+
+def test_the_rows_read_are_checked_against_the_rows_in_the_sheet(monkeypatch):
+    import io
+
+    import openpyxl
+
+    from ideal.ingest import readers
+
+    data, truth = E.br_sinesp_workbook(stale_dimension="A1:E2")
+    ws = openpyxl.load_workbook(io.BytesIO(data), read_only=True)["Ocorrências"]
+    assert readers._rows_present(ws) == 2 + 5 * 12 * 2  # title, header, 120 rows of occurrences
+    assert len(read(data, "ok.xlsx", E.BR_PROFILE).frame) == len(truth)
+    monkeypatch.setattr(readers, "_rows_present", lambda ws: 10_000)  # rows the reader missed
+    with pytest.raises(SubmissionError, match="10000 rows with values but"):
+        read(data, "lost.xlsx", E.BR_PROFILE)

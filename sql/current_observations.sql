@@ -1,8 +1,9 @@
 -- Current (not superseded) observations of a span of years (annual, quarterly and monthly
--- periods), with a flag for rows that carry a validation warning.
+-- periods), with the months a partial year covers and a flag for rows that carry a
+-- validation warning.
 -- Bind parameters: first_year and last_year, as text ('2021', '2025').
 SELECT o.country, o.region, o.period, o.crime_type, o.indicator, o.value, o.obs_status,
-       o.submission_id,
+       o.submission_id, o.coverage,
        CASE WHEN EXISTS (SELECT 1 FROM validation_results AS v
                          WHERE v.submission_id = o.submission_id AND v."row" = o.source_row
                            AND v.severity = 'warning') THEN 1 ELSE 0 END AS warned

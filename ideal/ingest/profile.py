@@ -134,7 +134,7 @@ def _regex(pattern: str, where: str = "") -> str:
 
 
 def _known_iccs(value: str | None) -> str | None:
-    if value is not None and value not in set(reference.iccs()["code"]):
+    if value is not None and value not in set(reference.submittable_crime_types()):
         raise ValueError(f"{value!r} is not an ICCS code of IDEAL's list (ideal/reference/data/"
                          "iccs.csv); for a crime outside IDEAL's crime types use out_of_scope")
     return value

@@ -3,6 +3,8 @@ them, store the run immutably, render and record its briefings."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from ideal.report import render
 from ideal.scoring import compare, run
 from ideal.scoring.profile import load_profile, profile_hash
 from ideal.scoring.score import score, top_threats
-from ideal.store import queries, reports, runs
+from ideal.store import audit, queries, reports, runs
 
 
 @dataclass
@@ -44,19 +46,28 @@ def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResul
     types = sorted(request.crime_types or reference.scored_crime_types())
     run.check_scope(year, scope, types, settings.members)
     prof = load_profile(request.profile)
-    obs = run.in_scope(runs.current_observations(engine, run.first_year(year, prof), int(year)),
-                       scope, types)
+    current = runs.current_observations(engine, run.first_year(year, prof), int(year))
+    obs = run.in_scope(current, scope, types)
     if obs.empty or not (obs["period"].str.slice(0, 4) == year).any():
         raise AssessmentError(f"no accepted observations for {year} in "
                               f"{', '.join(scope)}; nothing to assess.")
+    own = current[current["country"].isin(scope) & (current["indicator"] == "population")] \
+        if not current.empty else current
+    population = run.with_submitted_population(reference.population(), own)
+    population = population[population["country"].isin(scope)]
     params = {"period": year, "countries": scope, "crime_types": types, "profile": prof["name"]}
-    used = sorted(obs["submission_id"].unique())
-    run_id = run.run_id(params, prof, used)
+    used = sorted(set(obs["submission_id"]) | set(own["submission_id"] if not own.empty else []))
+    run_id = run.run_id(params, prof, used, run.reference_fingerprint(
+        population, reference.iccs(), reference.crosswalks_digest()), __version__)
     existing = runs.find(engine, run_id)
     if existing:
+        if request.note:
+            runs.add_note(engine, run_id, request.note)
         return RunResult(run_id, year, True, existing["n_observations"], existing["n_scores"],
                          pd.DataFrame())
-    scores, unscored, info = score(obs, reference.population(), prof, year)
+    scores, unscored, info = score(obs, population, prof, year)
+    info = {**info, "unscored": unscored.to_dict("records"),
+            "population_methods": population.groupby("method").size().to_dict()}
     if scores.empty:
         raise AssessmentError(f"no region could be scored for {year}: "
                               f"{len(unscored)} units lack a population figure or recent data.")
@@ -66,6 +77,11 @@ def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResul
         profile_sha256=profile_hash(prof), profile=prof, params={**params, "submissions": used},
         n_observations=len(obs), n_scores=len(rows), note=request.note,
         seed=prof["uncertainty"]["seed"], code_version=__version__, info=info), rows)
+    if stored and not own.empty:
+        audit.log(engine, actor=audit.current_actor("cli"), action="population.submitted_used",
+                  outcome="ok", object_id=run_id, country=",".join(sorted(own["country"].unique())),
+                  detail="own population figures of " + ", ".join(sorted(own["submission_id"].unique()))
+                         + " take precedence over the reference population")
     # not stored: the same run was stored meanwhile by an assessment started at the same time
     return RunResult(run_id, year, not stored, len(obs), len(rows), unscored)
 
@@ -82,6 +98,11 @@ def render_report(engine: Engine, run_id: str | None = None, kind: str = "briefi
         subs = queries.submissions_of(engine, countries=list(stored["countries"]))
         path, pages = render.render_briefing(stored, scores, subs, language, out_dir)
     reports.record(engine, stored["id"], kind, language, path, pages)
+    # the latest rendered run's copy beside the runs' folders (reports/<period>/briefing-es.pdf);
+    # each run keeps its own file, so a second run never takes the first one's away
+    latest = path.parent.parent / path.name
+    shutil.copyfile(path, latest.with_suffix(".part"))
+    os.replace(latest.with_suffix(".part"), latest)
     return path
 
 

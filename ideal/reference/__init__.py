@@ -59,6 +59,18 @@ def population() -> pd.DataFrame:
     return df.astype({"year": "int64", "population": "int64", "synthetic": "int64"})
 
 
+@cache
+def crosswalks_digest() -> str:
+    """sha256 over every shipped crosswalk file (names and bytes), for run identities."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for entry in sorted((DATA / "crosswalks").iterdir(), key=lambda e: e.name):
+        digest.update(entry.name.encode())
+        digest.update(entry.read_bytes())
+    return digest.hexdigest()
+
+
 @_shared
 def crosswalk(name: str) -> pd.DataFrame:
     """A national-code crosswalk from data/crosswalks/<name>.csv (all columns as text)."""
@@ -117,6 +129,14 @@ def crime_name(code: str, language: str = "es", short: bool = False) -> str:
     if code not in table.index:
         return code
     return str(table.at[code, f"{'short' if short else 'name'}_{language}"])
+
+
+POPULATION_CRIME = "_T"  # the crime type of a population row (SDMX: total, not applicable)
+
+
+def submittable_crime_types() -> list[str]:
+    """ICCS codes a submission may carry, and _T for a country's own population figures."""
+    return [*iccs()["code"].tolist(), POPULATION_CRIME]
 
 
 def scored_crime_types() -> list[str]:

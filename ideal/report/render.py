@@ -85,7 +85,7 @@ def _check_language(language: str) -> None:
 
 def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es",
                     out_dir: Path | None = None) -> tuple[Path, int]:
-    """The run's briefing (tagged PDF/UA-1) in reports/<period>/briefing-<lang>.pdf; returns
+    """The run's briefing (tagged PDF/UA-1) in reports/<period>/<run>/briefing-<lang>.pdf; returns
     (path, pages). ``subs``: the submissions of the run's countries."""
     _check_language(language)
     if scores.empty:
@@ -96,7 +96,7 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
                           _("Mean score weighted by population (0-10)"), _("score"))
     ctx["heatmap"] = "chart-heatmap.svg"
     html = render_html(ctx)
-    target = (out_dir or get_settings().reports_dir) / run["period"] / f"briefing-{language}.pdf"
+    target = (out_dir or get_settings().reports_dir) / run["period"] / run["id"] / f"briefing-{language}.pdf"
     pages, _refused = write_pdf(html, target, {"chart-heatmap.svg": heat},
                                 identifier=f"{run['id']}-{language}",
                                 epoch=int(run["created_at"].timestamp()), variant="pdf/ua-1")
@@ -115,7 +115,7 @@ def render_annex(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: 
     csv = weasyprint.Attachment(string=annex.scores_csv(scores), name=f"scores-{run['id']}.csv",
                                 description="IDEAL threat scores of the run", created=created,
                                 modified=created, relationship="Data")
-    target = (out_dir or get_settings().reports_dir) / run["period"] / f"annex-{language}.pdf"
+    target = (out_dir or get_settings().reports_dir) / run["period"] / run["id"] / f"annex-{language}.pdf"
     pages, _refused = write_pdf(html, target, assets, identifier=f"{run['id']}-annex-{language}",
                                 epoch=int(created.timestamp()), variant="pdf/a-3b",
                                 attachments=[csv])

@@ -89,6 +89,13 @@ def check_profile(profile: dict, where: str) -> None:
             raise _bad(where, f"normalisation.direction.{ind}", "must be positive or negative")
     for key in ("coverage", "age", "estimated", "warnings"):
         _number(profile, f"reliability.{key}", where, 0, 1)
+    if "population" in profile["reliability"]:
+        _number(profile, "reliability.population", where, 0, 1)
+    if "partial_year" in profile:
+        _number(profile, "partial_year.annualise_from_months", where, 1, 12)
+    for method, q in (profile.get("population_quality") or {}).items():
+        if not isinstance(q, (int, float)) or not 0 <= q <= 1:
+            raise _bad(where, f"population_quality.{method}", "must be a number from 0 to 1")
     _number(profile, "uncertainty.draws", where, 1, 100000)
     _number(profile, "uncertainty.seed", where, 0)
     _number(profile, "uncertainty.weight_spread", where, 0, 0.99)

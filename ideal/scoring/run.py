@@ -48,12 +48,47 @@ def in_scope(obs: pd.DataFrame, countries: list[str], crime_types: list[str]) ->
     return obs[obs["country"].isin(countries) & obs["crime_type"].isin(crime_types)]
 
 
-def run_id(params: dict, profile: dict, submissions: list[str]) -> str:
-    """<year>-<12 hex>: the hash of the parameters, the profile and the submissions used."""
+def run_id(params: dict, profile: dict, submissions: list[str], reference_data: str = "",
+           code: str = "") -> str:
+    """<year>-<12 hex>: the hash of the parameters, the profile, the submissions used, the
+    reference data used (populations, ICCS harm weights, crosswalks: ``reference_data``) and
+    the code version. Changing any of them makes a new run."""
     fingerprint = hashlib.sha256(json.dumps(
-        {"params": params, "profile": profile_hash(profile), "submissions": submissions},
-        sort_keys=True).encode()).hexdigest()
+        {"params": params, "profile": profile_hash(profile), "submissions": submissions,
+         "reference": reference_data, "code": code}, sort_keys=True).encode()).hexdigest()
     return f"{params['period']}-{fingerprint[:12]}"
+
+
+def reference_fingerprint(population: pd.DataFrame, iccs: pd.DataFrame, crosswalks: str) -> str:
+    """sha256 of the reference data an assessment uses: the population rows of its countries
+    and years (submitted figures included), the ICCS table (harm weights) and the crosswalks."""
+    digest = hashlib.sha256()
+    pop = population.sort_values(["country", "region", "year"]).reset_index(drop=True)
+    digest.update(pd.util.hash_pandas_object(pop[["country", "region", "year", "population"]],
+                                             index=False).to_numpy().tobytes())
+    digest.update(pop["method"].astype(str).str.cat().encode() if "method" in pop else b"")
+    digest.update(pd.util.hash_pandas_object(iccs, index=False).to_numpy().tobytes())
+    digest.update(crosswalks.encode())
+    return digest.hexdigest()
+
+
+def with_submitted_population(population: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
+    """The reference population with a country's own official figures (indicator population,
+    annual rows) taking precedence for that region and year (method ``submitted``)."""
+    if "method" not in population:
+        population = population.assign(method=population["synthetic"].map({1: "synthetic"}).fillna("official"))
+    own = obs[(obs["indicator"] == "population") & (obs["period"].str.len() == 4) & obs["value"].notna()]
+    if own.empty:
+        return population
+    sent = pd.DataFrame({"country": own["country"], "region": own["region"],
+                         "year": own["period"].astype(int), "population": own["value"].round().astype("int64"),
+                         "synthetic": 0, "method": "submitted",
+                         "source": "submitted by the country: " + own["submission_id"].astype(str)})
+    sent = sent[sent["region"] != sent["country"]]  # national figures come from the regions
+    keep = population.merge(sent[["country", "region", "year"]], how="left", indicator=True)
+    kept = population[(keep["_merge"] == "left_only").to_numpy()]
+    return pd.concat([kept, sent[[c for c in population.columns if c in sent.columns]]],
+                     ignore_index=True)
 
 
 def score_rows(scores: pd.DataFrame, run: str) -> list[dict]:

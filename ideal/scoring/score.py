@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 UNIT = ["country", "region", "crime_type"]
+# how a population figure was obtained, weakest first (a national total is as good as its weakest region)
+METHOD_ORDER = ["synthetic", "modelled", "extrapolated", "interpolated", "submitted", "official"]
 
 
 def period_year(period: pd.Series) -> pd.Series:
@@ -26,9 +28,31 @@ def period_year(period: pd.Series) -> pd.Series:
                                                       errors="coerce")).astype("float64")
 
 
-def yearly_values(obs: pd.DataFrame, years: list[int], sub_annual: str = "sum") -> pd.DataFrame:
+def _months(obs: pd.DataFrame) -> pd.Series:
+    """Months of its year each row covers: a month 1, a quarter 3, a year 12 unless its
+    stored coverage says fewer ('3/12: 01-03' -> 3; a quarter counted from dates 'k/3')."""
+    from ideal.frames import per_unique
+
+    kind = per_unique(obs["period"], lambda u: u.astype(str).str.len().map({4: 12, 7: 1}).where(
+        ~u.astype(str).str.contains("Q"), 3)).astype("float64")
+    if "coverage" not in obs:
+        return kind
+    cov = obs["coverage"].fillna("").astype(str)
+    stated = pd.to_numeric(cov.str.extract(r"^(\d+)/(\d+)")[0], errors="coerce")
+    scale = pd.to_numeric(cov.str.extract(r"^(\d+)/(\d+)")[1], errors="coerce")
+    annual_short = (kind == 12) & stated.notna()
+    quarter_short = (kind == 3) & stated.notna() & (scale == 3)
+    return kind.mask(annual_short, stated * 12 / scale).mask(quarter_short, stated)
+
+
+def yearly_values(obs: pd.DataFrame, years: list[int], sub_annual: str = "sum",
+                  annualise_from: int | None = None) -> pd.DataFrame:
     """One value per region x crime type x indicator and year: the annual row, or (when a
     region has none and the profile says so) the sum of its monthly or quarterly rows.
+    ``covered``: the months of the year behind the value. With ``annualise_from`` (the
+    profile's partial_year rule) a year covering at least that many months, but not 12, is
+    annualised (value x 12 / months, ``partial`` says so) and a shorter one is left out, its
+    row marked ``short`` (it gives no rate: the unit may carry an earlier year forward).
     One pass over the observations for all years (uses a "year" column when present)."""
     from ideal.frames import per_unique
 
@@ -36,20 +60,32 @@ def yearly_values(obs: pd.DataFrame, years: list[int], sub_annual: str = "sum") 
     if "year" not in obs:
         obs = obs.assign(year=period_year(obs["period"]))
     is_annual = per_unique(obs["period"], lambda u: u.astype(str).str.len() == 4).astype(bool)
-    obs = obs.assign(year=obs["year"].astype("float64"), _annual=is_annual)
+    obs = obs.assign(year=obs["year"].astype("float64"), _annual=is_annual, _months=_months(obs))
     obs = obs[obs["year"].isin(years)]
     keys = [*UNIT, "indicator", "year"]
     annual = (obs[obs["_annual"]].groupby(keys, as_index=False)
-              .agg(value=("value", "sum")).assign(n_parts=1))
+              .agg(value=("value", "sum"), covered=("_months", "min")).assign(n_parts=1))
     out = annual
     if sub_annual == "sum":
-        summed = (obs[~obs["_annual"]].groupby(keys, as_index=False)
-                  .agg(value=("value", "sum"), n_parts=("period", "nunique")))
+        parts = obs[~obs["_annual"]].drop_duplicates([*keys, "period"])
+        summed = (parts.groupby(keys, as_index=False)
+                  .agg(value=("value", "sum"), n_parts=("period", "nunique"), covered=("_months", "sum")))
         summed = summed.merge(annual[keys], how="left", indicator=True)
         summed = summed[summed["_merge"] == "left_only"].drop(columns="_merge")
         out = pd.concat([annual, summed], ignore_index=True)
-    out = out.assign(year=out["year"].astype("int64"))
-    return out.assign(period=out["year"].astype(str))[[*UNIT, "indicator", "period", "value", "n_parts"]]
+    out = out.assign(year=out["year"].astype("int64"), covered=out["covered"].clip(upper=12))
+    partial = pd.Series("", index=out.index, dtype="object")
+    short = pd.Series(False, index=out.index)
+    if annualise_from is not None:
+        under = out["covered"] < 12
+        scaled = under & (out["covered"] >= annualise_from)
+        months = out["covered"].astype(int).astype(str) + "/12"
+        partial = partial.mask(scaled, "annualised " + months).mask(under & ~scaled, "partial " + months)
+        out = out.assign(value=out["value"].where(~scaled, out["value"] * 12 / out["covered"]))
+        short = under & ~scaled
+    out = out.assign(period=out["year"].astype(str), partial=partial, short=short)
+    return out[[*UNIT, "indicator", "period", "value", "n_parts", "covered", "partial",
+                "short"]].reset_index(drop=True)
 
 
 def annual_values(obs: pd.DataFrame, year: str, sub_annual: str = "sum") -> pd.DataFrame:
@@ -58,13 +94,15 @@ def annual_values(obs: pd.DataFrame, year: str, sub_annual: str = "sum") -> pd.D
 
 
 def choose_indicator(values: pd.DataFrame, preference: list[str]) -> pd.DataFrame:
-    """Per crime type, keep the first indicator of ``preference`` that the data has, so all
-    regions of a crime type are compared on the same indicator."""
+    """Per country and crime type, keep the first indicator of ``preference`` that the
+    country sends: a country that has only victims for homicide (the UN-CTS convention) is
+    scored on victims beside a country scored on incidents, never dropped. All regions of one
+    country and crime type are compared on the same indicator."""
     rank = {ind: i for i, ind in enumerate(preference)}
     ranked = values[values["indicator"].isin(rank)]
-    best = (ranked.assign(_r=ranked["indicator"].map(rank)).groupby("crime_type")["_r"].min()
+    best = (ranked.assign(_r=ranked["indicator"].map(rank)).groupby(["country", "crime_type"])["_r"].min()
             .map(dict(enumerate(preference))).rename("chosen"))
-    out = ranked.merge(best, left_on="crime_type", right_index=True)
+    out = ranked.merge(best, left_on=["country", "crime_type"], right_index=True)
     return out[out["indicator"] == out["chosen"]].drop(columns="chosen").reset_index(drop=True)
 
 
@@ -85,15 +123,20 @@ def national_totals(values: pd.DataFrame, rule: str) -> pd.DataFrame:
 def add_rates(values: pd.DataFrame, population: pd.DataFrame, per: float = 100_000) -> pd.DataFrame:
     """Join population for the region and year and compute the rate. National totals use the
     sum of the country's regions. Rows without population get NaN rate."""
-    pop = population[["country", "region", "year", "population", "synthetic"]]
-    national = (pop.groupby(["country", "year"], as_index=False)
-                .agg(population=("population", "sum"), synthetic=("synthetic", "max"))
+    if "method" not in population:
+        population = population.assign(method=population["synthetic"].map({1: "synthetic"}).fillna("official"))
+    pop = population[["country", "region", "year", "population", "synthetic", "method"]]
+    weakest = pop.assign(_q=pop["method"].map({m: i for i, m in enumerate(METHOD_ORDER)}).fillna(0))
+    national = (weakest.groupby(["country", "year"], as_index=False)
+                .agg(population=("population", "sum"), synthetic=("synthetic", "max"), _q=("_q", "min"))
                 .assign(region=lambda d: d["country"]))
+    national = national.assign(method=national["_q"].astype(int).map(dict(enumerate(METHOD_ORDER)))).drop(columns="_q")
     pop = pd.concat([pop, national], ignore_index=True)
     out = values.assign(year=values["period"].str.slice(0, 4).astype("int64"))
     out = out.merge(pop, on=["country", "region", "year"], how="left")
     return out.assign(rate=out["value"] / out["population"] * per,
-                      synthetic=out["synthetic"].fillna(0).astype(bool)).drop(columns="year")
+                      synthetic=out["synthetic"].fillna(0).astype(bool),
+                      population_method=out["method"]).drop(columns=["year", "method"])
 
 
 def yearly_rates(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
@@ -101,7 +144,8 @@ def yearly_rates(observations: pd.DataFrame, population: pd.DataFrame, profile: 
     """Rate per unit, indicator and year, with the share of estimated/provisional values and
     of rows carrying validation warnings behind each figure."""
     observations = observations.assign(year=period_year(observations["period"]))
-    values = yearly_values(observations, years, profile["sub_annual"])
+    rule = profile.get("partial_year", {}).get("annualise_from_months")
+    values = yearly_values(observations, years, profile["sub_annual"], rule)
     values = choose_indicator(values, profile["indicator_preference"])
     values = national_totals(values, profile["national_totals"])
     rated = add_rates(values, population, profile["rate_per"])
@@ -112,7 +156,9 @@ def yearly_rates(observations: pd.DataFrame, population: pd.DataFrame, profile: 
         estimated=("est", "mean"), warned=("warned", "mean"))
     rated = rated.assign(year=rated["period"].astype(int)).merge(
         quality, on=[*UNIT, "indicator", "year"], how="left")
-    return rated.fillna({"estimated": 0.0, "warned": 0.0})
+    rated = rated.fillna({"estimated": 0.0, "warned": 0.0})
+    # a year too short to annualise gives no rate: the unit carries an earlier year forward
+    return rated.assign(rate=rated["rate"].where(~rated["short"]))
 
 
 def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
@@ -129,12 +175,8 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
     carry = profile["missing"]["carry_forward_years"]
     window = profile["pillars"]["trend"]["window_years"]
     rates = yearly_rates(observations, population, profile, list(range(y - carry - window, y + 1)))
-    no_pop = rates[rates["rate"].isna() & (rates["year"] == y)].assign(reason="no population figure")
     units = pl.latest_values(rates, y, carry)
-    seen = rates[[*UNIT]].drop_duplicates().merge(units[UNIT], how="left", indicator=True)
-    stale = seen[seen["_merge"] == "left_only"].drop(columns="_merge").assign(
-        reason=f"no value in {y - carry}-{y}")
-    unscored = pd.concat([no_pop[[*UNIT, "reason"]], stale], ignore_index=True).drop_duplicates(UNIT)
+    units, unscored = _flags_and_reasons(rates, units, y, carry, profile)
     if units.empty:
         return units, unscored, {}
     trend = pl.trend_raw(rates, units, window)
@@ -164,8 +206,11 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
     median, p5, p95 = mc.rank_intervals(mc.composite_draws(matrices, eligible, plan, profile))
     r = profile["reliability"]
     age_factor = 1 - units["age"] / (carry + 1)
+    quality = units["population_method"].map(profile.get("population_quality", {})).fillna(0.0) \
+        if "population_method" in units else 1.0
     reliability = 10 * (r["coverage"] * cover + r["age"] * age_factor +
-                        r["estimated"] * (1 - units["estimated"]) + r["warnings"] * (1 - units["warned"]))
+                        r["estimated"] * (1 - units["estimated"]) + r["warnings"] * (1 - units["warned"])
+                        + r.get("population", 0.0) * quality)
     scores = units.assign(
         period=year, imputed=units["age"] > 0, trend_raw=trend.to_numpy(),
         magnitude=base["magnitude"].round(4), trend=base["trend"].round(4),
@@ -177,6 +222,38 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
     info = {"outliers": treated,
             "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank)}
     return scores.reset_index(drop=True), unscored.reset_index(drop=True), info
+
+
+def _flags_and_reasons(rates: pd.DataFrame, units: pd.DataFrame, y: int, carry: int,
+                       profile: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(units with ``partial``: how a partial year was treated, units not scored with the
+    true reason: no population figure, a partial year too short to annualise, no value in the
+    window)."""
+    need = profile.get("partial_year", {}).get("annualise_from_months")
+    short = rates[rates["short"] & (rates["year"] == y)].drop_duplicates(UNIT)
+    short_text = short.set_index(UNIT)["covered"].astype(int)
+    key = pd.MultiIndex.from_frame(units[UNIT])
+    carried = pd.Series(short_text.reindex(key).to_numpy(), index=units.index)
+    note = units["partial"].where(units["partial"].ne(""), None) if "partial" in units else None
+    forward = carried.notna() & (units["data_year"] < y)
+    note = (pd.Series(None, index=units.index, dtype="object") if note is None else note).mask(
+        forward, "carried forward: " + str(y) + " covers " + carried.fillna(0).astype(int).astype(str) + "/12")
+    units = units.assign(partial=note)
+    seen = rates[[*UNIT]].drop_duplicates().merge(units[UNIT], how="left", indicator=True)
+    left = seen[seen["_merge"] == "left_only"].drop(columns="_merge")
+    this_year = rates[rates["year"] == y].drop_duplicates(UNIT).set_index(UNIT)
+    reasons = []
+    for u in left.itertuples(index=False):
+        k = (u.country, u.region, u.crime_type)
+        if k in short_text.index:
+            reasons.append(f"partial year: {y} covers {short_text[k]} of 12 months (fewer than "
+                           f"the {need} needed to annualise) and no complete year in {y - carry}-{y}")
+        elif k in this_year.index and pd.isna(this_year.at[k, "population"]):
+            reasons.append(f"no population figure for {y}")
+        else:
+            reasons.append(f"no value in {y - carry}-{y}")
+    unscored = left.assign(reason=reasons) if len(left) else left.assign(reason=[])
+    return units, unscored.reset_index(drop=True)
 
 
 def country_scores(scores: pd.DataFrame) -> pd.DataFrame:

@@ -136,6 +136,8 @@ class ThreatScore(Base):
     rank_median: Mapped[float | None] = mapped_column(Float, nullable=True)
     rank_p5: Mapped[float | None] = mapped_column(Float, nullable=True)
     rank_p95: Mapped[float | None] = mapped_column(Float, nullable=True)
+    partial: Mapped[str | None] = mapped_column(String(60), nullable=True)  # "annualised 9/12"
+    population_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class Report(Base):

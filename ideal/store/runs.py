@@ -7,7 +7,7 @@ import io
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ideal.config import sql
@@ -15,7 +15,7 @@ from ideal.errors import AssessmentError, NotFound
 from ideal.store.db import to_frame
 from ideal.store.models import AssessmentRun, ThreatScore
 
-TEXT_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "obs_status",
+TEXT_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "obs_status", "coverage",
                 "submission_id"]
 LISTED = ("id", "created_at", "period", "countries", "profile_name", "params", "n_observations",
           "n_scores", "note", "seed", "code_version")
@@ -58,6 +58,15 @@ def find(engine: Engine, run_id: str) -> dict | None:
         row = conn.execute(select(AssessmentRun.__table__).where(AssessmentRun.id == run_id)
                            ).mappings().first()
     return dict(row) if row else None
+
+
+def add_note(engine: Engine, run_id: str, note: str) -> None:
+    """Keep a note given on a repeated assessment (the run itself is unchanged)."""
+    with engine.begin() as conn:
+        old = conn.execute(select(AssessmentRun.note).where(AssessmentRun.id == run_id)).scalar()
+        if note and note not in (old or ""):
+            conn.execute(update(AssessmentRun.__table__).where(AssessmentRun.id == run_id)
+                         .values(note=f"{old}; {note}" if old else note))
 
 
 def save(engine: Engine, run: dict, scores: list[dict]) -> bool:

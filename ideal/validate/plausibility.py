@@ -92,6 +92,22 @@ def iccs_parent_and_child(frame: pd.DataFrame, cfg: dict) -> list:
                   "the child, as ICCS defines.", listed=listed))]
 
 
+def population_rows(frame: pd.DataFrame, cfg: dict) -> list:
+    """A country's own population is indicator population with crime type _T; neither goes
+    with anything else."""
+    pop = frame["indicator"].astype(str).str.strip().eq("population")
+    total = frame["crime_type"].astype(str).str.strip().eq(reference.POPULATION_CRIME)
+    bad = pop ^ total
+    if not bad.any():
+        return []
+    rows = frame.loc[bad, "source_row"]
+    return [_f(cfg, "population_rows", "crime_type", rows.min(),
+               frame.loc[bad, "crime_type"].iloc[0],
+               tr("%(n)s rows pair the indicator population with a crime type other than _T, or "
+                  "_T with another indicator (first: row %(row)s).", n=int(bad.sum()),
+                  row=int(rows.min())), int(bad.sum()))]
+
+
 def partial_period(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
     """An annual total far below the previous year's, with no month field: probably partial."""
     annual = _annual(pd.concat([history.assign(source_row=np.nan, action="I"), frame],
@@ -210,6 +226,7 @@ def run(frame: pd.DataFrame, history: pd.DataFrame,
     history = history[["region", "period", "crime_type", "indicator", "value_number"]]
     to_load, findings = national_beside_regions(frame, cfg["national_beside_regions"])
     findings += iccs_parent_and_child(frame, cfg["iccs_parent_and_child"])
+    findings += population_rows(frame, cfg["population_rows"])
     findings += partial_period(frame, history, cfg["partial_period"])
     findings += change_vs_previous(to_load, history, cfg["change_vs_previous"])
     findings += revision_of_stored(to_load, history, cfg["revision_of_stored"])

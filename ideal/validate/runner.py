@@ -91,7 +91,7 @@ def suite_parameters(submitter: str, members: tuple[str, ...], today: date) -> d
         "members": list(members),
         "regions": sorted(set(own["region"]) | {submitter}),
         "country_regions": [f"{submitter}|{r}" for r in own["region"]] + [f"{submitter}|{submitter}"],
-        "crime_types": reference.iccs()["code"].tolist(),
+        "crime_types": reference.submittable_crime_types(),
         "indicators": reference.indicators()["code"].tolist(),
         "this_month": today.year * 100 + today.month,
     }
@@ -146,7 +146,7 @@ def _every_code(country: str, today: date) -> pd.DataFrame:
     periods = [str(y) for y in years] + [f"{y}-Q{q}" for y in years for q in range(1, 5)] + \
               [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
     lists = {"region": reference.regions([country])["region"].tolist() + [country],
-             "period": periods, "crime_type": reference.iccs()["code"].tolist(),
+             "period": periods, "crime_type": reference.submittable_crime_types(),
              "indicator": reference.indicators()["code"].tolist(), "obs_status": ["A", "E", "P", "M"]}
     n = max(len(v) for v in lists.values())
     frame = pd.DataFrame({k: [v[i % len(v)] for i in range(n)] for k, v in lists.items()})

@@ -31,12 +31,15 @@ def test_assess_and_report(engine, mx, ideal_env):
     assert stored["seed"] == stored["profile"]["uncertainty"]["seed"] and stored["code_version"]
     assert set(stored["info"]["sensitivity"]) == {"weights", "normalisation", "aggregation", "imputation"}
     assert assess(engine, AssessmentRequest(note="again")).run_id == run.run_id  # same data and parameters
+    assert load_run(engine, run.run_id)[0]["note"] == "test; again"  # the repeated run's note is kept
     assert assess(engine, AssessmentRequest(countries=("MX",))).run_id != run.run_id
     with pytest.raises(AssessmentError, match="not members"):
         assess(engine, AssessmentRequest(countries=("US",)))
 
     pdf = render_report(engine, run.run_id, "briefing", "es")
-    assert pdf == ideal_env.reports_dir / "2025" / "briefing-es.pdf"
+    assert pdf == ideal_env.reports_dir / "2025" / run.run_id / "briefing-es.pdf"
+    latest = ideal_env.reports_dir / "2025" / "briefing-es.pdf"  # the latest run's copy
+    assert latest.read_bytes() == pdf.read_bytes()
     reader = PdfReader(pdf)
     body = "\n".join(page.extract_text() for page in reader.pages)
     assert 2 <= len(reader.pages) <= 6
@@ -45,3 +48,46 @@ def test_assess_and_report(engine, mx, ideal_env):
     assert count(engine, Report) == 1
     render_report(engine, run.run_id, "briefing", "es")
     assert count(engine, Report) == 1
+
+
+def test_reference_data_and_submitted_populations_make_new_runs_and_runs_keep_their_pdfs(
+        engine, mx, ideal_env, monkeypatch):
+    """Changing the population or a harm weight is a new run (not 'already assessed'); a
+    country's own population takes precedence and is recorded; two runs of one period keep
+    their own briefings."""
+    import pandas as pd
+
+    from ideal import reference
+    from ideal.store.audit import events
+
+    submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
+    first = assess(engine, AssessmentRequest(countries=("MX",)))
+    pdf_first = render_report(engine, first.run_id, "briefing", "es")
+
+    pop = reference.population()
+    bigger = pop.assign(population=pop["population"] * 2)
+    monkeypatch.setattr(reference, "population", lambda: bigger)
+    second = assess(engine, AssessmentRequest(countries=("MX",)))
+    assert second.run_id != first.run_id and not second.reused
+    monkeypatch.setattr(reference, "population", lambda: pop)
+
+    iccs = reference.iccs()
+    heavier = iccs.assign(harm_weight=iccs["harm_weight"].where(iccs["code"] != "0101", 9))
+    monkeypatch.setattr(reference, "iccs", lambda: heavier)
+    third = assess(engine, AssessmentRequest(countries=("MX",)))
+    assert third.run_id not in (first.run_id, second.run_id)
+    monkeypatch.undo()
+
+    pdf_second = render_report(engine, second.run_id, "briefing", "es")
+    assert pdf_first.exists() and pdf_second.exists() and pdf_first != pdf_second
+
+    own = pd.DataFrame({"country": "MX", "region": ["MX-JAL", "MX-COL"], "period": "2025",
+                        "crime_type": "_T", "indicator": "population", "value": [9_000_000, 800_000],
+                        "obs_status": "A"})
+    assert submit_bytes(csv(own), "pop.csv", "MX", engine, today=TODAY).status == "accepted"
+    fourth = assess(engine, AssessmentRequest(countries=("MX",)))
+    stored, scores = load_run(engine, fourth.run_id)
+    jal = scores[(scores["region"] == "MX-JAL") & (scores["data_year"] == 2025)]
+    assert (jal["population"] == 9_000_000).all() and (jal["population_method"] == "submitted").all()
+    assert stored["info"]["population_methods"]["submitted"] == 2
+    assert "population.submitted_used" in set(events(engine, object_id=fourth.run_id)["action"])

@@ -93,7 +93,8 @@ def test_worked_example_end_to_end():
         score = .4*4 + .2*7.599 + .25*10 + .15*6.667 = 6.6198 (high)
     COL rate 30 -> 6.0; trend 0 -> 5.0; score = 2.4 + 1.0 + 2.5 + 1.0 = 6.9 (high)
     AGU rate 60 -> 10 (capped); no earlier year: trend missing, weights renormalised over .80:
-        score = (4 + 2.5 + 1.0) / .8 = 9.375 (very high), coverage .75, reliability 9.0
+        score = (4 + 2.5 + 1.0) / .8 = 9.375 (very high), coverage .75,
+        reliability 10 x (.35 x .75 + .15 + .15 + .15 + .20 x 1 official population) = 9.125
     """
     scores, unscored, info = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), FAST, "2025")
     s = scores.set_index("region")
@@ -106,7 +107,7 @@ def test_worked_example_end_to_end():
     assert np.isnan(s.at["MX-AGU", "trend"]) and s.at["MX-AGU", "coverage"] == 0.75
     assert list(s.loc[["MX-AGU", "MX-COL", "MX-JAL"], "level"]) == ["very_high", "high", "high"]
     assert list(s.loc[["MX-AGU", "MX-COL", "MX-JAL"], "rank"]) == [1, 2, 3]
-    assert s.at["MX-JAL", "reliability"] == 10.0 and s.at["MX-AGU", "reliability"] == 9.0
+    assert s.at["MX-JAL", "reliability"] == 10.0 and s.at["MX-AGU", "reliability"] == pytest.approx(9.125, abs=0.006)
     assert (s["rank_p5"] <= s["rank_median"]).all() and (s["rank_median"] <= s["rank_p95"]).all()
     assert unscored.empty and set(info["sensitivity"]) == {"weights", "normalisation", "aggregation",
                                                            "imputation"}
@@ -174,3 +175,56 @@ def test_rates_match_sesnsp_published_rates():
     rated = add_rates(o, reference.population()).set_index("region")
     expected = per_state.assign(region=per_state["cve_ent"].map(regions)).set_index("region")["rate"]
     assert rated["rate"].to_numpy() == pytest.approx(expected[rated.index].to_numpy(), rel=1e-4)
+
+
+def test_a_victims_only_country_is_scored_beside_an_incidents_country():
+    """UN-CTS convention: homicide victims where that is what a country has. Before, one
+    indicator was chosen per crime type for everyone and the victims-only country vanished."""
+    o = obs([("MX", "MX-JAL", "2025", "0101", "incidents", 20.0),
+             ("MX", "MX-JAL", "2025", "0101", "victims", 22.0),
+             ("CO", "CO-ANT", "2025", "0101", "victims", 30.0)])
+    p = pd.concat([pop(["MX-JAL"]), pop(["CO-ANT"]).assign(country="CO")], ignore_index=True)
+    scores, unscored, _ = score(o, p, FAST, "2025")
+    used = scores.set_index("country")["indicator"].to_dict()
+    assert used == {"MX": "incidents", "CO": "victims"} and unscored.empty
+
+
+def _months(region, months, value=10.0, year=2025):
+    return [("MX", region, f"{year}-{m:02d}", "0101", "incidents", value) for m in months]
+
+
+def test_a_quarter_is_not_scored_as_a_year():
+    """Jan-Mar 2025 alone: not a year (a rate a quarter of the truth); 2024 is carried forward
+    with the reason, or the unit is listed as not scored with the true reason."""
+    o = obs(_months("MX-JAL", range(1, 4)) + [("MX", "MX-JAL", "2024", "0101", "incidents", 120.0)]
+            + _months("MX-COL", range(1, 4)))
+    scores, unscored, _ = score(o, pop(["MX-JAL", "MX-COL"]), FAST, "2025")
+    jal = scores.set_index("region").loc["MX-JAL"]
+    assert jal["data_year"] == 2024 and jal["value"] == 120.0 and bool(jal["imputed"])
+    assert jal["partial"] == "carried forward: 2025 covers 3/12"
+    col = unscored.set_index("region").loc["MX-COL", "reason"]
+    assert col.startswith("partial year: 2025 covers 3 of 12 months")
+
+
+def test_nine_months_are_annualised_and_flagged():
+    o = obs(_months("MX-JAL", range(1, 10), value=10.0))
+    scores, _, _ = score(o, pop(["MX-JAL"]), FAST, "2025")
+    row = scores.iloc[0]
+    assert row["value"] == pytest.approx(120.0) and row["partial"] == "annualised 9/12"
+
+
+def test_a_stored_partial_year_from_dates_is_not_a_whole_year():
+    o = obs([("MX", "MX-JAL", "2025", "0101", "incidents", 30.0)]).assign(coverage="3/12: 01-03")
+    _, unscored, _ = score(o, pop(["MX-JAL"]), FAST, "2025")
+    assert unscored.iloc[0]["reason"].startswith("partial year: 2025 covers 3 of 12 months")
+
+
+def test_reliability_is_lower_where_the_population_is_not_official():
+    o = obs([("MX", "MX-JAL", "2025", "0101", "incidents", 20.0)])
+    official, _, _ = score(o, pop(["MX-JAL"]).assign(method="official"), FAST, "2025")
+    extrap, _, _ = score(o, pop(["MX-JAL"]).assign(method="extrapolated"), FAST, "2025")
+    synth, _, _ = score(o, pop(["MX-JAL"]).assign(method="synthetic", synthetic=1), FAST, "2025")
+    base = official.iloc[0]["reliability"]  # 9.125: one year, no trend (coverage .75)
+    assert extrap.iloc[0]["reliability"] == pytest.approx(base - 10 * 0.2 * 0.4, abs=0.01)
+    assert synth.iloc[0]["reliability"] == pytest.approx(base - 10 * 0.2, abs=0.01)
+    assert extrap.iloc[0]["population_method"] == "extrapolated"

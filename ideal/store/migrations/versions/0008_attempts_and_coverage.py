@@ -1,5 +1,5 @@
 """resubmission attempts (the same bytes read with other options), partial-period coverage,
-the rows each finding stands for
+the rows each finding stands for, how a score's partial year and population were treated
 
 Revision ID: 0008
 Revises: 0007
@@ -23,9 +23,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("coverage", sa.String(length=40), nullable=True))
     with op.batch_alter_table("validation_results") as batch:
         batch.add_column(sa.Column("rows", sa.Integer(), nullable=True))
+    with op.batch_alter_table("threat_scores") as batch:
+        batch.add_column(sa.Column("partial", sa.String(length=60), nullable=True))
+        batch.add_column(sa.Column("population_method", sa.String(length=16), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("threat_scores") as batch:
+        batch.drop_column("population_method")
+        batch.drop_column("partial")
     with op.batch_alter_table("validation_results") as batch:
         batch.drop_column("rows")
     with op.batch_alter_table("observations") as batch:

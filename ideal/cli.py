@@ -209,7 +209,10 @@ def assess(period: Optional[str] = typer.Option(None, help="Year to assess (defa
     typer.echo(f"assessment {result.period}: {result.n_scores} region x crime scores from "
                f"{result.n_observations} observations, {verb} run {result.run_id}")
     if len(result.unscored):
-        typer.secho(f"  {len(result.unscored)} units not scored (no population figure)", fg="yellow")
+        typer.secho(f"  {len(result.unscored)} region x crime units not scored:", fg="yellow")
+        by = result.unscored.groupby(["country", "reason"]).size().reset_index(name="n")
+        for r in by.itertuples():
+            typer.echo(f"    {r.country}: {r.n} - {r.reason}")
 
 
 @app.command("trigger")

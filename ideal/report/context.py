@@ -30,6 +30,39 @@ def heat_matrix(scores: pd.DataFrame, language: str) -> pd.DataFrame:
     return matrix.sort_index()
 
 
+OFFICIAL_POPULATION = ("official", "submitted", None)
+INDICATOR_LABELS = {"incidents": "incidents", "victims": "victims", "persons_arrested": "persons arrested",
+                    "seizures_kg": "seizures (kg)"}
+POPULATION_LABELS = {"official": "official", "submitted": "sent by the country",
+                     "interpolated": "interpolated", "extrapolated": "extrapolated",
+                     "modelled": "modelled", "synthetic": "synthetic"}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _partial(text: str, _) -> str:
+    """'annualised 9/12' -> 'annualised from 9 months'; 'carried forward: 2025 covers 3/12' ->
+    '2025 covers 3 months; earlier year used'."""
+    import re
+
+    months = re.search(r"(\d+)/12", text)
+    n = months.group(1) if months else "?"
+    if text.startswith("annualised"):
+        return _("annualised from %(n)s months") % {"n": n}
+    year = re.search(r"(\d{4})", text)
+    return _("%(year)s covers %(n)s months; an earlier year is used") % {
+        "year": year.group(1) if year else "", "n": n}
+
+
+def _reason(not_scored: pd.DataFrame, cc: str, _) -> str:
+    """The most frequent reason a country's units were not scored, in words."""
+    reason = not_scored.loc[not_scored["country"] == cc, "reason"].value_counts().index[0]
+    if reason.startswith("partial year"):
+        return _("the year is partial and too short to annualise")
+    if reason.startswith("no population"):
+        return _("no population figure")
+    return _("no value in the assessment window")
+
+
 def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es") -> dict:
     """The briefing's template context from the run, its scores and the submissions of its
     countries (ideal.store.queries.submissions_of)."""
@@ -52,16 +85,26 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "reliability": _num(r.reliability, language) if pd.notna(r.reliability) else "-",
         "interval": (f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-"),
         "imputed": bool(r.imputed) if pd.notna(r.imputed) else False,
+        "partial": bool(getattr(r, "partial", None)) and pd.notna(getattr(r, "partial", None)),
+        "estimated_population": getattr(r, "population_method", "official") not in OFFICIAL_POPULATION,
     } for i, r in enumerate(top.itertuples())]
 
     scored_countries = sorted(scores["country"].unique())
     high = scores[scores["level"].isin(HIGH)]
+    not_scored = pd.DataFrame((run.get("info") or {}).get("unscored") or [],
+                              columns=["country", "region", "crime_type", "reason"])
     per_country = []
     for cc in scope:
         s = subs[subs["country"] == cc]
+        mine = scores[scores["country"] == cc]
         status = (_("data accepted") if cc in scored_countries else
+                  _("not scored: %(reason)s") % {"reason": _reason(not_scored, cc, _)}
+                  if cc in set(not_scored["country"]) else
                   _("submission rejected") if (s["status"] == "rejected").any() else
                   _("nothing sent for the period"))
+        partial = mine["partial"].dropna() if "partial" in mine else pd.Series(dtype=object)
+        if len(partial):
+            status += "; " + _("partial year (%(how)s)") % {"how": _partial(partial.iloc[0], _)}
         per_country.append({
             "code": cc, "name": reference.country_name(cc, language), "status": status,
             "submissions": len(s), "accepted": int((s["status"] == "accepted").sum()),
@@ -70,6 +113,9 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
             "warnings": int(s["n_warnings"].sum()), "errors": int(s["n_errors"].sum()),
             "regions": int(scores.loc[scores["country"] == cc, "region"].nunique()),
             "high": int((high["country"] == cc).sum()),
+            "indicator": ", ".join(_(INDICATOR_LABELS.get(i, i)) for i in sorted(mine["indicator"].unique())) or "-",
+            "population": ", ".join(_(POPULATION_LABELS.get(m, m)) for m in sorted(
+                mine["population_method"].dropna().unique())) if "population_method" in mine else "-",
         })
     per_country.sort(key=lambda c: c["name"])
     missing = [c for c in per_country if c["code"] not in scored_countries]

@@ -276,9 +276,13 @@ def run_page(request: Request, run_id: str, u: Account = Depends(user)):
     top = assessment.top_scores(engine, run_id)[
         ["country", "region", "crime_type", "score", "level", "rate", "reliability", "rank_p5",
          "rank_p95"]].to_dict("records")
+    unscored: dict[tuple, int] = {}
+    for u in (found.get("info") or {}).get("unscored") or []:
+        unscored[(u["country"], u["reason"])] = unscored.get((u["country"], u["reason"]), 0) + 1
     return page(request, "run.html.j2", run=found, top=top,
                 scored=runs.scored_countries(engine, run_id),
-                reports=reports.of_run(engine, run_id))
+                reports=reports.of_run(engine, run_id),
+                unscored=[{"country": c, "reason": r, "n": n} for (c, r), n in sorted(unscored.items())])
 
 
 @router.post("/runs/{run_id}/render")

@@ -43,7 +43,7 @@ def test_submitted_text_is_escaped():
     html = render_html(minimal_context(top=[{
         "rank": 1, "country": "México", "region": evil, "crime": "Homicidio", "rate": "1",
         "value": "1", "score": "10", "level": "high", "level_label": "alto", "reliability": "9,0",
-        "interval": "1-3", "imputed": False}]))
+        "interval": "1-3", "imputed": False, "partial": False, "estimated_population": False}]))
     assert evil not in html and "&lt;script&gt;" in html
 
 

@@ -17,6 +17,8 @@ use it at parse time): no pandas, no SQLAlchemy.
 | IDEAL_MAX_UPLOAD_MB | size limit of one submitted file | 100 |
 | IDEAL_INBOX_SETTLE_SECONDS | a landing-folder file must be unchanged this long | 2 |
 | IDEAL_STALE_MINUTES | a submission 'received' this long was interrupted | 30 |
+| IDEAL_DEMO_HOME | where `ideal demo` keeps its own warehouse and folders | $IDEAL_HOME/demo |
+| IDEAL_DEMO_DATABASE_URL | the demo's warehouse, if not SQLite in IDEAL_DEMO_HOME | none |
 | IDEAL_PROFILES_DIR | installed crosswalk profiles (found before the shipped ones) | $IDEAL_HOME/profiles |
 | IDEAL_CHECKS | YAML overriding the plausibility checks' settings | none |
 | IDEAL_DISTRIBUTION | distribution list of the briefings | $IDEAL_HOME/distribution.yaml |
@@ -165,6 +167,21 @@ def _whole(name: str, default: int, least: int = 1) -> int:
     if value != int(value) or value < least:
         raise ConfigError(f"{name} must be a whole number of at least {least}.")
     return int(value)
+
+
+def use_demo_home() -> Path:
+    """`ideal demo` works in a home of its own (IDEAL_DEMO_HOME, default $IDEAL_HOME/demo) with
+    its own SQLite warehouse (or IDEAL_DEMO_DATABASE_URL), so generated rows never mix with a
+    country's real submissions in the warehouse of IDEAL_DATABASE_URL. Switches this process."""
+    home = Path(_text("IDEAL_DEMO_HOME") or str(Path(_text("IDEAL_HOME", "var")) / "demo"))
+    os.environ["IDEAL_HOME"] = str(home)
+    os.environ.pop("IDEAL_DATA_DIR", None)
+    url = _text("IDEAL_DEMO_DATABASE_URL")
+    if url:
+        os.environ["IDEAL_DATABASE_URL"] = url
+    else:
+        os.environ.pop("IDEAL_DATABASE_URL", None)
+    return home
 
 
 def get_settings() -> Settings:

@@ -68,7 +68,8 @@ def test_demo_twice_adds_no_rows(tmp_path):
     from ideal.store import make_engine
     from ideal.store.models import AssessmentRun, Observation, Submission
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'ideal.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'demo' / 'ideal.db'}")
+    assert not (tmp_path / "var" / "ideal.db").exists()  # the demo's rows never reach the real warehouse
 
     def counts():
         with engine.connect() as conn:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ideal import services
-from ideal.config import get_settings
+from ideal.config import get_settings, use_demo_home
 from ideal.contracts import AssessmentRequest
 from ideal.ingest.demo import generate
 from ideal.pipeline import assessment, inbox
@@ -31,7 +31,9 @@ class DemoResult:
 
 
 def run(say: Callable[[str], None], heard: Callable[[int, int, Receipt], None] | None = None) -> DemoResult:
-    """Run the demo; ``say`` hears each step, ``heard`` each ingested file's receipt."""
+    """Run the demo in its own home (config.use_demo_home); ``say`` hears each step, ``heard``
+    each ingested file's receipt."""
+    use_demo_home()
     s = get_settings()
     eng = services.engine(s)
     say(f"[1/4] warehouse ready ({eng.url.render_as_string(hide_password=True)})")
@@ -45,6 +47,7 @@ def run(say: Callable[[str], None], heard: Callable[[int, int, Receipt], None] |
     say(f"[3/4] assessment {result.period}: run {result.run_id}"
         f"{' (unchanged data: existing run reused)' if result.reused else ''}")
     path = assessment.render_report(eng, result.run_id, "briefing", "es")
+    path = path.parent.parent / path.name  # the latest run's copy: reports/<period>/briefing-es.pdf
     say("[4/4] briefing rendered")
     stored, scores = runs.load(eng, result.run_id)
     by_status, n_obs = queries.totals(eng)

@@ -54,8 +54,10 @@ def indicators() -> pd.DataFrame:
 
 @_shared
 def population() -> pd.DataFrame:
-    """Population per region and year (columns country, region, year, population, synthetic)."""
-    df = _read("population.csv", dtype={"country": str, "region": str, "source": str})
+    """Population per region and year: country, region, year, population, synthetic, method
+    (official | interpolated | extrapolated | modelled | synthetic) and source; built by
+    scripts/build_population.py, which states every source."""
+    df = _read("population.csv", dtype={"country": str, "region": str, "source": str, "method": str})
     return df.astype({"year": "int64", "population": "int64", "synthetic": "int64"})
 
 

@@ -35,7 +35,9 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
                  "level_label": labels.get(r.level, "") if pd.notna(r.level) else "",
                  "reliability": _num(r.reliability, language) if pd.notna(r.reliability) else "-",
                  "interval": f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-",
-                 "imputed": bool(r.imputed) if pd.notna(r.imputed) else False}
+                 "imputed": bool(r.imputed) if pd.notna(r.imputed) else False,
+                 "partial": bool(getattr(r, "partial", None)) and pd.notna(getattr(r, "partial", None)),
+                 "estimated_population": getattr(r, "population_method", "official") not in ("official", "submitted", None)}
                 for r in s.itertuples()]
         change = (s["trend"] / 10 * (hi - lo) + lo).groupby(s["crime_type"]).mean().dropna() * 100
         name = f"chart-{cc}.svg"
@@ -72,6 +74,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
 def scores_csv(scores: pd.DataFrame) -> str:
     cols = ["country", "region", "crime_type", "period", "indicator", "value", "population", "rate",
             "magnitude", "trend", "harm", "spread", "coverage", "score", "level", "status",
-            "reliability", "rank", "rank_median", "rank_p5", "rank_p95", "data_year", "imputed"]
+            "reliability", "rank", "rank_median", "rank_p5", "rank_p95", "data_year", "imputed",
+            "partial", "population_method"]
     return scores[[c for c in cols if c in scores]].to_csv(index=False)
 

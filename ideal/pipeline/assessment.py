@@ -64,7 +64,8 @@ def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResul
         if request.note:
             runs.add_note(engine, run_id, request.note)
         return RunResult(run_id, year, True, existing["n_observations"], existing["n_scores"],
-                         pd.DataFrame())
+                         pd.DataFrame((existing.get("info") or {}).get("unscored") or [],
+                                      columns=["country", "region", "crime_type", "reason"]))
     scores, unscored, info = score(obs, population, prof, year)
     info = {**info, "unscored": unscored.to_dict("records"),
             "population_methods": population.groupby("method").size().to_dict()}

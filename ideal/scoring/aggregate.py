@@ -12,9 +12,12 @@ import numpy as np
 import pandas as pd
 
 
-def coverage(pillars: np.ndarray) -> np.ndarray:
-    """Share of non-missing pillars per unit (rows of ``pillars``)."""
-    return np.isfinite(pillars).mean(axis=1)
+def coverage(pillars: np.ndarray, data: list[int] | None = None) -> np.ndarray:
+    """Share of non-missing pillars per unit (rows of ``pillars``); with ``data``, among those
+    columns only (the data pillars: harm is a constant of the crime type and always present,
+    so counting it would let the coverage threshold never bite)."""
+    cols = pillars if data is None else pillars[:, data]
+    return np.isfinite(cols).mean(axis=1)
 
 
 def aggregate(pillars: np.ndarray, weights: np.ndarray, method: str = "arithmetic") -> np.ndarray:
@@ -42,10 +45,10 @@ def band(scores: pd.Series, bands: list[dict]) -> pd.Series:
 
 
 def ranks(composite: np.ndarray) -> np.ndarray:
-    """Rank 1 = highest threat, per column (draw); NaN stays NaN. units x draws."""
+    """Rank 1 = highest threat, per column (draw); ties share the best rank ('min', as COINr),
+    never broken by row order; NaN stays NaN. units x draws."""
+    from scipy.stats import rankdata
+
     filled = np.where(np.isfinite(composite), -composite, np.inf)
-    order = np.argsort(filled, axis=0, kind="stable")
-    out = np.empty_like(order, dtype="float64")
-    np.put_along_axis(out, order, np.arange(1, composite.shape[0] + 1, dtype="float64")[:, None]
-                      .repeat(composite.shape[1], axis=1), axis=0)
+    out = rankdata(filled, method="min", axis=0).astype("float64")
     return np.where(np.isfinite(composite), out, np.nan)

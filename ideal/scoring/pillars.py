@@ -43,6 +43,82 @@ def trend_raw(rates: pd.DataFrame, units: pd.DataFrame, window: int) -> pd.Serie
     return units[UNIT].merge(first[UNIT + ["trend_raw"]], on=UNIT, how="left")["trend_raw"]
 
 
+def trend_slope(rates: pd.DataFrame, units: pd.DataFrame, window: int,
+                shrink: bool = True) -> tuple[pd.Series, pd.Series]:
+    """(yearly change, its standard error on the log scale) per unit: the slope of a Poisson
+    log-linear model, count_t ~ Poisson(population_t x exp(a + b t)), over every year of the
+    window up to the unit's data year, fitted by Newton steps on all units at once, with half
+    an event added to each count (so 0 -> n is a finite change, and a few events weigh
+    little). With ``shrink``, empirical-Bayes shrinkage of each slope towards its country's
+    precision-weighted mean slope for the crime type, by the share of the slopes' spread that
+    is not noise (method of moments, per country and crime type): a slope the data do not
+    support moves to the country's trend."""
+    cols = UNIT + ["data_year"]
+    pts = units[cols].reset_index(drop=True).reset_index(names="_u").merge(
+        rates[UNIT + ["year", "value", "population"]], on=UNIT)
+    pts = pts[(pts["year"] <= pts["data_year"]) & (pts["year"] >= pts["data_year"] - window)
+              & pts["population"].gt(0) & pts["value"].notna()]
+    n_units = len(units)
+    u = pts["_u"].to_numpy()
+    t = (pts["year"] - pts["data_year"]).to_numpy(dtype="float64")
+    y = pts["value"].clip(lower=0).to_numpy(dtype="float64") + 0.5
+    off = np.log(pts["population"].to_numpy(dtype="float64"))
+    years = np.bincount(u, minlength=n_units)
+    fit = years >= 2
+    s = lambda v: np.bincount(u, weights=v, minlength=n_units)  # noqa: E731 - per-unit sums
+    a = np.log(s(y) / s(np.exp(off)))  # start: the flat rate
+    b = np.zeros(n_units)
+    for _ in range(25):
+        mu = np.exp(off + a[u] + b[u] * t)
+        g0, g1 = s(y - mu), s(t * (y - mu))
+        h00, h01, h11 = s(mu), s(t * mu), s(t * t * mu)
+        det = h00 * h11 - h01 * h01
+        ok = fit & (det > 0)
+        da = np.where(ok, (h11 * g0 - h01 * g1) / np.where(ok, det, 1), 0.0)
+        db = np.where(ok, (h00 * g1 - h01 * g0) / np.where(ok, det, 1), 0.0)
+        a, b = a + da, b + np.clip(db, -2, 2)
+        if np.nanmax(np.abs(db), initial=0) < 1e-10:
+            break
+    mu = np.exp(off + a[u] + b[u] * t)
+    h00, h01, h11 = s(mu), s(t * mu), s(t * t * mu)
+    det = h00 * h11 - h01 * h01
+    se2 = np.where(fit & (det > 0), h00 / np.where(det > 0, det, 1), np.nan)
+    b = np.where(np.isfinite(se2), b, np.nan)
+    est = pd.DataFrame({"country": units["country"].to_numpy(), "crime_type": units["crime_type"].to_numpy(),
+                        "b": b, "se2": se2})
+    if shrink:
+        have = est["b"].notna()
+        e = est[have]
+        w = 1 / e["se2"]
+        keys = [e["country"], e["crime_type"]]
+        m = (e["b"] * w).groupby(keys).transform("sum") / w.groupby(keys).transform("sum")
+        tau2 = ((e["b"] - m) ** 2 - e["se2"]).groupby(keys).transform("mean").clip(lower=0)
+        est.loc[have, "b"] = m + (e["b"] - m) * (tau2 / (tau2 + e["se2"])).fillna(0)
+    return (pd.Series(np.expm1(est["b"].to_numpy()), index=units.index),
+            pd.Series(np.sqrt(est["se2"].to_numpy()), index=units.index))
+
+
+def smoothed_rates(units: pd.DataFrame, per: float) -> pd.Series:
+    """Empirical-Bayes rates (Marshall 1991, global Poisson-Gamma moments) per country, crime
+    type and indicator: each region's rate pulled towards its country's rate for the crime type
+    by how little its own count says (a small population's single event moves little). Per
+    country, so another country's data never change a country's scores. Counts only; other
+    units keep their rate."""
+    out = units["rate"].copy()
+    counts = units["indicator"].isin(["incidents", "victims", "persons_arrested"])
+    ok = counts & units["population"].gt(0) & units["value"].notna()
+    for _, idx in units[ok].groupby(["country", "crime_type", "indicator"]).groups.items():
+        y = units.loc[idx, "value"].clip(lower=0).astype("float64")
+        n = units.loc[idx, "population"].astype("float64")
+        m = y.sum() / n.sum()
+        r = y / n
+        s2 = (n * (r - m) ** 2).sum() / n.sum()
+        a = max(s2 - m / n.mean(), 0.0)
+        shrink = a / (a + m / n) if a > 0 else pd.Series(0.0, index=idx)
+        out.loc[idx] = (m + (r - m) * shrink) * per
+    return out
+
+
 def normalise_by_crime(values: pd.Series, crime: pd.Series, method: str, goalposts: dict,
                        outliers: dict | None = None) -> tuple[pd.Series, dict]:
     """Normalise per crime type with ``method``; returns (0-10 scores, treatment per crime)."""
@@ -82,7 +158,8 @@ def pillar_frame(units: pd.DataFrame, trend: pd.Series, harm: pd.Series, profile
     """The four pillars (0-10, NaN = missing) for one normalisation method and imputation
     choice. Without imputation, units whose latest value is older than the year have no
     magnitude (and so no score)."""
-    rate = units["rate"].where(impute | (units["age"] == 0))
+    model = units["rate_model"] if "rate_model" in units else units["rate"]
+    rate = model.where(impute | (units["age"] == 0))
     magnitude, treated = normalise_by_crime(rate, units["crime_type"], method,
                                             magnitude_goalposts(units, profile), profile["outliers"])
     # direction per indicator: "negative" means more of it is less threat
@@ -95,6 +172,7 @@ def pillar_frame(units: pd.DataFrame, trend: pd.Series, harm: pd.Series, profile
         trend_score = ((t - tg[0]) / (tg[1] - tg[0])).clip(0, 1) * 10
     else:
         trend_score, _ = normalise_by_crime(t, units["crime_type"], method, {}, None)
+    trend_score = trend_score.where(~negative, 10 - trend_score)  # direction applies to trend too
     threshold = profile["pillars"]["spread"]["region_threshold"]
     regional = units["region"] != units["country"]
     above = (magnitude >= threshold).where(magnitude.notna() & regional)

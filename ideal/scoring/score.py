@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 UNIT = ["country", "region", "crime_type"]
+DATA = [0, 1, 3]  # the data pillars (magnitude, trend, spread); harm is the crime type's constant
 # how a population figure was obtained, weakest first (a national total is as good as its weakest region)
 METHOD_ORDER = ["synthetic", "modelled", "extrapolated", "interpolated", "submitted", "official"]
 
@@ -179,7 +180,14 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
     units, unscored = _flags_and_reasons(rates, units, y, carry, profile)
     if units.empty:
         return units, unscored, {}
-    trend = pl.trend_raw(rates, units, window)
+    trend_spec = profile["pillars"]["trend"]
+    if trend_spec.get("method", "endpoints") == "loglinear":
+        trend, trend_se = pl.trend_slope(rates, units, window,
+                                         shrink=profile.get("smoothing", {}).get("trend") == "empirical_bayes")
+    else:
+        trend, trend_se = pl.trend_raw(rates, units, window), pd.Series(np.nan, index=units.index)
+    if profile.get("smoothing", {}).get("magnitude") == "empirical_bayes":
+        units = units.assign(rate_model=pl.smoothed_rates(units, profile["rate_per"]))
     if harm is None:
         from ideal import reference
         harm = reference.iccs().set_index("code")["harm_weight"]
@@ -194,13 +202,13 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
                                          impute=imput == "carry_forward")
             m = frame[pl.PILLARS].to_numpy(dtype="float64")
             matrices[(method, imput)] = m
-            eligible[(method, imput)] = (np.isfinite(m[:, 0]) & (agg.coverage(m) >= threshold))
+            eligible[(method, imput)] = (np.isfinite(m[:, 0]) & (agg.coverage(m, DATA) >= threshold))
             if method == profile["normalisation"]["method"] and imput == "carry_forward":
                 base, treated = frame, how
     key = (profile["normalisation"]["method"], "carry_forward")
     comp = agg.aggregate(matrices[key], weights, profile["aggregation"]["method"])[:, 0]
     comp = np.where(eligible[key], comp, np.nan)
-    cover = agg.coverage(matrices[key])
+    cover = agg.coverage(matrices[key], DATA)
     base_rank = agg.ranks(comp[:, None])[:, 0]
     plan = mc.draws(profile, weights)
     median, p5, p95 = mc.rank_intervals(mc.composite_draws(matrices, eligible, plan, profile))
@@ -212,7 +220,8 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
                         r["estimated"] * (1 - units["estimated"]) + r["warnings"] * (1 - units["warned"])
                         + r.get("population", 0.0) * quality)
     scores = units.assign(
-        period=year, imputed=units["age"] > 0, trend_raw=trend.to_numpy(),
+        period=year, imputed=units["age"] > 0, trend_raw=trend.to_numpy(), trend_se=trend_se.to_numpy(),
+        rate_model=units["rate_model"] if "rate_model" in units else units["rate"],
         magnitude=base["magnitude"].round(4), trend=base["trend"].round(4),
         harm=base["harm"], spread=base["spread"].round(4), coverage=cover.round(4),
         score=np.round(comp, 4), reliability=reliability.round(2), rank=base_rank,

@@ -14,6 +14,8 @@ from ideal.scoring.score import score
 
 PROFILE = load_profile("default")
 FAST = {**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": 40}}
+RAW = {**FAST, "smoothing": {"magnitude": "none", "trend": "none"},  # v2 measurement
+       "pillars": {**FAST["pillars"], "trend": {**FAST["pillars"]["trend"], "method": "endpoints"}}}
 
 
 def test_minmax_goalposts_caps_and_log():
@@ -141,14 +143,86 @@ def test_direction_log_option_and_region_roll_up():
     from ideal.scoring.score import region_scores
 
     o, p = frame({"MX-JAL": [10.0], "MX-COL": [40.0]})
-    base, _, _ = score(o, p, FAST, "2025")
-    neg = {**FAST, "normalisation": {**FAST["normalisation"], "direction": {"incidents": "negative"}}}
+    base, _, _ = score(o, p, RAW, "2025")
+    neg = {**RAW, "normalisation": {**RAW["normalisation"], "direction": {"incidents": "negative"}}}
     rev, _, _ = score(o, p, neg, "2025")
     b, r = base.set_index("region"), rev.set_index("region")
     assert r.at["MX-JAL", "magnitude"] == pytest.approx(10 - b.at["MX-JAL", "magnitude"])
-    logged = {**FAST, "outliers": {**FAST["outliers"], "method": "log"}}
+    logged = {**RAW, "outliers": {**RAW["outliers"], "method": "log"}}
     lg, _, info = score(o, p, logged, "2025")
     assert info["outliers"] == {"0101": "log"}
     assert lg.set_index("region").at["MX-JAL", "magnitude"] == pytest.approx(np.log1p(10) / np.log1p(50) * 10, abs=1e-4)
     roll = region_scores(base)
     assert roll.loc[0, "score"] == pytest.approx(base["score"].mean()) and roll.loc[0, "countries"] == 1
+
+
+# --- v3: the counts modelled -------------------------------------------------------------
+
+def _units(rows):
+    """units as score() builds them: country, region, crime_type, indicator, value, population, rate."""
+    df = pd.DataFrame(rows, columns=["country", "region", "crime_type", "indicator", "value", "population"])
+    return df.assign(rate=df["value"] / df["population"] * 1e5)
+
+
+def test_empirical_bayes_rate_pulls_a_small_region_to_its_country():
+    """Marshall (1991) by hand: m = 101 / 1,001,000 = 1.00899e-4; rates 1.0e-4 (BIG) and 1.0e-3
+    (SMALL: 1 event in 1,000); s2 = (1e6 (1e-4 - m)^2 + 1e3 (1e-3 - m)^2) / 1,001,000 = 8.0795e-10;
+    A = s2 - m / 500,500 = 6.0636e-10; shrink BIG = A / (A + m / 1e6) = 0.8573, SMALL = A / (A +
+    m / 1e3) = 0.0059765: BIG 10.0128, SMALL 10.6274 per 100,000 (the lone event moves the
+    small province from 100 to 10.6, next to its country's 10.1)."""
+    from ideal.scoring.pillars import smoothed_rates
+
+    u = _units([("MX", "MX-BIG", "0101", "incidents", 100, 1_000_000),
+                ("MX", "MX-SMALL", "0101", "incidents", 1, 1_000)])
+    out = smoothed_rates(u, 1e5)
+    assert out.tolist() == pytest.approx([10.0128, 10.6274], abs=1e-3)
+    # real differences survive: two big regions far apart keep most of their difference
+    v = _units([("MX", "MX-A", "0101", "incidents", 1000, 1_000_000),
+                ("MX", "MX-B", "0101", "incidents", 100, 1_000_000)])
+    a, b = smoothed_rates(v, 1e5).tolist()
+    assert a == pytest.approx(100, rel=0.01) and b == pytest.approx(10, rel=0.1)
+
+
+def test_poisson_slope_is_the_yearly_change_and_finite_from_zero():
+    from ideal.scoring.pillars import trend_slope
+
+    years = [2023, 2024, 2025]
+    rates = pd.DataFrame({"country": "MX", "region": "MX-A", "crime_type": "0101", "year": years,
+                          "value": [999.5, 1099.5, 1209.5], "population": 1e6})  # +0.5 each: x1.1 a year
+    units = pd.DataFrame({"country": ["MX"], "region": ["MX-A"], "crime_type": ["0101"], "data_year": [2025]})
+    change, se = trend_slope(rates, units, 3, shrink=False)
+    assert change.iloc[0] == pytest.approx(0.10, abs=1e-6) and se.iloc[0] < 0.05
+    zero = rates.assign(value=[0.0, 0.0, 5.0])
+    change, _ = trend_slope(zero, units, 3, shrink=False)
+    assert np.isfinite(change.iloc[0]) and change.iloc[0] > 1  # 0 -> 5: a big rise, not +infinity
+
+
+def test_trend_shrinks_towards_the_country_when_the_data_do_not_support_a_difference():
+    """Same true trend everywhere (flat), Poisson noise only: the shrunk slopes sit closer
+    together than the raw ones."""
+    from ideal.scoring.pillars import trend_slope
+
+    rng = np.random.default_rng(7)
+    regions = [f"MX-{i}" for i in range(12)]
+    rows = [("MX", r, "0101", y, float(rng.poisson(20)), 1e6) for r in regions for y in (2023, 2024, 2025)]
+    rates = pd.DataFrame(rows, columns=["country", "region", "crime_type", "year", "value", "population"])
+    units = pd.DataFrame({"country": "MX", "region": regions, "crime_type": "0101", "data_year": 2025})
+    raw, _ = trend_slope(rates, units, 3, shrink=False)
+    shrunk, _ = trend_slope(rates, units, 3, shrink=True)
+    assert shrunk.std() < 0.5 * raw.std()
+
+
+def test_ties_share_the_best_rank_and_direction_reverses_trend_too():
+    r = agg.ranks(np.array([[5.0], [7.0], [7.0], [np.nan], [1.0]]))[:, 0]
+    assert r[:3].tolist() == [3, 1, 1] and np.isnan(r[3]) and r[4] == 4
+    o, p = frame({"MX-JAL": [10.0, 20.0, 40.0], "MX-COL": [40.0, 40.0, 40.0]})
+    base, _, _ = score(o, p, RAW, "2025")
+    neg = {**RAW, "normalisation": {**RAW["normalisation"], "direction": {"incidents": "negative"}}}
+    rev, _, _ = score(o, p, neg, "2025")
+    b, v = base.set_index("region"), rev.set_index("region")
+    assert v.at["MX-JAL", "trend"] == pytest.approx(10 - b.at["MX-JAL", "trend"])
+
+
+def test_coverage_counts_the_data_pillars_only():
+    m = np.array([[5.0, np.nan, 9.0, np.nan]])  # magnitude, trend missing, harm, spread missing
+    assert agg.coverage(m)[0] == 0.5 and agg.coverage(m, [0, 1, 3])[0] == pytest.approx(1 / 3)

@@ -20,6 +20,10 @@ from tests.conftest import real_file
 
 PROFILE = load_profile("default")
 FAST = {**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": 60}}
+# the v2 measurement (raw rates, endpoint trend) for the hand-worked examples of the machinery
+# (normalisation, aggregation, bands, ranks); the v3 models have their own examples
+RAW = {**FAST, "smoothing": {"magnitude": "none", "trend": "none"},
+       "pillars": {**FAST["pillars"], "trend": {**FAST["pillars"]["trend"], "method": "endpoints"}}}
 
 
 def obs(rows, status="A"):
@@ -93,10 +97,10 @@ def test_worked_example_end_to_end():
         score = .4*4 + .2*7.599 + .25*10 + .15*6.667 = 6.6198 (high)
     COL rate 30 -> 6.0; trend 0 -> 5.0; score = 2.4 + 1.0 + 2.5 + 1.0 = 6.9 (high)
     AGU rate 60 -> 10 (capped); no earlier year: trend missing, weights renormalised over .80:
-        score = (4 + 2.5 + 1.0) / .8 = 9.375 (very high), coverage .75,
-        reliability 10 x (.35 x .75 + .15 + .15 + .15 + .20 x 1 official population) = 9.125
+        score = (4 + 2.5 + 1.0) / .8 = 9.375 (very high), coverage of the data pillars 2/3,
+        reliability 10 x (.35 x 2/3 + .15 + .15 + .15 + .20 x 1 official population) = 8.833
     """
-    scores, unscored, info = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), FAST, "2025")
+    scores, unscored, info = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), RAW, "2025")
     s = scores.set_index("region")
     assert s.at["MX-JAL", "magnitude"] == pytest.approx(4.0)
     assert s.at["MX-JAL", "trend"] == pytest.approx((2 ** (1 / 3) - 1 + 0.5) * 10, abs=1e-3)
@@ -104,10 +108,10 @@ def test_worked_example_end_to_end():
     assert s.at["MX-JAL", "score"] == pytest.approx(6.6198, abs=1e-3)
     assert s.at["MX-COL", "score"] == pytest.approx(6.9, abs=1e-4)
     assert s.at["MX-AGU", "score"] == pytest.approx(9.375, abs=1e-4)
-    assert np.isnan(s.at["MX-AGU", "trend"]) and s.at["MX-AGU", "coverage"] == 0.75
+    assert np.isnan(s.at["MX-AGU", "trend"]) and s.at["MX-AGU", "coverage"] == pytest.approx(2 / 3, abs=1e-4)
     assert list(s.loc[["MX-AGU", "MX-COL", "MX-JAL"], "level"]) == ["very_high", "high", "high"]
     assert list(s.loc[["MX-AGU", "MX-COL", "MX-JAL"], "rank"]) == [1, 2, 3]
-    assert s.at["MX-JAL", "reliability"] == 10.0 and s.at["MX-AGU", "reliability"] == pytest.approx(9.125, abs=0.006)
+    assert s.at["MX-JAL", "reliability"] == 10.0 and s.at["MX-AGU", "reliability"] == pytest.approx(8.833, abs=0.006)
     assert (s["rank_p5"] <= s["rank_median"]).all() and (s["rank_median"] <= s["rank_p95"]).all()
     assert unscored.empty and set(info["sensitivity"]) == {"weights", "normalisation", "aggregation",
                                                            "imputation"}
@@ -136,7 +140,7 @@ def test_same_data_same_profile_same_scores_in_any_row_order():
 
 
 def test_roll_up_and_top_threats():
-    scores, _, _ = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), FAST, "2025")
+    scores, _, _ = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), RAW, "2025")
     roll = country_scores(scores)
     assert roll.loc[0, "score"] == pytest.approx((6.6198 + 6.9 + 9.375) / 3, abs=1e-3)
     harm = reference.iccs().set_index("code")["harm_weight"]
@@ -224,7 +228,7 @@ def test_reliability_is_lower_where_the_population_is_not_official():
     official, _, _ = score(o, pop(["MX-JAL"]).assign(method="official"), FAST, "2025")
     extrap, _, _ = score(o, pop(["MX-JAL"]).assign(method="extrapolated"), FAST, "2025")
     synth, _, _ = score(o, pop(["MX-JAL"]).assign(method="synthetic", synthetic=1), FAST, "2025")
-    base = official.iloc[0]["reliability"]  # 9.125: one year, no trend (coverage .75)
+    base = official.iloc[0]["reliability"]  # one year, no trend (coverage 2/3 of the data pillars)
     assert extrap.iloc[0]["reliability"] == pytest.approx(base - 10 * 0.2 * 0.4, abs=0.01)
     assert synth.iloc[0]["reliability"] == pytest.approx(base - 10 * 0.2, abs=0.01)
     assert extrap.iloc[0]["population_method"] == "extrapolated"

@@ -30,7 +30,8 @@ FINDING_COLUMNS = ["severity", "rule", "column", "row", "value", "message"]
 SCORE_COLUMNS = ["country", "region", "crime_type", "period", "indicator", "value", "population",
                  "rate", "score", "level", "status", "data_year", "imputed", "magnitude", "trend",
                  "harm", "spread", "coverage", "reliability", "rank", "rank_median", "rank_p5",
-                 "rank_p95", "partial", "population_method"]
+                 "rank_p95", "partial", "population_method", "contrib_magnitude", "contrib_trend",
+                 "contrib_harm", "contrib_spread"]
 
 # languages of the portal, the feedback and the briefings (Spanish first: most members)
 LANGUAGES = ("es", "pt", "en")

@@ -132,15 +132,31 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                           "%(rate)s per 100,000 inhabitants, score %(score)s of 10.") % {
             "crime": t["crime"].lower(), "region": t["region"], "country": t["country"],
             "rate": t["rate"], "score": t["score"]})
+        # say so when the uncertainty does not support the first place
+        first = top.iloc[0]
+        rivals = top[(top["rank_p5"] <= first["rank_p95"])] if "rank_p5" in top else top.iloc[0:0]
+        if "rank_median" in top and pd.notna(first.get("rank_median")) and len(rivals) > 1:
+            best = top.loc[top["rank_median"].idxmin()]
+            findings.append(_("The first place is not certain: in 90 %% of the simulations its rank "
+                              "lies between %(lo)s and %(hi)s (median %(med)s), and %(n)s other "
+                              "threats of this list could take it; the best median rank is that of "
+                              "%(crime)s in %(region)s (%(best)s).") % {
+                "lo": int(first["rank_p5"]), "hi": int(first["rank_p95"]), "med": int(first["rank_median"]),
+                "n": len(rivals) - 1, "crime": reference.crime_name(best["crime_type"], language).lower(),
+                "region": reference.region_name(best["region"]), "best": int(best["rank_median"])})
     if not high.empty:
-        by_country = high.groupby("country").size().sort_values(ascending=False)
+        # shares, not raw counts: a large country has many units
+        units_per = scores[scores["score"].notna()].groupby("country").size()
+        share = (high.groupby("country").size() / units_per).dropna().sort_values(ascending=False)
         by_crime = high.groupby("crime_type").size().sort_values(ascending=False)
-        findings.append(_("%(n)s region and crime combinations are at a high or very high level; "
-                          "%(country)s has %(cn)s of them, and the most frequent crime at those "
-                          "levels is %(crime)s (%(crn)s regions).") % {
-            "n": len(high), "country": reference.country_name(by_country.index[0], language),
-            "cn": by_country.iloc[0], "crime": reference.crime_name(by_crime.index[0], language).lower(),
-            "crn": by_crime.iloc[0]})
+        findings.append(_("%(n)s region and crime combinations are at a high or very high level. "
+                          "The largest shares of a country's combinations at those levels are in "
+                          "%(countries)s; the most frequent crime at those levels is %(crime)s "
+                          "(%(crn)s regions).") % {
+            "n": len(high), "countries": ", ".join(
+                f"{reference.country_name(c, language)} ({_num(v * 100, language, 0)} %)"
+                for c, v in share.head(3).items()),
+            "crime": reference.crime_name(by_crime.index[0], language).lower(), "crn": by_crime.iloc[0]})
     if missing:
         findings.append(_("No accepted data for the period: %(list)s.") % {"list": "; ".join(
             f"{c['name']} ({c['status']})" for c in missing)})
@@ -159,9 +175,10 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         findings.append(sentence)
         if top_rows and top_rows[0]["interval"] != "-":
             widest = max(top_rows, key=lambda t: int(t["interval"].split("-")[1]) - int(t["interval"].split("-")[0]))
-            findings.append(_("Uncertainty: over the Monte Carlo simulations that vary weights, "
-                              "normalisation, aggregation and imputation, the rank of %(crime)s in "
-                              "%(region)s ranges from %(interval)s.") % {
+            findings.append(_("Uncertainty: in 90 %% of the Monte Carlo simulations that vary "
+                              "weights, normalisation, aggregation and imputation, the rank of "
+                              "%(crime)s in %(region)s lies between %(interval)s (the 5th and 95th "
+                              "percentiles of its ranks), the widest of the top threats.") % {
                 "crime": widest["crime"].lower(), "region": widest["region"],
                 "interval": widest["interval"]})
     insufficient = int((scores["status"] == "insufficient_data").sum()) if "status" in scores else 0

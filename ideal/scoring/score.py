@@ -227,10 +227,29 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
         score=np.round(comp, 4), reliability=reliability.round(2), rank=base_rank,
         rank_median=median, rank_p5=p5, rank_p95=p95,
         status=np.where(np.isfinite(comp), "scored", "insufficient_data"))
-    scores = scores.assign(level=agg.band(scores["score"], profile["bands"]))
+    scores = scores.assign(level=agg.band(scores["score"], profile["bands"]),
+                           **contributions(matrices[key], weights, comp, profile["aggregation"]["method"]))
     info = {"outliers": treated,
             "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank)}
     return scores.reset_index(drop=True), unscored.reset_index(drop=True), info
+
+
+def contributions(pillars: np.ndarray, weights: np.ndarray, composite: np.ndarray,
+                  method: str) -> dict[str, np.ndarray]:
+    """Each pillar's contribution to a unit's score (points of the 0-10 score; they add up to
+    it): weight x pillar over the weights of the pillars present (arithmetic); for the
+    geometric mean, the score split in proportion to each pillar's weighted log term."""
+    have = np.isfinite(pillars)
+    w = np.where(have, weights[None, :], 0.0)
+    share = w / np.where(w.sum(axis=1, keepdims=True) > 0, w.sum(axis=1, keepdims=True), 1)
+    if method == "geometric":
+        logs = np.where(have, np.log(1 + 0.9 * np.nan_to_num(pillars)), 0.0) * share
+        total = logs.sum(axis=1, keepdims=True)
+        parts = np.where(total > 0, logs / np.where(total > 0, total, 1), share) * composite[:, None]
+    else:
+        parts = share * np.nan_to_num(pillars)
+    parts = np.where(np.isfinite(composite)[:, None], np.round(parts, 4), np.nan)
+    return {f"contrib_{p}": parts[:, i] for i, p in enumerate(["magnitude", "trend", "harm", "spread"])}
 
 
 def _flags_and_reasons(rates: pd.DataFrame, units: pd.DataFrame, y: int, carry: int,

@@ -138,6 +138,11 @@ class ThreatScore(Base):
     rank_p95: Mapped[float | None] = mapped_column(Float, nullable=True)
     partial: Mapped[str | None] = mapped_column(String(60), nullable=True)  # "annualised 9/12"
     population_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # each pillar's points of the score (they add up to it): why a threat is high
+    contrib_magnitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    contrib_trend: Mapped[float | None] = mapped_column(Float, nullable=True)
+    contrib_harm: Mapped[float | None] = mapped_column(Float, nullable=True)
+    contrib_spread: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Report(Base):

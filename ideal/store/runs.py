@@ -49,7 +49,10 @@ def current_observations(engine: Engine, first_year: int, last_year: int) -> pd.
             result = conn.execute(text(query), {"first_year": str(first_year),
                                                 "last_year": str(last_year)})
             out = to_frame(result)
-    return out.astype({"warned": "bool"}) if not out.empty else out
+    if out.empty:
+        return out
+    # a complete year has no coverage: "" on both backends (COPY writes NULL as "")
+    return out.astype({"warned": "bool"}).assign(coverage=out["coverage"].fillna("").astype(str))
 
 
 def find(engine: Engine, run_id: str) -> dict | None:

@@ -232,3 +232,14 @@ def test_reliability_is_lower_where_the_population_is_not_official():
     assert extrap.iloc[0]["reliability"] == pytest.approx(base - 10 * 0.2 * 0.4, abs=0.01)
     assert synth.iloc[0]["reliability"] == pytest.approx(base - 10 * 0.2, abs=0.01)
     assert extrap.iloc[0]["population_method"] == "extrapolated"
+
+
+def test_contributions_add_up_to_the_score():
+    """JAL of the worked example: .4 x 4.0 + .2 x 7.599 + .25 x 10 + .15 x 6.667 = 6.6198."""
+    scores, _, _ = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), RAW, "2025")
+    s = scores.set_index("region")
+    parts = s[["contrib_magnitude", "contrib_trend", "contrib_harm", "contrib_spread"]]
+    assert (parts.sum(axis=1) - s["score"]).abs().max() < 1e-3
+    assert s.at["MX-JAL", "contrib_magnitude"] == pytest.approx(1.6, abs=1e-4)
+    assert s.at["MX-JAL", "contrib_harm"] == pytest.approx(2.5, abs=1e-4)
+    assert s.at["MX-AGU", "contrib_magnitude"] == pytest.approx(10 * .4 / .8, abs=1e-4)  # no trend

@@ -26,10 +26,14 @@ def upgrade() -> None:
     with op.batch_alter_table("threat_scores") as batch:
         batch.add_column(sa.Column("partial", sa.String(length=60), nullable=True))
         batch.add_column(sa.Column("population_method", sa.String(length=16), nullable=True))
+        for pillar in ("magnitude", "trend", "harm", "spread"):
+            batch.add_column(sa.Column(f"contrib_{pillar}", sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("threat_scores") as batch:
+        for pillar in ("magnitude", "trend", "harm", "spread"):
+            batch.drop_column(f"contrib_{pillar}")
         batch.drop_column("population_method")
         batch.drop_column("partial")
     with op.batch_alter_table("validation_results") as batch:

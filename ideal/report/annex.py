@@ -58,6 +58,17 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
               (_("Coverage threshold"), f"{profile['missing']['coverage_threshold']:.0%}"),
               (_("Bands"), ", ".join(f"{labels[b['level']]} ≤ {b['max']}" for b in profile["bands"])),
               (_("Monte Carlo draws, seed"), f"{profile['uncertainty']['draws']}, {profile['uncertainty']['seed']}")]
+    coh = (run.get("info") or {}).get("coherence")
+    if coh:
+        corr = ", ".join(f"{k} {_num(v, language)}" for k, v in coh["correlations"].items() if v is not None)
+        method += [
+            (_("Pillar correlations (Pearson)"), corr or "-"),
+            (_("Cronbach's alpha of the data pillars"), _num(coh["cronbach_alpha"], language) if coh["cronbach_alpha"] is not None else "-"),
+            (_("First principal component's share of variance"),
+             f"{coh['first_component_share']:.0%}" if coh["first_component_share"] is not None else "-"),
+            (_("Effective weights (share of the score's variance) against nominal"), ", ".join(
+                f"{p} {w['effective']:.0%} / {w['nominal']:.0%}" for p, w in coh["weights"].items()
+                if w["effective"] is not None) or "-")]
     sens = sorted(((k, _num(v, language)) for k, v in (run.get("info") or {}).get("sensitivity", {}).items()),
                   key=lambda kv: kv[0])
     ctx = {"language": language, "classification": get_settings().classification,

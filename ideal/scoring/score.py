@@ -229,8 +229,11 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
         status=np.where(np.isfinite(comp), "scored", "insufficient_data"))
     scores = scores.assign(level=agg.band(scores["score"], profile["bands"]),
                            **contributions(matrices[key], weights, comp, profile["aggregation"]["method"]))
+    from ideal.scoring import coherence
+
     info = {"outliers": treated,
-            "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank)}
+            "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank),
+            "coherence": coherence.report(matrices[key], weights, comp)}
     return scores.reset_index(drop=True), unscored.reset_index(drop=True), info
 
 

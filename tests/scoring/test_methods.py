@@ -226,3 +226,20 @@ def test_ties_share_the_best_rank_and_direction_reverses_trend_too():
 def test_coverage_counts_the_data_pillars_only():
     m = np.array([[5.0, np.nan, 9.0, np.nan]])  # magnitude, trend missing, harm, spread missing
     assert agg.coverage(m)[0] == 0.5 and agg.coverage(m, [0, 1, 3])[0] == pytest.approx(1 / 3)
+
+
+def test_coherence_by_hand():
+    """Two identical data pillars and a noise-free third: alpha 1; a constant harm pillar
+    carries 25 % of the nominal weight and none of the score's variance."""
+    from ideal.scoring import coherence
+
+    x = np.array([[1.0, 1.0, 5.0, 1.0], [2.0, 2.0, 5.0, 2.0], [3.0, 3.0, 5.0, 3.0], [4.0, 4.0, 5.0, 4.0]])
+    w = np.array([0.4, 0.2, 0.25, 0.15])
+    score = (x * w).sum(axis=1)
+    r = coherence.report(x, w, score)
+    assert r["cronbach_alpha"] == pytest.approx(1.0) and r["first_component_share"] == pytest.approx(1.0)
+    assert r["correlations"]["magnitude-trend"] == pytest.approx(1.0)
+    assert r["correlations"]["magnitude-harm"] is None  # harm constant: no correlation
+    assert r["weights"]["harm"]["effective"] == pytest.approx(0.0)
+    assert r["weights"]["magnitude"]["effective"] == pytest.approx(0.4 / 0.75, abs=1e-3)
+    assert sum(v["effective"] for v in r["weights"].values()) == pytest.approx(1.0)

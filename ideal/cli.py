@@ -265,8 +265,11 @@ def compare(run_a: str = typer.Argument(..., help="The earlier run."),
                f"{len(changed)} of {len(d)} units changed "
                f"({', '.join(f'{k}: {v}' for k, v in changed['cause'].value_counts().items()) or 'none'})")
     for r in changed.head(limit).itertuples():
+        moved = [(p, getattr(r, f"change_{p}")) for p in ("magnitude", "trend", "harm", "spread")]
+        why = ("; by pillar " + " ".join(f"{p[:4]} {v:+.2f}" for p, v in moved if v == v)
+               + f" (most: {r.driver})") if r.driver else ""
         typer.echo(f"  {r.country} {r.region:8} {r.crime_type:7} score {r.score_a!s:>7} -> {r.score_b!s:7} "
-                   f"rank {r.rank_a!s:>6} -> {r.rank_b!s:6} level {r.level_a} -> {r.level_b} [{r.cause}]")
+                   f"rank {r.rank_a!s:>6} -> {r.rank_b!s:6} level {r.level_a} -> {r.level_b} [{r.cause}{why}]")
 
 
 @app.command()

@@ -243,3 +243,17 @@ def test_contributions_add_up_to_the_score():
     assert s.at["MX-JAL", "contrib_magnitude"] == pytest.approx(1.6, abs=1e-4)
     assert s.at["MX-JAL", "contrib_harm"] == pytest.approx(2.5, abs=1e-4)
     assert s.at["MX-AGU", "contrib_magnitude"] == pytest.approx(10 * .4 / .8, abs=1e-4)  # no trend
+
+
+def test_compare_explains_a_change_by_pillar():
+    """v2 -> v3 on the worked example: the change of each unit's score splits into the
+    change of each pillar's points, and the pillar that moved it most is named."""
+    from ideal.scoring.compare import compare
+
+    v2, _, _ = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), RAW, "2025")
+    v3, _, _ = score(WORKED, pop(["MX-JAL", "MX-COL", "MX-AGU"]), FAST, "2025")
+    d = compare(v2, v3, same_method=False).set_index("region")
+    parts = d[["change_magnitude", "change_trend", "change_harm", "change_spread"]].sum(axis=1)
+    assert (parts - d["score_change"]).abs().max() < 1e-3
+    assert d.at["MX-JAL", "driver"] in {"magnitude", "trend", "spread"}
+    assert d.at["MX-JAL", "change_harm"] == pytest.approx(0.0, abs=1e-4)  # harm did not move

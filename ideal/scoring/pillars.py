@@ -51,8 +51,8 @@ def trend_slope(rates: pd.DataFrame, units: pd.DataFrame, window: int,
     an event added to each count (so 0 -> n is a finite change, and a few events weigh
     little). With ``shrink``, empirical-Bayes shrinkage of each slope towards its country's
     precision-weighted mean slope for the crime type, by the share of the slopes' spread that
-    is not noise (method of moments, per country and crime type): a slope the data do not
-    support moves to the country's trend."""
+    is not noise (between-region variance by DerSimonian-Laird, per country and crime type): a
+    slope the data do not support moves to the country's trend."""
     cols = UNIT + ["data_year"]
     pts = units[cols].reset_index(drop=True).reset_index(names="_u").merge(
         rates[UNIT + ["year", "value", "population"]], on=UNIT)
@@ -91,8 +91,13 @@ def trend_slope(rates: pd.DataFrame, units: pd.DataFrame, window: int,
         e = est[have]
         w = 1 / e["se2"]
         keys = [e["country"], e["crime_type"]]
-        m = (e["b"] * w).groupby(keys).transform("sum") / w.groupby(keys).transform("sum")
-        tau2 = ((e["b"] - m) ** 2 - e["se2"]).groupby(keys).transform("mean").clip(lower=0)
+        sw = w.groupby(keys).transform("sum")
+        m = (e["b"] * w).groupby(keys).transform("sum") / sw
+        # DerSimonian-Laird: tau2 = (Q - (k - 1)) / (sum w - sum w^2 / sum w), Q = sum w (b - m)^2
+        q = (w * (e["b"] - m) ** 2).groupby(keys).transform("sum")
+        k = w.groupby(keys).transform("size")
+        c = sw - (w * w).groupby(keys).transform("sum") / sw
+        tau2 = ((q - (k - 1)) / c.where(c > 0)).clip(lower=0).fillna(0)
         est.loc[have, "b"] = m + (e["b"] - m) * (tau2 / (tau2 + e["se2"])).fillna(0)
     return (pd.Series(np.expm1(est["b"].to_numpy()), index=units.index),
             pd.Series(np.sqrt(est["se2"].to_numpy()), index=units.index))

@@ -37,6 +37,26 @@ def aggregate(pillars: np.ndarray, weights: np.ndarray, method: str = "arithmeti
     return np.where(wsum > 0, out, np.nan)
 
 
+DATA = [0, 1, 3]  # magnitude, trend, spread; column 2 is harm
+HARM = 2
+
+
+def threat(pillars: np.ndarray, weights: np.ndarray, method: str = "arithmetic",
+           harm: dict | None = None) -> np.ndarray:
+    """The threat score, units x draws. ``harm`` (the profile's harm block): with mode
+    ``scale`` (v3) the data pillars are aggregated and the crime type's harm scales the result,
+    score = data composite x (floor + (1 - floor) x harm / 10): no count means no threat
+    whatever the harm, and a harmful crime keeps its full data score. Mode ``additive`` (v2):
+    harm is a fourth pillar averaged with the others."""
+    if not harm or harm.get("mode", "additive") == "additive":
+        return aggregate(pillars, weights, method)
+    weights = np.atleast_2d(weights)
+    data = aggregate(pillars[:, DATA], weights[:, DATA], method)
+    floor = float(harm.get("floor", 0.5))
+    factor = floor + (1 - floor) * np.nan_to_num(pillars[:, HARM], nan=10.0) / 10
+    return data * factor[:, None]
+
+
 def band(scores: pd.Series, bands: list[dict]) -> pd.Series:
     """Threat level for each score from the profile's bands (upper bounds inclusive)."""
     edges = [-np.inf] + [b["max"] for b in bands]

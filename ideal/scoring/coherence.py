@@ -54,8 +54,11 @@ def effective_weights(pillars: np.ndarray, weights: np.ndarray, score: np.ndarra
     return out
 
 
-def report(pillars: np.ndarray, weights: np.ndarray, score: np.ndarray) -> dict:
-    """The coherence of one run (JSON-ready)."""
+def report(pillars: np.ndarray, weights: np.ndarray, score: np.ndarray,
+           parts: np.ndarray | None = None) -> dict:
+    """The coherence of one run (JSON-ready). ``parts``: each pillar's contribution to each
+    score (units x pillars, adding up to it); the effective weights are then
+    cov(contribution, score) / var(score), right whatever the aggregation."""
     corr = {}
     for i in range(len(PILLARS)):
         for j in range(i + 1, len(PILLARS)):
@@ -63,7 +66,14 @@ def report(pillars: np.ndarray, weights: np.ndarray, score: np.ndarray) -> dict:
             a, b = pillars[both, i], pillars[both, j]
             corr[f"{PILLARS[i]}-{PILLARS[j]}"] = (round(float(np.corrcoef(a, b)[0, 1]), 3)
                                                    if both.sum() > 2 and a.std() > 0 and b.std() > 0 else None)
-    eff = effective_weights(pillars, weights, score)
+    if parts is not None:
+        ok = np.isfinite(parts).all(axis=1) & np.isfinite(score)
+        s = score[ok] - score[ok].mean()
+        eff = ([float(np.mean((parts[ok, i] - parts[ok, i].mean()) * s) / np.mean(s * s))
+                for i in range(parts.shape[1])] if ok.sum() > 2 and np.mean(s * s) > 0
+               else [float("nan")] * parts.shape[1])
+    else:
+        eff = effective_weights(pillars, weights, score)
     nominal = weights / weights.sum()
     return {
         "correlations": corr,

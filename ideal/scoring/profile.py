@@ -91,6 +91,10 @@ def check_profile(profile: dict, where: str) -> None:
         _number(profile, f"reliability.{key}", where, 0, 1)
     if "population" in profile["reliability"]:
         _number(profile, "reliability.population", where, 0, 1)
+    if "harm" in profile:
+        if profile["harm"].get("mode") not in ("scale", "additive"):
+            raise _bad(where, "harm.mode", "must be scale or additive")
+        _number(profile, "harm.floor", where, 0, 1)
     if "partial_year" in profile:
         _number(profile, "partial_year.annualise_from_months", where, 1, 12)
     for method, q in (profile.get("population_quality") or {}).items():

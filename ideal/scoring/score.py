@@ -206,7 +206,7 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
             if method == profile["normalisation"]["method"] and imput == "carry_forward":
                 base, treated = frame, how
     key = (profile["normalisation"]["method"], "carry_forward")
-    comp = agg.aggregate(matrices[key], weights, profile["aggregation"]["method"])[:, 0]
+    comp = agg.threat(matrices[key], weights, profile["aggregation"]["method"], profile.get("harm"))[:, 0]
     comp = np.where(eligible[key], comp, np.nan)
     cover = agg.coverage(matrices[key], DATA)
     base_rank = agg.ranks(comp[:, None])[:, 0]
@@ -228,20 +228,38 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
         rank_median=median, rank_p5=p5, rank_p95=p95,
         status=np.where(np.isfinite(comp), "scored", "insufficient_data"))
     scores = scores.assign(level=agg.band(scores["score"], profile["bands"]),
-                           **contributions(matrices[key], weights, comp, profile["aggregation"]["method"]))
+                           **contributions(matrices[key], weights, comp, profile["aggregation"]["method"],
+                                           profile.get("harm")))
     from ideal.scoring import coherence
 
     info = {"outliers": treated,
             "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank),
-            "coherence": coherence.report(matrices[key], weights, comp)}
+            "coherence": coherence.report(matrices[key], weights, comp, scores[
+                [f"contrib_{p}" for p in pl.PILLARS]].to_numpy(dtype="float64"))}
     return scores.reset_index(drop=True), unscored.reset_index(drop=True), info
 
 
 def contributions(pillars: np.ndarray, weights: np.ndarray, composite: np.ndarray,
-                  method: str) -> dict[str, np.ndarray]:
+                  method: str, harm: dict | None = None) -> dict[str, np.ndarray]:
     """Each pillar's contribution to a unit's score (points of the 0-10 score; they add up to
     it): weight x pillar over the weights of the pillars present (arithmetic); for the
-    geometric mean, the score split in proportion to each pillar's weighted log term."""
+    geometric mean, the score split in proportion to each pillar's weighted log term. With
+    harm as a scale (v3), the data pillars' points are those of the data composite and harm's
+    contribution is what the scaling took away (zero or negative)."""
+    from ideal.scoring import aggregate as agg
+
+    names = ["magnitude", "trend", "harm", "spread"]
+    if harm and harm.get("mode", "additive") == "scale":
+        data = agg.aggregate(pillars[:, agg.DATA], weights[agg.DATA], method)[:, 0]
+        parts = _split(pillars[:, agg.DATA], weights[agg.DATA], data, method)
+        out = {f"contrib_{names[c]}": parts[:, i] for i, c in enumerate(agg.DATA)}
+        out["contrib_harm"] = np.where(np.isfinite(composite), np.round(composite - data, 4), np.nan)
+        return out
+    parts = _split(pillars, weights, composite, method)
+    return {f"contrib_{p}": parts[:, i] for i, p in enumerate(names)}
+
+
+def _split(pillars: np.ndarray, weights: np.ndarray, composite: np.ndarray, method: str) -> np.ndarray:
     have = np.isfinite(pillars)
     w = np.where(have, weights[None, :], 0.0)
     share = w / np.where(w.sum(axis=1, keepdims=True) > 0, w.sum(axis=1, keepdims=True), 1)
@@ -251,8 +269,7 @@ def contributions(pillars: np.ndarray, weights: np.ndarray, composite: np.ndarra
         parts = np.where(total > 0, logs / np.where(total > 0, total, 1), share) * composite[:, None]
     else:
         parts = share * np.nan_to_num(pillars)
-    parts = np.where(np.isfinite(composite)[:, None], np.round(parts, 4), np.nan)
-    return {f"contrib_{p}": parts[:, i] for i, p in enumerate(["magnitude", "trend", "harm", "spread"])}
+    return np.where(np.isfinite(composite)[:, None], np.round(parts, 4), np.nan)
 
 
 def _flags_and_reasons(rates: pd.DataFrame, units: pd.DataFrame, y: int, carry: int,

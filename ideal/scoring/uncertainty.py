@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from ideal.scoring.aggregate import aggregate, ranks
+from ideal.scoring.aggregate import ranks, threat
 
 
 def draws(profile: dict, base_weights: np.ndarray) -> dict:
@@ -42,7 +42,7 @@ def composite_draws(matrices: dict, eligible: dict, plan: dict, profile: dict) -
                 sel = np.flatnonzero((plan["normalisation"] == ni) & (plan["imputation"] == ii)
                                      & (plan["aggregation"] == ai))
                 if len(sel):
-                    comp = aggregate(matrices[(norm, imput)], plan["weights"][sel], agg)
+                    comp = threat(matrices[(norm, imput)], plan["weights"][sel], agg, profile.get("harm"))
                     out[:, sel] = np.where(eligible[(norm, imput)][:, None], comp, np.nan)
     return out
 
@@ -64,6 +64,7 @@ def sensitivity(matrices: dict, eligible: dict, profile: dict, base_weights: np.
     default = (profile["normalisation"]["method"], "carry_forward")
     agg0 = profile["aggregation"]["method"]
     scored = np.isfinite(base_rank)
+    harm = profile.get("harm")
 
     def shift(comp: np.ndarray) -> float:
         r = ranks(comp)
@@ -77,15 +78,15 @@ def sensitivity(matrices: dict, eligible: dict, profile: dict, base_weights: np.
                                    size=(n, len(base_weights)))
     w /= w.sum(axis=1, keepdims=True)
     out = {"weights": shift(np.where(eligible[default][:, None],
-                                     aggregate(matrices[default], w, agg0), np.nan))}
+                                     threat(matrices[default], w, agg0, harm), np.nan))}
     one = base_weights[None, :]
     out["normalisation"] = float(np.mean([shift(np.where(eligible[(m, "carry_forward")][:, None],
-                                                         aggregate(matrices[(m, "carry_forward")], one, agg0), np.nan))
+                                                         threat(matrices[(m, "carry_forward")], one, agg0, harm), np.nan))
                                           for m in cfg["normalisation"]]))
     out["aggregation"] = float(np.mean([shift(np.where(eligible[default][:, None],
-                                                       aggregate(matrices[default], one, a), np.nan))
+                                                       threat(matrices[default], one, a, harm), np.nan))
                                         for a in cfg["aggregation"]]))
     out["imputation"] = float(np.mean([shift(np.where(eligible[(default[0], i)][:, None],
-                                                      aggregate(matrices[(default[0], i)], one, agg0), np.nan))
+                                                      threat(matrices[(default[0], i)], one, agg0, harm), np.nan))
                                        for i in cfg["imputation"]]))
     return out

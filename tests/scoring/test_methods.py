@@ -14,7 +14,7 @@ from ideal.scoring.score import score
 
 PROFILE = load_profile("default")
 FAST = {**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": 40}}
-RAW = {**FAST, "smoothing": {"magnitude": "none", "trend": "none"},  # v2 measurement
+RAW = {**FAST, "smoothing": {"magnitude": "none", "trend": "none"}, "harm": {"mode": "additive"},  # v2
        "pillars": {**FAST["pillars"], "trend": {**FAST["pillars"]["trend"], "method": "endpoints"}}}
 
 
@@ -243,3 +243,19 @@ def test_coherence_by_hand():
     assert r["weights"]["harm"]["effective"] == pytest.approx(0.0)
     assert r["weights"]["magnitude"]["effective"] == pytest.approx(0.4 / 0.75, abs=1e-3)
     assert sum(v["effective"] for v in r["weights"].values()) == pytest.approx(1.0)
+
+
+def test_harm_scales_the_threat_so_no_count_is_no_threat():
+    """v3 by hand (RAW measurement, harm as a scale, floor .5): JAL homicide (harm 10) with rate 0
+    in 2025 after 0 in 2024: magnitude 0, trend 5 (flat), spread 0 -> data composite
+    (.4 x 0 + .2 x 5 + .15 x 0) / .75 = 1.333, x (0.5 + 0.5 x 10 / 10) = 1.333: very low.
+    v2 (additive) gave (0 + 1 + 2.5 + 0) = 3.5: low, out of harm alone."""
+    o, p = frame({"MX-JAL": [0.0, 0.0], "MX-COL": [0.0, 0.0]})
+    scale = {**RAW, "harm": {"mode": "scale", "floor": 0.5}}
+    v3, _, _ = score(o, p, scale, "2025")
+    v2, _, _ = score(o, p, RAW, "2025")
+    jal3, jal2 = v3.set_index("region").loc["MX-JAL"], v2.set_index("region").loc["MX-JAL"]
+    assert jal3["score"] == pytest.approx(1.3333, abs=1e-3) and jal3["level"] == "very_low"
+    assert jal2["score"] == pytest.approx(3.5, abs=1e-3) and jal2["level"] == "low"
+    parts = jal3[["contrib_magnitude", "contrib_trend", "contrib_harm", "contrib_spread"]]
+    assert parts.sum() == pytest.approx(jal3["score"], abs=1e-3) and jal3["contrib_harm"] == pytest.approx(0.0)

@@ -69,6 +69,13 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
             (_("Effective weights (share of the score's variance) against nominal"), ", ".join(
                 f"{p} {w['effective']:.0%} / {w['nominal']:.0%}" for p, w in coh["weights"].items()
                 if w["effective"] is not None) or "-")]
+    sob = (run.get("info") or {}).get("sobol")
+    if sob:
+        method.append((_("Sobol indices of the ranking (first-order / total, 95 %% interval)") % {},
+                       "; ".join(f"{k} {_num(v['S1'], language)} / {_num(v['ST'], language)} "
+                                 f"(±{_num(v['ST_conf'], language)})"
+                                 for k, v in sorted(sob["factors"].items(), key=lambda kv: -(kv[1]["ST"] or 0))
+                                 if v["ST"] is not None)))
     sens = sorted(((k, _num(v, language)) for k, v in (run.get("info") or {}).get("sensitivity", {}).items()),
                   key=lambda kv: kv[0])
     ctx = {"language": language, "classification": get_settings().classification,

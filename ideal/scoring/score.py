@@ -232,8 +232,15 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
                                            profile.get("harm")))
     from ideal.scoring import coherence
 
+    sob = mc.sobol(matrices, eligible, profile, weights, base_rank)
+    mover = pd.Series(sob.pop("rank_movers"), dtype="object")
+    scores = scores.assign(rank_mover=mover.reindex(range(len(scores))).to_numpy())
+    sob["rank_movers"] = [{"country": r.country, "region": r.region, "crime_type": r.crime_type,
+                           "rank": int(r.rank), "moved_most_by": r.rank_mover}
+                          for r in scores[scores["rank_mover"].notna()].sort_values("rank").itertuples()]
     info = {"outliers": treated,
             "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank),
+            "sobol": sob,
             "coherence": coherence.report(matrices[key], weights, comp, scores[
                 [f"contrib_{p}" for p in pl.PILLARS]].to_numpy(dtype="float64"))}
     return scores.reset_index(drop=True), unscored.reset_index(drop=True), info

@@ -259,3 +259,17 @@ def test_harm_scales_the_threat_so_no_count_is_no_threat():
     assert jal2["score"] == pytest.approx(3.5, abs=1e-3) and jal2["level"] == "low"
     parts = jal3[["contrib_magnitude", "contrib_trend", "contrib_harm", "contrib_spread"]]
     assert parts.sum() == pytest.approx(jal3["score"], abs=1e-3) and jal3["contrib_harm"] == pytest.approx(0.0)
+
+
+def test_sobol_indices_are_seeded_bounded_and_name_each_leaders_mover():
+    o, p = frame({f"MX-{c}": [float(10 + 7 * i), float(12 + 5 * i), float(9 + 11 * i)]
+                  for i, c in enumerate(["AGU", "BCN", "BCS", "CAM", "CHH", "CHP", "COA", "COL"])})
+    prof = {**FAST, "uncertainty": {**FAST["uncertainty"], "sobol_samples": 16}}
+    a, _, info = score(o, p, prof, "2025")
+    b, _, again = score(o, p, prof, "2025")
+    s = info["sobol"]
+    assert s == again["sobol"]  # seeded
+    assert set(s["factors"]) >= {"weight_magnitude", "normalisation", "aggregation", "imputation", "harm_floor"}
+    for f in s["factors"].values():
+        assert f["ST"] is None or -0.5 <= f["ST"] <= 1.5
+    assert s["rank_movers"] and all(m["moved_most_by"] in s["factors"] for m in s["rank_movers"])

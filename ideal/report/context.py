@@ -137,13 +137,20 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         rivals = top[(top["rank_p5"] <= first["rank_p95"])] if "rank_p5" in top else top.iloc[0:0]
         if "rank_median" in top and pd.notna(first.get("rank_median")) and len(rivals) > 1:
             best = top.loc[top["rank_median"].idxmin()]
-            findings.append(_("The first place is not certain: in 90 %% of the simulations its rank "
-                              "lies between %(lo)s and %(hi)s (median %(med)s), and %(n)s other "
-                              "threats of this list could take it; the best median rank is that of "
-                              "%(crime)s in %(region)s (%(best)s).") % {
-                "lo": int(first["rank_p5"]), "hi": int(first["rank_p95"]), "med": int(first["rank_median"]),
-                "n": len(rivals) - 1, "crime": reference.crime_name(best["crime_type"], language).lower(),
-                "region": reference.region_name(best["region"]), "best": int(best["rank_median"])})
+            facts = {"lo": int(first["rank_p5"]), "hi": int(first["rank_p95"]),
+                     "med": int(first["rank_median"]), "n": len(rivals) - 1,
+                     "crime": reference.crime_name(best["crime_type"], language).lower(),
+                     "region": reference.region_name(best["region"]), "best": int(best["rank_median"])}
+            if best.name == first.name or best["rank_median"] >= first["rank_median"]:
+                findings.append(_("The first place is not certain: in 90 %% of the simulations its "
+                                  "rank lies between %(lo)s and %(hi)s (median %(med)s), and %(n)s "
+                                  "other threats of this list could take it; none has a better "
+                                  "median rank.") % facts)
+            else:
+                findings.append(_("The first place is not certain: in 90 %% of the simulations its rank "
+                                  "lies between %(lo)s and %(hi)s (median %(med)s), and %(n)s other "
+                                  "threats of this list could take it; the best median rank is that of "
+                                  "%(crime)s in %(region)s (%(best)s).") % facts)
     if not high.empty:
         # shares, not raw counts: a large country has many units
         units_per = scores[scores["score"].notna()].groupby("country").size()

@@ -62,12 +62,7 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
     region = code.map(mapping).fillna(folded.map(aliases)).where(~national, country)
     if unknown.any():
         for value, group in df[unknown].groupby(code[unknown], sort=False):
-            findings.append(finding("warning", "region_unknown", spec["column"],
-                                     group["source_row"].iloc[0], value,
-                                    tr("%(n)s rows have no known region (%(column)s = %(value)r) "
-                                       "and were not loaded; they are not in any regional figure.",
-                                       n=len(group), column=spec["column"], value=value),
-                                    rows=len(group)))
+            findings.append(shapes.unknown_region(spec["column"], value, group))
         region = region.mask(unknown, None)
     unmapped = region.isna() & ~unknown
     if unmapped.any():

@@ -189,6 +189,14 @@ def _wildcard(value: str, lookup: dict[str, str]) -> str | None:
     return hits.pop() if len(hits) == 1 else None
 
 
+def unknown_region(column: str, value: str, group: pd.DataFrame) -> tuple:
+    """The warning for the rows of a region marked unknown: counted, not loaded."""
+    return finding("warning", "region_unknown", column, group["source_row"].iloc[0], value,
+                   tr("%(n)s rows have no known region (%(column)s = %(value)r) and were not "
+                      "loaded; they are not in any regional figure.", n=len(group), column=column,
+                      value=value), rows=len(group))
+
+
 def other_country(value: str, n: int, other: str, country: str) -> str:
     return tr("%(value)r (%(n)s rows) is a region of %(other)s (%(code)s), not of %(country)s; send "
               "it in the submission of %(other)s.", value=value, n=n, code=other,
@@ -227,11 +235,7 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
             continue
         key = periods.fold(value)
         if key in unknown or key == "":
-            findings.append(finding(
-                "warning", "region_unknown", r.column, group["source_row"].iloc[0], value,
-                tr("%(n)s rows have no known region (%(column)s = %(value)r) and were not loaded; "
-                   "they are not in any regional figure.", n=len(group), column=r.column, value=value),
-                rows=len(group)))
+            findings.append(unknown_region(r.column, value, group))
             continue
         other = elsewhere(value, country)
         if other:

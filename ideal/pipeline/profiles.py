@@ -36,6 +36,9 @@ def listing() -> list[dict]:
 
 def new(data: bytes, filename: str, country: str | None = None) -> str:
     """A starting profile (YAML text) for this export."""
+    cc = (country or "").strip().upper()
+    if not cc:
+        raise IdealError("give the country of the export (--country CC).")
     notes = Assumptions()
     sheet, others = None, []
     if is_workbook(data, filename):
@@ -44,9 +47,6 @@ def new(data: bytes, filename: str, country: str | None = None) -> str:
         table, _ = read_table(data, filename, ReadOptions(), notes)
     if table.empty:
         raise SubmissionError(f"{filename}: no rows to draft a profile from.")
-    cc = (country or "").strip().upper() or "XX"
-    if cc == "XX":
-        raise IdealError("give the country of the export (--country CC).")
     return draft.draft(table, cc, filename, sheet, others)
 
 

@@ -39,6 +39,27 @@ POPULATION_LABELS = {"official": "official", "submitted": "sent by the country",
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def _harm_scale(profile: dict, harm: pd.Series, language: str) -> str | None:
+    """With harm as a scale, the multiplier of the least harmful crime type scored."""
+    spec = profile.get("harm") or {}
+    if spec.get("mode") != "scale":
+        return None
+    floor = float(spec.get("floor", 0.5))
+    return _num(floor + (1 - floor) * float(harm.dropna().min()) / 10, language, 2)
+
+
+def _weights(profile: dict, language: str) -> dict | None:
+    """The pillar weights in per cent as the score uses them: with harm as a scale, those of
+    the data pillars, renormalised over them."""
+    if "pillars" not in profile:
+        return None
+    names = ["magnitude", "trend", "harm", "spread"]
+    if (profile.get("harm") or {}).get("mode") == "scale":
+        names = ["magnitude", "trend", "spread"]
+    total = sum(profile["pillars"][p]["weight"] for p in names)
+    return {p: _num(profile["pillars"][p]["weight"] / total * 100, language, 0) for p in names}
+
+
 def _partial(text: str, _) -> str:
     """'annualised 9/12' -> 'annualised from 9 months'; 'carried forward: 2025 covers 3/12' ->
     '2025 covers 3 months; earlier year used'."""
@@ -217,8 +238,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "levels": level_counts,
         "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],
         "rate_per": _num(profile["rate_per"], language, 0),
-        "weights": {p: _num(profile["pillars"][p]["weight"] * 100, language, 0)
-                    for p in ("magnitude", "trend", "harm", "spread")} if "pillars" in profile else None,
+        "weights": _weights(profile, language),
+        "harm_scale": _harm_scale(profile, harm, language),
         "draws": profile.get("uncertainty", {}).get("draws"),
         "synthetic": synthetic,
     }

@@ -5,6 +5,7 @@ chart), the methodology annex (the profile's choices, sensitivity) and the data-
 from __future__ import annotations
 
 import pandas as pd
+from babel.numbers import format_decimal
 
 from ideal import reference
 from ideal.config import get_settings
@@ -17,6 +18,29 @@ ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table ove
 
 def _chunks(rows: list, size: int) -> list[list]:
     return [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
+
+
+def assumption_names(_) -> dict[str, str]:
+    """The uncertainty analysis's assumptions as the annex names them (sensitivity, Sobol)."""
+    return {"weights": _("pillar weights"), "weight_magnitude": _("weight of magnitude"),
+            "weight_trend": _("weight of trend"), "weight_harm": _("weight of harm"),
+            "weight_spread": _("weight of spread"), "normalisation": _("normalisation"),
+            "aggregation": _("aggregation"), "imputation": _("imputation"), "harm_floor": _("harm floor"),
+            "counts": _("counts (resampled)"), "trend_window": _("trend window"),
+            "goalposts": _("goalposts"), "harm_weights": _("harm weights"),
+            "spread_threshold": _("spread threshold"),
+            "data": _("data (counts, trend window, goalposts, harm weights, spread threshold)")}
+
+
+def _zero(v: float | None) -> float | None:
+    """An index estimate of about zero (sampling noise gives -0.004) printed as 0, not -0,0."""
+    return v if v is None or v > 0.0005 else 0.0
+
+
+def _goal(spec, language: str) -> str:
+    """A goalpost as the annex prints it: '2-200' for [low, high], '0-50' for a number."""
+    low, high = (0, spec) if isinstance(spec, (int, float)) else spec
+    return f"{format_decimal(low, locale=language)}-{format_decimal(high, locale=language)}"
 
 
 def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) -> tuple[dict, dict]:
@@ -48,36 +72,55 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
         countries.append({"code": cc, "name": reference.country_name(cc, language), "chart": name,
                           "units": len(s), "reliability": _num(s["reliability"].mean(), language),
                           "chunks": _chunks(rows, ROWS_PER_TABLE)})
-    weights = ", ".join(f"{p} {profile['pillars'][p]['weight']:.0%}" for p in profile["pillars"])
+    pillar = {"magnitude": _("magnitude"), "trend": _("trend"), "harm": _("harm"), "spread": _("spread")}
+    methods = {"arithmetic": _("arithmetic mean"), "geometric": _("geometric mean")}
+    weights = ", ".join(f"{pillar.get(p, p)} {profile['pillars'][p]['weight']:.0%}" for p in profile["pillars"])
     method = [(_("Profile"), f"{profile['name']} v{profile['version']} ({run['profile_sha256'][:12]})"),
               (_("Pillar weights"), weights),
-              (_("Magnitude goalposts per 100,000"), ", ".join(f"{k}: {v}" for k, v in profile["normalisation"]["goalposts"].items())),
+              (_("Magnitude goalposts per 100,000") + " (" + (_("log scale") if profile["normalisation"].get("goalposts_scale") == "log" else _("linear scale")) + ")",
+               "; ".join(f"{reference.crime_name(k, language, short=True)} {_goal(v, language)}"
+                         for k, v in profile["normalisation"]["goalposts"].items())),
               (_("Trend goalposts per year"), f"{lo:+.0%} .. {hi:+.0%}"),
-              (_("Aggregation"), profile["aggregation"]["method"]),
+              (_("Aggregation"), methods.get(profile["aggregation"]["method"], profile["aggregation"]["method"])),
               (_("Carry forward (years)"), str(profile["missing"]["carry_forward_years"])),
               (_("Coverage threshold"), f"{profile['missing']['coverage_threshold']:.0%}"),
               (_("Bands"), ", ".join(f"{labels[b['level']]} ≤ {b['max']}" for b in profile["bands"])),
               (_("Monte Carlo draws, seed"), f"{profile['uncertainty']['draws']}, {profile['uncertainty']['seed']}")]
+    names = assumption_names(_)
+    mc = (run.get("info") or {}).get("monte_carlo")
+    if mc and mc.get("data_variants"):
+        parts = [_("%(n)d data variants") % {"n": mc["data_variants"]}]
+        if mc.get("resample_counts"):
+            parts.append(_("counts resampled (Poisson)"))
+        parts.append(_("trend window %(years)s years") % {"years": ", ".join(str(w) for w in mc["trend_windows"])})
+        parts.append(_("goalposts × %(low)s-%(high)s") % {"low": format_decimal(mc["goalpost_factor"][0], locale=language),
+                                                          "high": format_decimal(mc["goalpost_factor"][1], locale=language)})
+        if mc.get("harm_spread"):
+            parts.append(_("harm weights ± %(points)s") % {"points": _num(mc["harm_spread"], language)})
+        parts.append(_("spread threshold %(values)s") % {"values": ", ".join(_num(t, language) for t in mc["spread_thresholds"])})
+        method.append((_("Monte Carlo over the data"), "; ".join(parts)))
     coh = (run.get("info") or {}).get("coherence")
     if coh:
-        corr = ", ".join(f"{k} {_num(v, language)}" for k, v in coh["correlations"].items() if v is not None)
+        corr = ", ".join(f"{'-'.join(pillar.get(x, x) for x in k.split('-'))} {_num(v, language)}"
+                         for k, v in coh["correlations"].items() if v is not None)
         method += [
             (_("Pillar correlations (Pearson)"), corr or "-"),
             (_("Cronbach's alpha of the data pillars"), _num(coh["cronbach_alpha"], language) if coh["cronbach_alpha"] is not None else "-"),
             (_("First principal component's share of variance"),
              f"{coh['first_component_share']:.0%}" if coh["first_component_share"] is not None else "-"),
             (_("Effective weights (share of the score's variance) against nominal"), ", ".join(
-                f"{p} {w['effective']:.0%} / {w['nominal']:.0%}" for p, w in coh["weights"].items()
+                f"{pillar.get(p, p)} {w['effective']:.0%} / "
+                f"{'-' if w['nominal'] is None else format(w['nominal'], '.0%')}" for p, w in coh["weights"].items()
                 if w["effective"] is not None) or "-")]
     sob = (run.get("info") or {}).get("sobol")
     if sob:
         method.append((_("Sobol indices of the ranking (first-order / total, 95 %% interval)") % {},
-                       "; ".join(f"{k} {_num(v['S1'], language)} / {_num(v['ST'], language)} "
+                       "; ".join(f"{names.get(k, k)} {_num(_zero(v['S1']), language)} / {_num(_zero(v['ST']), language)} "
                                  f"(±{_num(v['ST_conf'], language)})"
                                  for k, v in sorted(sob["factors"].items(), key=lambda kv: -(kv[1]["ST"] or 0))
                                  if v["ST"] is not None)))
-    sens = sorted(((k, _num(v, language)) for k, v in (run.get("info") or {}).get("sensitivity", {}).items()),
-                  key=lambda kv: kv[0])
+    sens = [(names.get(k, k), _num(v, language)) for k, v in sorted(
+        (run.get("info") or {}).get("sensitivity", {}).items(), key=lambda kv: -kv[1])]
     ctx = {"language": language, "classification": get_settings().classification,
            "period": run["period"],
            "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],

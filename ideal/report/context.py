@@ -241,5 +241,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "weights": _weights(profile, language),
         "harm_scale": _harm_scale(profile, harm, language),
         "draws": profile.get("uncertainty", {}).get("draws"),
+        "mc_data": bool(profile.get("uncertainty", {}).get("data_variants")),
+        "log_goalposts": profile.get("normalisation", {}).get("goalposts_scale") == "log",
         "synthetic": synthetic,
     }

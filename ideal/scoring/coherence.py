@@ -55,10 +55,13 @@ def effective_weights(pillars: np.ndarray, weights: np.ndarray, score: np.ndarra
 
 
 def report(pillars: np.ndarray, weights: np.ndarray, score: np.ndarray,
-           parts: np.ndarray | None = None) -> dict:
+           parts: np.ndarray | None = None, harm_scales: bool = False) -> dict:
     """The coherence of one run (JSON-ready). ``parts``: each pillar's contribution to each
     score (units x pillars, adding up to it); the effective weights are then
-    cov(contribution, score) / var(score), right whatever the aggregation."""
+    cov(contribution, score) / var(score), right whatever the aggregation. ``harm_scales``
+    (v3): harm is not a weighted pillar but a multiplier, so it has no nominal weight and the
+    data pillars' nominal weights are theirs renormalised; its effective share is what the
+    scaling does to the score's variance (negative when it narrows the scores)."""
     corr = {}
     for i in range(len(PILLARS)):
         for j in range(i + 1, len(PILLARS)):
@@ -74,12 +77,17 @@ def report(pillars: np.ndarray, weights: np.ndarray, score: np.ndarray,
                else [float("nan")] * parts.shape[1])
     else:
         eff = effective_weights(pillars, weights, score)
-    nominal = weights / weights.sum()
+    if harm_scales:
+        data = np.zeros_like(weights, dtype="float64")
+        data[DATA] = weights[DATA] / weights[DATA].sum()
+        nominal = np.where(np.isin(np.arange(len(weights)), DATA), data, np.nan)
+    else:
+        nominal = weights / weights.sum()
     return {
         "correlations": corr,
         "cronbach_alpha": _round(cronbach_alpha(pillars[:, DATA])),
         "first_component_share": _round(first_component_share(pillars[:, DATA])),
-        "weights": {p: {"nominal": round(float(nominal[i]), 3), "effective": _round(eff[i])}
+        "weights": {p: {"nominal": _round(float(nominal[i])), "effective": _round(eff[i])}
                     for i, p in enumerate(PILLARS)},
     }
 

@@ -46,6 +46,18 @@ def minmax_goalposts(values: pd.Series, low: float, high: float, log: bool = Fal
     return ((values - low) / (high - low)).clip(0, 1) * 10
 
 
+def minmax_log(values: pd.Series, low: float, high: float) -> pd.Series:
+    """0-10 on a log scale between goalposts ``low`` > 0 and ``high`` (v3): rates of one crime
+    type span two orders of magnitude across regions, so equal ratios get equal steps (a
+    region at 10x another is the same distance apart whether the rates are 1 and 10 or 10 and
+    100); at or below ``low`` 0, at or above ``high`` 10; zero counts score 0."""
+    if not 0 < low < high:
+        raise ValueError("log goalposts need 0 < low < high")
+    v = values.astype("float64")
+    scaled = (np.log(v.clip(lower=low)) - np.log(low)) / (np.log(high) - np.log(low))
+    return scaled.clip(0, 1).mul(10).where(v.notna())
+
+
 def zscore(values: pd.Series) -> pd.Series:
     """z-score clipped at +-3, mapped to 0-10 (0 = 3 sd below the mean)."""
     sd = values.std(ddof=0)

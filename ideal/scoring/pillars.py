@@ -112,15 +112,16 @@ def smoothed_rates(units: pd.DataFrame, per: float) -> pd.Series:
     out = units["rate"].copy()
     counts = units["indicator"].isin(["incidents", "victims", "persons_arrested"])
     ok = counts & units["population"].gt(0) & units["value"].notna()
-    for _, idx in units[ok].groupby(["country", "crime_type", "indicator"]).groups.items():
-        y = units.loc[idx, "value"].clip(lower=0).astype("float64")
-        n = units.loc[idx, "population"].astype("float64")
-        m = y.sum() / n.sum()
-        r = y / n
-        s2 = (n * (r - m) ** 2).sum() / n.sum()
-        a = max(s2 - m / n.mean(), 0.0)
-        shrink = a / (a + m / n) if a > 0 else pd.Series(0.0, index=idx)
-        out.loc[idx] = (m + (r - m) * shrink) * per
+    u = units[ok]
+    y = u["value"].clip(lower=0).astype("float64")
+    n = u["population"].astype("float64")
+    keys = [u["country"], u["crime_type"], u["indicator"]]
+    m = y.groupby(keys).transform("sum") / n.groupby(keys).transform("sum")
+    r = y / n
+    s2 = (n * (r - m) ** 2).groupby(keys).transform("sum") / n.groupby(keys).transform("sum")
+    a = (s2 - m / n.groupby(keys).transform("mean")).clip(lower=0)
+    shrink = (a / (a + m / n)).where(a > 0, 0.0)
+    out.loc[u.index] = (m + (r - m) * shrink) * per
     return out
 
 
@@ -130,6 +131,20 @@ def normalise_by_crime(values: pd.Series, crime: pd.Series, method: str, goalpos
     out = pd.Series(np.nan, index=values.index)
     treated = {}
     rule = (outliers or {}).get("method", "auto")
+    if method == "minmax" and not (outliers and rule == "log"):
+        # fixed goalposts, no outlier treatment: every crime type at once
+        codes = pd.unique(crime.dropna())
+        spec = pd.DataFrame([goalposts[c] for c in codes], index=codes, columns=["low", "high", "scale"])
+        g = spec.reindex(crime.to_numpy())
+        v = values.to_numpy(dtype="float64")
+        low, high = g["low"].to_numpy(dtype="float64"), g["high"].to_numpy(dtype="float64")
+        log = (g["scale"] == "log").to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lin = (v - low) / (high - low)
+            lg = (np.log(np.maximum(v, low)) - np.log(low)) / (np.log(high) - np.log(low))
+        scaled = np.clip(np.where(log, lg, lin), 0, 1) * 10
+        return (pd.Series(np.where(np.isfinite(v), scaled, np.nan), index=values.index),
+                dict.fromkeys(sorted(codes), "none"))
     for code, idx in values.groupby(crime).groups.items():
         v = values.loc[idx]
         how = "none"
@@ -142,7 +157,10 @@ def normalise_by_crime(values: pd.Series, crime: pd.Series, method: str, goalpos
                                        outliers["max_winsorised"])
         treated[code] = how
         if method == "minmax":
-            out.loc[idx] = nz.minmax_goalposts(v, 0.0, goalposts[code], log=how == "log")
+            low, high, scale = goalposts[code]
+            out.loc[idx] = (nz.minmax_log(v, low, high) if scale == "log" and how != "log"
+                            else nz.minmax_goalposts(v, low if scale != "log" else 0.0, high,
+                                                     log=how == "log"))
         elif method == "zscore":
             out.loc[idx] = nz.zscore(v)
         elif method == "rank":
@@ -152,21 +170,41 @@ def normalise_by_crime(values: pd.Series, crime: pd.Series, method: str, goalpos
     return out, treated
 
 
-def magnitude_goalposts(units: pd.DataFrame, profile: dict) -> dict:
+def goalpost(spec, scale: str, factor: float = 1.0) -> tuple[float, float, str]:
+    """(low, high, scale) from a profile goalpost: a number is the upper goalpost of a linear
+    scale from 0 (v2); a pair [low, high] is read on the profile's ``goalposts_scale``.
+    ``factor`` moves both goalposts (the uncertainty analysis varies them)."""
+    if isinstance(spec, (int, float)):
+        return 0.0, float(spec) * factor, "linear"
+    low, high = spec
+    return float(low) * factor, float(high) * factor, scale
+
+
+def magnitude_goalposts(units: pd.DataFrame, profile: dict, factor: float = 1.0) -> dict:
+    """Per crime type in ``units``, its (low, high, scale) goalposts of the magnitude."""
     norm = profile["normalisation"]
-    return {c: (norm["seizures_goalpost"] if ind == "seizures_kg" else norm["goalposts"].get(c, 100))
+    scale = norm.get("goalposts_scale", "linear")
+    return {c: goalpost(norm["seizures_goalpost"] if ind == "seizures_kg" else norm["goalposts"].get(c, 100),
+                        scale, factor)
             for c, ind in units.groupby("crime_type")["indicator"].first().items()}
 
 
+def group_codes(units: pd.DataFrame) -> np.ndarray:
+    """An integer per country x crime type (the groups the spread is computed over)."""
+    return units.groupby(["country", "crime_type"], sort=False).ngroup().to_numpy()
+
+
 def pillar_frame(units: pd.DataFrame, trend: pd.Series, harm: pd.Series, profile: dict,
-                 method: str, impute: bool) -> tuple[pd.DataFrame, dict]:
+                 method: str, impute: bool, goalpost_factor: float = 1.0,
+                 spread_threshold: float | None = None) -> tuple[pd.DataFrame, dict]:
     """The four pillars (0-10, NaN = missing) for one normalisation method and imputation
     choice. Without imputation, units whose latest value is older than the year have no
     magnitude (and so no score)."""
     model = units["rate_model"] if "rate_model" in units else units["rate"]
     rate = model.where(impute | (units["age"] == 0))
     magnitude, treated = normalise_by_crime(rate, units["crime_type"], method,
-                                            magnitude_goalposts(units, profile), profile["outliers"])
+                                            magnitude_goalposts(units, profile, goalpost_factor),
+                                            profile["outliers"])
     # direction per indicator: "negative" means more of it is less threat
     directions = profile["normalisation"].get("direction", {})
     negative = units["indicator"].map(directions).eq("negative")
@@ -178,9 +216,15 @@ def pillar_frame(units: pd.DataFrame, trend: pd.Series, harm: pd.Series, profile
     else:
         trend_score, _ = normalise_by_crime(t, units["crime_type"], method, {}, None)
     trend_score = trend_score.where(~negative, 10 - trend_score)  # direction applies to trend too
-    threshold = profile["pillars"]["spread"]["region_threshold"]
+    threshold = profile["pillars"]["spread"]["region_threshold"] if spread_threshold is None else spread_threshold
     regional = units["region"] != units["country"]
-    above = (magnitude >= threshold).where(magnitude.notna() & regional)
-    share = above.groupby([units["country"], units["crime_type"]]).transform("mean") * 10
+    # share of the country's regions at or above the threshold (one bincount per group code)
+    group = units["_group"].to_numpy() if "_group" in units else group_codes(units)
+    valid = (magnitude.notna() & regional).to_numpy()
+    above = (magnitude >= threshold).to_numpy() & valid
+    n_valid = np.bincount(group, weights=valid, minlength=group.max() + 1 if len(group) else 0)
+    n_above = np.bincount(group, weights=above, minlength=len(n_valid))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = pd.Series((n_above / np.where(n_valid > 0, n_valid, np.nan))[group] * 10, index=units.index)
     return pd.DataFrame({"magnitude": magnitude, "trend": trend_score,
                          "harm": harm.where(rate.notna()), "spread": share}), treated

@@ -71,10 +71,24 @@ def check_profile(profile: dict, where: str) -> None:
         raise _bad(where, "normalisation.method", f"must be one of {', '.join(METHODS['normalisation'])}")
     if profile["aggregation"].get("method") not in METHODS["aggregation"]:
         raise _bad(where, "aggregation.method", f"must be one of {', '.join(METHODS['aggregation'])}")
-    for code, goal in (profile["normalisation"].get("goalposts") or {}).items():
-        if not isinstance(goal, (int, float)) or goal <= 0:
-            raise _bad(where, f"normalisation.goalposts.{code}", "must be a positive number")
-    _number(profile, "normalisation.seizures_goalpost", where, 0)
+    scale = profile["normalisation"].get("goalposts_scale", "linear")
+    if scale not in ("linear", "log"):
+        raise _bad(where, "normalisation.goalposts_scale", "must be linear or log")
+    goals = dict(profile["normalisation"].get("goalposts") or {})
+    if "seizures_goalpost" not in profile["normalisation"]:
+        raise ConfigError(f"profile {where}: missing key 'normalisation.seizures_goalpost'.")
+    goals["seizures_goalpost"] = profile["normalisation"]["seizures_goalpost"]
+    for code, goal in goals.items():
+        key = "normalisation." + ("seizures_goalpost" if code == "seizures_goalpost" else f"goalposts.{code}")
+        number = isinstance(goal, (int, float)) and not isinstance(goal, bool)
+        pair = (isinstance(goal, list) and len(goal) == 2
+                and all(isinstance(g, (int, float)) and not isinstance(g, bool) for g in goal))
+        if number and goal <= 0:
+            raise _bad(where, key, "must be a positive number")
+        if not number and not (pair and 0 <= goal[0] < goal[1]):
+            raise _bad(where, key, "must be a positive number or [low, high] with low < high")
+        if pair and scale == "log" and goal[0] <= 0:
+            raise _bad(where, key, "needs a low goalpost above 0 on a log scale")
     tg = profile["normalisation"].get("trend_goalposts")
     if not (isinstance(tg, list) and len(tg) == 2 and tg[0] < tg[1]):
         raise _bad(where, "normalisation.trend_goalposts", "must be [low, high] with low < high")
@@ -103,6 +117,19 @@ def check_profile(profile: dict, where: str) -> None:
     _number(profile, "uncertainty.draws", where, 1, 100000)
     _number(profile, "uncertainty.seed", where, 0)
     _number(profile, "uncertainty.weight_spread", where, 0, 0.99)
+    unc = profile["uncertainty"]
+    if "data_variants" in unc:
+        _number(profile, "uncertainty.data_variants", where, 0, 200)
+    for key, low, high in (("goalpost_spread", 0, 0.9), ("harm_spread", 0, 9)):
+        if key in unc:
+            _number(profile, f"uncertainty.{key}", where, low, high)
+    for key, low, high in (("trend_windows", 1, 20), ("spread_thresholds", 0, 10)):
+        values = unc.get(key, [1])
+        if not (isinstance(values, list) and values and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and low <= v <= high for v in values)):
+            raise _bad(where, f"uncertainty.{key}", f"must be a list of numbers from {low} to {high}")
+    if not isinstance(unc.get("resample_counts", False), bool):
+        raise _bad(where, "uncertainty.resample_counts", "must be true or false")
     for key, allowed in METHODS.items():
         values = profile["uncertainty"].get(key)
         if not values or any(v not in allowed for v in values):

@@ -175,43 +175,32 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
     y = int(year)
     carry = profile["missing"]["carry_forward_years"]
     window = profile["pillars"]["trend"]["window_years"]
-    rates = yearly_rates(observations, population, profile, list(range(y - carry - window, y + 1)))
+    longest = max([window, *profile["uncertainty"].get("trend_windows", [])])
+    rates = yearly_rates(observations, population, profile, list(range(y - carry - longest, y + 1)))
     units = pl.latest_values(rates, y, carry)
-    units, unscored = _flags_and_reasons(rates, units, y, carry, profile)
+    units = units.assign(_group=pl.group_codes(units))
+    # (the longer trend windows of the uncertainty analysis read earlier years: a unit seen only
+    # there is not reported as unscored)
+    units, unscored = _flags_and_reasons(rates[rates["year"] >= y - carry - window], units, y, carry, profile)
     if units.empty:
         return units, unscored, {}
-    trend_spec = profile["pillars"]["trend"]
-    if trend_spec.get("method", "endpoints") == "loglinear":
-        trend, trend_se = pl.trend_slope(rates, units, window,
-                                         shrink=profile.get("smoothing", {}).get("trend") == "empirical_bayes")
-    else:
-        trend, trend_se = pl.trend_raw(rates, units, window), pd.Series(np.nan, index=units.index)
-    if profile.get("smoothing", {}).get("magnitude") == "empirical_bayes":
-        units = units.assign(rate_model=pl.smoothed_rates(units, profile["rate_per"]))
     if harm is None:
         from ideal import reference
         harm = reference.iccs().set_index("code")["harm_weight"]
-    harm_col = units["crime_type"].map(harm).astype("float64")
     weights = np.array([profile["pillars"][p]["weight"] for p in pl.PILLARS], dtype="float64")
-    threshold = profile["missing"]["coverage_threshold"]
-    matrices, eligible, treated = {}, {}, {}
-    options = profile["uncertainty"]
-    for method in dict.fromkeys([profile["normalisation"]["method"], *options["normalisation"]]):
-        for imput in options["imputation"]:
-            frame, how = pl.pillar_frame(units, trend, harm_col, profile, method,
-                                         impute=imput == "carry_forward")
-            m = frame[pl.PILLARS].to_numpy(dtype="float64")
-            matrices[(method, imput)] = m
-            eligible[(method, imput)] = (np.isfinite(m[:, 0]) & (agg.coverage(m, DATA) >= threshold))
-            if method == profile["normalisation"]["method"] and imput == "carry_forward":
-                base, treated = frame, how
+    base_variant = measure(rates, units, profile, harm)
+    units, trend, trend_se = base_variant["units"], base_variant["trend"], base_variant["trend_se"]
+    matrices, eligible = base_variant["matrices"], base_variant["eligible"]
+    base, treated = base_variant["base"], base_variant["treated"]
     key = (profile["normalisation"]["method"], "carry_forward")
     comp = agg.threat(matrices[key], weights, profile["aggregation"]["method"], profile.get("harm"))[:, 0]
     comp = np.where(eligible[key], comp, np.nan)
     cover = agg.coverage(matrices[key], DATA)
     base_rank = agg.ranks(comp[:, None])[:, 0]
-    plan = mc.draws(profile, weights)
-    median, p5, p95 = mc.rank_intervals(mc.composite_draws(matrices, eligible, plan, profile))
+    variants = mc.data_variants(rates, units, profile, harm, measure)
+    joint = variants["joint"] or [(matrices, eligible)]  # no data variants: the profile's data
+    plan = mc.draws(profile, weights, len(joint))
+    median, p5, p95 = mc.rank_intervals(mc.composite_draws(joint, plan, profile))
     r = profile["reliability"]
     age_factor = 1 - units["age"] / (carry + 1)
     quality = units["population_method"].map(profile.get("population_quality", {})).fillna(0.0) \
@@ -232,18 +221,62 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
                                            profile.get("harm")))
     from ideal.scoring import coherence
 
-    sob = mc.sobol(matrices, eligible, profile, weights, base_rank)
+    sob = mc.sobol(matrices, eligible, profile, weights, base_rank, joint=variants["joint"])
     mover = pd.Series(sob.pop("rank_movers"), dtype="object")
     scores = scores.assign(rank_mover=mover.reindex(range(len(scores))).to_numpy())
     sob["rank_movers"] = [{"country": r.country, "region": r.region, "crime_type": r.crime_type,
                            "rank": int(r.rank), "moved_most_by": r.rank_mover}
                           for r in scores[scores["rank_mover"].notna()].sort_values("rank").itertuples()]
     info = {"outliers": treated,
-            "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank),
+            "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank,
+                                          variants["one_at_a_time"]),
+            "monte_carlo": variants["description"],
             "sobol": sob,
             "coherence": coherence.report(matrices[key], weights, comp, scores[
-                [f"contrib_{p}" for p in pl.PILLARS]].to_numpy(dtype="float64"))}
-    return scores.reset_index(drop=True), unscored.reset_index(drop=True), info
+                [f"contrib_{p}" for p in pl.PILLARS]].to_numpy(dtype="float64"),
+                harm_scales=(profile.get("harm") or {}).get("mode") == "scale")}
+    return scores.drop(columns="_group").reset_index(drop=True), unscored.reset_index(drop=True), info
+
+
+def measure(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, harm: pd.Series,
+            window: int | None = None, goalpost_factor: float = 1.0,
+            spread_threshold: float | None = None, only_profile: bool = False) -> dict:
+    """From yearly rates to the pillar matrices, for every normalisation and imputation choice
+    the uncertainty analysis uses: the profile's measurement (defaults) or one of its variants
+    (another trend window, goalposts moved by a factor, another spread threshold; resampled
+    counts and other harm weights come in through ``rates`` and ``harm``). Returns units (with
+    rate_model), trend, trend_se, matrices and eligible per (normalisation, imputation), and the
+    profile's own pillar frame (base) with its outlier treatment. ``only_profile``: the
+    profile's own normalisation with carry-forward only (what a one-at-a-time variant needs)."""
+    from ideal.scoring import aggregate as agg
+    from ideal.scoring import pillars as pl
+
+    window = window or profile["pillars"]["trend"]["window_years"]
+    trend_spec = profile["pillars"]["trend"]
+    if trend_spec.get("method", "endpoints") == "loglinear":
+        trend, trend_se = pl.trend_slope(rates, units, window,
+                                         shrink=profile.get("smoothing", {}).get("trend") == "empirical_bayes")
+    else:
+        trend, trend_se = pl.trend_raw(rates, units, window), pd.Series(np.nan, index=units.index)
+    if profile.get("smoothing", {}).get("magnitude") == "empirical_bayes":
+        units = units.assign(rate_model=pl.smoothed_rates(units, profile["rate_per"]))
+    harm_col = units["crime_type"].map(harm).astype("float64")
+    threshold = profile["missing"]["coverage_threshold"]
+    matrices, eligible, base, treated = {}, {}, None, {}
+    options = profile["uncertainty"]
+    methods = [profile["normalisation"]["method"]] + ([] if only_profile else options["normalisation"])
+    for method in dict.fromkeys(methods):
+        for imput in (["carry_forward"] if only_profile else options["imputation"]):
+            frame, how = pl.pillar_frame(units, trend, harm_col, profile, method,
+                                         impute=imput == "carry_forward", goalpost_factor=goalpost_factor,
+                                         spread_threshold=spread_threshold)
+            m = frame[pl.PILLARS].to_numpy(dtype="float64")
+            matrices[(method, imput)] = m
+            eligible[(method, imput)] = (np.isfinite(m[:, 0]) & (agg.coverage(m, DATA) >= threshold))
+            if method == profile["normalisation"]["method"] and imput == "carry_forward":
+                base, treated = frame, how
+    return {"units": units, "trend": trend, "trend_se": trend_se, "matrices": matrices,
+            "eligible": eligible, "base": base, "treated": treated}
 
 
 def contributions(pillars: np.ndarray, weights: np.ndarray, composite: np.ndarray,

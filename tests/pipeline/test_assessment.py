@@ -29,7 +29,10 @@ def test_assess_and_report(engine, mx, ideal_env):
     assert (scored["rank_p5"] <= scored["rank_p95"]).all() and scored["rank"].min() == 1
     assert stored["profile"]["name"] == "default" and len(stored["profile_sha256"]) == 64
     assert stored["seed"] == stored["profile"]["uncertainty"]["seed"] and stored["code_version"]
-    assert set(stored["info"]["sensitivity"]) == {"weights", "normalisation", "aggregation", "imputation"}
+    assert set(stored["info"]["sensitivity"]) == {"weights", "normalisation", "aggregation", "imputation",
+                                                  "counts", "trend_window", "goalposts", "harm_weights",
+                                                  "spread_threshold"}
+    assert stored["info"]["monte_carlo"]["data_variants"] == 10
     assert assess(engine, AssessmentRequest(note="again")).run_id == run.run_id  # same data and parameters
     assert load_run(engine, run.run_id)[0]["note"] == "test; again"  # the repeated run's note is kept
     assert assess(engine, AssessmentRequest(countries=("MX",))).run_id != run.run_id

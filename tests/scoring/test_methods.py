@@ -1,6 +1,8 @@
 """Normalisation, outliers, aggregation, ranks and Monte Carlo: hand-computed examples and
 properties (hypothesis)."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,9 +15,9 @@ from ideal.scoring.profile import load_profile
 from ideal.scoring.score import score
 
 PROFILE = load_profile("default")
-FAST = {**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": 40}}
-RAW = {**FAST, "smoothing": {"magnitude": "none", "trend": "none"}, "harm": {"mode": "additive"},  # v2
-       "pillars": {**FAST["pillars"], "trend": {**FAST["pillars"]["trend"], "method": "endpoints"}}}
+FAST = {**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": 40, "data_variants": 2}}
+V2 = load_profile("v2")  # the v2 measurement, shipped for reruns and comparisons
+RAW = {**V2, "uncertainty": {**V2["uncertainty"], "draws": 40}}
 
 
 def test_minmax_goalposts_caps_and_log():
@@ -24,6 +26,51 @@ def test_minmax_goalposts_caps_and_log():
     assert nz.minmax_goalposts(pd.Series([np.log1p(50)]), 0, 50, log=True).iloc[0] == pytest.approx(10)
     with pytest.raises(ValueError):
         nz.minmax_goalposts(v, 5, 5)
+
+
+def test_log_goalposts_hand_worked():
+    # homicide goalposts [2, 200]: 20 per 100k is one decade of two above the low goalpost -> 5;
+    # 2 and anything below (0 included) -> 0; 200 and above -> 10; equal ratios, equal steps
+    v = pd.Series([0.0, 1.0, 2.0, 20.0, 200.0, 500.0, np.nan])
+    got = nz.minmax_log(v, 2, 200)
+    assert got.iloc[:6].tolist() == pytest.approx([0, 0, 0, 5, 10, 10])
+    assert np.isnan(got.iloc[6])
+    assert nz.minmax_log(pd.Series([6.0]), 2, 200).iloc[0] - nz.minmax_log(pd.Series([3.0]), 2, 200).iloc[0] \
+        == pytest.approx(nz.minmax_log(pd.Series([60.0]), 2, 200).iloc[0] - nz.minmax_log(pd.Series([30.0]), 2, 200).iloc[0])
+    with pytest.raises(ValueError):
+        nz.minmax_log(v, 0, 200)
+
+
+def test_goalposts_have_sources_and_do_not_saturate_the_reference_data():
+    """v3's upper goalposts sit above every first-level rate of the real exports (the profile
+    quotes the highest, scripts/goalposts.py prints them), so none of them scores 10."""
+    from scripts.goalposts import highest
+    from tests.conftest import REAL
+
+    if not REAL.exists():
+        pytest.skip("real data not present")
+    top = highest(REAL)
+    text = (Path(__file__).parents[2] / "ideal/scoring/profiles/default.yaml").read_text()
+    goals = PROFILE["normalisation"]["goalposts"]
+    assert PROFILE["normalisation"]["goalposts_scale"] == "log"
+    for code, row in top.iterrows():
+        low, high = goals[code]
+        assert row["rate"] < high and high == pytest.approx(100 * low), code
+        assert f"{row['rate']:.1f} {row['region_name'].split()[0]}" in text, code  # the source is quoted
+        assert nz.minmax_log(pd.Series([row["rate"]]), low, high).iloc[0] < 10
+
+
+def test_goalposts_checked_in_the_profile():
+    from ideal.errors import ConfigError
+    from ideal.scoring.profile import check_profile
+
+    norm = PROFILE["normalisation"]
+    for bad in ({**norm, "goalposts": {"0101": [0, 200]}}, {**norm, "goalposts": {"0101": [50, 5]}},
+                {**norm, "goalposts": {"0101": "high"}}, {**norm, "goalposts_scale": "sqrt"},
+                {**norm, "seizures_goalpost": [1]}):
+        with pytest.raises(ConfigError, match="normalisation"):
+            check_profile({**PROFILE, "normalisation": bad}, "bad")
+    check_profile({**PROFILE, "normalisation": {**norm, "goalposts_scale": "linear", "goalposts": {"0101": 50}}}, "ok")
 
 
 def test_zscore_and_rank():
@@ -243,6 +290,11 @@ def test_coherence_by_hand():
     assert r["weights"]["harm"]["effective"] == pytest.approx(0.0)
     assert r["weights"]["magnitude"]["effective"] == pytest.approx(0.4 / 0.75, abs=1e-3)
     assert sum(v["effective"] for v in r["weights"].values()) == pytest.approx(1.0)
+    # harm as a scale (v3): no nominal weight of its own; the data pillars' renormalised
+    scaled = coherence.report(x, w, score, harm_scales=True)["weights"]
+    assert scaled["harm"]["nominal"] is None
+    assert scaled["magnitude"]["nominal"] == pytest.approx(0.533, abs=1e-3)
+    assert sum(v["nominal"] for k, v in scaled.items() if k != "harm") == pytest.approx(1.0, abs=1e-3)
 
 
 def test_harm_scales_the_threat_so_no_count_is_no_threat():
@@ -262,8 +314,13 @@ def test_harm_scales_the_threat_so_no_count_is_no_threat():
 
 
 def test_sobol_indices_are_seeded_bounded_and_name_each_leaders_mover():
-    o, p = frame({f"MX-{c}": [float(10 + 7 * i), float(12 + 5 * i), float(9 + 11 * i)]
-                  for i, c in enumerate(["AGU", "BCN", "BCS", "CAM", "CHH", "CHP", "COA", "COL"])})
+    # two countries, regions of very different rates and trends (far beyond Poisson noise, so
+    # smoothing keeps them apart): the order depends on the weights and the method
+    mx = frame(dict(zip(["MX-AGU", "MX-BCN", "MX-BCS", "MX-CAM"],
+                        [[200.0, 180.0, 160.0], [20.0, 22.0, 24.0], [90.0, 80.0, 70.0], [5.0, 6.0, 8.0]], strict=True)))
+    gt = frame(dict(zip(["GT-01", "GT-02", "GT-03", "GT-04"],
+                        [[10.0, 20.0, 40.0], [100.0, 110.0, 120.0], [50.0, 45.0, 40.0], [30.0, 60.0, 90.0]], strict=True)), "GT")
+    o, p = pd.concat([mx[0], gt[0]], ignore_index=True), pd.concat([mx[1], gt[1]], ignore_index=True)
     prof = {**FAST, "uncertainty": {**FAST["uncertainty"], "sobol_samples": 16}}
     a, _, info = score(o, p, prof, "2025")
     b, _, again = score(o, p, prof, "2025")
@@ -273,3 +330,67 @@ def test_sobol_indices_are_seeded_bounded_and_name_each_leaders_mover():
     for f in s["factors"].values():
         assert f["ST"] is None or -0.5 <= f["ST"] <= 1.5
     assert s["rank_movers"] and all(m["moved_most_by"] in s["factors"] for m in s["rank_movers"])
+
+
+def test_counts_resampled_from_their_poisson_distribution():
+    from ideal.scoring.uncertainty import resample_counts
+
+    rates = pd.DataFrame({"country": "MX", "region": ["MX-JAL", "MX-COL", "MX-AGU"], "crime_type": "0101",
+                          "indicator": ["incidents", "seizures_kg", "incidents"], "year": 2025,
+                          "value": [40.0, 12.5, 7.0], "population": 100_000.0, "rate": [40.0, 12.5, np.nan]})
+    a = resample_counts(rates, np.random.default_rng(1), 100_000)
+    b = resample_counts(rates, np.random.default_rng(1), 100_000)
+    assert a.equals(b) and rates["value"].tolist() == [40.0, 12.5, 7.0]  # seeded, input untouched
+    assert a.at[1, "value"] == 12.5  # kilograms are not counts
+    assert np.isnan(a.at[2, "rate"])  # a missing rate stays missing (a year too short to use)
+    draws = [resample_counts(rates, np.random.default_rng(s), 100_000).at[0, "value"] for s in range(400)]
+    assert all(float(d).is_integer() for d in draws)
+    assert np.mean(draws) == pytest.approx(40, abs=1.5) and np.var(draws) == pytest.approx(40, rel=0.3)
+
+
+def _noisy(population: int):
+    # ten regions of one country whose true rates differ by 1 % each: at 10,000 inhabitants the
+    # counts are about 3 and their noise dwarfs the differences; at 10 million they do not
+    rows, pops = [], []
+    for i in range(10):
+        region = f"MX-{['AGU', 'BCN', 'BCS', 'CAM', 'CHH', 'CHP', 'COA', 'COL', 'DUR', 'GUA'][i]}"
+        for year in (2022, 2023, 2024, 2025):
+            rows.append(("MX", region, str(year), "0101", "incidents", round(population * 3e-4 * (1 + i / 100) * (1 + i / 10 * (year - 2022) / 10)), "A"))
+            pops.append(("MX", region, year, population, 0))
+    o = pd.DataFrame(rows, columns=["country", "region", "period", "crime_type", "indicator", "value", "obs_status"])
+    gt = frame({"GT-01": [50.0, 60.0, 70.0, 80.0]}, "GT")
+    o = pd.concat([o, gt[0]], ignore_index=True)
+    p = pd.concat([pd.DataFrame(pops, columns=["country", "region", "year", "population", "synthetic"]), gt[1]],
+                  ignore_index=True)
+    return o, p
+
+
+def test_rank_intervals_carry_the_noise_of_small_counts():
+    prof = {**FAST, "uncertainty": {**FAST["uncertainty"], "draws": 200, "data_variants": 8}}
+    still = {**prof, "uncertainty": {**prof["uncertainty"], "resample_counts": False}}
+    width = {}
+    for label, pop_size in (("small", 10_000), ("large", 10_000_000)):
+        o, p = _noisy(pop_size)
+        s, _, info = score(o, p, prof, "2025")
+        s0, _, _ = score(o, p, still, "2025")
+        w = (s["rank_p95"] - s["rank_p5"]).mean()
+        w0 = (s0["rank_p95"] - s0["rank_p5"]).mean()
+        width[label] = (w, w0)
+        assert info["monte_carlo"]["resample_counts"] is True and info["monte_carlo"]["data_variants"] == 8
+        assert {"counts", "trend_window", "goalposts", "harm_weights", "spread_threshold"} <= set(info["sensitivity"])
+    # resampling widens the intervals of the small regions, much more than of the large ones
+    assert width["small"][0] > width["small"][1] + 1
+    assert width["small"][0] - width["small"][1] > width["large"][0] - width["large"][1]
+
+
+def test_one_at_a_time_leaves_out_the_profiles_own_choice():
+    o, p = frame({"MX-JAL": [10.0, 20.0], "MX-COL": [40.0, 30.0]})
+    only = {**FAST, "uncertainty": {**FAST["uncertainty"], "normalisation": ["minmax"], "aggregation": ["arithmetic"],
+                                    "trend_windows": [3], "spread_thresholds": [5.0], "goalpost_spread": 0,
+                                    "harm_spread": 0, "resample_counts": False, "data_variants": 0}}
+    s, _, info = score(o, p, only, "2025")
+    sens = info["sensitivity"]
+    # only the profile's own option is listed for these: nothing varies, no shift
+    assert sens["normalisation"] == 0 and sens["aggregation"] == 0
+    assert not {"counts", "trend_window", "goalposts", "harm_weights", "spread_threshold"} & set(sens)
+    assert s["rank_p5"].notna().all()  # the draws still run, on the profile's data

@@ -22,8 +22,8 @@ PROFILE = load_profile("default")
 FAST = {**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": 60}}
 # the v2 measurement (raw rates, endpoint trend) for the hand-worked examples of the machinery
 # (normalisation, aggregation, bands, ranks); the v3 models have their own examples
-RAW = {**FAST, "smoothing": {"magnitude": "none", "trend": "none"}, "harm": {"mode": "additive"},
-       "pillars": {**FAST["pillars"], "trend": {**FAST["pillars"]["trend"], "method": "endpoints"}}}
+V2 = load_profile("v2")  # the v2 measurement, shipped for reruns and comparisons
+RAW = {**V2, "uncertainty": {**V2["uncertainty"], "draws": 60}}
 
 
 def obs(rows, status="A"):

@@ -4,6 +4,7 @@ chart), the methodology annex (the profile's choices, sensitivity) and the data-
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from babel.numbers import format_decimal
 
@@ -136,6 +137,12 @@ def scores_csv(scores: pd.DataFrame) -> str:
     cols = ["country", "region", "crime_type", "period", "indicator", "value", "population", "rate",
             "magnitude", "trend", "harm", "spread", "coverage", "score", "level", "status",
             "reliability", "rank", "rank_median", "rank_p5", "rank_p95", "data_year", "imputed",
-            "partial", "population_method"]
-    return scores[[c for c in cols if c in scores]].to_csv(index=False)
+            "partial", "population_method", "rate_model", "trend_change", "trend_se"]
+    out = scores[[c for c in cols if c in scores]]
+    if {"trend_change", "trend_se"} <= set(out):  # the trend's 95 % interval, from its slope
+        slope = np.log1p(out["trend_change"].astype("float64"))
+        se = out["trend_se"].astype("float64")
+        out = out.assign(trend_low=np.expm1(slope - 1.96 * se).round(4),
+                         trend_high=np.expm1(slope + 1.96 * se).round(4))
+    return out.to_csv(index=False)
 

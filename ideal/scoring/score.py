@@ -209,7 +209,8 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
                         r["estimated"] * (1 - units["estimated"]) + r["warnings"] * (1 - units["warned"])
                         + r.get("population", 0.0) * quality)
     scores = units.assign(
-        period=year, imputed=units["age"] > 0, trend_raw=trend.to_numpy(), trend_se=trend_se.to_numpy(),
+        period=year, imputed=units["age"] > 0, trend_raw=trend.to_numpy(), trend_change=np.where(np.isfinite(trend), trend, np.nan),
+        trend_se=trend_se.to_numpy(),
         rate_model=units["rate_model"] if "rate_model" in units else units["rate"],
         magnitude=base["magnitude"].round(4), trend=base["trend"].round(4),
         harm=base["harm"], spread=base["spread"].round(4), coverage=cover.round(4),

@@ -143,6 +143,11 @@ class ThreatScore(Base):
     contrib_trend: Mapped[float | None] = mapped_column(Float, nullable=True)
     contrib_harm: Mapped[float | None] = mapped_column(Float, nullable=True)
     contrib_spread: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # the modelled measurement (v3): the smoothed rate the magnitude reads, the yearly change of
+    # the trend and the standard error of its log-linear slope (interval exp(b +- 1.96 se) - 1)
+    rate_model: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trend_change: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trend_se: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Report(Base):

@@ -394,3 +394,19 @@ def test_one_at_a_time_leaves_out_the_profiles_own_choice():
     assert sens["normalisation"] == 0 and sens["aggregation"] == 0
     assert not {"counts", "trend_window", "goalposts", "harm_weights", "spread_threshold"} & set(sens)
     assert s["rank_p5"].notna().all()  # the draws still run, on the profile's data
+
+
+def test_trend_is_stored_with_its_interval():
+    """Each score keeps the yearly change of its trend and the slope's standard error; the
+    annex CSV gives the 95 % interval, wider for a region with few events."""
+    import io
+
+    from ideal.report.annex import scores_csv
+
+    o, p = frame({"MX-JAL": [100.0, 120.0, 144.0, 172.8], "MX-COL": [2.0, 3.0, 2.0, 4.0]})
+    s, _, _ = score(o, p, FAST, "2025")
+    assert {"rate_model", "trend_change", "trend_se"} <= set(s)
+    table = pd.read_csv(io.StringIO(scores_csv(s))).set_index("region")
+    assert (table["trend_low"] <= table["trend_change"]).all() and (table["trend_change"] <= table["trend_high"]).all()
+    width = table["trend_high"] - table["trend_low"]
+    assert width["MX-COL"] > 3 * width["MX-JAL"]

@@ -65,8 +65,11 @@ chromium:
 	    echo "IDEAL_CHROMIUM at a Chromium or Chrome binary."; exit 1; }; }
 
 # ruff (pyflakes, isort, pyupgrade, bugbear; pyproject.toml) over the code and the tests
+# ruff, and bandit's security checks: no medium or high finding (an accepted one carries a
+# `# nosec <rule>` with the reason beside it)
 lint: install
 	$(VENV)/bin/ruff check ideal tests bench dags scripts
+	$(VENV)/bin/bandit -q -r ideal dags scripts -ll
 
 test: install chromium lint
 	IDEAL_CHROMIUM=$${IDEAL_CHROMIUM:-$(CHROMIUM)} $(PY) -m pytest -q

@@ -203,7 +203,7 @@ def assess(period: Optional[str] = typer.Option(None, help="Year to assess (defa
 
     request = AssessmentRequest.from_mapping({"period": period, "countries": country or [],
                                               "crime_types": crime_type or [], "profile": profile,
-                                              "note": note})
+                                              "note": note}, local=True)
     result = assessment.assess(_engine(), request)
     verb = "already assessed as" if result.reused else "stored as"
     typer.echo(f"assessment {result.period}: {result.n_scores} region x crime scores from "
@@ -527,7 +527,7 @@ def user_token(username: str = typer.Argument(...),
 @user_app.command("disable")
 @handled
 def user_disable(username: str = typer.Argument(...)) -> None:
-    """Disable an account: it can no longer log in and its tokens stop working."""
+    """Disable an account: it can no longer log in, its sessions end and its tokens stop working."""
     from ideal.store import accounts
 
     accounts.set_active(_engine(), username, False, actor=audit_actor())
@@ -544,11 +544,25 @@ def user_enable(username: str = typer.Argument(...)) -> None:
     typer.echo(f"user {username} enabled.")
 
 
+@user_app.command("role")
+@handled
+def user_role(username: str = typer.Argument(...),
+              role: str = typer.Argument(..., help="steward, analyst or admin."),
+              country: Optional[str] = typer.Option(None, help="A steward's country (ISO alpha-2).")) -> None:
+    """Change what USERNAME may do; the account's open sessions end."""
+    from ideal.config import get_settings
+    from ideal.store import accounts
+
+    accounts.set_role(_engine(), username, role, country, get_settings().members, actor=audit_actor())
+    typer.echo(f"user {username} is now {role}{' of ' + country.upper() if country else ''}; "
+               "its sessions ended.")
+
+
 @user_app.command("password")
 @handled
 def user_password(username: str = typer.Argument(...),
                   password_stdin: bool = typer.Option(False, "--password-stdin")) -> None:
-    """Set a new password for USERNAME."""
+    """Set a new password for USERNAME (its open sessions end)."""
     from ideal.store import accounts
 
     accounts.set_password(_engine(), username, _new_password(password_stdin), actor=audit_actor())
@@ -572,6 +586,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
 
     from ideal.config import get_settings, one_math_thread, secret_key
     from ideal.store import accounts
+    from ideal.web.app import server_options
 
     one_math_thread()  # inherited by the server's processes, which import numpy afresh
 
@@ -584,7 +599,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     typer.echo(f"IDEAL portal on http://{host}:{port}/ (API description at /api/v1), "
                f"{workers} server process{'es' if workers > 1 else ''}")
     uvicorn.run("ideal.web.server:app", host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+                log_level="info", **server_options(get_settings()))
 
 
 @app.command("demo")

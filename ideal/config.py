@@ -25,7 +25,8 @@ use it at parse time): no pandas, no SQLAlchemy.
 | IDEAL_SMTP_HOST, _PORT, _FROM, _USER, _PASSWORD, _STARTTLS | the mail server | none, 25 |
 | IDEAL_ANALYSTS | who is mailed when a pipeline task fails | none |
 | IDEAL_AIRFLOW_URL, _USER, _PASSWORD | Airflow's REST API for triggers | none: run locally |
-| IDEAL_SECRET_KEY | signs portal sessions | a random key in $IDEAL_HOME |
+| IDEAL_SECRET_KEY | signs what the server signs (sessions are kept on the server) | a random key in $IDEAL_HOME |
+| IDEAL_TRUSTED_PROXIES | reverse proxies whose X-Forwarded-For is believed (comma-separated addresses) | none: the socket's peer |
 | IDEAL_PUBLIC_URL, IDEAL_HTTPS | the portal is served over https | no |
 | IDEAL_WORKERS | portal server processes | the number of cores |
 | IDEAL_UPLOAD_SLOTS | uploads validated at once per server process (others wait) | 2 |
@@ -85,6 +86,7 @@ class Settings:
     smtp: Smtp = field(default_factory=Smtp)
     airflow: Airflow = field(default_factory=Airflow)
     secret_key: str | None = None
+    trusted_proxies: str = ""
     https: bool = False
     workers: int = 1
     upload_slots: int = 2
@@ -211,6 +213,7 @@ def get_settings() -> Settings:
         airflow=Airflow(url=_text("IDEAL_AIRFLOW_URL"), user=_text("IDEAL_AIRFLOW_USER"),
                         password=_text("IDEAL_AIRFLOW_PASSWORD")),
         secret_key=_text("IDEAL_SECRET_KEY"),
+        trusted_proxies=",".join(a.strip() for a in (_text("IDEAL_TRUSTED_PROXIES") or "").split(",") if a.strip()),
         https=public_url.startswith("https://") or _flag("IDEAL_HTTPS"),
         workers=_whole("IDEAL_WORKERS", os.cpu_count() or 1),
         upload_slots=_whole("IDEAL_UPLOAD_SLOTS", 2),

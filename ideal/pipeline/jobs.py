@@ -59,7 +59,9 @@ def run(engine: Engine, job_id: str) -> dict:
         result, state, error = {}, "failed", str(exc)
     except Exception as exc:  # reported on the job page, logged here
         log.exception("job %s (%s) failed", job_id, job["kind"])
-        result, state, error = {}, "failed", f"{type(exc).__name__}: {exc}"
+        # the exception's text can hold an SQL statement or a server path: the log has it
+        result, state, error = {}, "failed", (f"the job failed unexpectedly ({type(exc).__name__}); "
+                                              f"the server's log has the details (job {job_id}).")
     jobs.change(engine, job_id, state=state, result=result, error=error,
                   finished=datetime.now(UTC))
     return jobs.get(engine, job_id)

@@ -21,6 +21,11 @@ METHODS = {"normalisation": ("minmax", "zscore", "rank"), "aggregation": ("arith
            "imputation": ("carry_forward", "none")}
 
 
+def installed() -> list[str]:
+    """The methodology profiles shipped with IDEAL, by name (what a request may name)."""
+    return sorted(f.name.removesuffix(".yaml") for f in PROFILES.iterdir() if f.name.endswith(".yaml"))
+
+
 def load_profile(name_or_path: str = "default") -> dict:
     path = Path(name_or_path)
     source = path if path.suffix in (".yaml", ".yml") else PROFILES / f"{name_or_path}.yaml"

@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from ideal.contracts import LANGUAGES
 from ideal.errors import AccountError, LoginLocked
-from ideal.store import audit
-from ideal.store.models import ApiToken, AuditEvent, User
+from ideal.store import audit, sessions
+from ideal.store.models import ApiToken, LoginCounter, User
 
 ROLES = ("steward", "analyst", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
@@ -124,9 +124,10 @@ def set_active(engine: Engine, username: str, active: bool, actor: str = "cli") 
     user = get_user(engine, username)
     with engine.begin() as conn:
         conn.execute(update(User.__table__).where(User.id == user.id).values(active=active))
-        if not active:  # a disabled account's tokens stop working too
+        if not active:  # a disabled account's sessions end and its tokens stop working
             conn.execute(update(ApiToken.__table__).where(ApiToken.user_id == user.id)
                          .values(revoked=True))
+        sessions.end_all(conn, user.id)  # enabled again: still no session from before
         audit.record(conn, actor=actor, action="user.enabled" if active else "user.disabled",
                      outcome="ok", object_id=user.username, country=user.country)
 
@@ -137,8 +138,31 @@ def set_password(engine: Engine, username: str, password: str, actor: str = "cli
     with engine.begin() as conn:
         conn.execute(update(User.__table__).where(User.id == user.id)
                      .values(password_hash=_hasher.hash(password)))
+        ended = sessions.end_all(conn, user.id)  # every session opened with the old password
         audit.record(conn, actor=actor, action="user.password", outcome="ok",
-                     object_id=user.username, country=user.country)
+                     object_id=user.username, country=user.country, detail=f"{ended} sessions ended")
+
+
+def set_role(engine: Engine, username: str, role: str, country: str | None = None,
+             members: tuple[str, ...] = (), actor: str = "cli") -> Account:
+    """Change what an account may do (a steward's country with it); its sessions end, so the
+    new rights apply from the next login, never alongside a page opened with the old ones."""
+    user = get_user(engine, username)
+    if role not in ROLES:
+        raise AccountError(f"role {role!r}: use one of {', '.join(ROLES)}.")
+    country = (country or "").strip().upper() or None
+    if role == "steward" and not country:
+        raise AccountError("a steward is bound to one country: give --country (e.g. MX).")
+    if role != "steward" and country:
+        raise AccountError("only stewards are bound to a country; analysts and admins see all.")
+    if members and country and country not in members:
+        raise AccountError(f"{country} is not a member in this installation ({' '.join(members)}).")
+    with engine.begin() as conn:
+        conn.execute(update(User.__table__).where(User.id == user.id).values(role=role, country=country))
+        ended = sessions.end_all(conn, user.id)
+        audit.record(conn, actor=actor, action="user.role", outcome="ok", object_id=user.username,
+                     country=country, detail=f"{user.role} -> {role}; {ended} sessions ended")
+    return get_user(engine, username)
 
 
 def set_language(engine: Engine, user_id: int, language: str) -> None:
@@ -147,28 +171,41 @@ def set_language(engine: Engine, user_id: int, language: str) -> None:
             conn.execute(update(User.__table__).where(User.id == user_id).values(language=language))
 
 
-def throttled(engine: Engine, username: str, address: str | None) -> bool:
-    """True when this user name, or this client address, failed to log in too often lately.
-    Counted from the audit log, so it holds across processes and restarts."""
-    since = datetime.now(UTC) - FAILURE_WINDOW
-    base = (select(func.count()).select_from(AuditEvent)
-            .where(AuditEvent.action == "auth.login", AuditEvent.outcome == "refused",
-                   AuditEvent.at >= since))
-    with engine.connect() as conn:
-        if conn.execute(base.where(AuditEvent.object_id == username[:64])).scalar() >= FAILURE_LIMIT:
-            return True
-        if address and conn.execute(base.where(AuditEvent.detail == f"from {address}")).scalar() \
-                >= ADDRESS_LIMIT:
-            return True
-    return False
+def _count(conn, key: str, now: datetime, step: int = 1) -> int:
+    """Add ``step`` to the counter ``key`` in one statement (an upsert: atomic on SQLite and
+    PostgreSQL, so simultaneous attempts each see their own count); a counter older than the
+    window starts again. Returns the new count."""
+    from sqlalchemy import case
+
+    table = LoginCounter.__table__
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    old = table.c.since < now - FAILURE_WINDOW
+    stmt = (upsert(table).values(key=key, failures=max(step, 0), since=now)
+            .on_conflict_do_update(index_elements=["key"], set_={
+                "failures": case((old, max(step, 0)), (table.c.failures + step < 0, 0),
+                                 else_=table.c.failures + step),
+                "since": case((old, now), else_=table.c.since)})
+            .returning(table.c.failures))
+    return conn.execute(stmt).scalar_one()
 
 
 def authenticate(engine: Engine, username: str, password: str,
                  address: str | None = None) -> Account | None:
     """The account if the password is right and the account active; every attempt audited.
-    Raises LoginLocked when the name or address is locked for too many failures."""
+    Raises LoginLocked when the name or address is locked for too many failures. Each attempt
+    is counted (atomically, before the password is checked) against the user name and the
+    client address; a right password takes its own attempt back. So thirty simultaneous
+    attempts on one name cannot all be checked: at most five wrong passwords are, the
+    attempts after them are locked out, a right password among them too."""
     username = (username or "").strip().lower()[:64]
-    if throttled(engine, username, address):
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        by_name = _count(conn, f"user:{username}", now)
+        by_address = _count(conn, f"addr:{address}"[:200], now) if address else 0
+    if by_name > FAILURE_LIMIT or by_address > ADDRESS_LIMIT:
         audit.log(engine, actor=f"portal:{username}", action="auth.login", outcome="locked",
                   object_id=username, detail=f"from {address}")
         raise LoginLocked("too many failed logins: wait 15 minutes and try again.")
@@ -184,8 +221,11 @@ def authenticate(engine: Engine, username: str, password: str,
               country=user.country if user else None, detail=f"from {address}")
     if not ok:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        with engine.begin() as conn:
+    with engine.begin() as conn:  # a right password takes its own attempt back (only that:
+        _count(conn, f"user:{username}", now, -1)  # the failures before it still count)
+        if address:
+            _count(conn, f"addr:{address}"[:200], now, -1)
+        if _hasher.check_needs_rehash(user.password_hash):
             conn.execute(update(User.__table__).where(User.id == user.id)
                          .values(password_hash=_hasher.hash(password)))
     return _account(user)

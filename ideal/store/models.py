@@ -228,6 +228,31 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class WebSession(Base):
+    """A portal session kept on the server: the cookie holds only a random token, this row
+    its SHA-256, the signed-in user and the session's small data (CSRF token, language).
+    Logout deletes it; a password, role or active change deletes every session of the user."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's token
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class LoginCounter(Base):
+    """Failed (and in-flight) logins per user name or client address within the window,
+    counted atomically before the password is checked: simultaneous attempts cannot all pass."""
+
+    __tablename__ = "login_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "user:<name>" | "addr:<ip>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Job(Base):
     """Long work started from the portal (an assessment with its briefing, an annex): run by
     a thread of the server process that started it, its state kept here so that every server

@@ -7,22 +7,35 @@ import json
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ideal.config import TEMPLATES_DIR
 from ideal.contracts import AssessmentRequest
-from ideal.errors import IdealError, NotFound
+from ideal.errors import NotFound
 from ideal.pipeline.tasks import receipt_dict
 from ideal.store import queries, runs
 from ideal.store.accounts import Account
 from ideal.web import security
-from ideal.web.pages import start_assessment
+from ideal.web.pages import FEEDBACK_FILES, feedback_file, start_assessment
 from ideal.web.render import page
 from ideal.web.uploads import receive
 
 router = APIRouter(prefix="/api/v1", tags=["IDEAL"], responses={
     401: {"description": "No token, or the token is unknown, revoked or of a disabled account"},
     403: {"description": "The token's account may not reach this country or page (audited)"}})
+
+
+class RunBody(BaseModel):
+    """A reassessment request. Values of the wrong kind answer 422 naming the field."""
+
+    model_config = ConfigDict(extra="forbid")
+    period: str | int | None = Field(None, description="A year, e.g. 2025 (default: the latest).")
+    countries: list[str] | str | None = Field(None, description='Members, e.g. ["MX", "CO"] (default: all).')
+    crime_types: list[str] | str | None = Field(None, description="ICCS codes (default: all scored).")
+    profile: str | None = Field(None, max_length=64, description="An installed methodology profile, by name.")
+    note: str | None = Field(None, max_length=500, description="Why this run is made.")
+    languages: list[str] | str | None = Field(None, description="Briefing languages: es, pt, en.")
 
 
 def token_user(request: Request) -> Account:
@@ -75,6 +88,8 @@ async def submit(request: Request, file: UploadFile = File(...), country: str = 
                             {"separator": separator, "decimal": decimal, "encoding": encoding,
                              "profile": profile})
     body = receipt_dict(receipt)
+    body.pop("feedback_path", None), body.pop("feedback_csv", None)  # server paths: links instead
+    body["links"] = feedback_links(receipt.submission_id) if receipt.submission_id else {}
     body["findings"] = _records(receipt.findings)
     body["findings_total"] = len(receipt.findings)
     status = 200 if receipt.duplicate else (201 if receipt.ok else 422)
@@ -93,14 +108,25 @@ def submissions(request: Request, country: str | None = None, status: str | None
 @router.get("/submissions/{submission_id}", summary="One submission with its findings")
 def submission(request: Request, submission_id: str, u: Account = Depends(token_user)):
     engine = request.app.state.engine
-    found = queries.submission(engine, submission_id)
-    if found is None:
-        raise NotFound(f"No submission {submission_id}.")
-    security.require_country(request, u, found["country"], submission_id)
+    found = security.own_submission(request, u, submission_id)
     found.pop("archive_path", None)
+    found["links"] = feedback_links(submission_id)
     found["findings"] = _records(queries.findings(engine, submission_id, 1000))
     found["findings_total"] = queries.count_findings(engine, submission_id)
     return _json(found)
+
+
+def feedback_links(submission_id: str) -> dict:
+    """Where a submission's feedback can be fetched (with the same token), never a path."""
+    base = f"/api/v1/submissions/{submission_id}"
+    return {"submission": base, "page": f"/submissions/{submission_id}",
+            **{kind.replace(".", "_"): f"{base}/{kind}" for kind in FEEDBACK_FILES}}
+
+
+@router.get("/submissions/{submission_id}/{kind}", summary="A submission's feedback file",
+            description="feedback.csv (every problem), receipt.json or feedback.html.")
+def submission_file(request: Request, submission_id: str, kind: str, u: Account = Depends(token_user)):
+    return feedback_file(request, u, submission_id, kind)
 
 
 @router.get("/coverage", summary="Country x year coverage (analysts)")
@@ -119,16 +145,10 @@ def list_runs(request: Request, limit: int = 50, u: Account = Depends(token_user
              description="JSON body: period (a year), countries, crime_types, profile, note. "
                          "Through Airflow when IDEAL_AIRFLOW_URL is set, else a background job "
                          "of this server (`GET /api/v1/jobs/{id}`).")
-async def trigger_run(request: Request, u: Account = Depends(token_user)):
+async def trigger_run(request: Request, body: RunBody, u: Account = Depends(token_user)):
     security.require_analyst(request, u, "run.trigger")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise IdealError("The body must be JSON.") from None
-    if not isinstance(body, dict):
-        raise IdealError("The body must be a JSON object.")
     return await run_in_threadpool(start_assessment, request, u,
-                                   AssessmentRequest.from_mapping(body))
+                                   AssessmentRequest.from_mapping(body.model_dump(exclude_none=True)))
 
 
 @router.get("/jobs/{job_id}", summary="A background job's state (analysts)")

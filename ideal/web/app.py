@@ -13,22 +13,28 @@ import threading
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from starlette.middleware.sessions import SessionMiddleware
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ideal import services
-from ideal.config import get_settings, secret_key
+from ideal.config import get_settings
 from ideal.errors import IdealError, LoginRequired
+from ideal.store import sessions
 from ideal.validate import runner
 from ideal.web import api, pages
 from ideal.web.jobs import Jobs
 from ideal.web.render import WEB_TEMPLATES, environment, page
+from ideal.web.sessions import ServerSessions
 
-SESSION_HOURS = 8
+SESSION_HOURS = sessions.HOURS
+# what Starlette's router answers by itself, as the portal says it
+STARLETTE_WORDS = {"Not Found": "This page does not exist. Check the address, or start again from the "
+                                "start page.",
+                   "Method Not Allowed": "This address does not take that kind of request."}
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -46,6 +52,14 @@ def lifespan(members: tuple[str, ...]):
             threading.Thread(target=runner.warm_up, name="ideal-warm-up", daemon=True).start()
         yield
     return start
+
+
+def server_options(settings) -> dict:
+    """uvicorn's options for the client address: X-Forwarded-For (and -Proto) are believed
+    only from IDEAL_TRUSTED_PROXIES; without, the socket's peer is the client, whatever the
+    headers say (else anyone could pick the address the login lock records and locks)."""
+    trusted = settings.trusted_proxies
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
 
 
 def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
@@ -78,17 +92,20 @@ def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
-    app.add_middleware(SessionMiddleware, secret_key=secret_key(settings),
-                       session_cookie="ideal_session", max_age=SESSION_HOURS * 3600,
+    app.add_middleware(ServerSessions, cookie="ideal_session", max_age=SESSION_HOURS * 3600,
                        same_site="lax", https_only=https)
 
     def answer(request: Request, status: int, message: str, headers: dict | None = None):
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": message}, status_code=status, headers=headers)
+        if message in STARLETTE_WORDS:  # the router's own 404/405: in the user's language
+            from ideal.web.render import gettext
+
+            message = gettext(request)(STARLETTE_WORDS[message])
         return page(request, "error.html.j2", status_code=status, code=status, message=message)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's and the router's own 404/405
+    async def http_error(request: Request, exc: StarletteHTTPException):
         return answer(request, exc.status_code, exc.detail, getattr(exc, "headers", None))
 
     @app.exception_handler(IdealError)
@@ -101,8 +118,9 @@ def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
     async def bad_request(request: Request, exc: RequestValidationError):
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"
                              for e in exc.errors())
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        if request.url.path.startswith("/api/"):  # where and what, never the input echoed back
+            return JSONResponse({"detail": [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                                            for e in exc.errors()]}, status_code=422)
         return page(request, "error.html.j2", status_code=422, code=422,
                     message=f"The form is incomplete or wrong: {problems}")
 

@@ -36,8 +36,11 @@ class Job:
     finished: datetime | None = None
 
     def as_dict(self) -> dict:
+        result = {k: v for k, v in self.result.items() if k != "paths"}  # server paths stay here
+        if self.result.get("run_id"):
+            result["links"] = {"run": f"/runs/{self.result['run_id']}"}
         return {"id": self.id, "kind": self.kind, "owner": self.owner, "params": self.params,
-                "state": self.state, "steps": list(self.steps), "result": self.result,
+                "state": self.state, "steps": list(self.steps), "result": result,
                 "error": self.error, "started": self.started.isoformat() if self.started else None,
                 "finished": self.finished.isoformat() if self.finished else None}
 

@@ -151,11 +151,7 @@ async def upload(request: Request, file: UploadFile = File(...), country: str = 
 
 
 def _own_submission(request: Request, u: Account, submission_id: str) -> dict:
-    found = queries.submission(request.app.state.engine, submission_id)
-    if found is None:
-        raise NotFound(f"No submission {submission_id}.")
-    security.require_country(request, u, found["country"], submission_id)
-    return found
+    return security.own_submission(request, u, submission_id)
 
 
 SHOWN_FINDINGS = 500
@@ -179,11 +175,18 @@ def submission(request: Request, submission_id: str, notice: str | None = None,
 
 @router.get("/submissions/{submission_id}/{kind}")
 def submission_file(request: Request, submission_id: str, kind: str, u: Account = Depends(user)):
+    return feedback_file(request, u, submission_id, kind)
+
+
+FEEDBACK_FILES = {"feedback.csv": (".csv", "text/csv"), "receipt.json": (".receipt.json", "application/json"),
+                  "feedback.html": (".html", "text/html")}
+
+
+def feedback_file(request: Request, u: Account, submission_id: str, kind: str) -> FileResponse:
     """The feedback files written when the submission was processed: the CSV of every
-    problem, the JSON receipt and the HTML report."""
+    problem, the JSON receipt and the HTML report (portal and API)."""
     found = _own_submission(request, u, submission_id)
-    names = {"feedback.csv": (".csv", "text/csv"), "receipt.json": (".receipt.json", "application/json"),
-             "feedback.html": (".html", "text/html")}
+    names = FEEDBACK_FILES
     if kind not in names:
         raise NotFound(f"No {kind} for a submission: feedback.csv, receipt.json or "
                                  "feedback.html.")

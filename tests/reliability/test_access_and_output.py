@@ -62,9 +62,9 @@ def test_a_steward_cannot_reach_another_country(engine, tmp_path, tally):
         login(c, "mx.steward")
         t = csrf(c)
         attempts += [
-            ("portal: open CO submission", c.get(f"/submissions/{co.submission_id}").status_code == 403),
-            ("portal: CO feedback CSV", c.get(f"/submissions/{co.submission_id}/feedback.csv").status_code == 403),
-            ("portal: CO receipt", c.get(f"/submissions/{co.submission_id}/receipt.json").status_code == 403),
+            ("portal: open CO submission", c.get(f"/submissions/{co.submission_id}").status_code == 404),
+            ("portal: CO feedback CSV", c.get(f"/submissions/{co.submission_id}/feedback.csv").status_code == 404),
+            ("portal: CO receipt", c.get(f"/submissions/{co.submission_id}/receipt.json").status_code == 404),
             ("portal: list CO", c.get("/submissions?country=CO").status_code == 403),
             ("portal: upload for CO", c.post("/submissions", data={"country": "CO", "csrf_token": t},
                                              files={"file": ("co.csv", co_file, "text/csv")}).status_code == 403),
@@ -76,7 +76,7 @@ def test_a_steward_cannot_reach_another_country(engine, tmp_path, tally):
         attempts += [
             ("api: upload for CO", c.post("/api/v1/submissions", headers=h, data={"country": "CO"},
                                           files={"file": ("co.csv", co_file, "text/csv")}).status_code == 403),
-            ("api: open CO submission", c.get(f"/api/v1/submissions/{co.submission_id}", headers=h).status_code == 403),
+            ("api: open CO submission", c.get(f"/api/v1/submissions/{co.submission_id}", headers=h).status_code == 404),
             ("api: list CO", c.get("/api/v1/submissions?country=CO", headers=h).status_code == 403),
             ("api: CO rows as MX", c.post("/api/v1/submissions", headers=h, files={
                 "file": ("mx2.csv", sneaky + b"\n", "text/csv")}).status_code == 422),

@@ -3,6 +3,8 @@ to the countries the caller may see."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
@@ -69,22 +71,24 @@ def count_findings(engine: Engine, submission_id: str) -> int:
                             .where(ValidationResult.submission_id == submission_id)).scalar()
 
 
-def coverage(engine: Engine, members: tuple[str, ...]) -> dict:
+def coverage(engine: Engine, members: tuple[str, ...], today: date | None = None) -> dict:
     """Country x year: how complete the current data is, and the last submission's status.
 
     A year is ``complete`` when it has an annual figure or all 12 months (or 4 quarters) for
-    some crime type, ``partial`` when it has fewer sub-annual periods, ``missing`` otherwise.
-    """
-    q = (select(Observation.country, Observation.period, func.count().label("rows"),
-                func.count(func.distinct(Observation.crime_type)).label("types"))
+    some crime type, ``partial`` when it has fewer sub-annual periods, ``missing`` otherwise;
+    the current year, not over yet, is ``in_progress`` unless complete. ``types``: the crime
+    types with data in that year (any of its periods)."""
+    q = (select(Observation.country, Observation.period, Observation.crime_type,
+                func.count().label("rows"))
          .where(Observation.superseded_by.is_(None))
-         .group_by(Observation.country, Observation.period))
+         .group_by(Observation.country, Observation.period, Observation.crime_type))
     last = (select(Submission.country, Submission.status, Submission.received_at, Submission.id)
             .order_by(Submission.received_at))
     with engine.connect() as conn:
-        cells = to_frame(conn.execute(q), ["country", "period", "rows", "types"])
+        cells = to_frame(conn.execute(q), ["country", "period", "crime_type", "rows"])
         latest = {r.country: dict(status=r.status, at=r.received_at, id=r.id)
                   for r in conn.execute(last)}
+    current = (today or date.today()).year
     years: list[int] = []
     matrix: dict[str, dict[int, dict]] = {cc: {} for cc in members}
     if not cells.empty:
@@ -97,14 +101,13 @@ def coverage(engine: Engine, members: tuple[str, ...]) -> dict:
             months = g.loc[g["period"].str.len() == 7, "period"].nunique()
             quarters = g.loc[g["period"].str.contains("Q"), "period"].nunique()
             complete = bool(g["annual"].any()) or months == 12 or quarters == 4
+            status = "complete" if complete else ("in_progress" if year >= current else "partial")
             matrix[cc][int(year)] = {
-                "status": "complete" if complete else "partial", "rows": int(g["rows"].sum()),
-                "types": int(g["types"].max()),
-                "periods": "annual" if g["annual"].any() else
-                           (f"{months}/12 months" if months else f"{quarters}/4 quarters")}
-    return {"years": years, "countries": list(members),
-            "cells": {cc: {y: matrix[cc].get(y, {"status": "missing"}) for y in years}
-                      for cc in members},
+                "status": status, "rows": int(g["rows"].sum()), "types": int(g["crime_type"].nunique()),
+                "annual": bool(g["annual"].any()), "months": int(months), "quarters": int(quarters)}
+    return {"years": years, "countries": list(members), "current": current,
+            "cells": {cc: {y: matrix[cc].get(y, {"status": "in_progress" if y >= current else "missing"})
+                           for y in years} for cc in members},
             "last_submission": {cc: latest.get(cc) for cc in members}}
 
 

@@ -168,9 +168,24 @@ def submission(request: Request, submission_id: str, notice: str | None = None,
                          "it another way, send it with another profile or sheet."), "warning")
     rows = finding_rows(queries.findings(engine, submission_id, SHOWN_FINDINGS), _)
     counts = queries.finding_counts(engine, submission_id)
-    return page(request, "submission.html.j2", s=found, rows=rows,
+    return page(request, "submission.html.j2", s=found, rows=rows, reading=reading_of(request, found),
                 counts=summary_rows(counts, _), total=int(counts["count"].sum()),
                 shown=SHOWN_FINDINGS, status_label=_(STATUS.get(found["status"], found["status"])))
+
+
+def reading_of(request: Request, found: dict) -> list[str]:
+    """What IDEAL assumed when it read the file (format, encoding, separator, decimal mark,
+    sheet, header row), as its receipt recorded it in the steward's language."""
+    import json
+
+    path = request.app.state.settings.feedback_dir / found["country"] / f"{found['id']}.receipt.json"
+    try:
+        receipt = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    notes = [str(n) for n in receipt.get("assumptions") or []]
+    fmt = receipt.get("format")
+    return ([f"{gettext(request)('format')}: {fmt}"] if fmt else []) + notes
 
 
 @router.get("/submissions/{submission_id}/{kind}")
@@ -222,8 +237,11 @@ def runs_page(request: Request, u: Account = Depends(user)):
         airflow_error = str(exc)
     crime_types = reference.iccs()
     crime_types = crime_types[crime_types["code"].isin(reference.scored_crime_types())]
+    from ideal.scoring.profile import installed, load_profile
+
+    profiles = [{"name": n, "version": load_profile(n)["version"]} for n in installed()]
     return page(request, "runs.html.j2", runs=runs.recent(request.app.state.engine),
-                jobs=request.app.state.jobs.recent(), airflow_runs=airflow_runs,
+                jobs=request.app.state.jobs.recent(), airflow_runs=airflow_runs, profiles=profiles,
                 airflow_error=airflow_error, members=request.app.state.settings.members,
                 crime_types=crime_types.to_dict("records"))
 
@@ -318,20 +336,45 @@ def download_report(request: Request, report_id: int, u: Account = Depends(user)
                         content_disposition_type="attachment")
 
 
+COMPARE_SHOWN = 100
+COMPARE_SORTS = {"rank": "rank_change", "score": "score_change"}
+
+
 @router.get("/compare")
-def compare(request: Request, a: str | None = None, b: str | None = None,
-            u: Account = Depends(user)):
+def compare(request: Request, a: str | None = None, b: str | None = None, country: str | None = None,
+            cause: str | None = None, sort: str = "rank", u: Account = Depends(user)):
+    """Two runs side by side: by default the two latest different runs (earlier -> later).
+    A change of the methodology or of the country scope is named as such; the list of changed
+    units says how many it shows of how many, and can be filtered and sorted."""
     security.require_analyst(request, u, "compare")
     engine = request.app.state.engine
     all_runs = runs.recent(engine)
+    if not (a and b) and len(all_runs) >= 2:
+        a, b = a or all_runs[1]["id"], b or all_runs[0]["id"]
     result = None
     if a and b:
+        found_a, found_b = runs.find(engine, a), runs.find(engine, b)
+        if found_a is None or found_b is None:
+            raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": a if found_a is None else b})
         same, d = assessment.compare_runs(engine, a, b)
         changed = d[d["cause"] != "none"]
+        countries_a, countries_b = set(found_a["countries"] or []), set(found_b["countries"] or [])
+        listed = changed
+        if country:
+            listed = listed[listed["country"] == country.upper()]
+        if cause:
+            listed = listed[listed["cause"] == cause]
+        key = COMPARE_SORTS.get(sort, "rank_change")
+        listed = listed.sort_values(key, key=lambda v: -v.abs(), na_position="last")
         result = {"same_profile": same, "n": len(d), "n_changed": len(changed),
                   "causes": changed["cause"].value_counts().to_dict(),
-                  "rows": changed.head(100).to_dict("records")}
-    return page(request, "compare.html.j2", runs=all_runs, a=a, b=b, result=result)
+                  "added": sorted(countries_b - countries_a), "removed": sorted(countries_a - countries_b),
+                  "periods": (found_a["period"], found_b["period"]),
+                  "n_listed": len(listed), "shown": min(len(listed), COMPARE_SHOWN),
+                  "countries": sorted(changed["country"].dropna().unique()),
+                  "rows": listed.head(COMPARE_SHOWN).to_dict("records")}
+    return page(request, "compare.html.j2", runs=all_runs, a=a, b=b, result=result,
+                country=(country or "").upper(), cause=cause or "", sort=sort)
 
 
 # --- crosswalk profiles (analysts and admins) ------------------------------------------------

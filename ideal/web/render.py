@@ -43,6 +43,7 @@ def environment() -> Environment:
                        crime_name=reference.crime_name, levels=LEVELS)
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else ""
     env.filters["num"] = _number
+    env.filters["country_label"] = lambda cc, lang: f"{reference.country_name(cc, lang)} ({cc})"
     return env
 
 

@@ -238,3 +238,44 @@ def test_admin_checks_tries_and_installs_a_profile(server, browser, tmp_path, wi
     assert f"cr_oij_{width}" in page.inner_text("table.list")
     shot(page, f"22-profile-installed-{width}")
     page.close()
+
+
+PAGES = {"mx.steward": ["/", "/submissions", "/template.csv?view=none", "/no/such/page"],
+         "analyst": ["/coverage", "/submissions", "/submissions/{co}", "/runs", "/compare", "/api/v1"],
+         "admin": ["/users", "/profiles"]}
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_every_page_fits_the_screen(server, browser, width, language):
+    """Every portal page at phone (390 px) and desktop width, in Spanish and Portuguese: the
+    page is never wider than the screen (a wide table scrolls inside its card). Screenshots
+    `30-<role>-<page>-<language>-<width>.png` in reports/screenshots/."""
+    co = None
+    wide = []
+    for role, paths in PAGES.items():
+        page = browser.new_page(locale=f"{language}-ES" if language == "es" else "pt-BR",
+                                viewport={"width": width, "height": 900})
+        sign_in(page, server["base"], role)
+        page.goto(f"{server['base']}/submissions")
+        if co is None and role == "analyst":
+            link = page.locator("a[href^='/submissions/CO-']").first
+            co = link.get_attribute("href").rsplit("/", 1)[1] if link.count() else None
+        # the language of the session, as a user would choose it in the header
+        with page.expect_navigation():
+            page.click(f"form[action='/language'] button[value='{language}']")
+        for path in paths:
+            if path.startswith("/template.csv"):
+                continue  # a download, not a page
+            if "{co}" in path:
+                if co is None:
+                    continue
+                path = path.format(co=co)
+            page.goto(f"{server['base']}{path}")
+            page.wait_for_load_state()
+            name = ("submission" if co and co in path else path.strip("/").replace("/", "-")) or "home"
+            shot(page, f"30-{role}-{name[:30]}-{language}-{width}")
+            if page.evaluate("document.documentElement.scrollWidth") > width + 1:
+                wide.append(f"{role} {path}: {page.evaluate('document.documentElement.scrollWidth')} px")
+        page.close()
+    assert not wide, f"pages wider than {width} px: {wide}"

@@ -3,6 +3,8 @@ feedback, the analyst's pages, and every permission boundary."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from ideal.i18n import translations
@@ -234,6 +236,31 @@ def test_analyst_run_page_compare_and_report_download(client, portal):
     assert client.get("/reports/99999").status_code == 404
 
 
+def test_compare_defaults_to_the_two_latest_runs_and_names_a_scope_change(client, portal):
+    """Without a choice the page compares the two latest different runs; a run of Mexico
+    alone against Mexico and Colombia says the country scope changed (not 'the changes come
+    from the data'); the list says how many it shows of how many, filters and sorts, in the
+    user's language."""
+    from ideal.contracts import AssessmentRequest
+    from ideal.pipeline.assessment import assess
+
+    mx_only = assess(portal.engine, AssessmentRequest(countries=("MX",), note="compare test"))
+    login(client, "analyst")  # English
+    page = client.get("/compare")
+    assert page.status_code == 200
+    assert f'<option value="{mx_only.run_id}" selected' in page.text  # the later run
+    assert "The country scope changed" in page.text and "Colombia (CO)" in page.text
+    assert "the changes come from the data" not in page.text
+    shown = re.search(r"Showing (\d+) of (\d+) changed units", page.text)
+    assert shown and int(shown.group(1)) <= int(shown.group(2))
+    only_co = client.get(f"/compare?a={portal.run_id}&b={mx_only.run_id}&country=CO&sort=score")
+    rows = re.findall(r"<tr><td>[^<]*\((\w\w)\)</td>", only_co.text)
+    assert rows and set(rows) == {"CO"} and "gone" in only_co.text
+    client.post("/language", data={"language": "es", "next": "/compare", "csrf_token": csrf(client)})
+    es = client.get("/compare")
+    assert "El ámbito de países cambió" in es.text and "Mostrando" in es.text
+
+
 def test_analyst_triggers_a_local_run(client, portal):
     import time
 
@@ -297,19 +324,27 @@ def test_security_headers(client):
 def test_coverage_statuses(engine):
     """Complete (annual figure), partial (some months) and missing years, and the latest
     submission per country."""
+    from datetime import date
+
     from ideal.pipeline.submission import submit_bytes
     from ideal.store.queries import coverage
 
     annual = "country,region,period,crime_type,indicator,value\nMX,MX-JAL,2023,0101,incidents,10\n"
-    months = "".join(f"MX,MX-JAL,2024-0{m},0101,incidents,{m}\n" for m in (1, 2))
+    # 2024: January has homicide, February robbery: two crime types in the year, one per month
+    months = "MX,MX-JAL,2024-01,0101,incidents,1\nMX,MX-JAL,2024-02,0401,incidents,2\n"
     assert submit_bytes((annual + months).encode(), "mx.csv", "MX", engine,
                         ).ok
-    cov = coverage(engine, ("MX", "CO"))
+    cov = coverage(engine, ("MX", "CO"), today=date(2026, 11, 29))
     assert cov["years"] == [2023, 2024]
     assert cov["cells"]["MX"][2023]["status"] == "complete"
-    assert cov["cells"]["MX"][2024] | {} == {"status": "partial", "rows": 2, "types": 1,
-                                           "periods": "2/12 months"}
+    assert cov["cells"]["MX"][2024] == {"status": "partial", "rows": 2, "types": 2, "annual": False,
+                                        "months": 2, "quarters": 0}
     assert cov["cells"]["CO"][2024]["status"] == "missing"
+    # while 2024 is the current year, what it lacks is not missing yet: it is in progress
+    now = coverage(engine, ("MX", "CO"), today=date(2024, 3, 1))
+    assert now["cells"]["MX"][2024]["status"] == "in_progress"
+    assert now["cells"]["CO"][2024]["status"] == "in_progress"
+    assert now["cells"]["CO"][2023]["status"] == "missing"
     assert cov["last_submission"]["MX"]["status"] == "accepted" and cov["last_submission"]["CO"] is None
 
 

@@ -117,14 +117,16 @@ def report(engine: Engine, run_id: str | None = None,
 
 
 def assess_and_report(engine: Engine, request: AssessmentRequest,
-                      step: Callable[[str], None] | None = None) -> dict:
+                      step: Callable[..., None] | None = None) -> dict:
     """A reassessment without Airflow: assess with the request, then render the briefing;
-    ``step(text)`` hears the progress. Returns {run_id, paths}."""
-    step = step or (lambda _text: None)
+    ``step(message, **values)`` hears the progress (an English message of the catalogue and
+    its values: the job page shows it in the reader's language). Returns {run_id, paths}."""
+    step = step or (lambda _message, **_values: None)
     step("assessing")
     result = assess(engine, request)
-    step(f"run {result.run_id}: {result.n_scores} scores from {result.n_observations} "
-         f"observations{' (same data and method: the stored run is reused)' if result.reused else ''}")
+    step("run %(run)s: %(scores)s scores from %(observations)s observations"
+         + (" (same data and method: the stored run is reused)" if result.reused else ""),
+         run=result.run_id, scores=result.n_scores, observations=result.n_observations)
     step("rendering the briefing")
     rendered = report(engine, result.run_id, list(request.languages) or None)
     step("briefing ready")

@@ -40,8 +40,9 @@ def run(engine: Engine, job_id: str) -> dict:
         raise NotFound(f"no job {job_id}.")
     steps = list(job["steps"])
 
-    def step(text: str) -> None:
-        steps.append(text)
+    def step(message: str, **values) -> None:
+        """A step as its catalogue message and values (shown translated), never a path."""
+        steps.append({"msg": message, "args": {k: str(v) for k, v in values.items()}})
         jobs.change(engine, job_id, steps=list(steps))
 
     jobs.change(engine, job_id, state="running")
@@ -50,9 +51,10 @@ def run(engine: Engine, job_id: str) -> dict:
         if job["kind"] == "assessment":
             result = assess_and_report(engine, AssessmentRequest.from_mapping(params), step)
         else:
-            step(f"rendering the {job['kind']} ({params['language']})")
+            what = "briefing" if job["kind"] == "briefing" else "annex"
+            step(f"rendering the {what} (%(language)s)", language=params["language"].upper())
             path = render_report(engine, params["run_id"], job["kind"], params["language"])
-            step(f"{job['kind']} ready")
+            step(f"{what} ready")
             result = {"run_id": params["run_id"], "paths": [str(path)]}
         state, error = "success", None
     except IdealError as exc:

@@ -40,9 +40,21 @@ class Job:
         if self.result.get("run_id"):
             result["links"] = {"run": f"/runs/{self.result['run_id']}"}
         return {"id": self.id, "kind": self.kind, "owner": self.owner, "params": self.params,
-                "state": self.state, "steps": list(self.steps), "result": result,
+                "state": self.state, "steps": [step_text(s) for s in self.steps], "result": result,
                 "error": self.error, "started": self.started.isoformat() if self.started else None,
                 "finished": self.finished.isoformat() if self.finished else None}
+
+
+def step_text(step, gettext=None) -> str:
+    """A job step as text: its message translated with ``gettext`` (English without), its
+    values filled in. Steps stored as plain text (before messages had values) stay as they are."""
+    if not isinstance(step, dict):
+        return str(step)
+    message = (gettext or (lambda m: m))(step.get("msg", ""))
+    try:
+        return message % step.get("args", {}) if step.get("args") else message
+    except (KeyError, TypeError, ValueError):
+        return step.get("msg", "")
 
 
 def _lower_priority() -> None:

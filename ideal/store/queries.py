@@ -111,6 +111,33 @@ def coverage(engine: Engine, members: tuple[str, ...], today: date | None = None
             "last_submission": {cc: latest.get(cc) for cc in members}}
 
 
+def country_coverage(engine: Engine, country: str, years: list[int], today: date | None = None) -> dict:
+    """One country's current data per crime type and year (a steward's home page): each cell
+    complete (an annual figure, 12 months or 4 quarters), partial (with the months or quarters
+    present), in progress (the current year) or missing."""
+    q = (select(Observation.crime_type, Observation.period, func.count().label("rows"))
+         .where(Observation.superseded_by.is_(None), Observation.country == country,
+                Observation.indicator != "population")
+         .group_by(Observation.crime_type, Observation.period))
+    with engine.connect() as conn:
+        cells = to_frame(conn.execute(q), ["crime_type", "period", "rows"])
+    current = (today or date.today()).year
+    out: dict[str, dict[int, dict]] = {}
+    if not cells.empty:
+        cells["year"] = cells["period"].str.slice(0, 4).astype(int)
+        for (crime, year), g in cells[cells["year"].isin(years)].groupby(["crime_type", "year"]):
+            months = g.loc[g["period"].str.len() == 7, "period"].nunique()
+            quarters = g.loc[g["period"].str.contains("Q"), "period"].nunique()
+            annual = bool((g["period"].str.len() == 4).any())
+            complete = annual or months == 12 or quarters == 4
+            out.setdefault(crime, {})[int(year)] = {
+                "status": "complete" if complete else ("in_progress" if year >= current else "partial"),
+                "months": int(months), "quarters": int(quarters), "annual": annual, "rows": int(g["rows"].sum())}
+    return {"years": years, "current": current,
+            "cells": {c: {y: out.get(c, {}).get(y, {"status": "in_progress" if y >= current else "missing"})
+                          for y in years} for c in sorted(out)}}
+
+
 SHOWN = [Submission.id, Submission.country, Submission.filename, Submission.status,
          Submission.rows_total, Submission.rows_accepted, Submission.n_errors,
          Submission.n_warnings, Submission.received_at]

@@ -101,9 +101,28 @@ def set_language(request: Request, language: str = Form(...), next: str = Form("
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
+HOME_YEARS = 6  # a steward's home: the current year and the five before (the assessment's window)
+
+
 @router.get("/")
-def home(u: Account = Depends(user)):
-    return RedirectResponse("/coverage" if u.is_analyst else "/submissions", status_code=303)
+def home(request: Request, u: Account = Depends(user)):
+    """Analysts start on the coverage; a steward on what their country has sent per year and
+    crime type, what is missing or partial for the years CLASI assesses, and their latest
+    feedback."""
+    if u.is_analyst:
+        return RedirectResponse("/coverage", status_code=303)
+    from datetime import date
+
+    engine = request.app.state.engine
+    current = date.today().year
+    years = list(range(current - HOME_YEARS + 1, current + 1))
+    cov = queries.country_coverage(engine, u.country, years)
+    scored = reference.scored_crime_types()
+    crimes = sorted(set(scored) | set(cov["cells"]), key=lambda c: (c not in scored, c))
+    latest = queries.submissions(engine, u, u.country, None, 1)
+    return page(request, "home.html.j2", cov=cov, crimes=crimes, latest=latest[0] if latest else None,
+                gaps=sum(1 for c in crimes for y in years[:-1]
+                         if cov["cells"].get(c, {}).get(y, {"status": "missing"})["status"] != "complete"))
 
 
 # --- templates ------------------------------------------------------------------------------

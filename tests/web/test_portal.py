@@ -34,7 +34,8 @@ def test_login_logout_and_the_session_cookie(client, portal):
     assert r.status_code == 303
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
-    assert client.get("/", follow_redirects=False).headers["location"] == "/submissions"
+    home = client.get("/", follow_redirects=False)  # a steward's own home page
+    assert home.status_code == 200 and 'id="sent"' in home.text
     out = client.post("/logout", data={"csrf_token": csrf(client)}, follow_redirects=False)
     assert out.status_code == 303
     assert client.get("/submissions", follow_redirects=False).status_code == 303
@@ -409,3 +410,28 @@ def test_feedback_report_download(client, portal):
     assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
     assert "<html" in r.text.lower()
     assert client.get(f"/submissions/{portal.mx_submission}/other.txt").status_code == 404
+
+
+def test_steward_home_shows_what_was_sent_and_what_is_missing(client, portal, engine):
+    """Per crime type and year: complete, partial (with its months), missing, and the current
+    year in progress; and the latest feedback with a link."""
+    from datetime import date
+
+    from ideal.pipeline.submission import submit_bytes
+    from ideal.store import queries
+
+    year = date.today().year
+    head = "country,region,period,crime_type,indicator,value\n"
+    rows = "".join(f"MX,MX-JAL,{year - 2}-{m:02d},0703,incidents,{m}\n" for m in (1, 2, 3))
+    rows += f"MX,MX-JAL,{year - 1},0703,incidents,40\n"
+    assert submit_bytes((head + rows).encode(), "mx-fraud.csv", "MX", engine).ok
+    cov = queries.country_coverage(engine, "MX", list(range(year - 5, year + 1)))
+    assert cov["cells"]["0703"][year - 2] == {"status": "partial", "months": 3, "quarters": 0,
+                                              "annual": False, "rows": 3}
+    assert cov["cells"]["0703"][year - 1]["status"] == "complete"
+    assert cov["cells"]["0703"][year - 3]["status"] == "missing"
+    assert cov["cells"]["0703"][year]["status"] == "in_progress"
+    login(client, "mx.steward")
+    page = client.get("/")
+    assert page.status_code == 200 and "Lo que México ha enviado" in page.text
+    assert 'id="latest"' in page.text and "/submissions/MX-" in page.text

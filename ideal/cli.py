@@ -544,6 +544,18 @@ def user_enable(username: str = typer.Argument(...)) -> None:
     typer.echo(f"user {username} enabled.")
 
 
+@user_app.command("email")
+@handled
+def user_email(username: str = typer.Argument(...),
+               address: str = typer.Argument("", help="The address; empty: no more mail.")) -> None:
+    """Set where USERNAME (a steward) gets the feedback of the country's submissions by mail
+    (sent when IDEAL_SMTP_HOST is set)."""
+    from ideal.store import accounts
+
+    accounts.set_email(_engine(), username, address or None, actor=audit_actor())
+    typer.echo(f"user {username}: feedback {'mailed to ' + address if address else 'no longer mailed'}.")
+
+
 @user_app.command("role")
 @handled
 def user_role(username: str = typer.Argument(...),

@@ -87,6 +87,7 @@ class Settings:
     airflow: Airflow = field(default_factory=Airflow)
     secret_key: str | None = None
     trusted_proxies: str = ""
+    public_url: str = ""
     https: bool = False
     workers: int = 1
     upload_slots: int = 2
@@ -213,6 +214,7 @@ def get_settings() -> Settings:
         airflow=Airflow(url=_text("IDEAL_AIRFLOW_URL"), user=_text("IDEAL_AIRFLOW_USER"),
                         password=_text("IDEAL_AIRFLOW_PASSWORD")),
         secret_key=_text("IDEAL_SECRET_KEY"),
+        public_url=public_url,
         trusted_proxies=",".join(a.strip() for a in (_text("IDEAL_TRUSTED_PROXIES") or "").split(",") if a.strip()),
         https=public_url.startswith("https://") or _flag("IDEAL_HTTPS"),
         workers=_whole("IDEAL_WORKERS", os.cpu_count() or 1),

@@ -7,6 +7,7 @@ with the same file picks up again. The same bytes from the same country load onl
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -28,6 +29,8 @@ from ideal.ingest.sniff import ReadOptions
 from ideal.store import audit, load
 from ideal.validate import feedback, plausibility
 from ideal.validate.runner import ValidationReport, validate_submission
+
+log = logging.getLogger("ideal.submission")
 
 
 @dataclass
@@ -131,6 +134,13 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
         receipt = _submit(data, filename, country, engine, channel, settings, today, options,
                           language, actor)
     receipt.language = language
+    if settings.smtp.host:  # the country's stewards get the feedback by mail
+        from ideal.pipeline import mail_feedback
+
+        try:
+            mail_feedback.send(engine, receipt, settings)
+        except Exception as exc:  # noqa: BLE001 - a mail never changes the submission's outcome
+            log.error("feedback mail of %s failed: %s", receipt.submission_id, exc)
     return receipt
 
 

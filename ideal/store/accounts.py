@@ -165,6 +165,30 @@ def set_role(engine: Engine, username: str, role: str, country: str | None = Non
     return get_user(engine, username)
 
 
+EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+
+
+def set_email(engine: Engine, username: str, email: str | None, actor: str = "cli") -> None:
+    """The address a steward's feedback is mailed to (None: no mail)."""
+    user = get_user(engine, username)
+    email = (email or "").strip() or None
+    if email and (len(email) > 254 or not EMAIL.match(email)):
+        raise AccountError(f"{email!r} is not an e-mail address.")
+    with engine.begin() as conn:
+        conn.execute(update(User.__table__).where(User.id == user.id).values(email=email))
+        audit.record(conn, actor=actor, action="user.email", outcome="ok", object_id=user.username,
+                     country=user.country, detail="set" if email else "removed")
+
+
+def stewards_to_mail(engine: Engine, country: str) -> list[tuple[str, str, str]]:
+    """(username, e-mail, language) of the active stewards of ``country`` with an address."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(User.username, User.email, User.language).where(
+            User.role == "steward", User.country == country, User.active.is_(True),
+            User.email.is_not(None))).all()
+    return [(r.username, r.email, r.language) for r in rows]
+
+
 def set_language(engine: Engine, user_id: int, language: str) -> None:
     if language in LANGUAGES:
         with engine.begin() as conn:

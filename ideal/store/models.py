@@ -211,6 +211,7 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(2), default="es")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # feedback by mail
 
 
 class ApiToken(Base):

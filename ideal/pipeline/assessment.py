@@ -67,7 +67,11 @@ def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResul
                          pd.DataFrame((existing.get("info") or {}).get("unscored") or [],
                                       columns=["country", "region", "crime_type", "reason"]))
     scores, unscored, info = score(obs, population, prof, year)
+    from ideal.scoring.early_warning import early_warning
+
+    warnings_ = early_warning(obs, year, prof["indicator_preference"], prof.get("early_warning"))
     info = {**info, "unscored": unscored.to_dict("records"),
+            "early_warning": warnings_.head(200).to_dict("records"),
             "population_methods": population.groupby("method").size().to_dict()}
     if scores.empty:
         raise AssessmentError(f"no region could be scored for {year}: "

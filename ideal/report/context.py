@@ -94,7 +94,26 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
     period = run["period"]
     scope = list(run["countries"])
     top = top_threats(scores, harm, profile["top_threats"])
+    info = run.get("info") or {}
+    movers = {(m["country"], m["region"], m["crime_type"]): m["moved_most_by"]
+              for m in (info.get("sobol") or {}).get("rank_movers") or []}
+    pillar_names = {"magnitude": _("magnitude"), "trend": _("trend"), "harm": _("harm"), "spread": _("spread")}
+    assumption = {"data": _("the data"), "normalisation": _("the normalisation"), "aggregation": _("the aggregation"),
+                  "imputation": _("the imputation"), "harm_floor": _("the harm floor")}
+
+    def why(r) -> str:
+        """The pillars that make the score (their points, largest first) and what moves its rank."""
+        parts = sorted(((p, getattr(r, f"contrib_{p}", None)) for p in ("magnitude", "trend", "spread")),
+                       key=lambda kv: -(kv[1] if kv[1] is not None and pd.notna(kv[1]) else -1))
+        text = " + ".join(f"{pillar_names[p]} {_num(v, language)}" for p, v in parts if v is not None and pd.notna(v) and v > 0)
+        mover = movers.get((r.country, r.region, r.crime_type))
+        if mover:
+            name = assumption.get(mover, _("the weights") if mover.startswith("weight_") else mover)
+            text += "; " + _("rank moved most by %(what)s") % {"what": name}
+        return text
+
     top_rows = [{
+        "why": why(r),
         "rank": i + 1,
         "country": reference.country_name(r.country, language),
         "region": reference.region_name(r.region),
@@ -234,6 +253,12 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                 "scores": _num(run["n_scores"], language, 0)},
         "findings": findings,
         "top": top_rows,
+        "emerging": [{"country": reference.country_name(w["country"], language), "region": reference.region_name(w["region"]),
+                      "crime": reference.crime_name(w["crime_type"], language, short=True), "started": w["started"],
+                      "ratio": _num(w["ratio"], language), "baseline": _num(w["baseline"], language),
+                      "recent": _num(w["recent"], language)}
+                     for w in (info.get("early_warning") or [])[:8]],
+        "early_warning": "early_warning" in info,
         "countries": per_country,
         "levels": level_counts,
         "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],

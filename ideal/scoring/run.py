@@ -37,9 +37,10 @@ def check_scope(period: str | None, countries: list[str], crime_types: list[str]
 
 
 def first_year(year: str, profile: dict) -> int:
-    """The earliest year the assessment of ``year`` reads: the trend window and the years a
-    missing value may be carried forward."""
-    return int(year) - profile["missing"]["carry_forward_years"] - profile["pillars"]["trend"]["window_years"]
+    """The earliest year the assessment of ``year`` reads: the trend window (the longest the
+    uncertainty analysis tries) and the years a missing value may be carried forward."""
+    window = max([profile["pillars"]["trend"]["window_years"], *profile["uncertainty"].get("trend_windows", [])])
+    return int(year) - profile["missing"]["carry_forward_years"] - window
 
 
 def in_scope(obs: pd.DataFrame, countries: list[str], crime_types: list[str]) -> pd.DataFrame:

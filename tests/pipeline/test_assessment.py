@@ -94,3 +94,38 @@ def test_reference_data_and_submitted_populations_make_new_runs_and_runs_keep_th
     assert (jal["population"] == 9_000_000).all() and (jal["population_method"] == "submitted").all()
     assert stored["info"]["population_methods"]["submitted"] == 2
     assert "population.submitted_used" in set(events(engine, object_id=fourth.run_id)["action"])
+
+
+def test_a_monthly_surge_is_an_emerging_threat_and_each_leader_says_why(engine, ideal_env):
+    """Monthly homicides of four Mexican states, 2023-2025; Jalisco's triple from June 2025: the
+    run's early warning names Jalisco from 2025-06 (none of the flat states), the briefing lists
+    it under emerging threats, and each leading threat's 'why' is its stored pillar points."""
+    import numpy as np
+
+    from ideal import reference
+    from ideal.report.context import build
+    from ideal.store.queries import submissions_of
+
+    rng = np.random.default_rng(3)
+    rows = ["country,region,period,crime_type,indicator,value"]
+    for region, mean in (("MX-JAL", 60), ("MX-CMX", 80), ("MX-NLE", 40), ("MX-YUC", 5)):
+        for year in (2023, 2024, 2025):
+            for month in range(1, 13):
+                surge = 3 if region == "MX-JAL" and year == 2025 and month >= 6 else 1
+                rows.append(f"MX,{region},{year}-{month:02d},0101,incidents,{rng.poisson(mean * surge)}")
+    assert submit_bytes("\n".join(rows).encode(), "mx-monthly.csv", "MX", engine, today=TODAY).ok
+    result = assess(engine, AssessmentRequest(period="2025", countries=("MX",)))
+    stored, scores = load_run(engine, result.run_id)
+    alarms = stored["info"]["early_warning"]
+    # the CUSUM dates a rise from the month after it last stood at zero: at most a few months
+    # early when the months before happened to run high
+    assert [a["region"] for a in alarms] == ["MX-JAL"] and "2025-03" <= alarms[0]["started"] <= "2025-06"
+    assert alarms[0]["ratio"] > 2
+    ctx = build(stored, scores, submissions_of(engine, countries=["MX"]), "en")
+    assert [e["region"] for e in ctx["emerging"]] == ["Jalisco"]
+    assert ctx["emerging"][0]["started"] == alarms[0]["started"]
+    code = {reference.region_name(r): r for r in scores["region"]}
+    by_region = scores.set_index("region")
+    for row in ctx["top"]:
+        magnitude = f"magnitude {by_region.loc[code[row['region']], 'contrib_magnitude']:.1f}"
+        assert magnitude in row["why"], (row["why"], magnitude)

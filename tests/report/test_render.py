@@ -33,7 +33,7 @@ def minimal_context(**over):
            "run": {"id": "2025-abc", "created": "1 de enero de 2026", "created_iso": "2026-01-01T00:00:00+00:00", "profile": "default",
                    "profile_hash": "abc", "observations": "10", "scores": "5"},
            "findings": ["uno"], "top": [], "countries": [], "levels": [], "bands": [],
-           "rate_per": "100.000", "weights": None, "harm_scale": None, "draws": 1000, "mc_data": False, "log_goalposts": False, "synthetic": False,
+           "rate_per": "100.000", "weights": None, "harm_scale": None, "draws": 1000, "mc_data": False, "log_goalposts": False, "emerging": [], "early_warning": False, "synthetic": False,
            "heatmap": "chart-heatmap.svg"}
     ctx.update(over)
     return ctx
@@ -44,7 +44,7 @@ def test_submitted_text_is_escaped():
     html = render_html(minimal_context(top=[{
         "rank": 1, "country": "México", "region": evil, "crime": "Homicidio", "rate": "1",
         "value": "1", "score": "10", "level": "high", "level_label": "alto", "reliability": "9,0",
-        "interval": "1-3", "imputed": False, "partial": False, "estimated_population": False}]))
+        "interval": "1-3", "imputed": False, "partial": False, "estimated_population": False, "why": evil}]))
     assert evil not in html and "&lt;script&gt;" in html
 
 

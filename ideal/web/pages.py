@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import anyio
+import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
@@ -306,20 +307,64 @@ def job(request: Request, job_id: str, u: Account = Depends(user)):
     return page(request, "job.html.j2", job=found)
 
 
+SCORES_SHOWN = 200
+SCORE_SORTS = {"score": ("score", False), "reliability": ("reliability", False), "rank": ("rank", True),
+               "interval": ("_width", False), "region": ("region", True)}
+
+
+def _run_scores(request: Request, run_id: str, country: str | None, crime: str | None,
+                level: str | None, sort: str) -> tuple[dict, pd.DataFrame, int]:
+    """The run, its scores filtered and sorted as asked, and how many the run has."""
+    found, scores = runs.load(request.app.state.engine, run_id)
+    total = len(scores)
+    if country:
+        scores = scores[scores["country"] == country.upper()]
+    if crime:
+        scores = scores[scores["crime_type"] == crime]
+    if level:
+        scores = scores[scores["level"] == level]
+    key, ascending = SCORE_SORTS.get(sort, SCORE_SORTS["score"])
+    scores = scores.assign(_width=scores["rank_p95"] - scores["rank_p5"]).sort_values(
+        [key, "region"], ascending=[ascending, True], na_position="last")
+    return found, scores.drop(columns="_width"), total
+
+
+@router.get("/runs/{run_id}/scores.csv")
+def run_scores_csv(request: Request, run_id: str, country: str | None = None, crime: str | None = None,
+                   level: str | None = None, sort: str = "score", u: Account = Depends(user)):
+    """Every score of the run (or those the filters keep) as CSV, formulas neutralised."""
+    security.require_analyst(request, u, "run.scores")
+    if runs.find(request.app.state.engine, run_id) is None:
+        raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": run_id})
+    from ideal.report.annex import scores_csv
+
+    _, scores, _ = _run_scores(request, run_id, country, crime, level, sort)
+    return Response(scores_csv(scores), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{run_id}-scores.csv"'})
+
+
 @router.get("/runs/{run_id}")
-def run_page(request: Request, run_id: str, u: Account = Depends(user)):
+def run_page(request: Request, run_id: str, country: str | None = None, crime: str | None = None,
+             level: str | None = None, sort: str = "score", u: Account = Depends(user)):
     security.require_analyst(request, u, "run")
     engine = request.app.state.engine
     found = runs.find(engine, run_id)
     if found is None:
-        raise NotFound(f"No assessment run {run_id}.")
+        raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": run_id})
+    _, every, total = _run_scores(request, run_id, country, crime, level, sort)
+    listing = {"rows": every.head(SCORES_SHOWN).to_dict("records"), "n": len(every), "total": total,
+               "shown": min(len(every), SCORES_SHOWN), "country": (country or "").upper(),
+               "crime": crime or "", "level": level or "", "sort": sort,
+               "countries": sorted(found["countries"]), "crimes": reference.scored_crime_types(),
+               "query": "&".join(f"{k}={v}" for k, v in (("country", country), ("crime", crime),
+                                                         ("level", level), ("sort", sort)) if v)}
     top = assessment.top_scores(engine, run_id)[
         ["country", "region", "crime_type", "score", "level", "rate", "reliability", "rank_p5",
          "rank_p95"]].to_dict("records")
     unscored: dict[tuple, int] = {}
     for u in (found.get("info") or {}).get("unscored") or []:
         unscored[(u["country"], u["reason"])] = unscored.get((u["country"], u["reason"]), 0) + 1
-    return page(request, "run.html.j2", run=found, top=top,
+    return page(request, "run.html.j2", run=found, top=top, listing=listing,
                 scored=runs.scored_countries(engine, run_id),
                 reports=reports.of_run(engine, run_id),
                 unscored=[{"country": c, "reason": r, "n": n} for (c, r), n in sorted(unscored.items())])

@@ -435,3 +435,28 @@ def test_steward_home_shows_what_was_sent_and_what_is_missing(client, portal, en
     page = client.get("/")
     assert page.status_code == 200 and "Lo que México ha enviado" in page.text
     assert 'id="latest"' in page.text and "/submissions/MX-" in page.text
+
+
+def test_run_page_lists_every_score_filtered_sorted_and_as_csv(client, portal):
+    import csv
+    import io
+
+    from ideal.store.runs import load
+
+    _, scores = load(portal.engine, portal.run_id)
+    login(client, "analyst")
+    page = client.get(f"/runs/{portal.run_id}?country=CO&sort=reliability")
+    assert page.status_code == 200 and 'id="every-score"' in page.text
+    n_co = int((scores["country"] == "CO").sum())
+    assert f"of {n_co} scores (the run has {len(scores)})" in page.text
+    table = page.text.split('id="every-score"')[1]
+    assert "<td>MX</td>" not in table and "<td>CO</td>" in table
+    got = client.get(f"/runs/{portal.run_id}/scores.csv?country=CO&crime=0101")
+    assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(got.text)))
+    expected = scores[(scores["country"] == "CO") & (scores["crime_type"] == "0101")]
+    assert len(rows) == len(expected) and {r["country"] for r in rows} == {"CO"}
+    scores_desc = [float(r["score"]) for r in rows if r["score"]]
+    assert scores_desc == sorted(scores_desc, reverse=True)
+    login(client, "mx.steward")
+    assert client.get(f"/runs/{portal.run_id}/scores.csv").status_code == 403

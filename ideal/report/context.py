@@ -84,6 +84,23 @@ def _reason(not_scored: pd.DataFrame, cc: str, _) -> str:
     return _("no value in the assessment window")
 
 
+def _markets(scores: pd.DataFrame, language: str, leaders: int = 3) -> list[dict]:
+    """One line per crime market, most threatening first: its leading regions across countries
+    (the highest region of each of the ``leaders`` countries where it scores highest, so one
+    country never fills the line) and how many regions of how many countries are high or very
+    high."""
+    scored = scores[scores["score"].notna()]
+    out = []
+    for crime, g in scored.groupby("crime_type"):
+        best = g.sort_values(["score", "rate"], ascending=False).drop_duplicates("country").head(leaders)
+        high = g[g["level"].isin(HIGH)]
+        out.append({"crime": reference.crime_name(crime, language, short=True), "top": float(best["score"].iloc[0]),
+                    "leaders": [{"region": reference.region_name(r.region), "country": r.country,
+                                 "score": _num(r.score, language)} for r in best.itertuples()],
+                    "high": _num(len(high), language, 0), "high_countries": _num(high["country"].nunique(), language, 0)})
+    return sorted(out, key=lambda m: -m["top"])
+
+
 def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es") -> dict:
     """The briefing's template context from the run, its scores and the submissions of its
     countries (ideal.store.queries.submissions_of)."""
@@ -253,6 +270,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                 "scores": _num(run["n_scores"], language, 0)},
         "findings": findings,
         "top": top_rows,
+        "markets": _markets(scores, language),
         "emerging": [{"country": reference.country_name(w["country"], language), "region": reference.region_name(w["region"]),
                       "crime": reference.crime_name(w["crime_type"], language, short=True), "started": w["started"],
                       "ratio": _num(w["ratio"], language), "baseline": _num(w["baseline"], language),

@@ -62,3 +62,38 @@ def bars(labels: list[str], values: list[float], title: str, xlabel: str,
     fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     return buf.getvalue()
+
+
+def trends(series: list[dict], titles: list[str], ylabel: str, columns: int = 5) -> bytes:
+    """Small multiples, one per leading threat: its yearly rates (points) and the fitted trend
+    through its modelled rate of the data year, with the 95 % band of the slope
+    (exp(b +- 1.96 se)); each panel on its own scale."""
+    rows = max(1, -(-len(series) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(7.2, 1.4 * rows + 0.3), squeeze=False)
+    for ax in axes.flat[len(series):]:
+        ax.axis("off")
+    for ax, s, title in zip(axes.flat, series, titles, strict=False):
+        years, values = s["years"], s["rates"]
+        ax.plot(years, values, "o", color="#1f4e79", markersize=2.8)
+        if s.get("change") is not None and years:
+            t = np.linspace(min(years), s["data_year"], 20)
+            b = np.log1p(s["change"])
+            level = s["level"] or (values[-1] if values else 0)
+            ax.plot(t, level * np.exp(b * (t - s["data_year"])), color="#c0392b", linewidth=1)
+            if s.get("se"):
+                lo = level * np.exp((b - 1.96 * s["se"]) * (t - s["data_year"]))
+                hi = level * np.exp((b + 1.96 * s["se"]) * (t - s["data_year"]))
+                ax.fill_between(t, np.minimum(lo, hi), np.maximum(lo, hi), color="#c0392b", alpha=0.15, linewidth=0)
+        ax.set_title(title, fontsize=5.5, loc="left", linespacing=1.1)
+        ax.tick_params(labelsize=5, length=2)
+        ax.set_xticks(sorted(set(years)) or [s["data_year"]])
+        ax.set_xticklabels([str(y)[2:] for y in (sorted(set(years)) or [s["data_year"]])])
+        ax.set_ylim(bottom=0)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    fig.supylabel(ylabel, fontsize=6)
+    fig.tight_layout(pad=0.4)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return buf.getvalue()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ideal import reference
 from ideal.config import TEMPLATES_DIR, get_settings
 from ideal.contracts import LANGUAGES
 from ideal.errors import ReportError
@@ -83,6 +84,10 @@ def _check_language(language: str) -> None:
                           f"{', '.join(LANGUAGES)}.")
 
 
+def _short(text: str, width: int = 20) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es",
                     out_dir: Path | None = None) -> tuple[Path, int]:
     """The run's briefing (tagged PDF/UA-1) in reports/<period>/<run>/briefing-<lang>.pdf; returns
@@ -95,9 +100,17 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
     heat = charts.heatmap(context.heat_matrix(scores, language),
                           _("Mean score weighted by population (0-10)"), _("score"))
     ctx["heatmap"] = "chart-heatmap.svg"
+    assets = {"chart-heatmap.svg": heat}
+    series = ((run.get("info") or {}).get("series") or [])[:10]  # two rows of five: the page budget
+    ctx["trends"] = None
+    if series:
+        titles = [f"{_short(reference.region_name(x['region']))} ({x['country']})\n"
+                  f"{_short(reference.crime_name(x['crime_type'], language, short=True))}" for x in series]
+        assets["chart-trends.svg"] = charts.trends(series, titles, _("rate per 100,000"))
+        ctx["trends"] = "chart-trends.svg"
     html = render_html(ctx)
     target = (out_dir or get_settings().reports_dir) / run["period"] / run["id"] / f"briefing-{language}.pdf"
-    pages, _refused = write_pdf(html, target, {"chart-heatmap.svg": heat},
+    pages, _refused = write_pdf(html, target, assets,
                                 identifier=f"{run['id']}-{language}",
                                 epoch=int(run["created_at"].timestamp()), variant="pdf/ua-1")
     return target, pages

@@ -228,7 +228,7 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
     sob["rank_movers"] = [{"country": r.country, "region": r.region, "crime_type": r.crime_type,
                            "rank": int(r.rank), "moved_most_by": r.rank_mover}
                           for r in scores[scores["rank_mover"].notna()].sort_values("rank").itertuples()]
-    info = {"outliers": treated,
+    info = {"outliers": treated, "series": leading_series(rates, scores, profile),
             "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank,
                                           variants["one_at_a_time"]),
             "monte_carlo": variants["description"],
@@ -237,6 +237,26 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
                 [f"contrib_{p}" for p in pl.PILLARS]].to_numpy(dtype="float64"),
                 harm_scales=(profile.get("harm") or {}).get("mode") == "scale")}
     return scores.drop(columns="_group").reset_index(drop=True), unscored.reset_index(drop=True), info
+
+
+def leading_series(rates: pd.DataFrame, scores: pd.DataFrame, profile: dict, n: int | None = None) -> list[dict]:
+    """For the ``n`` highest scores (the briefing's leading threats): the yearly rates of the
+    trend window up to the data year, and the fitted yearly change with its standard error on
+    the log scale (the briefing draws them as small multiples)."""
+    n = n or profile.get("top_threats", 15)
+    window = profile["pillars"]["trend"]["window_years"]
+    top = scores[scores["score"].notna()].sort_values(["score", "rate"], ascending=False).head(n)
+    out = []
+    for r in top.itertuples():
+        own = rates[(rates["country"] == r.country) & (rates["region"] == r.region)
+                    & (rates["crime_type"] == r.crime_type) & rates["rate"].notna()
+                    & (rates["year"] <= r.data_year) & (rates["year"] >= r.data_year - window)].sort_values("year")
+        out.append({"country": r.country, "region": r.region, "crime_type": r.crime_type,
+                    "years": [int(y) for y in own["year"]], "rates": [round(float(v), 3) for v in own["rate"]],
+                    "level": r.rate_model if pd.notna(r.rate_model) else r.rate, "data_year": int(r.data_year),
+                    "change": None if pd.isna(r.trend_change) else round(float(r.trend_change), 4),
+                    "se": None if pd.isna(r.trend_se) else round(float(r.trend_se), 4)})
+    return out
 
 
 def measure(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, harm: pd.Series,

@@ -124,6 +124,10 @@ def test_a_monthly_surge_is_an_emerging_threat_and_each_leader_says_why(engine, 
     ctx = build(stored, scores, submissions_of(engine, countries=["MX"]), "en")
     assert [e["region"] for e in ctx["emerging"]] == ["Jalisco"]
     assert ctx["emerging"][0]["started"] == alarms[0]["started"]
+    series = {s["region"]: s for s in stored["info"]["series"]}
+    jal = series["MX-JAL"]
+    assert jal["years"] == [2022, 2023, 2024, 2025][-len(jal["years"]):] and len(jal["rates"]) == len(jal["years"])
+    assert jal["change"] == pytest.approx(float(scores.set_index("region").loc["MX-JAL", "trend_change"]), abs=1e-4)
     code = {reference.region_name(r): r for r in scores["region"]}
     by_region = scores.set_index("region")
     for row in ctx["top"]:

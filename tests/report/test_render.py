@@ -33,7 +33,7 @@ def minimal_context(**over):
            "run": {"id": "2025-abc", "created": "1 de enero de 2026", "created_iso": "2026-01-01T00:00:00+00:00", "profile": "default",
                    "profile_hash": "abc", "observations": "10", "scores": "5"},
            "findings": ["uno"], "top": [], "countries": [], "levels": [], "bands": [],
-           "rate_per": "100.000", "weights": None, "harm_scale": None, "draws": 1000, "mc_data": False, "log_goalposts": False, "emerging": [], "early_warning": False, "markets": [], "synthetic": False,
+           "rate_per": "100.000", "weights": None, "harm_scale": None, "draws": 1000, "mc_data": False, "log_goalposts": False, "emerging": [], "early_warning": False, "markets": [], "trends": None, "synthetic": False,
            "heatmap": "chart-heatmap.svg"}
     ctx.update(over)
     return ctx

@@ -183,6 +183,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
             "crimes": scores["crime_type"].nunique(), "period": period,
             "obs": _num(run["n_observations"], language, 0)},
     ]
+    first_place_said = False  # the uncertainty of the first place, said once
     if top_rows:
         t = top_rows[0]
         findings.append(_("The highest relative threat is %(crime)s in %(region)s (%(country)s): "
@@ -198,6 +199,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                      "med": int(first["rank_median"]), "n": len(rivals) - 1,
                      "crime": reference.crime_name(best["crime_type"], language).lower(),
                      "region": reference.region_name(best["region"]), "best": int(best["rank_median"])}
+            first_place_said = True
             if best.name == first.name or best["rank_median"] >= first["rank_median"]:
                 findings.append(_("The first place is not certain: in 90 %% of the simulations its "
                                   "rank lies between %(lo)s and %(hi)s (median %(med)s), and %(n)s "
@@ -221,9 +223,9 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                 f"{reference.country_name(c, language)} ({_num(v * 100, language, 0)} %)"
                 for c, v in share.head(3).items()),
             "crime": reference.crime_name(by_crime.index[0], language).lower(), "crn": by_crime.iloc[0]})
-    if missing:
-        findings.append(_("No accepted data for the period: %(list)s.") % {"list": "; ".join(
-            f"{c['name']} ({c['status']})" for c in missing)})
+    if missing:  # with the first sentence: what was assessed and what could not be
+        findings[0] += " " + _("No accepted data for the period: %(list)s.") % {"list": "; ".join(
+            f"{c['name']} ({c['status']})" for c in missing)}
     scored = scores[scores["score"].notna()]
     if not scored.empty and "reliability" in scores:
         low = scored[scored["reliability"] < 6]
@@ -236,19 +238,19 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                     {reference.country_name(c, language) for c in imputed["country"]}))}
         if len(low):
             sentence += " " + _("%(n)s have a low reliability (below 6).") % {"n": len(low)}
+        insufficient = int((scores["status"] == "insufficient_data").sum()) if "status" in scores else 0
+        if insufficient:
+            sentence += " " + _("%(n)s region and crime combinations have too little data for a score "
+                                "and are not shown.") % {"n": insufficient}
         findings.append(sentence)
-        if top_rows and top_rows[0]["interval"] != "-":
+        if top_rows and top_rows[0]["interval"] != "-" and not first_place_said:
             widest = max(top_rows, key=lambda t: int(t["interval"].split("-")[1]) - int(t["interval"].split("-")[0]))
             findings.append(_("Uncertainty: in 90 %% of the Monte Carlo simulations that vary "
-                              "weights, normalisation, aggregation and imputation, the rank of "
+                              "the weights, the method and the data, the rank of "
                               "%(crime)s in %(region)s lies between %(interval)s (the 5th and 95th "
                               "percentiles of its ranks), the widest of the top threats.") % {
                 "crime": widest["crime"].lower(), "region": widest["region"],
                 "interval": widest["interval"]})
-    insufficient = int((scores["status"] == "insufficient_data").sum()) if "status" in scores else 0
-    if insufficient:
-        findings.append(_("%(n)s region and crime combinations have too little data for a score "
-                          "and are not shown.") % {"n": insufficient})
     synthetic = bool(scores["synthetic_population"].any())
     if synthetic:
         n = scores.loc[scores["synthetic_population"], "country"].nunique()

@@ -124,6 +124,12 @@ def test_a_monthly_surge_is_an_emerging_threat_and_each_leader_says_why(engine, 
     ctx = build(stored, scores, submissions_of(engine, countries=["MX"]), "en")
     assert [e["region"] for e in ctx["emerging"]] == ["Jalisco"]
     assert ctx["emerging"][0]["started"] == alarms[0]["started"]
+    # the executive summary: at most six sentences, its numbers those of the stored scores
+    assert 2 <= len(ctx["findings"]) <= 6
+    best = scores.sort_values("score", ascending=False).iloc[0]
+    assert reference.region_name(best["region"]) in ctx["findings"][1]
+    assert f"score {best['score']:.1f} of 10" in ctx["findings"][1]
+    assert f"{len(scores['region'].unique())} regions of 1 countries" in ctx["findings"][0]
     series = {s["region"]: s for s in stored["info"]["series"]}
     jal = series["MX-JAL"]
     assert jal["years"] == [2022, 2023, 2024, 2025][-len(jal["years"]):] and len(jal["rates"]) == len(jal["years"])

@@ -203,7 +203,7 @@ def assess(period: Optional[str] = typer.Option(None, help="Year to assess (defa
 
     request = AssessmentRequest.from_mapping({"period": period, "countries": country or [],
                                               "crime_types": crime_type or [], "profile": profile,
-                                              "note": note}, local=True)
+                                              "note": note})
     result = assessment.assess(_engine(), request)
     verb = "already assessed as" if result.reused else "stored as"
     typer.echo(f"assessment {result.period}: {result.n_scores} region x crime scores from "
@@ -596,9 +596,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     """Start the web portal and the JSON API (uvicorn)."""
     import uvicorn
 
-    from ideal.config import get_settings, one_math_thread, secret_key
+    from ideal.config import get_settings, one_math_thread, secret_key, server_options
     from ideal.store import accounts
-    from ideal.web.app import server_options
 
     one_math_thread()  # inherited by the server's processes, which import numpy afresh
 

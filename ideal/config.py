@@ -271,3 +271,11 @@ def secret_key(settings: Settings | None = None) -> str:
 def quiet_third_parties() -> None:
     """Great Expectations sends no analytics (no network here) unless told otherwise."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def server_options(settings: Settings | None = None) -> dict:
+    """uvicorn's options for the client address: X-Forwarded-For (and -Proto) are believed
+    only from IDEAL_TRUSTED_PROXIES; without, the socket's peer is the client, whatever the
+    headers say (else anyone could pick the address the login lock records and locks)."""
+    trusted = (settings or get_settings()).trusted_proxies
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}

@@ -74,10 +74,10 @@ class AssessmentRequest:
     languages: tuple[str, ...] = field(default=())
 
     @classmethod
-    def from_mapping(cls, data: Mapping, local: bool = False) -> AssessmentRequest:
-        """From a JSON-like mapping; refuses values of the wrong kind naming the field. The
-        profile must be one of the installed methodology profiles, by name; only ``local``
-        (the command line of someone on the server, `ideal assess`) may give a YAML path."""
+    def from_mapping(cls, data: Mapping) -> AssessmentRequest:
+        """From a JSON-like mapping; refuses values of the wrong kind naming the field. (That
+        a request from the portal, the API or Airflow names an installed methodology profile
+        is checked where it starts: ideal.pipeline.trigger.check.)"""
         if not isinstance(data, Mapping):
             raise AssessmentError("the request must be an object with period, countries, "
                                   "crime_types, profile, note.")
@@ -88,13 +88,6 @@ class AssessmentRequest:
         note = data.get("note")
         if not isinstance(profile, str):
             raise AssessmentError("profile: the name of a methodology profile.")
-        if not local:
-            from ideal.scoring.profile import installed
-
-            names = installed()
-            if profile.strip() not in names:
-                raise AssessmentError(f"profile: one of the installed methodology profiles "
-                                      f"({', '.join(names)}), by name.")
         if note is not None and not isinstance(note, str):
             raise AssessmentError("note: a text.")
         languages = tuple(v.lower() for v in code_list(data.get("languages")))

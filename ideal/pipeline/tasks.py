@@ -65,8 +65,13 @@ def raise_for_rejections(receipts: list[dict]) -> None:
 
 
 def assess(conf: dict) -> dict:
-    """The assessment task: the trigger form's parameters -> a stored run."""
-    result = assessment.assess(engine(), AssessmentRequest.from_mapping(conf))
+    """The assessment task: the trigger form's parameters -> a stored run (the profile one of
+    the installed ones: Airflow's trigger form takes any text)."""
+    from ideal.scoring.profile import check_name
+
+    request = AssessmentRequest.from_mapping(conf)
+    check_name(request.profile)
+    result = assessment.assess(engine(), request)
     return {"run_id": result.run_id, "period": result.period, "reused": result.reused,
             "n_observations": result.n_observations, "n_scores": result.n_scores}
 

@@ -25,9 +25,13 @@ class Triggered:
 
 
 def check(request: AssessmentRequest) -> None:
-    """Refuse bad parameters before anything starts."""
+    """Refuse bad parameters before anything starts: the scope, and a methodology profile
+    that is not an installed one, by name."""
+    from ideal.scoring.profile import check_name
+
     check_scope(request.period, list(request.countries), list(request.crime_types),
                 get_settings().members)
+    check_name(request.profile)
 
 
 def trigger(engine: Engine, request: AssessmentRequest, actor: str,

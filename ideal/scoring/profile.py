@@ -26,6 +26,17 @@ def installed() -> list[str]:
     return sorted(f.name.removesuffix(".yaml") for f in PROFILES.iterdir() if f.name.endswith(".yaml"))
 
 
+def check_name(name: str) -> None:
+    """A request from the portal, the API or Airflow names an installed methodology profile,
+    never a path (only `ideal assess` on the server's command line may give a YAML file)."""
+    from ideal.errors import AssessmentError
+
+    names = installed()
+    if (name or "").strip() not in names:
+        raise AssessmentError(f"profile: one of the installed methodology profiles "
+                              f"({', '.join(names)}), by name.")
+
+
 def load_profile(name_or_path: str = "default") -> dict:
     path = Path(name_or_path)
     source = path if path.suffix in (".yaml", ".yml") else PROFILES / f"{name_or_path}.yaml"

@@ -54,14 +54,6 @@ def lifespan(members: tuple[str, ...]):
     return start
 
 
-def server_options(settings) -> dict:
-    """uvicorn's options for the client address: X-Forwarded-For (and -Proto) are believed
-    only from IDEAL_TRUSTED_PROXIES; without, the socket's peer is the client, whatever the
-    headers say (else anyone could pick the address the login lock records and locks)."""
-    trusted = settings.trusted_proxies
-    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
-
-
 def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
     """The portal and API; ``warm``: judge every member's codes before serving (ideal serve)."""
     settings = get_settings()

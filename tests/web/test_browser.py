@@ -128,7 +128,9 @@ def test_steward_fixes_a_file_and_sees_it_accepted(server, browser, tmp_path):
     assert "/login" in page.url
     shot(page, "01-login")
     sign_in(page, server["base"], "mx.steward")
-    assert page.url.endswith("/submissions")
+    assert page.locator("#sent").count() == 1  # the steward's home: what Mexico has sent
+    shot(page, "02-steward-home")
+    page.goto(f"{server['base']}/submissions")
     shot(page, "02-steward-submissions")
 
     page.set_input_files("input[type=file]", str(tmp_path / "mx-2020-2025.csv"))

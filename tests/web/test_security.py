@@ -116,8 +116,7 @@ def test_simultaneous_logins_cannot_pass_the_lock(engine, attempts):
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies(monkeypatch):
-    from ideal.config import get_settings
-    from ideal.web.app import server_options
+    from ideal.config import get_settings, server_options
 
     monkeypatch.delenv("IDEAL_TRUSTED_PROXIES", raising=False)
     assert server_options(get_settings()) == {"proxy_headers": False, "forwarded_allow_ips": ""}
@@ -135,9 +134,8 @@ def test_a_forwarded_address_from_an_untrusted_peer_is_not_recorded(portal):
     import uvicorn
     from sqlalchemy import select
 
-    from ideal.config import get_settings
+    from ideal.config import get_settings, server_options
     from ideal.store.models import AuditEvent
-    from ideal.web.app import server_options
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -41,6 +41,7 @@ class Account:
     country: str | None
     language: str
     active: bool
+    email: str | None = None  # where a steward's feedback is mailed
 
     @property
     def is_analyst(self) -> bool:
@@ -61,7 +62,8 @@ def record_refusal(engine: Engine, actor: str, what: str, country: str | None, d
 
 
 def _account(row) -> Account:
-    return Account(row.id, row.username, row.role, row.country, row.language, row.active)
+    return Account(row.id, row.username, row.role, row.country, row.language, row.active,
+                   getattr(row, "email", None))
 
 
 def check_password_strength(password: str, username: str = "") -> None:

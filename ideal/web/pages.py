@@ -498,12 +498,16 @@ def users(request: Request, u: Account = Depends(user)):
 @router.post("/users")
 def add_user(request: Request, username: str = Form(...), password: str = Form(...),
              role: str = Form(...), country: str = Form(""), language: str = Form("es"),
-             csrf_token: str = Form(""), u: Account = Depends(user)):
+             email: str = Form(""), csrf_token: str = Form(""), u: Account = Depends(user)):
     security.require_admin(request, u, "user.add")
     security.check_csrf(request, csrf_token)
     try:
+        if email.strip() and not accounts.EMAIL.match(email.strip()):
+            raise AccountError(gettext(request, u)("%(email)s is not an e-mail address.") % {"email": email})
         accounts.add_user(request.app.state.engine, username, password, role, country or None,
                           language, request.app.state.settings.members, actor=u.actor)
+        if email.strip():
+            accounts.set_email(request.app.state.engine, username, email, actor=u.actor)
     except AccountError as exc:
         flash(request, str(exc), "error")
     else:

@@ -460,3 +460,20 @@ def test_run_page_lists_every_score_filtered_sorted_and_as_csv(client, portal):
     assert scores_desc == sorted(scores_desc, reverse=True)
     login(client, "mx.steward")
     assert client.get(f"/runs/{portal.run_id}/scores.csv").status_code == 403
+
+
+def test_admin_sets_a_stewards_feedback_address_when_adding_them(client, portal):
+    from ideal.store import accounts
+
+    login(client, "admin")
+    token = csrf(client)
+    bad = client.post("/users", data={"username": "ar.mail", "password": PASSWORD, "role": "steward",
+                                      "country": "MX", "language": "es", "email": "not-an-address",
+                                      "csrf_token": token})
+    assert bad.status_code == 200 and "no es una dirección de correo" in bad.text
+    assert "ar.mail" not in [a.username for a in accounts.list_users(portal.engine)]
+    ok = client.post("/users", data={"username": "ar.mail", "password": PASSWORD, "role": "steward",
+                                     "country": "MX", "language": "pt", "email": "datos@mx.test",
+                                     "csrf_token": token})
+    assert ok.status_code == 200 and "datos@mx.test" in ok.text
+    assert accounts.stewards_to_mail(portal.engine, "MX") == [("ar.mail", "datos@mx.test", "pt")]

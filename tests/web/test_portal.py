@@ -246,7 +246,8 @@ def test_compare_defaults_to_the_two_latest_runs_and_names_a_scope_change(client
     from ideal.pipeline.assessment import assess
 
     mx_only = assess(portal.engine, AssessmentRequest(countries=("MX",), note="compare test"))
-    login(client, "analyst")  # English
+    login(client, "analyst")
+    client.post("/language", data={"language": "en", "next": "/", "csrf_token": csrf(client)})
     page = client.get("/compare")
     assert page.status_code == 200
     assert f'<option value="{mx_only.run_id}" selected' in page.text  # the later run
@@ -445,6 +446,7 @@ def test_run_page_lists_every_score_filtered_sorted_and_as_csv(client, portal):
 
     _, scores = load(portal.engine, portal.run_id)
     login(client, "analyst")
+    client.post("/language", data={"language": "en", "next": "/", "csrf_token": csrf(client)})
     page = client.get(f"/runs/{portal.run_id}?country=CO&sort=reliability")
     assert page.status_code == 200 and 'id="every-score"' in page.text
     n_co = int((scores["country"] == "CO").sum())

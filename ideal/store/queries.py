@@ -93,22 +93,31 @@ def coverage(engine: Engine, members: tuple[str, ...], today: date | None = None
     matrix: dict[str, dict[int, dict]] = {cc: {} for cc in members}
     if not cells.empty:
         cells["year"] = cells["period"].str.slice(0, 4).astype(int)
-        cells["annual"] = cells["period"].str.len() == 4
         years = list(range(int(cells["year"].min()), int(cells["year"].max()) + 1))
         for (cc, year), g in cells.groupby(["country", "year"]):
             if cc not in matrix:
                 continue
-            months = g.loc[g["period"].str.len() == 7, "period"].nunique()
-            quarters = g.loc[g["period"].str.contains("Q"), "period"].nunique()
-            complete = bool(g["annual"].any()) or months == 12 or quarters == 4
-            status = "complete" if complete else ("in_progress" if year >= current else "partial")
-            matrix[cc][int(year)] = {
-                "status": status, "rows": int(g["rows"].sum()), "types": int(g["crime_type"].nunique()),
-                "annual": bool(g["annual"].any()), "months": int(months), "quarters": int(quarters)}
+            matrix[cc][int(year)] = {**_year_cell(g, int(year), current),
+                                     "types": int(g["crime_type"].nunique())}
     return {"years": years, "countries": list(members), "current": current,
-            "cells": {cc: {y: matrix[cc].get(y, {"status": "in_progress" if y >= current else "missing"})
-                           for y in years} for cc in members},
+            "cells": {cc: {y: matrix[cc].get(y, _empty_cell(y, current)) for y in years} for cc in members},
             "last_submission": {cc: latest.get(cc) for cc in members}}
+
+
+def _year_cell(g: pd.DataFrame, year: int, current: int) -> dict:
+    """How complete one year is from its rows (columns period, rows): complete with an annual
+    figure, 12 months or 4 quarters; else partial, or in progress while it is the current year."""
+    months = g.loc[g["period"].str.len() == 7, "period"].nunique()
+    quarters = g.loc[g["period"].str.contains("Q"), "period"].nunique()
+    annual = bool((g["period"].str.len() == 4).any())
+    complete = annual or months == 12 or quarters == 4
+    return {"status": "complete" if complete else ("in_progress" if year >= current else "partial"),
+            "rows": int(g["rows"].sum()), "annual": annual, "months": int(months), "quarters": int(quarters)}
+
+
+def _empty_cell(year: int, current: int) -> dict:
+    """A year without rows: missing, or in progress while it is the current year."""
+    return {"status": "in_progress" if year >= current else "missing"}
 
 
 def country_coverage(engine: Engine, country: str, years: list[int], today: date | None = None) -> dict:
@@ -126,16 +135,9 @@ def country_coverage(engine: Engine, country: str, years: list[int], today: date
     if not cells.empty:
         cells["year"] = cells["period"].str.slice(0, 4).astype(int)
         for (crime, year), g in cells[cells["year"].isin(years)].groupby(["crime_type", "year"]):
-            months = g.loc[g["period"].str.len() == 7, "period"].nunique()
-            quarters = g.loc[g["period"].str.contains("Q"), "period"].nunique()
-            annual = bool((g["period"].str.len() == 4).any())
-            complete = annual or months == 12 or quarters == 4
-            out.setdefault(crime, {})[int(year)] = {
-                "status": "complete" if complete else ("in_progress" if year >= current else "partial"),
-                "months": int(months), "quarters": int(quarters), "annual": annual, "rows": int(g["rows"].sum())}
+            out.setdefault(crime, {})[int(year)] = _year_cell(g, int(year), current)
     return {"years": years, "current": current,
-            "cells": {c: {y: out.get(c, {}).get(y, {"status": "in_progress" if y >= current else "missing"})
-                          for y in years} for c in sorted(out)}}
+            "cells": {c: {y: out.get(c, {}).get(y, _empty_cell(y, current)) for y in years} for c in sorted(out)}}
 
 
 SHOWN = [Submission.id, Submission.country, Submission.filename, Submission.status,

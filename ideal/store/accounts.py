@@ -74,8 +74,10 @@ def check_password_strength(password: str, username: str = "") -> None:
 
 
 def add_user(engine: Engine, username: str, password: str, role: str, country: str | None = None,
-             language: str = "es", members: tuple[str, ...] = (), actor: str = "cli") -> Account:
+             language: str = "es", members: tuple[str, ...] = (), actor: str = "cli",
+             email: str | None = None) -> Account:
     username = username.strip().lower()
+    email = checked_email(email)
     if not USERNAME.match(username):
         raise AccountError(f"user name {username!r}: use 3-64 lower-case letters, digits, . _ @ -")
     if role not in ROLES:
@@ -97,7 +99,7 @@ def add_user(engine: Engine, username: str, password: str, role: str, country: s
             raise AccountError(f"user {username!r} already exists.")
         conn.execute(insert(User.__table__).values(
             username=username, role=role, country=country, password_hash=_hasher.hash(password),
-            language=language, active=True, created_at=datetime.now(UTC)))
+            language=language, active=True, created_at=datetime.now(UTC), email=email))
         audit.record(conn, actor=actor, action="user.added", outcome="ok", object_id=username,
                      country=country, detail=f"role {role}")
     return get_user(engine, username)
@@ -170,12 +172,18 @@ def set_role(engine: Engine, username: str, role: str, country: str | None = Non
 EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
-def set_email(engine: Engine, username: str, email: str | None, actor: str = "cli") -> None:
-    """The address a steward's feedback is mailed to (None: no mail)."""
-    user = get_user(engine, username)
+def checked_email(email: str | None) -> str | None:
+    """The address trimmed (None when empty); AccountError when it is not one."""
     email = (email or "").strip() or None
     if email and (len(email) > 254 or not EMAIL.match(email)):
         raise AccountError(f"{email!r} is not an e-mail address.")
+    return email
+
+
+def set_email(engine: Engine, username: str, email: str | None, actor: str = "cli") -> None:
+    """The address a steward's feedback is mailed to (None: no mail)."""
+    user = get_user(engine, username)
+    email = checked_email(email)
     with engine.begin() as conn:
         conn.execute(update(User.__table__).where(User.id == user.id).values(email=email))
         audit.record(conn, actor=actor, action="user.email", outcome="ok", object_id=user.username,

@@ -502,12 +502,12 @@ def add_user(request: Request, username: str = Form(...), password: str = Form(.
     security.require_admin(request, u, "user.add")
     security.check_csrf(request, csrf_token)
     try:
-        if email.strip() and not accounts.EMAIL.match(email.strip()):
-            raise AccountError(gettext(request, u)("%(email)s is not an e-mail address.") % {"email": email})
+        try:
+            address = accounts.checked_email(email)
+        except AccountError:  # said in the admin's language
+            raise AccountError(gettext(request, u)("%(email)s is not an e-mail address.") % {"email": email}) from None
         accounts.add_user(request.app.state.engine, username, password, role, country or None,
-                          language, request.app.state.settings.members, actor=u.actor)
-        if email.strip():
-            accounts.set_email(request.app.state.engine, username, email, actor=u.actor)
+                          language, request.app.state.settings.members, actor=u.actor, email=address)
     except AccountError as exc:
         flash(request, str(exc), "error")
     else:

@@ -145,8 +145,11 @@ def compare_runs(engine: Engine, run_a: str, run_b: str) -> tuple[bool, pd.DataF
     return same, compare.compare(scores_a, scores_b, same)
 
 
-def top_scores(engine: Engine, run_id: str | None = None, limit: int = 15) -> pd.DataFrame:
-    """The run's highest scores, ordered as in the briefing."""
-    _, scores = runs.load(engine, run_id)
+def top_scores(engine: Engine, run_id: str | None = None, limit: int = 15,
+               scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The run's highest scores, ordered as in the briefing (``scores``: the run's scores when
+    the caller has them already)."""
+    if scores is None:
+        _, scores = runs.load(engine, run_id)
     harm = reference.iccs().set_index("code")["harm_weight"]
     return top_threats(scores, harm, limit)

@@ -312,11 +312,9 @@ SCORE_SORTS = {"score": ("score", False), "reliability": ("reliability", False),
                "interval": ("_width", False), "region": ("region", True)}
 
 
-def _run_scores(request: Request, run_id: str, country: str | None, crime: str | None,
-                level: str | None, sort: str) -> tuple[dict, pd.DataFrame, int]:
-    """The run, its scores filtered and sorted as asked, and how many the run has."""
-    found, scores = runs.load(request.app.state.engine, run_id)
-    total = len(scores)
+def _run_scores(scores: pd.DataFrame, country: str | None, crime: str | None,
+                level: str | None, sort: str) -> pd.DataFrame:
+    """A run's scores filtered and sorted as asked."""
     if country:
         scores = scores[scores["country"] == country.upper()]
     if crime:
@@ -326,7 +324,7 @@ def _run_scores(request: Request, run_id: str, country: str | None, crime: str |
     key, ascending = SCORE_SORTS.get(sort, SCORE_SORTS["score"])
     scores = scores.assign(_width=scores["rank_p95"] - scores["rank_p5"]).sort_values(
         [key, "region"], ascending=[ascending, True], na_position="last")
-    return found, scores.drop(columns="_width"), total
+    return scores.drop(columns="_width")
 
 
 @router.get("/runs/{run_id}/scores.csv")
@@ -338,8 +336,8 @@ def run_scores_csv(request: Request, run_id: str, country: str | None = None, cr
         raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": run_id})
     from ideal.report.annex import scores_csv
 
-    _, scores, _ = _run_scores(request, run_id, country, crime, level, sort)
-    return Response(scores_csv(scores), media_type="text/csv",
+    _, scores = runs.load(request.app.state.engine, run_id)
+    return Response(scores_csv(_run_scores(scores, country, crime, level, sort)), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{run_id}-scores.csv"'})
 
 
@@ -351,14 +349,15 @@ def run_page(request: Request, run_id: str, country: str | None = None, crime: s
     found = runs.find(engine, run_id)
     if found is None:
         raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": run_id})
-    _, every, total = _run_scores(request, run_id, country, crime, level, sort)
-    listing = {"rows": every.head(SCORES_SHOWN).to_dict("records"), "n": len(every), "total": total,
+    _, scores = runs.load(engine, run_id)
+    every = _run_scores(scores, country, crime, level, sort)
+    listing = {"rows": every.head(SCORES_SHOWN).to_dict("records"), "n": len(every), "total": len(scores),
                "shown": min(len(every), SCORES_SHOWN), "country": (country or "").upper(),
                "crime": crime or "", "level": level or "", "sort": sort,
                "countries": sorted(found["countries"]), "crimes": reference.scored_crime_types(),
                "query": "&".join(f"{k}={v}" for k, v in (("country", country), ("crime", crime),
                                                          ("level", level), ("sort", sort)) if v)}
-    top = assessment.top_scores(engine, run_id)[
+    top = assessment.top_scores(engine, run_id, scores=scores)[
         ["country", "region", "crime_type", "score", "level", "rate", "reliability", "rank_p5",
          "rank_p95"]].to_dict("records")
     unscored: dict[tuple, int] = {}

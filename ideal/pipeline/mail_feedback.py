@@ -32,7 +32,7 @@ def send(engine: Engine, receipt, settings: Settings | None = None) -> int:
         with speaking(language):
             status = tr("accepted") if receipt.ok else tr("rejected")
             subject = tr("[IDEAL] %(file)s: %(status)s", file=receipt.filename, status=status)
-            lines = [receipt._summary(), ""]
+            lines = [receipt.summary(language), ""]
             if settings.public_url:
                 lines.append(tr("Every problem, with its row and how to fix it: %(link)s",
                                 link=f"{settings.public_url.rstrip('/')}/submissions/{receipt.submission_id}"))

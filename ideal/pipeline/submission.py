@@ -62,9 +62,9 @@ class Receipt:
     def ok(self) -> bool:
         return self.status == "accepted"
 
-    def summary(self) -> str:
-        """One line for the steward, in the receipt's language."""
-        with speaking(self.language):
+    def summary(self, language: str | None = None) -> str:
+        """One line for the steward, in the receipt's language (or ``language``)."""
+        with speaking(language or self.language):
             return self._summary()
 
     def _summary(self) -> str:

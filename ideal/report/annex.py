@@ -12,7 +12,7 @@ from ideal import reference
 from ideal.config import get_settings
 from ideal.i18n import translations
 from ideal.report import charts
-from ideal.report.context import LEVELS, _num
+from ideal.report.context import LEVELS, _num, pillar_labels
 
 ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
 
@@ -73,7 +73,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
         countries.append({"code": cc, "name": reference.country_name(cc, language), "chart": name,
                           "units": len(s), "reliability": _num(s["reliability"].mean(), language),
                           "chunks": _chunks(rows, ROWS_PER_TABLE)})
-    pillar = {"magnitude": _("magnitude"), "trend": _("trend"), "harm": _("harm"), "spread": _("spread")}
+    pillar = pillar_labels(_)
     methods = {"arithmetic": _("arithmetic mean"), "geometric": _("geometric mean")}
     weights = ", ".join(f"{pillar.get(p, p)} {profile['pillars'][p]['weight']:.0%}" for p in profile["pillars"])
     method = [(_("Profile"), f"{profile['name']} v{profile['version']} ({run['profile_sha256'][:12]})"),

@@ -84,6 +84,11 @@ def _reason(not_scored: pd.DataFrame, cc: str, _) -> str:
     return _("no value in the assessment window")
 
 
+def pillar_labels(_) -> dict[str, str]:
+    """The four pillars as a reader of the briefing and the annex names them."""
+    return {"magnitude": _("magnitude"), "trend": _("trend"), "harm": _("harm"), "spread": _("spread")}
+
+
 def _markets(scores: pd.DataFrame, language: str, leaders: int = 3) -> list[dict]:
     """One line per crime market, most threatening first: its leading regions across countries
     (the highest region of each of the ``leaders`` countries where it scores highest, so one
@@ -114,7 +119,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
     info = run.get("info") or {}
     movers = {(m["country"], m["region"], m["crime_type"]): m["moved_most_by"]
               for m in (info.get("sobol") or {}).get("rank_movers") or []}
-    pillar_names = {"magnitude": _("magnitude"), "trend": _("trend"), "harm": _("harm"), "spread": _("spread")}
+    pillar_names = pillar_labels(_)
     assumption = {"data": _("the data"), "normalisation": _("the normalisation"), "aggregation": _("the aggregation"),
                   "imputation": _("the imputation"), "harm_floor": _("the harm floor")}
 

@@ -18,6 +18,7 @@ from ideal.contracts import AssessmentRequest
 from ideal.errors import AssessmentError
 from ideal.report import render
 from ideal.scoring import compare, run
+from ideal.scoring.early_warning import early_warning
 from ideal.scoring.profile import load_profile, profile_hash
 from ideal.scoring.score import score, top_threats
 from ideal.store import audit, queries, reports, runs
@@ -67,8 +68,6 @@ def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResul
                          pd.DataFrame((existing.get("info") or {}).get("unscored") or [],
                                       columns=["country", "region", "crime_type", "reason"]))
     scores, unscored, info = score(obs, population, prof, year)
-    from ideal.scoring.early_warning import early_warning
-
     warnings_ = early_warning(obs, year, prof["indicator_preference"], prof.get("early_warning"))
     info = {**info, "unscored": unscored.to_dict("records"),
             "early_warning": warnings_.head(200).to_dict("records"),

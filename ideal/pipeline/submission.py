@@ -26,6 +26,7 @@ from ideal.ingest import periods
 from ideal.ingest.archive import archive, sha256_bytes
 from ideal.ingest.formats import Parsed, read_submission
 from ideal.ingest.sniff import ReadOptions
+from ideal.pipeline import mail_feedback
 from ideal.store import audit, load
 from ideal.validate import feedback, plausibility
 from ideal.validate.runner import ValidationReport, validate_submission
@@ -135,8 +136,6 @@ def submit_bytes(data: bytes, filename: str, country: str, engine: Engine, *,
                           language, actor)
     receipt.language = language
     if settings.smtp.host:  # the country's stewards get the feedback by mail
-        from ideal.pipeline import mail_feedback
-
         try:
             mail_feedback.send(engine, receipt, settings)
         except Exception as exc:  # noqa: BLE001 - a mail never changes the submission's outcome

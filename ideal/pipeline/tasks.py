@@ -12,6 +12,7 @@ from ideal.errors import ConfigError, DeliveryFailed, ValidationFailed
 from ideal.pipeline import assessment, delivery, inbox, recover
 from ideal.pipeline.submission import Receipt
 from ideal.report.delivery import distribution
+from ideal.scoring.profile import check_name
 from ideal.services import engine
 from ideal.store import runs
 
@@ -67,8 +68,6 @@ def raise_for_rejections(receipts: list[dict]) -> None:
 def assess(conf: dict) -> dict:
     """The assessment task: the trigger form's parameters -> a stored run (the profile one of
     the installed ones: Airflow's trigger form takes any text)."""
-    from ideal.scoring.profile import check_name
-
     request = AssessmentRequest.from_mapping(conf)
     check_name(request.profile)
     result = assessment.assess(engine(), request)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from ideal.config import get_settings
 from ideal.contracts import AssessmentRequest
 from ideal.pipeline.assessment import assess_and_report
+from ideal.scoring.profile import check_name
 from ideal.scoring.run import check_scope
 from ideal.services import ASSESS_DAG, airflow
 from ideal.store import audit, runs
@@ -27,8 +28,6 @@ class Triggered:
 def check(request: AssessmentRequest) -> None:
     """Refuse bad parameters before anything starts: the scope, and a methodology profile
     that is not an installed one, by name."""
-    from ideal.scoring.profile import check_name
-
     check_scope(request.period, list(request.countries), list(request.crime_types),
                 get_settings().members)
     check_name(request.profile)

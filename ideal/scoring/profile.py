@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from ideal.errors import ConfigError
+from ideal.errors import AssessmentError, ConfigError
 
 PROFILES = files("ideal.scoring") / "profiles"
 REQUIRED = {"name": str, "version": int, "indicator_preference": list, "rate_per": (int, float),
@@ -29,8 +29,6 @@ def installed() -> list[str]:
 def check_name(name: str) -> None:
     """A request from the portal, the API or Airflow names an installed methodology profile,
     never a path (only `ideal assess` on the server's command line may give a YAML file)."""
-    from ideal.errors import AssessmentError
-
     names = installed()
     if (name or "").strip() not in names:
         raise AssessmentError(f"profile: one of the installed methodology profiles "

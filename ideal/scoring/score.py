@@ -14,6 +14,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ideal.scoring import aggregate as agg
+from ideal.scoring import coherence
+from ideal.scoring import pillars as pl
+from ideal.scoring import uncertainty as mc
+
 UNIT = ["country", "region", "crime_type"]
 DATA = [0, 1, 3]  # the data pillars (magnitude, trend, spread); harm is the crime type's constant
 # how a population figure was obtained, weakest first (a national total is as good as its weakest region)
@@ -168,10 +173,6 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
     one row per unit with the four pillars, coverage, composite score, level, reliability,
     rank and Monte Carlo rank interval; units left out with the reason; run-level facts
     (outlier treatment per crime type, sensitivity of the ranks per assumption)."""
-    from ideal.scoring import aggregate as agg
-    from ideal.scoring import pillars as pl
-    from ideal.scoring import uncertainty as mc
-
     y = int(year)
     carry = profile["missing"]["carry_forward_years"]
     window = profile["pillars"]["trend"]["window_years"]
@@ -220,7 +221,6 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
     scores = scores.assign(level=agg.band(scores["score"], profile["bands"]),
                            **contributions(matrices[key], weights, comp, profile["aggregation"]["method"],
                                            profile.get("harm")))
-    from ideal.scoring import coherence
 
     sob = mc.sobol(matrices, eligible, profile, weights, base_rank, joint=variants["joint"])
     mover = pd.Series(sob.pop("rank_movers"), dtype="object")
@@ -269,9 +269,6 @@ def measure(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, harm: pd.Se
     rate_model), trend, trend_se, matrices and eligible per (normalisation, imputation), and the
     profile's own pillar frame (base) with its outlier treatment. ``only_profile``: the
     profile's own normalisation with carry-forward only (what a one-at-a-time variant needs)."""
-    from ideal.scoring import aggregate as agg
-    from ideal.scoring import pillars as pl
-
     window = window or profile["pillars"]["trend"]["window_years"]
     trend_spec = profile["pillars"]["trend"]
     if trend_spec.get("method", "endpoints") == "loglinear":
@@ -307,8 +304,6 @@ def contributions(pillars: np.ndarray, weights: np.ndarray, composite: np.ndarra
     geometric mean, the score split in proportion to each pillar's weighted log term. With
     harm as a scale (v3), the data pillars' points are those of the data composite and harm's
     contribution is what the scaling took away (zero or negative)."""
-    from ideal.scoring import aggregate as agg
-
     names = ["magnitude", "trend", "harm", "spread"]
     if harm and harm.get("mode", "additive") == "scale":
         data = agg.aggregate(pillars[:, agg.DATA], weights[agg.DATA], method)[:, 0]

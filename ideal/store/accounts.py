@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, case, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ideal.contracts import LANGUAGES
 from ideal.errors import AccountError, LoginLocked
@@ -209,13 +211,8 @@ def _count(conn, key: str, now: datetime, step: int = 1) -> int:
     """Add ``step`` to the counter ``key`` in one statement (an upsert: atomic on SQLite and
     PostgreSQL, so simultaneous attempts each see their own count); a counter older than the
     window starts again. Returns the new count."""
-    from sqlalchemy import case
-
     table = LoginCounter.__table__
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    upsert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
     old = table.c.since < now - FAILURE_WINDOW
     stmt = (upsert(table).values(key=key, failures=max(step, 0), since=now)
             .on_conflict_do_update(index_elements=["key"], set_={

@@ -27,7 +27,7 @@ from ideal.store import sessions
 from ideal.validate import runner
 from ideal.web import api, pages
 from ideal.web.jobs import Jobs
-from ideal.web.render import WEB_TEMPLATES, environment, page
+from ideal.web.render import WEB_TEMPLATES, environment, gettext, page
 from ideal.web.sessions import ServerSessions
 
 SESSION_HOURS = sessions.HOURS
@@ -91,8 +91,6 @@ def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": message}, status_code=status, headers=headers)
         if message in STARLETTE_WORDS:  # the router's own 404/405: in the user's language
-            from ideal.web.render import gettext
-
             message = gettext(request)(STARLETTE_WORDS[message])
         return page(request, "error.html.j2", status_code=status, code=status, message=message)
 

@@ -3,6 +3,8 @@ anything, that the user may see the country or the page; refusals are audited (4
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -26,6 +28,8 @@ from ideal.errors import (
 )
 from ideal.ingest.template import xlsx_template
 from ideal.pipeline import assessment, profiles, trigger
+from ideal.report.annex import scores_csv
+from ideal.scoring.profile import installed, load_profile
 from ideal.services import ASSESS_DAG, airflow
 from ideal.store import accounts, queries, reports, runs
 from ideal.store.accounts import Account
@@ -112,8 +116,6 @@ def home(request: Request, u: Account = Depends(user)):
     feedback."""
     if u.is_analyst:
         return RedirectResponse("/coverage", status_code=303)
-    from datetime import date
-
     engine = request.app.state.engine
     current = date.today().year
     years = list(range(current - HOME_YEARS + 1, current + 1))
@@ -196,8 +198,6 @@ def submission(request: Request, submission_id: str, notice: str | None = None,
 def reading_of(request: Request, found: dict) -> list[str]:
     """What IDEAL assumed when it read the file (format, encoding, separator, decimal mark,
     sheet, header row), as its receipt recorded it in the steward's language."""
-    import json
-
     path = request.app.state.settings.feedback_dir / found["country"] / f"{found['id']}.receipt.json"
     try:
         receipt = json.loads(path.read_text(encoding="utf-8"))
@@ -257,8 +257,6 @@ def runs_page(request: Request, u: Account = Depends(user)):
         airflow_error = str(exc)
     crime_types = reference.iccs()
     crime_types = crime_types[crime_types["code"].isin(reference.scored_crime_types())]
-    from ideal.scoring.profile import installed, load_profile
-
     profiles = [{"name": n, "version": load_profile(n)["version"]} for n in installed()]
     return page(request, "runs.html.j2", runs=runs.recent(request.app.state.engine),
                 jobs=request.app.state.jobs.recent(), airflow_runs=airflow_runs, profiles=profiles,
@@ -334,8 +332,6 @@ def run_scores_csv(request: Request, run_id: str, country: str | None = None, cr
     security.require_analyst(request, u, "run.scores")
     if runs.find(request.app.state.engine, run_id) is None:
         raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": run_id})
-    from ideal.report.annex import scores_csv
-
     _, scores = runs.load(request.app.state.engine, run_id)
     return Response(scores_csv(_run_scores(scores, country, crime, level, sort)), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{run_id}-scores.csv"'})

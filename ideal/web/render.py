@@ -15,6 +15,7 @@ from ideal.contracts import LANGUAGES
 from ideal.i18n import translations
 from ideal.report.context import LEVELS
 from ideal.web import security
+from ideal.web.jobs import step_text
 
 WEB_TEMPLATES = TEMPLATES_DIR / "web"
 
@@ -43,8 +44,6 @@ def environment() -> Environment:
                        crime_name=reference.crime_name, levels=LEVELS)
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else ""
     env.filters["num"] = _number
-    from ideal.web.jobs import step_text
-
     env.globals["step_text"] = step_text
     env.filters["country_label"] = lambda cc, lang: f"{reference.country_name(cc, lang)} ({cc})"
     return env

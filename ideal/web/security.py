@@ -9,6 +9,7 @@ import secrets
 from fastapi import Request
 
 from ideal.errors import IdealError, NotFound, Refused
+from ideal.store import queries
 from ideal.store.accounts import Account, record_refusal, user_by_id, user_for_token
 
 
@@ -61,14 +62,12 @@ def refuse(request: Request, user: Account, what: str, country: str | None = Non
 def own_submission(request: Request, user: Account, submission_id: str) -> dict:
     """The submission if ``user`` may see it. Another country's submission answers exactly as
     a missing one (404, same words: no way to learn that it exists); the attempt is audited."""
-    from ideal.store import queries
-
     found = queries.submission(request.app.state.engine, submission_id)
     if found is not None and not user.may_see(found["country"]):
         refuse(request, user, submission_id, found["country"])
         found = None
     if found is None:
-        from ideal.web.render import gettext
+        from ideal.web.render import gettext  # here, not at the top: render imports this module
 
         raise NotFound(gettext(request, user)("No submission %(id)s.") % {"id": submission_id})
     return found

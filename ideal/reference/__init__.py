@@ -7,6 +7,7 @@ from Babel (CLDR), ICCS and indicators from the shipped files in ``data/``.
 from __future__ import annotations
 
 import functools
+import json
 from functools import cache, lru_cache
 from importlib.resources import files
 
@@ -59,6 +60,27 @@ def population() -> pd.DataFrame:
     scripts/build_population.py, which states every source."""
     df = _read("population.csv", dtype={"country": str, "region": str, "source": str, "method": str})
     return df.astype({"year": "int64", "population": "int64", "synthetic": "int64"})
+
+
+@cache
+def boundaries() -> dict:
+    """First-level boundaries of the members (GeoJSON, lon/lat) built by
+    scripts/build_boundaries.py from Natural Earth: ``features`` (one shape per region, with the
+    ISO codes it ``covers`` and a label ``point``), ``countries`` (outlines), ``cross_border``
+    (pairs of regions of different members that share a border), ``shared`` (regions drawn with
+    the one they were split from) and ``source``. Read once per process; do not modify."""
+    try:
+        with (DATA / "boundaries.json").open("rb") as fh:
+            return json.load(fh)
+    except FileNotFoundError as exc:  # pragma: no cover - broken install
+        raise ReferenceDataError("reference file boundaries.json is missing from ideal/reference/data") from exc
+
+
+@cache
+def cross_border() -> frozenset[tuple[str, str]]:
+    """Pairs (a, b) of first-level regions of different members that share a border, both ways."""
+    pairs = boundaries()["cross_border"]
+    return frozenset([(a, b) for a, b in pairs] + [(b, a) for a, b in pairs])
 
 
 @cache

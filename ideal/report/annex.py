@@ -11,10 +11,13 @@ from babel.numbers import format_decimal
 from ideal import reference
 from ideal.config import get_settings
 from ideal.i18n import translations
-from ideal.report import charts
+from ideal.report import charts, maps
 from ideal.report.context import LEVELS, _num, pillar_labels
 
 ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
+
+
+MAP_CRIMES = 6  # the leading crime types (by their highest score) get a map each: three pages
 
 
 def _chunks(rows: list, size: int) -> list[list]:
@@ -122,8 +125,17 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
                                  if v["ST"] is not None)))
     sens = [(names.get(k, k), _num(v, language)) for k, v in sorted(
         (run.get("info") or {}).get("sensitivity", {}).items(), key=lambda kv: -kv[1])]
+    crime_maps = []
+    scope = list(run["countries"])
+    legend = maps.legend_for(scope, language)
+    scored = scores[scores["score"].notna()]
+    for crime in scored.groupby("crime_type")["score"].max().sort_values(ascending=False, kind="stable").index[:MAP_CRIMES]:
+        assets[f"map-{crime}.svg"] = maps.level_map(scores, scope, legend, crime_type=crime, size=(3.6, 3.5))
+        crime_maps.append({"crime": reference.crime_name(crime, language), "map": f"map-{crime}.svg"})
     ctx = {"language": language, "classification": get_settings().classification,
-           "period": run["period"],
+           "period": run["period"], "crime_maps": crime_maps,
+           "shared_shapes": [{"region": reference.region_name(new), "with": reference.region_name(old)}
+                             for new, old in maps.shared_shapes(scope)],
            "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
                    "created_iso": run["created_at"].replace(microsecond=0).isoformat()},
            "countries": countries, "method": method, "sensitivity": sens,

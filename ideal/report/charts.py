@@ -10,6 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
+from matplotlib.collections import PatchCollection  # noqa: E402
+from matplotlib.patches import Patch, PathPatch  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
 
 plt.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 8,
                      "svg.hashsalt": "ideal"})
@@ -97,3 +101,57 @@ def trends(series: list[dict], titles: list[str], ylabel: str, columns: int = 5)
     fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     return buf.getvalue()
+
+
+def _path(geometry: dict) -> MplPath:
+    """A GeoJSON (Multi)Polygon as one compound path (holes included)."""
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    rings = [np.asarray(ring, dtype="float64") for polygon in polygons for ring in polygon]
+    return MplPath.make_compound_path(*[MplPath(r, closed=True) for r in rings if len(r) >= 3])
+
+
+def choropleth(shapes: list[dict], outlines: list[dict], legend: list[tuple[str, str, bool]],
+               title: str = "", extent: tuple[float, float, float, float] | None = None,
+               marks: list[tuple[float, float, str]] | None = None, size: tuple[float, float] = (7.2, 7.0),
+               legend_loc: str = "upper right") -> bytes:
+    """A map as SVG bytes. ``shapes``: dicts with ``geometry`` (GeoJSON, lon/lat), ``fill`` (a colour)
+    and ``hatch`` (True for regions without data); ``outlines``: country geometries drawn on top;
+    ``legend``: (label, colour, hatched); ``extent``: (west, south, east, north); ``marks``: labels
+    (lon, lat, text) with a white halo. Lon/lat drawn with the aspect of the middle latitude."""
+    fig, ax = plt.subplots(figsize=size)
+    by_style: dict[tuple[str, bool], list] = {}
+    for s in shapes:
+        by_style.setdefault((s["fill"], bool(s.get("hatch"))), []).append(PathPatch(_path(s["geometry"])))
+    for (fill, hatch), patches in sorted(by_style.items()):
+        ax.add_collection(PatchCollection(patches, facecolor=fill, edgecolor="#ffffff" if not hatch else "#9a9a9a",
+                                          linewidth=0.25, hatch="/////" if hatch else None))
+    ax.add_collection(PatchCollection([PathPatch(_path(o["geometry"])) for o in outlines], facecolor="none",
+                                      edgecolor="#333333", linewidth=0.6))
+    for lon, lat, text in marks or []:
+        ax.annotate(text, (lon, lat), ha="center", va="center", fontsize=5.5, color="#111111",
+                    path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
+    west, south, east, north = extent or _extent([s["geometry"] for s in shapes])
+    ax.set_xlim(west, east)
+    ax.set_ylim(south, north)
+    ax.set_aspect(1 / np.cos(np.radians((south + north) / 2)))
+    ax.set_axis_off()
+    if legend:
+        handles = [Patch(facecolor=colour, edgecolor="#9a9a9a" if hatched else "#666666", linewidth=0.4,
+                         hatch="/////" if hatched else None, label=label) for label, colour, hatched in legend]
+        ax.legend(handles=handles, loc=legend_loc, fontsize=7, frameon=False, handlelength=1.6)
+    if title:
+        ax.set_title(title, fontsize=9, loc="left")
+    fig.tight_layout(pad=0.3)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _extent(geometries: list[dict], margin: float = 0.5) -> tuple[float, float, float, float]:
+    points = np.concatenate([np.asarray(ring, dtype="float64")
+                             for g in geometries
+                             for polygon in ([g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"])
+                             for ring in polygon[:1]])
+    (west, south), (east, north) = points.min(axis=0), points.max(axis=0)
+    return west - margin, south - margin, east + margin, north + margin

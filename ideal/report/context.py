@@ -9,12 +9,12 @@ from babel.numbers import format_decimal
 from ideal import reference
 from ideal.config import get_settings
 from ideal.i18n import translations
+from ideal.report.maps import HIGH, LEVEL_NAMES, hotspots, shared_shapes
 from ideal.scoring.profile import load_profile
 from ideal.scoring.score import country_scores, top_threats
 
-LEVELS = {"very_low": "very low", "low": "low", "medium": "medium", "high": "high",
-          "very_high": "very high"}
-HIGH = ("high", "very_high")
+HOTSPOT_ROWS = 8  # the briefing's page budget; the annex CSV has every score
+LEVELS = LEVEL_NAMES
 
 
 def _num(x: float, language: str, digits: int = 1) -> str:
@@ -265,6 +265,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
     level_counts = [{"level": lv["level"], "label": labels[lv["level"]],
                      "count": int((scores["level"] == lv["level"]).sum())}
                     for lv in profile["bands"]]
+    hot = hotspots(scores)
     created = run["created_at"]
     return {
         "language": language,
@@ -284,6 +285,15 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                       "recent": _num(w["recent"], language)}
                      for w in (info.get("early_warning") or [])[:8]],
         "early_warning": "early_warning" in info,
+        "hotspots": [{"crime": reference.crime_name(h.crime_type, language, short=True),
+                      "a": reference.region_name(h.region_a), "a_country": reference.country_name(h.country_a, language),
+                      "a_score": _num(h.score_a, language), "a_level": h.level_a, "a_label": labels[h.level_a],
+                      "b": reference.region_name(h.region_b), "b_country": reference.country_name(h.country_b, language),
+                      "b_score": _num(h.score_b, language), "b_level": h.level_b, "b_label": labels[h.level_b]}
+                     for h in hot.head(HOTSPOT_ROWS).itertuples()],
+        "hotspots_total": len(hot),
+        "shared_shapes": [{"region": reference.region_name(new), "with": reference.region_name(old)}
+                          for new, old in shared_shapes(scope)],
         "countries": per_country,
         "levels": level_counts,
         "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],

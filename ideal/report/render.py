@@ -14,7 +14,7 @@ from ideal.config import TEMPLATES_DIR, get_settings
 from ideal.contracts import LANGUAGES
 from ideal.errors import ReportError
 from ideal.i18n import translations
-from ideal.report import annex, charts, context
+from ideal.report import annex, charts, context, maps
 
 ASSETS = TEMPLATES_DIR / "report"
 PANGO_HINT = ("WeasyPrint needs the Pango library to render PDFs. Install it with: "
@@ -97,10 +97,15 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
         raise ReportError(f"run {run['id']} has no scores to report.")
     ctx = context.build(run, scores, subs, language)
     _ = translations(language).gettext
-    heat = charts.heatmap(context.heat_matrix(scores, language),
-                          _("Mean score weighted by population (0-10)"), _("score"))
-    ctx["heatmap"] = "chart-heatmap.svg"
-    assets = {"chart-heatmap.svg": heat}
+    scope = list(run["countries"])
+    legend = maps.legend_for(scope, language)
+    assets = {"map-levels.svg": maps.level_map(scores, scope, legend, size=(4.6, 4.5))}
+    ctx["level_map"] = "map-levels.svg"
+    ctx["hotspot_map"] = None
+    if ctx["hotspots"]:
+        shown = maps.hotspots(scores).head(len(ctx["hotspots"]))
+        assets["map-hotspots.svg"] = maps.hotspot_map(shown, scope, legend[:2])
+        ctx["hotspot_map"] = "map-hotspots.svg"
     series = ((run.get("info") or {}).get("series") or [])[:10]  # two rows of five: the page budget
     ctx["trends"] = None
     if series:

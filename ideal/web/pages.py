@@ -28,6 +28,7 @@ from ideal.errors import (
 )
 from ideal.ingest.template import xlsx_template
 from ideal.pipeline import assessment, profiles, trigger
+from ideal.report import maps
 from ideal.report.annex import scores_csv
 from ideal.scoring.profile import installed, load_profile
 from ideal.services import ASSESS_DAG, airflow
@@ -335,6 +336,19 @@ def run_scores_csv(request: Request, run_id: str, country: str | None = None, cr
     _, scores = runs.load(request.app.state.engine, run_id)
     return Response(scores_csv(_run_scores(scores, country, crime, level, sort)), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{run_id}-scores.csv"'})
+
+
+@router.get("/runs/{run_id}/map.svg")
+def run_map(request: Request, run_id: str, crime: str | None = None, u: Account = Depends(user)):
+    """The run's map of threat levels by region (of one crime type with ``crime``), as in the briefing."""
+    security.require_analyst(request, u, "run.map")
+    found = runs.find(request.app.state.engine, run_id)
+    if found is None:
+        raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": run_id})
+    _, scores = runs.load(request.app.state.engine, run_id)
+    scope = list(found["countries"])
+    svg = maps.level_map(scores, scope, maps.legend_for(scope, language_of(request, u)), crime_type=crime or None)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})
 
 
 @router.get("/runs/{run_id}")

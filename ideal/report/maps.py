@@ -1,0 +1,126 @@
+"""Maps of a run from the shipped boundaries (ideal.reference.boundaries): the threat level by
+region, the levels of one crime type, and the cross-border hotspots (regions of two members that
+share a border and are both at a high or very high level for the same crime type)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ideal import reference
+from ideal.config import get_settings
+from ideal.i18n import translations
+from ideal.report import charts
+
+LEVEL_ORDER = ("very_low", "low", "medium", "high", "very_high")
+LEVEL_COLOURS = {"very_low": "#ffffcc", "low": "#fed976", "medium": "#fd8d3c", "high": "#e31a1c",
+                 "very_high": "#800026"}  # as the level badges of briefing.css
+LEVEL_NAMES = {"very_low": "very low", "low": "low", "medium": "medium", "high": "high",
+               "very_high": "very high"}  # msgids of the level names
+HIGH = ("high", "very_high")
+NO_DATA = "#ffffff"   # hatched: a region of a country of the run without a score
+OUTSIDE = "#e4e4e4"   # a member outside the run
+QUIET = "#ececec"     # on the hotspot map: a region of the run that is not a hotspot
+
+
+def region_levels(scores: pd.DataFrame, crime_type: str | None = None) -> dict[str, str]:
+    """Region -> its highest threat level (of one crime type, or of any)."""
+    s = scores[scores["level"].isin(LEVEL_ORDER)]
+    if crime_type is not None:
+        s = s[s["crime_type"] == crime_type]
+    if s.empty:
+        return {}
+    rank = s["level"].map(LEVEL_ORDER.index)
+    best = rank.groupby(s["region"]).max()
+    return {region: LEVEL_ORDER[int(r)] for region, r in best.items()}
+
+
+def _fills(levels: dict[str, str], scope: set[str], quiet: bool = False) -> list[dict]:
+    """One drawable shape per boundary: coloured by the highest level of the regions it covers
+    (a shape drawn for two regions takes the higher), hatched where the run has no score for it,
+    grey outside the run's countries."""
+    shapes = []
+    for f in reference.boundaries()["features"]:
+        p = f["properties"]
+        known = [levels[r] for r in p["covers"] if r in levels]
+        if known:
+            fill, hatch = LEVEL_COLOURS[max(known, key=LEVEL_ORDER.index)], False
+        elif p["country"] in scope:
+            fill, hatch = (QUIET, False) if quiet else (NO_DATA, True)
+        else:
+            fill, hatch = OUTSIDE, False
+        shapes.append({"geometry": f["geometry"], "fill": fill, "hatch": hatch})
+    return shapes
+
+
+def legend_for(scope: list[str], language: str) -> list[tuple[str, str, bool]]:
+    """The maps' legend in the language: the levels, no score, and members outside the run."""
+    _ = translations(language).gettext
+    labels = {k: _(v) for k, v in LEVEL_NAMES.items()}
+    outside = _("member outside this run") if set(get_settings().members) - set(scope) else None
+    return legend(labels, _("no score"), outside)
+
+
+def legend(labels: dict[str, str], no_data: str, outside: str | None) -> list[tuple[str, str, bool]]:
+    """Legend rows, highest level first: (label, colour, hatched)."""
+    rows = [(labels[lv], LEVEL_COLOURS[lv], False) for lv in reversed(LEVEL_ORDER)]
+    rows.append((no_data, NO_DATA, True))
+    if outside:
+        rows.append((outside, OUTSIDE, False))
+    return rows
+
+
+def level_map(scores: pd.DataFrame, scope: list[str], legend_rows: list, crime_type: str | None = None,
+              title: str = "", size: tuple[float, float] = (7.2, 7.0)) -> bytes:
+    """The members' regions coloured by threat level (the highest of any crime type, or of one)."""
+    doc = reference.boundaries()
+    members = set(scope)
+    return charts.choropleth(_fills(region_levels(scores, crime_type), members), doc["countries"], legend_rows,
+                             title=title, extent=_members_extent(), size=size, legend_loc="lower left")
+
+
+def _members_extent() -> tuple[float, float, float, float]:
+    # the mainland of the 18 members (Easter Island, at 109 W, lies off the frame)
+    return -118.0, -56.0, -33.5, 33.0
+
+
+def shared_shapes(scope: list[str]) -> list[tuple[str, str]]:
+    """(region, region it is drawn with) for the run's countries: regions created after the
+    boundaries were drawn."""
+    return [(new, s["drawn_with"]) for new, s in reference.boundaries()["shared"].items()
+            if new.split("-")[0] in scope]
+
+
+def hotspots(scores: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of neighbouring regions of two members both at a high or very high level for the same
+    crime type: crime_type, region_a, country_a, score_a, level_a, region_b, ... (a's country first
+    alphabetically), the strongest pair (by its lower score) first."""
+    cols = ["region", "country", "crime_type", "score", "level"]
+    high = scores.loc[scores["level"].isin(HIGH) & scores["score"].notna(), cols]
+    pairs = high.merge(high, on="crime_type", suffixes=("_a", "_b"))
+    pairs = pairs[pairs["country_a"] < pairs["country_b"]]
+    neighbours = reference.cross_border()
+    pairs = pairs[[(a, b) in neighbours for a, b in zip(pairs["region_a"], pairs["region_b"], strict=True)]]
+    order = pairs[["score_a", "score_b"]].min(axis=1).sort_values(ascending=False, kind="stable").index
+    return pairs.loc[order].reset_index(drop=True)
+
+
+def hotspot_map(pairs: pd.DataFrame, scope: list[str], legend_rows: list,
+                size: tuple[float, float] = (5.0, 3.6)) -> bytes:
+    """The regions of the hotspots at their highest level, framed on them and named."""
+    doc = reference.boundaries()
+    points = {f["properties"]["region"]: f["properties"]["point"] for f in doc["features"]}
+    geoms = {f["properties"]["region"]: f["geometry"] for f in doc["features"]}
+    levels: dict[str, str] = {}
+    for side in ("a", "b"):
+        for region, level in zip(pairs[f"region_{side}"], pairs[f"level_{side}"], strict=True):
+            if region not in levels or LEVEL_ORDER.index(level) > LEVEL_ORDER.index(levels[region]):
+                levels[region] = level
+    west, south, east, north = charts._extent([geoms[_drawn(r)] for r in levels], margin=1.0)
+    marks = [(*points[_drawn(r)], reference.region_name(r)) for r in sorted(levels)]
+    return charts.choropleth(_fills(levels, set(scope), quiet=True), doc["countries"], legend_rows,
+                             extent=(west, south, east, north), marks=marks, size=size, legend_loc="best")
+
+
+def _drawn(region: str) -> str:
+    """The region whose shape draws ``region``."""
+    return reference.boundaries()["shared"].get(region, {}).get("drawn_with", region)

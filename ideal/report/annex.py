@@ -12,7 +12,7 @@ from ideal import reference
 from ideal.config import get_settings
 from ideal.i18n import translations
 from ideal.report import charts, maps
-from ideal.report.context import LEVELS, _num, pillar_labels
+from ideal.report.context import LEVELS, _num, heat_matrix, pillar_labels
 
 ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
 
@@ -132,8 +132,10 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
     for crime in scored.groupby("crime_type")["score"].max().sort_values(ascending=False, kind="stable").index[:MAP_CRIMES]:
         assets[f"map-{crime}.svg"] = maps.level_map(scores, scope, legend, crime_type=crime, size=(3.6, 3.5))
         crime_maps.append({"crime": reference.crime_name(crime, language), "map": f"map-{crime}.svg"})
+    assets["chart-heatmap.svg"] = charts.heatmap(heat_matrix(scores, language),
+                                                 _("Mean score weighted by population (0-10)"), _("score"))
     ctx = {"language": language, "classification": get_settings().classification,
-           "period": run["period"], "crime_maps": crime_maps,
+           "period": run["period"], "crime_maps": crime_maps, "heatmap": "chart-heatmap.svg",
            "shared_shapes": [{"region": reference.region_name(new), "with": reference.region_name(old)}
                              for new, old in maps.shared_shapes(scope)],
            "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],

@@ -10,7 +10,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib import patheffects  # noqa: E402
 from matplotlib.collections import PatchCollection  # noqa: E402
 from matplotlib.patches import Patch, PathPatch  # noqa: E402
 from matplotlib.path import Path as MplPath  # noqa: E402
@@ -117,7 +116,7 @@ def choropleth(shapes: list[dict], outlines: list[dict], legend: list[tuple[str,
     """A map as SVG bytes. ``shapes``: dicts with ``geometry`` (GeoJSON, lon/lat), ``fill`` (a colour)
     and ``hatch`` (True for regions without data); ``outlines``: country geometries drawn on top;
     ``legend``: (label, colour, hatched); ``extent``: (west, south, east, north); ``marks``: labels
-    (lon, lat, text) with a white halo. Lon/lat drawn with the aspect of the middle latitude."""
+    (lon, lat, text) on a light box. Lon/lat drawn with the aspect of the middle latitude."""
     fig, ax = plt.subplots(figsize=size)
     by_style: dict[tuple[str, bool], list] = {}
     for s in shapes:
@@ -128,8 +127,9 @@ def choropleth(shapes: list[dict], outlines: list[dict], legend: list[tuple[str,
     ax.add_collection(PatchCollection([PathPatch(_path(o["geometry"])) for o in outlines], facecolor="none",
                                       edgecolor="#333333", linewidth=0.6))
     for lon, lat, text in marks or []:
+        # a light box, not a stroke (a path effect turns the text into outlines: not searchable)
         ax.annotate(text, (lon, lat), ha="center", va="center", fontsize=5.5, color="#111111",
-                    path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
     west, south, east, north = extent or _extent([s["geometry"] for s in shapes])
     ax.set_xlim(west, east)
     ax.set_ylim(south, north)

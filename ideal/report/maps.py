@@ -99,7 +99,9 @@ def hotspots(scores: pd.DataFrame) -> pd.DataFrame:
     pairs = high.merge(high, on="crime_type", suffixes=("_a", "_b"))
     pairs = pairs[pairs["country_a"] < pairs["country_b"]]
     neighbours = reference.cross_border()
-    pairs = pairs[[(a, b) in neighbours for a, b in zip(pairs["region_a"], pairs["region_b"], strict=True)]]
+    keep = pd.Series([(a, b) in neighbours for a, b in zip(pairs["region_a"], pairs["region_b"], strict=True)],
+                     index=pairs.index, dtype=bool)
+    pairs = pairs[keep]
     order = pairs[["score_a", "score_b"]].min(axis=1).sort_values(ascending=False, kind="stable").index
     return pairs.loc[order].reset_index(drop=True)
 

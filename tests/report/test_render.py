@@ -34,7 +34,8 @@ def minimal_context(**over):
                    "profile_hash": "abc", "observations": "10", "scores": "5"},
            "findings": ["uno"], "top": [], "countries": [], "levels": [], "bands": [],
            "rate_per": "100.000", "weights": None, "harm_scale": None, "draws": 1000, "mc_data": False, "log_goalposts": False, "emerging": [], "early_warning": False, "markets": [], "trends": None, "synthetic": False,
-           "heatmap": "chart-heatmap.svg"}
+           "level_map": "map-levels.svg", "hotspot_map": None, "hotspots": [], "hotspots_total": 0,
+           "shared_shapes": []}
     ctx.update(over)
     return ctx
 

@@ -464,6 +464,20 @@ def test_run_page_lists_every_score_filtered_sorted_and_as_csv(client, portal):
     assert client.get(f"/runs/{portal.run_id}/scores.csv").status_code == 403
 
 
+def test_run_page_shows_the_map_of_its_levels_and_of_the_crime_type_filtered(client, portal):
+    login(client, "analyst")
+    client.post("/language", data={"language": "es", "next": "/", "csrf_token": csrf(client)})
+    page = client.get(f"/runs/{portal.run_id}?crime=0101")
+    assert page.status_code == 200 and f'src="/runs/{portal.run_id}/map.svg?crime=0101"' in page.text
+    got = client.get(f"/runs/{portal.run_id}/map.svg?crime=0101")
+    assert got.status_code == 200 and got.headers["content-type"].startswith("image/svg+xml")
+    assert got.text.startswith("<?xml") and "<image" not in got.text  # vectors, no raster
+    assert "muy alto" in got.text and "sin puntuación" in got.text  # the legend, in the user's language
+    assert client.get("/runs/nope/map.svg").status_code == 404
+    login(client, "mx.steward")
+    assert client.get(f"/runs/{portal.run_id}/map.svg").status_code == 403
+
+
 def test_admin_sets_a_stewards_feedback_address_when_adding_them(client, portal):
     from ideal.store import accounts
 

@@ -136,7 +136,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
                                                  _("Mean score weighted by population (0-10)"), _("score"))
     ctx = {"language": language, "classification": get_settings().classification,
            "period": run["period"], "crime_maps": crime_maps, "heatmap": "chart-heatmap.svg",
-           "shared_shapes": [{"region": reference.region_name(new), "with": reference.region_name(old)}
+           "shared_shapes": [{"text": f"{reference.region_name(new)} ({reference.region_name(old)})"}
                              for new, old in maps.shared_shapes(scope)],
            "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
                    "created_iso": run["created_at"].replace(microsecond=0).isoformat()},

@@ -292,7 +292,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                       "b_score": _num(h.score_b, language), "b_level": h.level_b, "b_label": labels[h.level_b]}
                      for h in hot.head(HOTSPOT_ROWS).itertuples()],
         "hotspots_total": len(hot),
-        "shared_shapes": [{"region": reference.region_name(new), "with": reference.region_name(old)}
+        "shared_shapes": [{"text": f"{reference.region_name(new)} ({reference.region_name(old)})"}
                           for new, old in shared_shapes(scope)],
         "countries": per_country,
         "levels": level_counts,

@@ -56,19 +56,16 @@ def bare(out):
     import weasyprint
 
     from ideal.report import maps
-    from ideal.report.annex import MAP_CRIMES
     from ideal.store import make_engine
     from ideal.store.runs import load as load_run
 
     run, scores = load_run(make_engine())
     scope = list(run["countries"])
     legend = maps.legend_for(scope, "es")
-    leading = scores[scores["score"].notna()].groupby("crime_type")["score"].max().sort_values(
-        ascending=False, kind="stable").index[:MAP_CRIMES]
     figures = "".join(
         '<img style="width:49%" src="data:image/svg+xml;base64,'
-        + base64.b64encode(maps.level_map(scores, scope, legend, crime_type=c, size=(3.6, 3.5))).decode() + '">'
-        for c in leading)
+        + base64.b64encode(maps.level_map(scores, scope, legend, crime_type=c, size=maps.SMALL)).decode() + '">'
+        for c in maps.leading_crime_types(scores))
     rows = "".join(f"<tr><td>{html.escape(r.region)}</td><td>{r.crime_type}</td><td>{r.rate:.1f}</td>"
                    f"<td>{r.score}</td><td>{r.level}</td><td>{r.reliability}</td></tr>"
                    for r in scores.itertuples())

@@ -17,9 +17,6 @@ from ideal.report.context import LEVELS, _num, heat_matrix, pillar_labels
 ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
 
 
-MAP_CRIMES = 6  # the leading crime types (by their highest score) get a map each: three pages
-
-
 def _chunks(rows: list, size: int) -> list[list]:
     return [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
 
@@ -128,16 +125,14 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
     crime_maps = []
     scope = list(run["countries"])
     legend = maps.legend_for(scope, language)
-    scored = scores[scores["score"].notna()]
-    for crime in scored.groupby("crime_type")["score"].max().sort_values(ascending=False, kind="stable").index[:MAP_CRIMES]:
-        assets[f"map-{crime}.svg"] = maps.level_map(scores, scope, legend, crime_type=crime, size=(3.6, 3.5))
+    for crime in maps.leading_crime_types(scores):
+        assets[f"map-{crime}.svg"] = maps.level_map(scores, scope, legend, crime_type=crime, size=maps.SMALL)
         crime_maps.append({"crime": reference.crime_name(crime, language), "map": f"map-{crime}.svg"})
     assets["chart-heatmap.svg"] = charts.heatmap(heat_matrix(scores, language),
                                                  _("Mean score weighted by population (0-10)"), _("score"))
     ctx = {"language": language, "classification": get_settings().classification,
            "period": run["period"], "crime_maps": crime_maps, "heatmap": "chart-heatmap.svg",
-           "shared_shapes": [{"text": f"{reference.region_name(new)} ({reference.region_name(old)})"}
-                             for new, old in maps.shared_shapes(scope)],
+           "shared_shapes": maps.shared_shapes(scope),
            "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
                    "created_iso": run["created_at"].replace(microsecond=0).isoformat()},
            "countries": countries, "method": method, "sensitivity": sens,

@@ -110,7 +110,7 @@ def _path(geometry: dict) -> MplPath:
 
 
 def choropleth(shapes: list[dict], outlines: list[dict], legend: list[tuple[str, str, bool]],
-               title: str = "", extent: tuple[float, float, float, float] | None = None,
+               extent: tuple[float, float, float, float] | None = None,
                marks: list[tuple[float, float, str]] | None = None, size: tuple[float, float] = (7.2, 7.0),
                legend_loc: str = "upper right") -> bytes:
     """A map as SVG bytes. ``shapes``: dicts with ``geometry`` (GeoJSON, lon/lat), ``fill`` (a colour)
@@ -130,7 +130,7 @@ def choropleth(shapes: list[dict], outlines: list[dict], legend: list[tuple[str,
         # a light box, not a stroke (a path effect turns the text into outlines: not searchable)
         ax.annotate(text, (lon, lat), ha="center", va="center", fontsize=5.5, color="#111111",
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
-    west, south, east, north = extent or _extent([s["geometry"] for s in shapes])
+    west, south, east, north = extent or bounds([s["geometry"] for s in shapes])
     ax.set_xlim(west, east)
     ax.set_ylim(south, north)
     ax.set_aspect(1 / np.cos(np.radians((south + north) / 2)))
@@ -139,8 +139,6 @@ def choropleth(shapes: list[dict], outlines: list[dict], legend: list[tuple[str,
         handles = [Patch(facecolor=colour, edgecolor="#9a9a9a" if hatched else "#666666", linewidth=0.4,
                          hatch="/////" if hatched else None, label=label) for label, colour, hatched in legend]
         ax.legend(handles=handles, loc=legend_loc, fontsize=7, frameon=False, handlelength=1.6)
-    if title:
-        ax.set_title(title, fontsize=9, loc="left")
     fig.tight_layout(pad=0.3)
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
@@ -148,7 +146,8 @@ def choropleth(shapes: list[dict], outlines: list[dict], legend: list[tuple[str,
     return buf.getvalue()
 
 
-def _extent(geometries: list[dict], margin: float = 0.5) -> tuple[float, float, float, float]:
+def bounds(geometries: list[dict], margin: float = 0.5) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of the outer rings of GeoJSON (Multi)Polygons, with a margin."""
     points = np.concatenate([np.asarray(ring, dtype="float64")
                              for g in geometries
                              for polygon in ([g["coordinates"]] if g["type"] == "Polygon" else g["coordinates"])

@@ -265,7 +265,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
     level_counts = [{"level": lv["level"], "label": labels[lv["level"]],
                      "count": int((scores["level"] == lv["level"]).sum())}
                     for lv in profile["bands"]]
-    hot = hotspots(scores)
+    every_hotspot = hotspots(scores)
+    hot = every_hotspot.head(HOTSPOT_ROWS)
     created = run["created_at"]
     return {
         "language": language,
@@ -290,10 +291,10 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                       "a_score": _num(h.score_a, language), "a_level": h.level_a, "a_label": labels[h.level_a],
                       "b": reference.region_name(h.region_b), "b_country": reference.country_name(h.country_b, language),
                       "b_score": _num(h.score_b, language), "b_level": h.level_b, "b_label": labels[h.level_b]}
-                     for h in hot.head(HOTSPOT_ROWS).itertuples()],
-        "hotspots_total": len(hot),
-        "shared_shapes": [{"text": f"{reference.region_name(new)} ({reference.region_name(old)})"}
-                          for new, old in shared_shapes(scope)],
+                     for h in hot.itertuples()],
+        "hotspot_pairs": hot,  # the rows shown, for the inset map (ignored by the template)
+        "hotspots_total": len(every_hotspot),
+        "shared_shapes": shared_shapes(scope),
         "countries": per_country,
         "levels": level_counts,
         "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],

@@ -69,25 +69,29 @@ def legend(labels: dict[str, str], no_data: str, outside: str | None) -> list[tu
     return rows
 
 
+MEMBERS_EXTENT = (-118.0, -56.0, -33.5, 33.0)  # the mainland of the 18 members (Easter Island, 109 W, off it)
+MAP_CRIMES = 6  # the leading crime types (by their highest score) get a map each in the annex: three pages
+SMALL = (3.6, 3.5)  # inches: the annex's maps, two to a row
+
+
+def leading_crime_types(scores: pd.DataFrame, n: int = MAP_CRIMES) -> list[str]:
+    """The ``n`` crime types with the highest scores, highest first."""
+    best = scores.loc[scores["score"].notna()].groupby("crime_type")["score"].max()
+    return best.sort_values(ascending=False, kind="stable").index[:n].tolist()
+
+
 def level_map(scores: pd.DataFrame, scope: list[str], legend_rows: list, crime_type: str | None = None,
-              title: str = "", size: tuple[float, float] = (7.2, 7.0)) -> bytes:
+              size: tuple[float, float] = (7.2, 7.0)) -> bytes:
     """The members' regions coloured by threat level (the highest of any crime type, or of one)."""
-    doc = reference.boundaries()
-    members = set(scope)
-    return charts.choropleth(_fills(region_levels(scores, crime_type), members), doc["countries"], legend_rows,
-                             title=title, extent=_members_extent(), size=size, legend_loc="lower left")
+    return charts.choropleth(_fills(region_levels(scores, crime_type), set(scope)), reference.boundaries()["countries"],
+                             legend_rows, extent=MEMBERS_EXTENT, size=size, legend_loc="lower left")
 
 
-def _members_extent() -> tuple[float, float, float, float]:
-    # the mainland of the 18 members (Easter Island, at 109 W, lies off the frame)
-    return -118.0, -56.0, -33.5, 33.0
-
-
-def shared_shapes(scope: list[str]) -> list[tuple[str, str]]:
-    """(region, region it is drawn with) for the run's countries: regions created after the
+def shared_shapes(scope: list[str]) -> list[str]:
+    """"Region (region it is drawn with)" for the run's countries: regions created after the
     boundaries were drawn."""
-    return [(new, s["drawn_with"]) for new, s in reference.boundaries()["shared"].items()
-            if new.split("-")[0] in scope]
+    return [f"{reference.region_name(new)} ({reference.region_name(s['drawn_with'])})"
+            for new, s in reference.boundaries()["shared"].items() if new.split("-")[0] in scope]
 
 
 def hotspots(scores: pd.DataFrame) -> pd.DataFrame:
@@ -112,12 +116,9 @@ def hotspot_map(pairs: pd.DataFrame, scope: list[str], legend_rows: list,
     doc = reference.boundaries()
     points = {f["properties"]["region"]: f["properties"]["point"] for f in doc["features"]}
     geoms = {f["properties"]["region"]: f["geometry"] for f in doc["features"]}
-    levels: dict[str, str] = {}
-    for side in ("a", "b"):
-        for region, level in zip(pairs[f"region_{side}"], pairs[f"level_{side}"], strict=True):
-            if region not in levels or LEVEL_ORDER.index(level) > LEVEL_ORDER.index(levels[region]):
-                levels[region] = level
-    west, south, east, north = charts._extent([geoms[_drawn(r)] for r in levels], margin=1.0)
+    levels = region_levels(pd.DataFrame({  # both sides of every pair, each region at its highest level
+        "region": [*pairs["region_a"], *pairs["region_b"]], "level": [*pairs["level_a"], *pairs["level_b"]]}))
+    west, south, east, north = charts.bounds([geoms[_drawn(r)] for r in levels], margin=1.0)
     marks = [(*points[_drawn(r)], reference.region_name(r)) for r in sorted(levels)]
     return charts.choropleth(_fills(levels, set(scope), quiet=True), doc["countries"], legend_rows,
                              extent=(west, south, east, north), marks=marks, size=size, legend_loc="best")

@@ -103,8 +103,7 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
     ctx["level_map"] = "map-levels.svg"
     ctx["hotspot_map"] = None
     if ctx["hotspots"]:
-        shown = maps.hotspots(scores).head(len(ctx["hotspots"]))
-        assets["map-hotspots.svg"] = maps.hotspot_map(shown, scope, legend[:2])
+        assets["map-hotspots.svg"] = maps.hotspot_map(ctx["hotspot_pairs"], scope, legend[:2])
         ctx["hotspot_map"] = "map-hotspots.svg"
     series = ((run.get("info") or {}).get("series") or [])[:10]  # two rows of five: the page budget
     ctx["trends"] = None

@@ -95,6 +95,8 @@ clean:
 
 SCALE ?= S
 REPEAT ?= 2
-# benchmarks at a named scale (S about 0.64 M observations, M about 2.56 M); see bench/
+# benchmarks at a named scale (S about 0.64 M observations, M about 2.56 M, L a 22 M municipal
+# slice of three countries); results in bench/results/ (committed); see bench/ and the README
 bench: install
-	$(PY) -m bench.run --scale $(SCALE) --repeat $(REPEAT)
+	@if [ "$(SCALE)" = L ]; then $(PY) -m bench.lscale; \
+	else $(PY) -m bench.run --scale $(SCALE) --repeat $(REPEAT); fi

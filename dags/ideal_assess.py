@@ -32,20 +32,38 @@ VALIDATED_INDICATORS = Asset(**dag_settings.VALIDATED_INDICATORS)
     doc_md="""
 ### Assess threats
 Runs when **validated_indicators** is updated, on the first of each month, or on demand with parameters (period,
-countries, crime types, profile, note). Stores one immutable assessment run (the same
-data and parameters give the same run) and updates the asset **assessment**.
+countries, crime types, profile, note). **plan** checks them; **prepare** runs once per country
+(its observations alone: rates, monthly series, population); **assess** combines the countries
+(goalposts, ranks, Monte Carlo), stores one immutable assessment run (the same data and
+parameters give the same run) and updates the asset **assessment**.
 """,
 )
 def ideal_assess():
-    @task(outlets=[ASSESSMENT])
-    def assess(params=None, outlet_events=None) -> dict:
+    @task
+    def plan(params=None) -> list[dict]:
         from ideal.pipeline import tasks  # at run time: the DAG file stays light to parse
 
-        result = tasks.assess(dict(params))
+        return tasks.plan_assessment(dict(params))
+
+    # one task per country, named by it: none holds more than one country's observations
+    @task(map_index_template="{{ ideal_country }}")
+    def prepare(folder: str, country: str) -> dict:
+        from airflow.sdk import get_current_context
+
+        from ideal.pipeline import tasks
+
+        get_current_context()["ideal_country"] = country
+        return tasks.prepare_country(folder, country)
+
+    @task(outlets=[ASSESSMENT])
+    def assess(parts: list, outlet_events=None) -> dict:
+        from ideal.pipeline import tasks
+
+        result = tasks.combine_assessment(parts)
         outlet_events[ASSESSMENT].extra = result
         return result
 
-    assess()
+    assess(prepare.expand_kwargs(plan()))
 
 
 ideal_assess()

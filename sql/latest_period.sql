@@ -1,2 +1,4 @@
--- The most recent year with current observations (first four characters of the period).
-SELECT MAX(SUBSTR(period, 1, 4)) AS year FROM observations WHERE superseded_by IS NULL
+-- The most recent year with current observations.
+SELECT MAX(p.year) AS year FROM periods AS p
+WHERE EXISTS (SELECT 1 FROM observation_facts AS f
+              WHERE f.period_id = p.id AND f.superseded_by IS NULL)

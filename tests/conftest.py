@@ -108,6 +108,6 @@ def engine(request, ideal_env, monkeypatch):
     if request.param == "postgresql":
         with eng.begin() as conn:
             conn.execute(text("TRUNCATE jobs, reports, threat_scores, assessment_runs, validation_results, "
-                              "observations, submissions, audit_log, deliveries, api_tokens, users, web_sessions, login_counters "
+                              "observation_facts, submissions, audit_log, deliveries, api_tokens, users, web_sessions, login_counters "
                               "RESTART IDENTITY CASCADE"))
     eng.dispose()

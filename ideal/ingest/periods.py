@@ -151,9 +151,13 @@ UNIT = ["region", "crime_type", "indicator"]
 
 
 def _split(period: pd.Series) -> pd.DataFrame:
-    parts = period.astype(str).str.extract(r"^(\d{4})(?:-(Q)?(\d{1,2}))?$")
-    kind = pd.Series("year", index=period.index).mask(parts[2].notna(), "month").mask(parts[1].eq("Q"), "quarter")
-    return pd.DataFrame({"year": parts[0], "kind": kind, "part": pd.to_numeric(parts[2], errors="coerce")})
+    """Year, kind (year, quarter, month) and part (the quarter or month) of each period,
+    parsed once per distinct period (a file has a few hundred in millions of rows)."""
+    codes, uniques = pd.factorize(period.astype(str), use_na_sentinel=False)
+    parts = pd.Series(uniques, dtype="object").str.extract(r"^(\d{4})(?:-(Q)?(\d{1,2}))?$")
+    kind = pd.Series("year", index=parts.index).mask(parts[2].notna(), "month").mask(parts[1].eq("Q"), "quarter")
+    one = pd.DataFrame({"year": parts[0], "kind": kind, "part": pd.to_numeric(parts[2], errors="coerce")})
+    return one.iloc[codes].set_index(period.index)
 
 
 def span(parts: list[int], kind: str) -> str:
@@ -184,12 +188,18 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
     if not sub.any():
         return out, findings
     key = [frame[c].astype(str) for c in UNIT] + [split["year"]]
-    parts = (split.loc[sub].assign(**{c: frame.loc[sub, c].astype(str) for c in UNIT})
-             .groupby(UNIT + ["year", "kind"])["part"].agg(lambda s: tuple(sorted(set(s.dropna().astype(int))))))
     full = {"month": 12, "quarter": 4}
+    # the distinct months (quarters) per unit and year, counted vectorised; only the units
+    # short of a whole year have theirs listed
+    cols = UNIT + ["year", "kind"]
+    rows = split.loc[sub].assign(**{c: frame.loc[sub, c].astype(str) for c in UNIT})
+    n = rows.groupby(cols)["part"].nunique()
+    short = n[n.to_numpy() < n.index.get_level_values("kind").map(full).to_numpy()]
     label = {}
-    for (region, crime, indicator, year, kind), present in parts.items():
-        if len(present) < full[kind]:
+    if len(short):
+        rows = rows.merge(short.rename("_n").reset_index()[cols], on=cols)
+        parts = rows.groupby(cols)["part"].agg(lambda s: tuple(sorted(set(s.dropna().astype(int)))))
+        for (region, crime, indicator, year, kind), present in parts.items():
             label[(region, crime, indicator, year)] = (kind, present)
     if label:
         idx = pd.MultiIndex.from_arrays(key)

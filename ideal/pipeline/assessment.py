@@ -3,6 +3,7 @@ them, store the run immutably, render and record its briefings."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -18,9 +19,9 @@ from ideal.contracts import AssessmentRequest
 from ideal.errors import AssessmentError
 from ideal.report import render
 from ideal.scoring import compare, run
-from ideal.scoring.early_warning import early_warning
+from ideal.scoring.early_warning import detect, gathered, monthly_up_to
 from ideal.scoring.profile import load_profile, profile_hash
-from ideal.scoring.score import score, top_threats
+from ideal.scoring.score import rates_for, score_rates, top_threats
 from ideal.store import audit, queries, reports, runs
 
 
@@ -34,9 +35,59 @@ class RunResult:
     unscored: pd.DataFrame
 
 
-def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResult:
-    """Score the request's year (the latest with data if none) and store the run; the same
-    data, scope and method give back the run already stored."""
+@dataclass
+class Plan:
+    """An assessment request checked and resolved: the year, the countries, the crime types
+    and the methodology profile."""
+
+    period: str
+    countries: list[str]
+    crime_types: list[str]
+    profile: dict
+    note: str | None = None
+
+    def params(self) -> dict:
+        return {"period": self.period, "countries": self.countries,
+                "crime_types": self.crime_types, "profile": self.profile["name"]}
+
+
+@dataclass
+class CountryPart:
+    """What one country brings to an assessment, computed from its observations alone: its
+    yearly rates, its monthly series (early warning), its population (its own submitted
+    figures first), the submissions used and how many observations were read."""
+
+    country: str
+    rates: pd.DataFrame
+    monthly: pd.DataFrame
+    population: pd.DataFrame
+    own: pd.DataFrame  # the population figures it submitted itself
+    submissions: list[str]
+    n_observations: int
+    has_year: bool
+
+    FRAMES = ("rates", "monthly", "population", "own")
+
+    def save(self, folder: Path) -> Path:
+        """Written as Parquet files under ``folder/<country>/`` (between Airflow tasks)."""
+        out = folder / self.country
+        out.mkdir(parents=True, exist_ok=True)
+        for name in self.FRAMES:
+            getattr(self, name).to_parquet(out / f"{name}.parquet")
+        (out / "part.json").write_text(json.dumps({
+            "country": self.country, "submissions": self.submissions,
+            "n_observations": self.n_observations, "has_year": self.has_year}))
+        return out
+
+    @classmethod
+    def load(cls, folder: Path) -> CountryPart:
+        meta = json.loads((folder / "part.json").read_text())
+        return cls(**meta, **{n: pd.read_parquet(folder / f"{n}.parquet") for n in cls.FRAMES})
+
+
+def plan(engine: Engine, request: AssessmentRequest | None = None) -> Plan:
+    """The request checked (members, ICCS codes, a year) and resolved (the latest year with data
+    when none is given; every member and every scored crime type when none are)."""
     request = request or AssessmentRequest()
     settings = get_settings()
     year = request.period or runs.latest_year(engine)
@@ -46,29 +97,57 @@ def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResul
     scope = sorted(request.countries or settings.members)
     types = sorted(request.crime_types or reference.scored_crime_types())
     run.check_scope(year, scope, types, settings.members)
-    prof = load_profile(request.profile)
-    current = runs.current_observations(engine, run.first_year(year, prof), int(year))
-    obs = run.in_scope(current, scope, types)
-    if obs.empty or not (obs["period"].str.slice(0, 4) == year).any():
-        raise AssessmentError(f"no accepted observations for {year} in "
-                              f"{', '.join(scope)}; nothing to assess.")
-    own = current[current["country"].isin(scope) & (current["indicator"] == "population")] \
-        if not current.empty else current
-    population = run.with_submitted_population(reference.population(), own)
-    population = population[population["country"].isin(scope)]
-    params = {"period": year, "countries": scope, "crime_types": types, "profile": prof["name"]}
-    used = sorted(set(obs["submission_id"]) | set(own["submission_id"] if not own.empty else []))
+    return Plan(year, scope, types, load_profile(request.profile), request.note)
+
+
+def prepare(engine: Engine, p: Plan, country: str,
+            population: pd.DataFrame | None = None) -> CountryPart:
+    """One country's part of the assessment (its observations only are read). ``population``:
+    the reference population (ideal.reference's by default)."""
+    prof = p.profile
+    current = runs.current_observations(engine, run.first_year(p.period, prof), int(p.period),
+                                        country=country)
+    obs = run.in_scope(current, [country], p.crime_types)
+    own = current[current["indicator"] == "population"] if not current.empty else current
+    population = run.with_submitted_population(
+        reference.population() if population is None else population, own)
+    population = population[population["country"] == country].reset_index(drop=True)
+    has_year = bool(not obs.empty and (obs["period"].str.slice(0, 4) == p.period).any())
+    rates = rates_for(obs, population, prof, p.period) if has_year else pd.DataFrame()
+    monthly = monthly_up_to(obs, p.period, prof["indicator_preference"]) if has_year else pd.DataFrame()
+    used = set(obs["submission_id"]) if not obs.empty else set()
+    used |= set(own["submission_id"]) if not own.empty else set()
+    return CountryPart(country, rates, monthly, population,
+                       own.reset_index(drop=True) if not own.empty else pd.DataFrame(),
+                       sorted(used), len(obs), has_year)
+
+
+def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
+    """The run from the countries' parts: its identity, then (unless the same run is stored)
+    the goalposts, ranks and Monte Carlo across countries, the early warning, and the run
+    stored immutably."""
+    parts = sorted(parts, key=lambda part: part.country)
+    if not any(part.has_year for part in parts):
+        raise AssessmentError(f"no accepted observations for {p.period} in "
+                              f"{', '.join(p.countries)}; nothing to assess.")
+    prof, year, params = p.profile, p.period, p.params()
+    population = pd.concat([part.population for part in parts], ignore_index=True)
+    own = pd.concat([part.own for part in parts if not part.own.empty] or [pd.DataFrame()],
+                    ignore_index=True)
+    used = sorted(set().union(*(part.submissions for part in parts)))
+    n_obs = sum(part.n_observations for part in parts)
     run_id = run.run_id(params, prof, used, run.reference_fingerprint(
         population, reference.iccs(), reference.crosswalks_digest()), __version__)
     existing = runs.find(engine, run_id)
     if existing:
-        if request.note:
-            runs.add_note(engine, run_id, request.note)
+        if p.note:
+            runs.add_note(engine, run_id, p.note)
         return RunResult(run_id, year, True, existing["n_observations"], existing["n_scores"],
                          pd.DataFrame((existing.get("info") or {}).get("unscored") or [],
                                       columns=["country", "region", "crime_type", "reason"]))
-    scores, unscored, info = score(obs, population, prof, year)
-    warnings_ = early_warning(obs, year, prof["indicator_preference"], prof.get("early_warning"))
+    rates = pd.concat([part.rates for part in parts if not part.rates.empty], ignore_index=True)
+    scores, unscored, info = score_rates(rates, prof, year)
+    warnings_ = detect(gathered([part.monthly for part in parts]), prof.get("early_warning"))
     info = {**info, "unscored": unscored.to_dict("records"),
             "early_warning": warnings_.head(200).to_dict("records"),
             "population_methods": population.groupby("method").size().to_dict()}
@@ -77,9 +156,9 @@ def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResul
                               f"{len(unscored)} units lack a population figure or recent data.")
     rows = run.score_rows(scores, run_id)
     stored = runs.save(engine, dict(
-        id=run_id, period=year, countries=scope, profile_name=prof["name"],
+        id=run_id, period=year, countries=p.countries, profile_name=prof["name"],
         profile_sha256=profile_hash(prof), profile=prof, params={**params, "submissions": used},
-        n_observations=len(obs), n_scores=len(rows), note=request.note,
+        n_observations=n_obs, n_scores=len(rows), note=p.note,
         seed=prof["uncertainty"]["seed"], code_version=__version__, info=info), rows)
     if stored and not own.empty:
         audit.log(engine, actor=audit.current_actor("cli"), action="population.submitted_used",
@@ -87,7 +166,16 @@ def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResul
                   detail="own population figures of " + ", ".join(sorted(own["submission_id"].unique()))
                          + " take precedence over the reference population")
     # not stored: the same run was stored meanwhile by an assessment started at the same time
-    return RunResult(run_id, year, not stored, len(obs), len(rows), unscored)
+    return RunResult(run_id, year, not stored, n_obs, len(rows), unscored)
+
+
+def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResult:
+    """Score the request's year (the latest with data if none) and store the run; the same
+    data, scope and method give back the run already stored. Country by country, then
+    combined: the process holds one country's observations at a time (the Airflow DAG runs
+    the same steps as one task per country and one that combines them)."""
+    p = plan(engine, request)
+    return combine(engine, p, [prepare(engine, p, country) for country in p.countries])
 
 
 def render_report(engine: Engine, run_id: str | None = None, kind: str = "briefing",

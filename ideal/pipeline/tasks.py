@@ -3,10 +3,14 @@ in dags/ is one call here. Nothing in this module imports Airflow."""
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 
+from ideal.config import get_settings
 from ideal.contracts import AssessmentRequest
 from ideal.errors import ConfigError, DeliveryFailed, ValidationFailed
 from ideal.pipeline import assessment, delivery, inbox, recover
@@ -66,13 +70,54 @@ def raise_for_rejections(receipts: list[dict]) -> None:
 
 
 def assess(conf: dict) -> dict:
-    """The assessment task: the trigger form's parameters -> a stored run (the profile one of
-    the installed ones: Airflow's trigger form takes any text)."""
+    """The assessment in one task: the trigger form's parameters -> a stored run (the profile
+    one of the installed ones: Airflow's trigger form takes any text)."""
     request = AssessmentRequest.from_mapping(conf)
     check_name(request.profile)
-    result = assessment.assess(engine(), request)
+    return _result(assessment.assess(engine(), request))
+
+
+def _result(result: assessment.RunResult) -> dict:
     return {"run_id": result.run_id, "period": result.period, "reused": result.reused,
             "n_observations": result.n_observations, "n_scores": result.n_scores}
+
+
+def plan_assessment(conf: dict) -> list[dict]:
+    """The assessment DAG's first task: the parameters checked and resolved, written to a
+    folder of its own under IDEAL_HOME/assessments/ that the countries' tasks and the combining
+    task share. Returns {folder, countries, period}."""
+    request = AssessmentRequest.from_mapping(conf)
+    check_name(request.profile)
+    p = assessment.plan(engine(), request)
+    folder = get_settings().home / "assessments" / f"{p.period}-{uuid.uuid4().hex[:12]}"
+    folder.mkdir(parents=True)
+    (folder / "plan.json").write_text(json.dumps(asdict(p)))
+    return [{"folder": str(folder), "country": cc} for cc in p.countries]
+
+
+def _plan(folder: str) -> assessment.Plan:
+    return assessment.Plan(**json.loads((Path(folder) / "plan.json").read_text()))
+
+
+def prepare_country(folder: str, country: str) -> dict:
+    """One country's part of the assessment (one mapped task: it reads that country's
+    observations alone) written to the plan's folder."""
+    part = assessment.prepare(engine(), _plan(folder), country)
+    part.save(Path(folder))
+    return {"folder": folder, "country": country, "observations": part.n_observations,
+            "units": int(len(part.rates)), "has_year": part.has_year}
+
+
+def combine_assessment(prepared: list[dict]) -> dict:
+    """The countries' parts (what :func:`prepare_country` returned for each) -> the stored run
+    (ranks, Monte Carlo, early warning across countries); their folder is removed once the
+    run is stored."""
+    folder = prepared[0]["folder"]
+    p = _plan(folder)
+    parts = [assessment.CountryPart.load(Path(folder) / cc) for cc in p.countries]
+    out = _result(assessment.combine(engine(), p, parts))
+    shutil.rmtree(folder, ignore_errors=True)
+    return out
 
 
 def report(run_id: str | None = None, languages: list[str] | None = None) -> dict:

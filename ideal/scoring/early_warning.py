@@ -90,10 +90,26 @@ def detect(series: pd.DataFrame, settings: dict | None = None) -> pd.DataFrame:
     return out.sort_values(["ratio", "recent"], ascending=False, ignore_index=True)
 
 
-def early_warning(obs: pd.DataFrame, year: str, preference: list[str], settings: dict | None = None) -> pd.DataFrame:
-    """The alarms of the monitored window ending with the last month of ``year`` that has data."""
+def monthly_up_to(obs: pd.DataFrame, year: str, preference: list[str]) -> pd.DataFrame:
+    """The monthly series (:func:`monthly_series`) of the months up to the end of ``year``.
+    Each series is one country's: a large assessment builds them country by country and
+    gathers them (:func:`gathered`)."""
     monthly = obs[obs["period"].astype(str).str.fullmatch(r"\d{4}-\d{2}")]
     inside = monthly[monthly["period"].str.slice(0, 4) <= str(year)]
     if inside.empty:
-        return detect(pd.DataFrame(), settings)
-    return detect(monthly_series(inside, preference, str(inside["period"].max())), settings)
+        return pd.DataFrame()
+    return monthly_series(inside, preference, str(inside["period"].max()))
+
+
+def gathered(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The series of several countries as one table, the months in order (a month one
+    country lacks is missing, NaN, for it)."""
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts).sort_index().sort_index(axis=1)
+
+
+def early_warning(obs: pd.DataFrame, year: str, preference: list[str], settings: dict | None = None) -> pd.DataFrame:
+    """The alarms of the monitored window ending with the last month of ``year`` that has data."""
+    return detect(monthly_up_to(obs, year, preference), settings)

@@ -173,11 +173,29 @@ def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
     one row per unit with the four pillars, coverage, composite score, level, reliability,
     rank and Monte Carlo rank interval; units left out with the reason; run-level facts
     (outlier treatment per crime type, sensitivity of the ranks per assumption)."""
+    return score_rates(rates_for(observations, population, profile, year), profile, year, harm)
+
+
+def rates_for(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
+              year: str) -> pd.DataFrame:
+    """The yearly rates the assessment of ``year`` reads (the trend windows and the years a
+    value may be carried forward). Per unit: the rates of a country depend on its own
+    observations and population alone, so a large assessment computes them country by
+    country (the Airflow DAG maps this per country) and scores them together."""
     y = int(year)
     carry = profile["missing"]["carry_forward_years"]
     window = profile["pillars"]["trend"]["window_years"]
     longest = max([window, *profile["uncertainty"].get("trend_windows", [])])
-    rates = yearly_rates(observations, population, profile, list(range(y - carry - longest, y + 1)))
+    return yearly_rates(observations, population, profile, list(range(y - carry - longest, y + 1)))
+
+
+def score_rates(rates: pd.DataFrame, profile: dict, year: str,
+                harm: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """:func:`score` from the yearly rates of every country in scope (:func:`rates_for`): the
+    goalposts, the ranks and the Monte Carlo cross countries."""
+    y = int(year)
+    carry = profile["missing"]["carry_forward_years"]
+    window = profile["pillars"]["trend"]["window_years"]
     units = pl.latest_values(rates, y, carry)
     units = units.assign(_group=pl.group_codes(units))
     # (the longer trend windows of the uncertainty analysis read earlier years: a unit seen only

@@ -66,12 +66,13 @@ def alembic_config(engine: Engine):
     return cfg
 
 
-def upgrade(engine: Engine) -> str:
-    """Bring the schema to the newest migration; returns the revision now in force."""
+def upgrade(engine: Engine, revision: str = "head") -> str:
+    """Bring the schema to the newest migration (or to ``revision``); returns the revision now
+    in force."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
 
-    command.upgrade(alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine), revision)
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision() or ""
 

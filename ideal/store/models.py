@@ -4,12 +4,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
     pass
+
+
+# lookup keys: SMALLINT / INTEGER on PostgreSQL; INTEGER on SQLite, where only an INTEGER
+# PRIMARY KEY numbers itself
+SMALL_KEY = SmallInteger().with_variant(Integer(), "sqlite")
+KEY_INT = Integer()
 
 
 class Submission(Base):
@@ -41,33 +61,88 @@ class Submission(Base):
     __table_args__ = (Index("uq_submission_country_sha", "country", "sha256", "reading", unique=True),)
 
 
-class Observation(Base):
-    """The canonical observation (DESIGN.md). ``superseded_by`` is NULL for the current value."""
+class Region(Base):
+    """Lookup of region codes (ISO 3166-2 first-level regions, and municipal codes as a second
+    level): the fact table stores the small integer key, every interface the code."""
 
-    __tablename__ = "observations"
+    __tablename__ = "regions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # no index on submission_id: nothing reads observations by submission, and each index
-    # slows every bulk load
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
-    country: Mapped[str] = mapped_column(String(2))
-    region: Mapped[str] = mapped_column(String(8))
-    period: Mapped[str] = mapped_column(String(10))
-    crime_type: Mapped[str] = mapped_column(String(8))
-    indicator: Mapped[str] = mapped_column(String(32))
-    value: Mapped[float | None] = mapped_column(Float, nullable=True)
-    obs_status: Mapped[str] = mapped_column(String(1))
-    source_row: Mapped[int] = mapped_column(Integer)
-    superseded_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    id: Mapped[int] = mapped_column(KEY_INT, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+
+
+class Period(Base):
+    """Lookup of period codes ('2024', '2024-Q1', '2024-03') with their year, which the
+    assessment filters on."""
+
+    __tablename__ = "periods"
+
+    id: Mapped[int] = mapped_column(KEY_INT, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+
+
+class CrimeType(Base):
+    __tablename__ = "crime_types"
+
+    id: Mapped[int] = mapped_column(SMALL_KEY, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+
+
+class Indicator(Base):
+    __tablename__ = "indicators"
+
+    id: Mapped[int] = mapped_column(SMALL_KEY, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+
+
+# The canonical observation (DESIGN.md) as stored: one row per value a submission loaded, its
+# dimensions as small integer keys of the lookup tables above. ``superseded_by`` is NULL for the
+# current value, and the partial unique index keeps one current value per key. On PostgreSQL the
+# table is partitioned by country (list partitions observation_facts_<cc>: a submission's COPY,
+# its supersede and a country's reads touch one partition); SQLite keeps one table. No primary
+# key, no foreign key and no other index: each would be paid on every row of every load, and
+# nothing reads single observations (the loader alone writes here, keys from the lookups in the
+# same process; submissions are never deleted). Reads go through the view ``observations``
+# (text codes), described by :class:`Observation`.
+observation_facts = Table(
+    "observation_facts", Base.metadata,
+    Column("country", String(2), nullable=False),
+    Column("region_id", Integer, nullable=False),
+    Column("period_id", Integer, nullable=False),
+    Column("crime_type_id", SmallInteger, nullable=False),
+    Column("indicator_id", SmallInteger, nullable=False),
+    Column("value", Float, nullable=True),
+    Column("obs_status", String(1), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("submission_id", String(32), nullable=False),
+    Column("superseded_by", String(32), nullable=True),
     # a month or quarter of a year the submission covers only partly, e.g. '3/12: 01-03'
-    coverage: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    Column("coverage", String(40), nullable=True),
+    Index("uq_obs_current", "country", "region_id", "period_id", "crime_type_id", "indicator_id",
+          unique=True, sqlite_where=text("superseded_by IS NULL"),
+          postgresql_where=text("superseded_by IS NULL")),
+    postgresql_partition_by="LIST (country)",
+)
 
-    __table_args__ = (
-        Index("ix_obs_slice", "country", "period", "crime_type"),
-        Index("uq_obs_current", "region", "period", "crime_type", "indicator", unique=True,
-              sqlite_where=text("superseded_by IS NULL"),
-              postgresql_where=text("superseded_by IS NULL")),
-    )
+
+class Views(DeclarativeBase):
+    """Views the migrations make (not tables: not in Base.metadata)."""
+
+
+class Observation(Views):
+    """The view ``observations``: the stored observations with their text codes, as every
+    query and interface sees them."""
+
+    __table__ = Table(
+        "observations", Views.metadata,
+        Column("country", String(2)), Column("region", String(16)), Column("period", String(10)),
+        Column("crime_type", String(8)), Column("indicator", String(32)), Column("value", Float),
+        Column("obs_status", String(1)), Column("source_row", Integer),
+        Column("submission_id", String(32)), Column("superseded_by", String(32)),
+        Column("coverage", String(40)))
+    __mapper_args__ = {"primary_key": [__table__.c.submission_id, __table__.c.source_row,
+                                       __table__.c.region, __table__.c.period]}
 
 
 class ValidationResult(Base):
@@ -271,3 +346,9 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     started: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     finished: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """What Alembic compares with the models: not the partitions of observation_facts (made
+    per country by the migrations and the loader)."""
+    return not (type_ == "table" and reflected and name.startswith("observation_facts_"))

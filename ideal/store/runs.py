@@ -4,6 +4,7 @@ scores."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -23,19 +24,26 @@ LISTED = ("id", "created_at", "period", "countries", "profile_name", "params", "
 
 def latest_year(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(text(sql("latest_period"))).scalar()
+        year = conn.execute(text(sql("latest_period"))).scalar()
+    return None if year is None else f"{int(year):04d}"
 
 
-def current_observations(engine: Engine, first_year: int, last_year: int) -> pd.DataFrame:
-    """The current observations of the years, as the assessment reads them. On PostgreSQL
-    through COPY ... TO STDOUT and pandas' CSV reader: at the L scale's municipal slice (3.6 M
-    rows) that is several times faster than fetching rows through the driver, and uses a
-    fraction of the memory."""
+def current_observations(engine: Engine, first_year: int, last_year: int,
+                         country: str | None = None) -> pd.DataFrame:
+    """The current observations of the years (of one ``country``, or all), as the assessment
+    reads them. On PostgreSQL through COPY ... TO STDOUT and pandas' CSV reader: at the L
+    scale's municipal slice (3.6 M rows) that is several times faster than fetching rows
+    through the driver, and uses a fraction of the memory."""
+    if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
+        raise ValueError(f"not a country code: {country!r}")
     query = sql("current_observations")
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            bound = query.replace(":first_year", f"'{int(first_year):04d}'").replace(
-                ":last_year", f"'{int(last_year):04d}'")
+            # COPY takes no parameters: the values are inlined, each checked above as an
+            # integer or a two-letter code (a literal lets PostgreSQL prune the partitions)
+            bound = (query.replace(":first_year", str(int(first_year)))
+                     .replace(":last_year", str(int(last_year)))
+                     .replace(":country", "NULL" if country is None else f"'{country}'"))
             buf = io.BytesIO()
             with conn.connection.driver_connection.cursor() as cur:
                 with cur.copy(f"COPY ({bound.strip().rstrip(';')}) TO STDOUT "
@@ -46,8 +54,8 @@ def current_observations(engine: Engine, first_year: int, last_year: int) -> pd.
             out = pd.read_csv(buf, dtype={c: str for c in TEXT_COLUMNS} | {"value": "float64"},
                               keep_default_na=False, na_values={"value": [""]})
         else:
-            result = conn.execute(text(query), {"first_year": str(first_year),
-                                                "last_year": str(last_year)})
+            result = conn.execute(text(query), {"first_year": int(first_year),
+                                                "last_year": int(last_year), "country": country})
             out = to_frame(result)
     if out.empty:
         return out

@@ -16,4 +16,7 @@ for dag_id, conf in [("ideal_ingest", {}), ("ideal_assess", {"note": "dag.test"}
     run = bag.get_dag(dag_id).test(run_conf=conf)
     states = {ti.task_id + (f"[{ti.map_index}]" if ti.map_index >= 0 else ""): str(ti.state)
               for ti in run.get_task_instances()}
-    print(json.dumps({"dag_id": dag_id, "state": str(run.state), "tasks": states}), flush=True)
+    names = {f"{ti.task_id}[{ti.map_index}]": ti.rendered_map_index
+             for ti in run.get_task_instances() if ti.map_index >= 0}
+    print(json.dumps({"dag_id": dag_id, "state": str(run.state), "tasks": states, "names": names}),
+          flush=True)

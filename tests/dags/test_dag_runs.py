@@ -33,5 +33,10 @@ def test_chain_runs_with_dag_test(tmp_path):
     # VE's demo file is rejected: the run says so instead of passing silently
     assert ingest["check_rejections"] == "failed"
     assert runs["ideal_assess"]["state"] == "success"
+    # the assessment mapped per country (members MX CO VE, in code order), then combined
+    assess = runs["ideal_assess"]["tasks"]
+    assert assess["plan"] == "success" and assess["assess"] == "success"
+    assert [assess[f"prepare[{i}]"] for i in range(3)] == ["success"] * 3 and "prepare[3]" not in assess
+    assert [runs["ideal_assess"]["names"][f"prepare[{i}]"] for i in range(3)] == ["CO", "MX", "VE"]
     assert runs["ideal_report"]["state"] == "success"
     assert (tmp_path / "reports" / "2025" / "briefing-es.pdf").stat().st_size > 10_000

@@ -139,3 +139,43 @@ def test_a_monthly_surge_is_an_emerging_threat_and_each_leader_says_why(engine, 
     for row in ctx["top"]:
         magnitude = f"magnitude {by_region.loc[code[row['region']], 'contrib_magnitude']:.1f}"
         assert magnitude in row["why"], (row["why"], magnitude)
+
+
+def test_country_by_country_gives_the_run_of_all_countries_at_once(engine, mx, tmp_path):
+    """The assessment read and computed one country at a time (each part through files, as
+    between the Airflow tasks) scores exactly as reading every country at once did."""
+    from ideal import reference
+    from ideal.pipeline.assessment import CountryPart, combine, plan, prepare
+    from ideal.scoring import run as scoring_run
+    from ideal.scoring.early_warning import early_warning
+    from ideal.scoring.score import score
+    from ideal.store.runs import current_observations
+
+    submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
+    for cc in ("CO", "PE", "GT"):
+        submit_bytes(csv(country_frame(cc)), f"{cc.lower()}.csv", cc, engine, today=TODAY)
+    p = plan(engine, AssessmentRequest(countries=("CO", "GT", "MX", "PE")))
+    parts = [CountryPart.load(prepare(engine, p, cc).save(tmp_path)) for cc in p.countries]
+    assert [part.country for part in parts] == ["CO", "GT", "MX", "PE"]
+    result = combine(engine, p, parts)
+    stored, by_parts = load_run(engine, result.run_id)
+
+    # all at once, from one read of every country
+    current = current_observations(engine, scoring_run.first_year(p.period, p.profile), int(p.period))
+    obs = scoring_run.in_scope(current, p.countries, p.crime_types)
+    own = current[current["indicator"] == "population"]
+    population = scoring_run.with_submitted_population(reference.population(), own)
+    population = population[population["country"].isin(p.countries)]
+    scores, _, _ = score(obs, population, p.profile, p.period)
+    assert result.n_observations == len(obs)
+    key = ["country", "region", "crime_type"]
+    a = scores.sort_values(key).reset_index(drop=True)
+    b = by_parts.sort_values(key).reset_index(drop=True)
+    assert len(a) == len(b) > 100
+    for column in ("score", "rank", "rank_median", "rank_p5", "rank_p95", "magnitude", "trend",
+                   "reliability"):
+        assert a[column].tolist() == pytest.approx(b[column].tolist(), nan_ok=True), column
+    assert a["level"].tolist() == b["level"].tolist()
+    warnings = early_warning(obs, p.period, p.profile["indicator_preference"],
+                             p.profile.get("early_warning"))
+    assert warnings.head(200).to_dict("records") == stored["info"]["early_warning"]

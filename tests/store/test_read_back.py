@@ -22,7 +22,7 @@ def test_current_observations_same_on_both_backends(ideal_env, pg_url, monkeypat
         if url == pg_url:
             with engine.begin() as conn:
                 conn.execute(text("TRUNCATE reports, threat_scores, assessment_runs, validation_results, "
-                                  "observations, submissions, audit_log RESTART IDENTITY CASCADE"))
+                                  "observation_facts, submissions, audit_log RESTART IDENTITY CASCADE"))
         engine.dispose()
     a, b = frames
     assert len(a) == len(b) > 0 and a["value"].isna().sum() == 1

@@ -102,7 +102,7 @@ def test_steward_upload_errors_then_corrected_file(client, portal):
     assert csv.status_code == 200 and "4011" in csv.text
     assert client.get(f"/submissions/{sid}/receipt.json").json()["status"] == "rejected"
     with portal.engine.connect() as conn:
-        assert not conn.execute(select(Observation.id).where(Observation.submission_id == sid)).first()
+        assert not conn.execute(select(Observation.submission_id).where(Observation.submission_id == sid)).first()
     ok = client.post("/submissions", data={"country": "MX", "csrf_token": token},
                      files={"file": ("mx-2024.csv", good, "text/csv")})
     assert ok.status_code == 200 and es("Accepted") in ok.text
@@ -163,7 +163,7 @@ def test_a_file_of_another_country_is_refused_by_its_rows(client, portal):
                     files={"file": ("sneaky.csv", co_rows, "text/csv")})
     assert es("Rejected") in r.text
     with portal.engine.connect() as conn:
-        assert not conn.execute(select(Observation.id).where(
+        assert not conn.execute(select(Observation.submission_id).where(
             Observation.country == "CO", Observation.submission_id.like("MX-%"))).first()
 
 

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from ideal.store.models import Base
+from ideal.store.models import Base, include_object
 
 config = context.config
 engine = config.attributes.get("engine")
@@ -13,6 +13,7 @@ if engine is None:  # `alembic` command line: build the engine from IDEAL_DATABA
 
 with engine.begin() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+                      render_as_batch=connection.dialect.name == "sqlite",
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from ideal.errors import SubmissionError
@@ -171,6 +172,29 @@ def span(parts: list[int], kind: str) -> str:
     return ", ".join(runs)
 
 
+def _short_years(rows: pd.DataFrame, cols: list[str], full: dict[str, int]) -> dict:
+    """(region, crime type, indicator, year) -> (kind, the months or quarters present) for
+    each unit and year short of a whole year. The months present are counted as a bit mask
+    per unit (vectorised: a decade of monthly data has tens of thousands of units), and each
+    distinct mask spelled out once."""
+    if not rows["part"].dropna().between(1, 12).all():  # an impossible month: spelled out one by one
+        parts = rows.groupby(cols)["part"].agg(lambda s: tuple(sorted(set(s.dropna().astype(int)))))
+        return {k[:4]: (k[4], p) for k, p in parts.items() if len(p) < full[k[4]]}
+    bits = rows.dropna(subset=["part"]).drop_duplicates([*cols, "part"])
+    bits = bits.assign(_bit=np.left_shift(np.int64(1), bits["part"].astype("int64").to_numpy() - 1))
+    groups = rows[cols].drop_duplicates().merge(
+        bits.groupby(cols)["_bit"].sum().rename("_mask").reset_index(), on=cols, how="left"
+    ).sort_values(cols, ignore_index=True)  # in groupby's order: a unit's quarters after its months
+    masks = groups["_mask"].fillna(0).astype("int64").to_numpy()
+    kinds = groups["kind"].to_numpy()
+    shapes = {(k, int(m)): tuple(i + 1 for i in range(12) if int(m) >> i & 1)
+              for k, m in set(zip(kinds, masks, strict=True))}
+    present = [shapes[(k, int(m))] for k, m in zip(kinds, masks, strict=True)]
+    short = [len(p) < full[k] for p, k in zip(present, kinds, strict=True)]
+    keys = zip(*(groups[c].to_numpy() for c in UNIT + ["year"]), strict=True)
+    return {tuple(key): (k, p) for key, k, p, s in zip(keys, kinds, present, short, strict=True) if s}
+
+
 def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
     """(frame with a ``coverage`` column, findings).
 
@@ -189,22 +213,16 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
         return out, findings
     key = [frame[c].astype(str) for c in UNIT] + [split["year"]]
     full = {"month": 12, "quarter": 4}
-    # the distinct months (quarters) per unit and year, counted vectorised; only the units
-    # short of a whole year have theirs listed
     cols = UNIT + ["year", "kind"]
-    rows = split.loc[sub].assign(**{c: frame.loc[sub, c].astype(str) for c in UNIT})
-    n = rows.groupby(cols)["part"].nunique()
-    short = n[n.to_numpy() < n.index.get_level_values("kind").map(full).to_numpy()]
-    label = {}
-    if len(short):
-        rows = rows.merge(short.rename("_n").reset_index()[cols], on=cols)
-        parts = rows.groupby(cols)["part"].agg(lambda s: tuple(sorted(set(s.dropna().astype(int)))))
-        for (region, crime, indicator, year, kind), present in parts.items():
-            label[(region, crime, indicator, year)] = (kind, present)
+    label = _short_years(split.loc[sub].assign(**{c: frame.loc[sub, c].astype(str) for c in UNIT}),
+                         cols, full)
     if label:
-        idx = pd.MultiIndex.from_arrays(key)
-        text = {k: f"{len(p)}/{full[kind]}: {span(list(p), kind)}" for k, (kind, p) in label.items()}
-        cov = pd.Series(idx.map(lambda k: text.get(k)), index=frame.index)
+        unit_year = UNIT + ["year"]
+        text = pd.DataFrame([(*k, f"{len(p)}/{full[kind]}: {span(list(p), kind)}")
+                             for k, (kind, p) in label.items()], columns=[*unit_year, "_text"])
+        rows = pd.DataFrame({c: frame[c].astype(str).to_numpy() for c in UNIT}).assign(
+            year=split["year"].to_numpy())
+        cov = pd.Series(rows.merge(text, on=unit_year, how="left")["_text"].to_numpy(), index=frame.index)
         out = out.assign(coverage=cov.where(sub, out["coverage"]))
         # one finding per (year, coverage), counting the units
         by: dict[tuple, list] = {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -10,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -252,11 +253,14 @@ def stage_and_supersede(conn: Connection, facts: pd.DataFrame, country: str,
                              "crime_type_id smallint, indicator_id smallint, value double precision, "
                              "obs_status text, source_row integer, coverage text, del boolean) "
                              "ON COMMIT DROP")
-        buf = io.StringIO()
-        facts.to_csv(buf, index=False, header=False)
+        # the CSV written by Arrow's C++ writer (several times faster than DataFrame.to_csv);
+        # an empty field is NULL
+        buf = pa.BufferOutputStream()
+        pa_csv.write_csv(pa.Table.from_pandas(facts, preserve_index=False), buf,
+                         pa_csv.WriteOptions(include_header=False))
         with conn.connection.driver_connection.cursor() as cur, \
                 cur.copy(f"COPY {STAGING} FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buf.getvalue())
+            copy.write(buf.getvalue().to_pybytes())
     else:
         # SQLite: only the keys are staged (the rows go straight into the table afterwards),
         # and only when the country has current values that they could supersede

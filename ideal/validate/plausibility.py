@@ -81,7 +81,7 @@ def national_beside_regions(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFram
 
 def iccs_parent_and_child(frame: pd.DataFrame, cfg: dict) -> list:
     parents = reference.iccs().set_index("code")["parent"]
-    codes = set(frame["crime_type"])
+    codes = set(frame["crime_type"].unique())
     pairs = sorted({(parents.get(c), c) for c in codes if parents.get(c) in codes})
     if not pairs:
         return []
@@ -110,7 +110,11 @@ def population_rows(frame: pd.DataFrame, cfg: dict) -> list:
 
 def partial_period(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
     """An annual total far below the previous year's, with no month field: probably partial."""
-    annual = _annual(pd.concat([history.assign(source_row=np.nan, action="I"), frame],
+    # only annual periods can replace an annual figure of the history: the rest of the rows
+    # are left out before the two are put together
+    yearly = lambda f: f[per_unique(f["period"], lambda u: u.astype(str).str.fullmatch(r"\d{4}"))  # noqa: E731
+                         .fillna(False).astype(bool)]
+    annual = _annual(pd.concat([yearly(history).assign(source_row=np.nan, action="I"), yearly(frame)],
                                ignore_index=True).drop_duplicates(
         ["region", "period", "crime_type", "indicator"], keep="last"))
     totals = annual.astype({"value_number": "float64"}).groupby(

@@ -169,7 +169,7 @@ def _codes_to_keys(codes: pd.Series, keys: dict[str, int]) -> np.ndarray:
 
 
 def keyed(rows: pd.DataFrame, keys: dict[str, dict[str, int]]) -> pd.DataFrame:
-    """The rows with their dimension keys, as the fact table stores them (plus ``delete``:
+    """The rows with their dimension keys, as the fact table stores them (plus ``del``:
     SDMX action D, which only supersedes)."""
     out = pd.DataFrame({f"{c}_id": _codes_to_keys(rows[c], keys[c]) for c in DIMENSIONS},
                        index=rows.index)
@@ -177,7 +177,7 @@ def keyed(rows: pd.DataFrame, keys: dict[str, dict[str, int]]) -> pd.DataFrame:
     out["obs_status"] = rows["obs_status"].astype(str)
     out["source_row"] = rows["source_row"].astype("int64")
     out["coverage"] = rows["coverage"] if "coverage" in rows else None
-    out["delete"] = (rows["action"] == "D") if "action" in rows else False
+    out["del"] = (rows["action"] == "D") if "action" in rows else False
     return out.reset_index(drop=True)
 
 
@@ -211,7 +211,8 @@ def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_w
     with engine.begin() as conn:
         _one_load_per_country(conn, country)
         earlier = stage_and_supersede(conn, facts, country, submission_id)
-        inserted = insert_staged(conn, facts, target, country, submission_id)
+        inserted = insert_staged(conn, facts, target, country, submission_id, earlier is not None)
+        earlier = earlier or {}
         if before_commit is not None:
             before_commit()
         _findings(conn, submission_id, findings)
@@ -243,31 +244,24 @@ STAGING = "ideal_staging"
 
 
 def stage_and_supersede(conn: Connection, facts: pd.DataFrame, country: str,
-                        submission_id: str) -> dict[str, int]:
+                        submission_id: str) -> dict[str, int] | None:
     """Put ``facts`` (see :func:`keyed`) in a temporary staging table and mark the current
     values of their keys superseded by ``submission_id``, in one statement. Returns, per
-    earlier submission, how many of its values were superseded."""
-    pg = conn.dialect.name == "postgresql"
-    if pg:
+    earlier submission, how many of its values were superseded; None when nothing was
+    staged because the country has no current value that could be superseded (its first
+    submission): the rows then go straight into its partition."""
+    if conn.execute(text("SELECT 1 FROM observation_facts WHERE country = :c "
+                         "AND superseded_by IS NULL LIMIT 1"), {"c": country}).first() is None:
+        return None
+    if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"CREATE TEMP TABLE {STAGING} (region_id integer, period_id integer, "
                              "crime_type_id smallint, indicator_id smallint, value double precision, "
                              "obs_status text, source_row integer, coverage text, del boolean) "
                              "ON COMMIT DROP")
-        # the CSV written by Arrow's C++ writer (several times faster than DataFrame.to_csv);
-        # an empty field is NULL
-        buf = pa.BufferOutputStream()
-        pa_csv.write_csv(pa.Table.from_pandas(facts, preserve_index=False), buf,
-                         pa_csv.WriteOptions(include_header=False))
-        with conn.connection.driver_connection.cursor() as cur, \
-                cur.copy(f"COPY {STAGING} FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(buf.getvalue().to_pybytes())
+        _copy(conn, STAGING, facts)
     else:
-        # SQLite: only the keys are staged (the rows go straight into the table afterwards),
-        # and only when the country has current values that they could supersede
+        # SQLite: only the keys are staged (the rows go straight into the table afterwards)
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGING}")
-        if conn.execute(text("SELECT 1 FROM observation_facts WHERE country = :c "
-                             "AND superseded_by IS NULL LIMIT 1"), {"c": country}).first() is None:
-            return {}
         conn.exec_driver_sql(f"CREATE TEMP TABLE {STAGING} (region_id INTEGER, period_id INTEGER, "
                              "crime_type_id INTEGER, indicator_id INTEGER)")
         # bandit B608 accepted: STAGING is the module's constant, the values bound parameters
@@ -289,19 +283,35 @@ def stage_and_supersede(conn: Connection, facts: pd.DataFrame, country: str,
     return dict(Counter(hit))
 
 
+def _copy(conn: Connection, table: str, frame: pd.DataFrame) -> None:
+    """COPY ``frame``'s columns, in order, into ``table`` (PostgreSQL), as CSV written by Arrow's
+    C++ writer (several times faster than DataFrame.to_csv); an empty field is NULL."""
+    buf = pa.BufferOutputStream()
+    pa_csv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buf,
+                     pa_csv.WriteOptions(include_header=False))
+    with conn.connection.driver_connection.cursor() as cur, \
+            cur.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buf.getvalue().to_pybytes())
+
+
 def insert_staged(conn: Connection, facts: pd.DataFrame, target: str, country: str,
-                  submission_id: str) -> int:
-    """Insert the staged rows that are not deletions into ``target`` (the country's
-    partition); returns how many. PostgreSQL: one INSERT ... SELECT from the staging table.
-    SQLite: one executemany of the rows."""
+                  submission_id: str, staged: bool = True) -> int:
+    """Insert the rows that are not deletions into ``target`` (the country's partition);
+    returns how many. PostgreSQL: one INSERT ... SELECT from the staging table, or (nothing
+    staged: the country's first submission) one COPY straight into the partition. SQLite:
+    one executemany of the rows."""
     if conn.dialect.name == "postgresql":
+        if not staged:
+            kept = facts.loc[~facts["del"], FACT_COLUMNS]
+            _copy(conn, target, kept.assign(country=country, submission_id=submission_id))
+            return len(kept)
         # bandit B608 accepted: target is the partition's name built from a checked country code
         return conn.execute(text(
             f"INSERT INTO {target} (country, {', '.join(FACT_COLUMNS)}, submission_id) "  # nosec
             f"SELECT :country, {', '.join(FACT_COLUMNS)}, :sid FROM {STAGING} WHERE NOT del"),
             {"country": country, "sid": submission_id}).rowcount
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{STAGING}")
-    kept = facts[~facts["delete"]]
+    kept = facts[~facts["del"]]
     if kept.empty:
         return 0
     values = kept["value"].to_numpy()
@@ -337,8 +347,8 @@ def bulk_insert(engine: Engine, rows: pd.DataFrame, submission_id: str) -> int:
     target = partition(engine, country)
     with engine.begin() as conn:
         _one_load_per_country(conn, country)
-        stage_and_supersede(conn, facts, country, submission_id)
-        return insert_staged(conn, facts, target, country, submission_id)
+        staged = stage_and_supersede(conn, facts, country, submission_id) is not None
+        return insert_staged(conn, facts, target, country, submission_id, staged)
 
 
 def mark_failed(engine: Engine, submission_id: str, message: str, actor: str,

@@ -131,8 +131,13 @@ def step_combine(url: str, folder: str) -> dict:
 
 
 def step_briefing(url: str, run_id: str, out: str) -> dict:
+    import resource
+
     from ideal.pipeline.assessment import render_report
     from ideal.store import make_engine
+
+    # a runaway briefing fails here instead of taking the machine's memory
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
 
     t0 = time.perf_counter()
     path = render_report(make_engine(url), run_id, "briefing", "es", Path(out))

@@ -38,12 +38,25 @@ countries, crime types, profile, note). **plan** checks them; **prepare** runs o
 parameters give the same run) and updates the asset **assessment**.
 """,
 )
+def _final(call, *args):
+    """``call(*args)``; an error a retry cannot fix (bad parameters, no data for the period)
+    fails the task at once, without its retries, with IDEAL's message."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from ideal.errors import AssessmentError
+
+    try:
+        return call(*args)
+    except AssessmentError as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
 def ideal_assess():
     @task
     def plan(params=None) -> list[dict]:
         from ideal.pipeline import tasks  # at run time: the DAG file stays light to parse
 
-        return tasks.plan_assessment(dict(params))
+        return _final(tasks.plan_assessment, dict(params))
 
     # one task per country, named by it: none holds more than one country's observations
     @task(map_index_template="{{ ideal_country }}")
@@ -59,7 +72,7 @@ def ideal_assess():
     def assess(parts: list, outlet_events=None) -> dict:
         from ideal.pipeline import tasks
 
-        result = tasks.combine_assessment(parts)
+        result = _final(tasks.combine_assessment, parts)
         outlet_events[ASSESSMENT].extra = result
         return result
 

@@ -30,10 +30,14 @@ def ideal_ingest():
 
         return tasks.pending_submissions()
 
-    @task(max_active_tis_per_dagrun=1)
+    # one task per file, named by its country and file (or the submission it retries)
+    @task(max_active_tis_per_dagrun=1, map_index_template="{{ ideal_item }}")
     def submit(item: dict) -> dict:
+        from airflow.sdk import get_current_context
+
         from ideal.pipeline import tasks  # at run time: the DAG file stays light
 
+        get_current_context()["ideal_item"] = tasks.item_name(item)
         return tasks.ingest_item(item)
 
     @task(outlets=[VALIDATED_INDICATORS])

@@ -44,9 +44,18 @@ def ideal_report():
 
     @task
     def deliver(rendered: dict, params=None) -> list[dict]:
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+        from ideal.errors import ConfigError
         from ideal.pipeline import tasks
 
-        return tasks.deliver(rendered["run_id"], params["distribution"])
+        try:
+            out = tasks.deliver(rendered["run_id"], params["distribution"])
+        except ConfigError as exc:  # the list that was asked for is missing or wrong
+            raise AirflowFailException(str(exc)) from exc
+        if "skipped" in out:  # no list configured: shown as skipped, with the reason
+            raise AirflowSkipException(out["skipped"])
+        return out["delivered"]
 
     deliver(render())
 

@@ -21,7 +21,7 @@ from ideal.report import render
 from ideal.scoring import compare, run
 from ideal.scoring.early_warning import detect, gathered, monthly_up_to
 from ideal.scoring.profile import load_profile, profile_hash
-from ideal.scoring.score import rates_for, score_rates, top_threats
+from ideal.scoring.score import UNIT, rates_for, score_rates, top_threats
 from ideal.store import audit, queries, reports, runs
 
 
@@ -90,36 +90,59 @@ def plan(engine: Engine, request: AssessmentRequest | None = None) -> Plan:
     when none is given; every member and every scored crime type when none are)."""
     request = request or AssessmentRequest()
     settings = get_settings()
-    year = request.period or runs.latest_year(engine)
+    latest = runs.latest_year(engine)
+    year = request.period or latest
     if year is None:
         raise AssessmentError("there are no accepted observations yet; submit data first "
                               "(`ideal submit FILE --country CC` or `ideal ingest`).")
+    if latest is not None and year.isdigit() and int(year) > int(latest):
+        raise AssessmentError(f"no accepted observations for {year}: the latest year with data "
+                              f"is {latest}; assess {latest} or an earlier year.")
     scope = sorted(request.countries or settings.members)
     types = sorted(request.crime_types or reference.scored_crime_types())
     run.check_scope(year, scope, types, settings.members)
     return Plan(year, scope, types, load_profile(request.profile), request.note)
 
 
+# a country's observations are read a few crime types at a time: the rates of one crime type
+# depend on its own rows alone, and the largest country's decade of municipal data (9 M rows)
+# then stays well within a worker's memory
+CRIME_TYPES_PER_READ = 3
+
+
 def prepare(engine: Engine, p: Plan, country: str,
             population: pd.DataFrame | None = None) -> CountryPart:
-    """One country's part of the assessment (its observations only are read). ``population``:
-    the reference population (ideal.reference's by default)."""
+    """One country's part of the assessment (its observations only are read, a few crime
+    types at a time). ``population``: the reference population (ideal.reference's by
+    default)."""
     prof = p.profile
-    current = runs.current_observations(engine, run.first_year(p.period, prof), int(p.period),
-                                        country=country)
-    obs = run.in_scope(current, [country], p.crime_types)
-    own = current[current["indicator"] == "population"] if not current.empty else current
+    first, last = run.first_year(p.period, prof), int(p.period)
+    own = runs.current_observations(engine, first, last, country=country,
+                                    crime_types=[reference.POPULATION_CRIME])
+    own = own[own["indicator"] == "population"].reset_index(drop=True) if not own.empty else own
     population = run.with_submitted_population(
         reference.population() if population is None else population, own)
     population = population[population["country"] == country].reset_index(drop=True)
-    has_year = bool(not obs.empty and (obs["period"].str.slice(0, 4) == p.period).any())
-    rates = rates_for(obs, population, prof, p.period) if has_year else pd.DataFrame()
-    monthly = monthly_up_to(obs, p.period, prof["indicator_preference"]) if has_year else pd.DataFrame()
-    used = set(obs["submission_id"]) if not obs.empty else set()
-    used |= set(own["submission_id"]) if not own.empty else set()
-    return CountryPart(country, rates, monthly, population,
-                       own.reset_index(drop=True) if not own.empty else pd.DataFrame(),
-                       sorted(used), len(obs), has_year)
+    rates, monthly, used, n_obs, has_year = [], [], set(own["submission_id"]) if not own.empty else set(), 0, False
+    for i in range(0, len(p.crime_types), CRIME_TYPES_PER_READ):
+        obs = runs.current_observations(engine, first, last, country=country,
+                                        crime_types=p.crime_types[i:i + CRIME_TYPES_PER_READ])
+        if obs.empty:
+            continue
+        n_obs += len(obs)
+        used |= set(obs["submission_id"])
+        has_year = has_year or bool((obs["period"].str.slice(0, 4) == p.period).any())
+        rates.append(rates_for(obs, population, prof, p.period))
+        monthly.append(monthly_up_to(obs, p.period, prof["indicator_preference"]))
+        del obs
+    if has_year:
+        rates_all = pd.concat(rates, ignore_index=True).sort_values(
+            [*UNIT, "indicator", "year"], ignore_index=True, kind="stable")
+        monthly_all = gathered(monthly)
+    else:
+        rates_all, monthly_all = pd.DataFrame(), pd.DataFrame()
+    return CountryPart(country, rates_all, monthly_all, population,
+                       own if not own.empty else pd.DataFrame(), sorted(used), n_obs, has_year)
 
 
 def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:

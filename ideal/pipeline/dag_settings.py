@@ -28,9 +28,11 @@ def on_failure(context) -> None:
 
 DEFAULT_ARGS = {"owner": "ideal", "retries": 2, "retry_delay": timedelta(seconds=30),
                 "retry_exponential_backoff": True, "on_failure_callback": on_failure}
-# what every IDEAL DAG has in common: @dag(..., **DAG_DEFAULTS)
+# what every IDEAL DAG has in common: @dag(..., **DAG_DEFAULTS). Unpaused from the start (a
+# file dropped in the landing folder is ingested, the report follows the assessment) and
+# without catch-up (a schedule missed while Airflow was down runs once, not once per interval)
 DAG_DEFAULTS = {"start_date": datetime(2026, 1, 1), "catchup": False, "max_active_runs": 1,
-                "default_args": DEFAULT_ARGS}
+                "is_paused_upon_creation": False, "default_args": DEFAULT_ARGS}
 
 
 def members() -> list[str]:

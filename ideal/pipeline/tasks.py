@@ -37,6 +37,13 @@ def pending_submissions() -> list[dict]:
     return retries + [{"country": cc, "path": str(p)} for cc, p in inbox.pending()]
 
 
+def item_name(item: dict) -> str:
+    """What the landing-folder scan's item is called in Airflow: 'MX mx-2025.csv', or 'MX retry
+    <submission>'."""
+    return f"{item['country']} " + (f"retry {item['retry']}" if "retry" in item
+                                    else Path(item["path"]).name)
+
+
 def ingest_item(item: dict) -> dict:
     """Submit one landing-folder file; returns its receipt (rejections are not errors here:
     :func:`raise_for_rejections` reports them once all files are processed)."""
@@ -125,14 +132,18 @@ def report(run_id: str | None = None, languages: list[str] | None = None) -> dic
     return assessment.report(engine(), run_id or None, languages)
 
 
-def deliver(run_id: str | None = None, distribution_path: str | None = None) -> list[dict]:
-    """Send the run's briefings to the distribution list; with no list configured, nothing
-    is sent and that is said (a report run does not fail for it)."""
+def deliver(run_id: str | None = None, distribution_path: str | None = None) -> dict:
+    """Send the run's briefings to the distribution list: {"delivered": [outcome, ...]}.
+    With no list configured (none given, none at IDEAL_DISTRIBUTION), nothing is sent and
+    {"skipped": reason} says so; a list that was given but is missing or wrong raises
+    ConfigError."""
     try:
         recipients = distribution(Path(distribution_path) if distribution_path else None)
     except ConfigError as exc:
+        if distribution_path:
+            raise
         logging.getLogger("ideal.delivery").warning("%s Nothing delivered.", exc)
-        return []
+        return {"skipped": f"{exc} Nothing delivered."}
     eng = engine()
     run, _ = runs.load(eng, run_id)
     outcomes = delivery.deliver(eng, run["id"], recipients)
@@ -140,4 +151,4 @@ def deliver(run_id: str | None = None, distribution_path: str | None = None) -> 
     if failed:
         raise DeliveryFailed(f"{len(failed)} of {len(outcomes)} deliveries failed: "
                              + "; ".join(f"{o.recipient}: {o.detail}" for o in failed))
-    return [asdict(o) for o in outcomes]
+    return {"delivered": [asdict(o) for o in outcomes]}

@@ -100,12 +100,15 @@ def hotspots(scores: pd.DataFrame) -> pd.DataFrame:
     alphabetically), the strongest pair (by its lower score) first."""
     cols = ["region", "country", "crime_type", "score", "level"]
     high = scores.loc[scores["level"].isin(HIGH) & scores["score"].notna(), cols]
-    pairs = high.merge(high, on="crime_type", suffixes=("_a", "_b"))
-    pairs = pairs[pairs["country_a"] < pairs["country_b"]]
-    neighbours = reference.cross_border()
-    keep = pd.Series([(a, b) in neighbours for a, b in zip(pairs["region_a"], pairs["region_b"], strict=True)],
-                     index=pairs.index, dtype=bool)
-    pairs = pairs[keep]
+    # joined through the list of neighbours (linear in the scores: a municipal run has tens of
+    # thousands of high units, whose pairs by crime type alone would not fit in memory)
+    neighbours = pd.DataFrame(sorted(reference.cross_border()), columns=["region_a", "region_b"])
+    pairs = (neighbours.merge(high.add_suffix("_a"), on="region_a")
+             .merge(high.add_suffix("_b"), left_on=["region_b", "crime_type_a"],
+                    right_on=["region_b", "crime_type_b"]))
+    pairs = pairs[pairs["country_a"] < pairs["country_b"]].rename(columns={"crime_type_a": "crime_type"})
+    pairs = pairs[["region_a", "country_a", "crime_type", "score_a", "level_a",
+                   "region_b", "country_b", "score_b", "level_b"]]
     order = pairs[["score_a", "score_b"]].min(axis=1).sort_values(ascending=False, kind="stable").index
     return pairs.loc[order].reset_index(drop=True)
 

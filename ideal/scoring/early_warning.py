@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ideal.frames import per_unique
+
 UNIT = ["country", "region", "crime_type"]
 DEFAULTS = {"monitor_months": 12, "baseline_months": 24, "min_baseline_months": 12,
             "k": 0.5, "h": 5.0, "min_baseline_mean": 1.0}
@@ -29,8 +31,8 @@ def monthly_series(obs: pd.DataFrame, preference: list[str], end: str) -> pd.Dat
     """Units x months (columns 'YYYY-MM' up to ``end``) of the monthly counts, one indicator
     per country and crime type (the first of ``preference`` it sends monthly); national rows
     only where a country sent no regions; missing months stay NaN."""
-    m = obs[obs["period"].astype(str).str.fullmatch(r"\d{4}-\d{2}") & obs["value"].notna()
-            & obs["indicator"].isin(preference)]
+    m = obs[per_unique(obs["period"], lambda u: u.astype(str).str.fullmatch(r"\d{4}-\d{2}"))
+            .fillna(False).astype(bool) & obs["value"].notna() & obs["indicator"].isin(preference)]
     m = m[m["period"] <= end]
     if m.empty:
         return pd.DataFrame()
@@ -94,8 +96,10 @@ def monthly_up_to(obs: pd.DataFrame, year: str, preference: list[str]) -> pd.Dat
     """The monthly series (:func:`monthly_series`) of the months up to the end of ``year``.
     Each series is one country's: a large assessment builds them country by country and
     gathers them (:func:`gathered`)."""
-    monthly = obs[obs["period"].astype(str).str.fullmatch(r"\d{4}-\d{2}")]
-    inside = monthly[monthly["period"].str.slice(0, 4) <= str(year)]
+    is_month = per_unique(obs["period"], lambda u: u.astype(str).str.fullmatch(r"\d{4}-\d{2}"))
+    monthly = obs[is_month.fillna(False).astype(bool)]
+    inside = monthly[per_unique(monthly["period"], lambda u: u.astype(str).str.slice(0, 4) <= str(year))
+                     .fillna(False).astype(bool)]
     if inside.empty:
         return pd.DataFrame()
     return monthly_series(inside, preference, str(inside["period"].max()))

@@ -44,8 +44,8 @@ def _months(obs: pd.DataFrame) -> pd.Series:
     if "coverage" not in obs:
         return kind
     cov = obs["coverage"].fillna("").astype(str)
-    stated = pd.to_numeric(cov.str.extract(r"^(\d+)/(\d+)")[0], errors="coerce")
-    scale = pd.to_numeric(cov.str.extract(r"^(\d+)/(\d+)")[1], errors="coerce")
+    stated = per_unique(cov, lambda u: pd.to_numeric(u.str.extract(r"^(\d+)/(\d+)")[0], errors="coerce"))
+    scale = per_unique(cov, lambda u: pd.to_numeric(u.str.extract(r"^(\d+)/(\d+)")[1], errors="coerce"))
     annual_short = (kind == 12) & stated.notna()
     quarter_short = (kind == 3) & stated.notna() & (scale == 3)
     return kind.mask(annual_short, stated * 12 / scale).mask(quarter_short, stated)
@@ -163,8 +163,10 @@ def yearly_rates(observations: pd.DataFrame, population: pd.DataFrame, profile: 
     rated = rated.assign(year=rated["period"].astype(int)).merge(
         quality, on=[*UNIT, "indicator", "year"], how="left")
     rated = rated.fillna({"estimated": 0.0, "warned": 0.0})
-    # a year too short to annualise gives no rate: the unit carries an earlier year forward
-    return rated.assign(rate=rated["rate"].where(~rated["short"]))
+    # a year too short to annualise gives no rate: the unit carries an earlier year forward.
+    # In one order whatever the order of the observations (read at once or by crime type)
+    rated = rated.assign(rate=rated["rate"].where(~rated["short"]))
+    return rated.sort_values([*UNIT, "indicator", "year"], ignore_index=True, kind="stable")
 
 
 def score(observations: pd.DataFrame, population: pd.DataFrame, profile: dict,
@@ -219,7 +221,7 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
     variants = mc.data_variants(rates, units, profile, harm, measure)
     joint = variants["joint"] or [(matrices, eligible)]  # no data variants: the profile's data
     plan = mc.draws(profile, weights, len(joint))
-    median, p5, p95 = mc.rank_intervals(mc.composite_draws(joint, plan, profile))
+    median, p5, p95 = mc.drawn_rank_intervals(joint, plan, profile)
     r = profile["reliability"]
     age_factor = 1 - units["age"] / (carry + 1)
     quality = units["population_method"].map(profile.get("population_quality", {})).fillna(0.0) \

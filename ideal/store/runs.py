@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ideal.config import sql
@@ -29,21 +29,28 @@ def latest_year(engine: Engine) -> str | None:
 
 
 def current_observations(engine: Engine, first_year: int, last_year: int,
-                         country: str | None = None) -> pd.DataFrame:
-    """The current observations of the years (of one ``country``, or all), as the assessment
-    reads them. On PostgreSQL through COPY ... TO STDOUT and pandas' CSV reader: at the L
-    scale's municipal slice (3.6 M rows) that is several times faster than fetching rows
-    through the driver, and uses a fraction of the memory."""
+                         country: str | None = None,
+                         crime_types: list[str] | None = None) -> pd.DataFrame:
+    """The current observations of the years (of one ``country``, or all; of some
+    ``crime_types``, or all), as the assessment reads them. On PostgreSQL through COPY ... TO
+    STDOUT and pandas' CSV reader: at the L scale's municipal slice that is several times faster
+    than fetching rows through the driver, and uses a fraction of the memory."""
     if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
         raise ValueError(f"not a country code: {country!r}")
+    if crime_types is not None and not all(re.fullmatch(r"[A-Za-z0-9_]{1,8}", c) for c in crime_types):
+        raise ValueError(f"not ICCS codes: {crime_types!r}")
     query = sql("current_observations")
+    codes = list(crime_types or ["-"])
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             # COPY takes no parameters: the values are inlined, each checked above as an
-            # integer or a two-letter code (a literal lets PostgreSQL prune the partitions)
+            # integer, a two-letter code or an ICCS code (a literal lets PostgreSQL prune the
+            # partitions)
             bound = (query.replace(":first_year", str(int(first_year)))
                      .replace(":last_year", str(int(last_year)))
-                     .replace(":country", "NULL" if country is None else f"'{country}'"))
+                     .replace(":country", "NULL" if country is None else f"'{country}'")
+                     .replace(":all_crime_types", "1" if crime_types is None else "0")
+                     .replace(":crime_types", "(" + ", ".join(f"'{c}'" for c in codes) + ")"))
             buf = io.BytesIO()
             with conn.connection.driver_connection.cursor() as cur:
                 with cur.copy(f"COPY ({bound.strip().rstrip(';')}) TO STDOUT "
@@ -54,8 +61,10 @@ def current_observations(engine: Engine, first_year: int, last_year: int,
             out = pd.read_csv(buf, dtype={c: str for c in TEXT_COLUMNS} | {"value": "float64"},
                               keep_default_na=False, na_values={"value": [""]})
         else:
-            result = conn.execute(text(query), {"first_year": int(first_year),
-                                                "last_year": int(last_year), "country": country})
+            result = conn.execute(text(query).bindparams(bindparam("crime_types", expanding=True)),
+                                  {"first_year": int(first_year), "last_year": int(last_year),
+                                   "country": country, "crime_types": codes,
+                                   "all_crime_types": 1 if crime_types is None else 0})
             out = to_frame(result)
     if out.empty:
         return out

@@ -25,10 +25,13 @@ def test_chain_runs_with_dag_test(tmp_path):
     out = subprocess.run([sys.executable, str(HERE / "run_chain.py"), str(DAGS)], env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    runs = {r["dag_id"]: r for r in map(json.loads, (line for line in out.stdout.splitlines()
-                                                      if line.startswith("{")))}
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    runs = {r["dag_id"]: r for r in lines if r["conf"].get("period") != "2030"}
+    future = next(r for r in lines if r["conf"].get("period") == "2030")
     ingest = runs["ideal_ingest"]["tasks"]
     assert [ingest[f"submit[{i}]"] for i in range(3)] == ["success"] * 3
+    names = sorted(runs["ideal_ingest"]["names"].values())  # by country and file
+    assert [n.split(" ")[0] for n in names] == ["CO", "MX", "VE"] and all(n.endswith(".csv") for n in names)
     assert ingest["publish"] == "success"
     # VE's demo file is rejected: the run says so instead of passing silently
     assert ingest["check_rejections"] == "failed"
@@ -39,4 +42,9 @@ def test_chain_runs_with_dag_test(tmp_path):
     assert [assess[f"prepare[{i}]"] for i in range(3)] == ["success"] * 3 and "prepare[3]" not in assess
     assert [runs["ideal_assess"]["names"][f"prepare[{i}]"] for i in range(3)] == ["CO", "MX", "VE"]
     assert runs["ideal_report"]["state"] == "success"
+    # delivery without a distribution list: skipped (with its reason in the log), not "success"
+    assert runs["ideal_report"]["tasks"]["deliver"] == "skipped"
+    # a year without data fails at its first try, no retry: a retry cannot fix it
+    assert future["state"] == "failed" and future["tasks"]["plan"] == "failed"
+    assert future["tries"]["plan"] == 1
     assert (tmp_path / "reports" / "2025" / "briefing-es.pdf").stat().st_size > 10_000

@@ -39,6 +39,7 @@ print(json.dumps({{
   "dags": {{d.dag_id: {{"tags": sorted(d.tags), "doc": bool(d.doc_md),
             "retries": {{t.task_id: t.retries for t in d.tasks}},
             "callbacks": all(t.on_failure_callback for t in d.tasks),
+            "paused_on_creation": d.is_paused_upon_creation, "catchup": d.catchup,
             "timetable": type(d.timetable).__name__}} for d in bag.dags.values()}}
 }}))
 """
@@ -54,6 +55,8 @@ def test_dagbag_has_no_import_errors(bag_summary):
 
 def test_every_dag_has_tags_docs_and_retries(bag_summary):
     for dag_id, dag in bag_summary["dags"].items():
+        # unpaused from the start, no catch-up runs: a dropped file is ingested, the report follows
+        assert dag["paused_on_creation"] is False and dag["catchup"] is False, dag_id
         assert "ideal" in dag["tags"] and len(dag["tags"]) >= 2, dag_id
         assert dag["doc"], dag_id
         assert dag["callbacks"], f"{dag_id}: every task needs the failure callback"

@@ -179,3 +179,9 @@ def test_country_by_country_gives_the_run_of_all_countries_at_once(engine, mx, t
     warnings = early_warning(obs, p.period, p.profile["indicator_preference"],
                              p.profile.get("early_warning"))
     assert warnings.head(200).to_dict("records") == stored["info"]["early_warning"]
+
+
+def test_a_year_after_the_latest_with_data_is_refused_before_anything_runs(engine, mx):
+    submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
+    with pytest.raises(AssessmentError, match="latest year with data is 2025"):
+        assess(engine, AssessmentRequest(period="2030"))

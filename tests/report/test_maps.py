@@ -79,6 +79,16 @@ def test_hotspots_are_neighbours_of_two_members_high_for_the_same_crime_type():
     assert maps.hotspots(_scores([("MX", "MX-CHP", "0101", 5.0, "medium")])).empty
 
 
+def test_hotspots_stay_linear_in_the_scores_of_a_municipal_run():
+    """40,000 high units of two members (a municipal run): their pairs by crime type alone
+    would be 400 million rows; through the neighbours list only the neighbouring pairs are."""
+    rows = [("BR", f"BR-{i:05d}", "0101", 8.0, "high") for i in range(20_000)]
+    rows += [("CO", f"CO-{i:05d}", "0101", 8.0, "high") for i in range(20_000)]
+    rows += [("BR", "BR-AM", "0101", 7.0, "high"), ("CO", "CO-AMA", "0101", 9.0, "very_high")]
+    hot = maps.hotspots(_scores(rows))
+    assert list(zip(hot["region_a"], hot["region_b"], strict=True)) == [("BR-AM", "CO-AMA")]
+
+
 def test_region_levels_take_the_highest_and_a_shared_shape_the_higher_of_its_regions():
     s = _scores([("CL", "CL-BI", "0101", 2.0, "low"), ("CL", "CL-BI", "0401", 6.0, "medium"),
                  ("CL", "CL-NB", "0101", 9.0, "very_high")])

@@ -10,6 +10,19 @@ ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
 VALIDATED_INDICATORS = Asset(**dag_settings.VALIDATED_INDICATORS)
 
 
+def _final(call, *args):
+    """``call(*args)``; an error a retry cannot fix (bad parameters, no data for the period)
+    fails the task at once, without its retries, with IDEAL's message."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from ideal.errors import AssessmentError
+
+    try:
+        return call(*args)
+    except AssessmentError as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
 @dag(
     dag_id="ideal_assess",
     schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable(dag_settings.MONTHLY, timezone="UTC"),
@@ -38,19 +51,6 @@ countries, crime types, profile, note). **plan** checks them; **prepare** runs o
 parameters give the same run) and updates the asset **assessment**.
 """,
 )
-def _final(call, *args):
-    """``call(*args)``; an error a retry cannot fix (bad parameters, no data for the period)
-    fails the task at once, without its retries, with IDEAL's message."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from ideal.errors import AssessmentError
-
-    try:
-        return call(*args)
-    except AssessmentError as exc:
-        raise AirflowFailException(str(exc)) from exc
-
-
 def ideal_assess():
     @task
     def plan(params=None) -> list[dict]:

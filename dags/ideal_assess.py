@@ -8,6 +8,10 @@ from ideal.pipeline import dag_settings
 
 ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
 VALIDATED_INDICATORS = Asset(**dag_settings.VALIDATED_INDICATORS)
+# the trigger form in the analysts' language (IDEAL_LANGUAGE), from IDEAL's catalogues
+LANGUAGE = dag_settings.form_language()
+_ = dag_settings.translator(LANGUAGE)
+MEMBERS, CRIMES, YEARS = dag_settings.members(), dag_settings.crime_types(), dag_settings.recent_years()
 
 
 def _final(call, *args):
@@ -30,17 +34,26 @@ def _final(call, *args):
     **dag_settings.DAG_DEFAULTS,
     tags=["ideal", "assess"],
     params={
-        "period": Param(None, type=["null", "string"], pattern=r"^\d{4}$",
-                        description="Year to assess; empty for the latest year with data."),
-        "countries": Param([], type="array", items={"type": "string", "enum": dag_settings.members()},
-                           uniqueItems=True,
-                           description="Member countries (ISO alpha-2); empty for all members."),
-        "crime_types": Param([], type="array",
-                             items={"type": "string", "enum": dag_settings.crime_types()},
-                             uniqueItems=True,
-                             description="ICCS codes; empty for every scored crime type."),
-        "profile": Param("default", type="string", description="Methodology profile."),
-        "note": Param(None, type=["null", "string"], description="Why this run is made."),
+        "period": Param(None, type=["null", "string"], pattern=r"^\d{4}$", examples=YEARS,
+                        title=_("Year"),
+                        description=_("The year to assess (four digits, e.g. 2025); empty for "
+                                      "the latest year with data. A year without data is refused.")),
+        "countries": Param([], type="array", items={"type": "string", "enum": MEMBERS},
+                           uniqueItems=True, examples=MEMBERS,
+                           values_display=dag_settings.member_labels(LANGUAGE),
+                           title=_("Countries"),
+                           description=_("Member countries to assess; none selected: every member.")),
+        "crime_types": Param([], type="array", items={"type": "string", "enum": CRIMES},
+                             uniqueItems=True, examples=CRIMES,
+                             values_display=dag_settings.crime_labels(LANGUAGE),
+                             title=_("Crime types"),
+                             description=_("ICCS crime types to assess; none selected: every "
+                                           "scored crime type.")),
+        "profile": Param("default", type="string", enum=dag_settings.profiles(),
+                         title=_("Methodology profile"),
+                         description=_("The methodology profile the scores are computed with.")),
+        "note": Param(None, type=["null", "string"], title=_("Note"),
+                      description=_("Why this run is made; kept with the run.")),
     },
     doc_md="""
 ### Assess threats

@@ -128,6 +128,13 @@ def member_codes() -> list[str]:
     return _codes(os.environ.get("IDEAL_MEMBERS")) or list(DEFAULT_MEMBERS)
 
 
+def language_code() -> str:
+    """IDEAL_LANGUAGE as written, es when unset or not supported (checked fully by
+    get_settings); for the DAGs' trigger form, which must stay light to parse."""
+    value = (os.environ.get("IDEAL_LANGUAGE") or "es").strip()
+    return value if value in _LANGUAGES else "es"
+
+
 def _members(raw: str | None) -> tuple[str, ...]:
     codes = _codes(raw)
     if not codes:

@@ -8,7 +8,7 @@ import csv
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ideal.config import member_codes
+from ideal.config import language_code, member_codes
 
 VALIDATED_INDICATORS = {"uri": "ideal://warehouse/validated_indicators", "name": "validated_indicators"}
 ASSESSMENT = {"uri": "ideal://warehouse/assessment", "name": "assessment"}
@@ -42,6 +42,51 @@ def members() -> list[str]:
 
 def crime_types() -> list[str]:
     """ICCS codes IDEAL scores (those with a harm weight), read with the csv module."""
+    return list(crime_labels("en"))
+
+
+def crime_labels(language: str) -> dict[str, str]:
+    """ICCS code -> 'code · short name' in the language, for the crime types IDEAL scores."""
     path = Path(__file__).resolve().parent.parent / "reference" / "data" / "iccs.csv"
     with path.open(encoding="utf-8") as fh:
-        return [row["code"] for row in csv.DictReader(fh) if row["harm_weight"]]
+        return {row["code"]: f"{row['code']} · {row[f'short_{language}']}"
+                for row in csv.DictReader(fh) if row["harm_weight"]}
+
+
+def member_labels(language: str) -> dict[str, str]:
+    """Member code -> 'name (code)' in the language (CLDR through Babel)."""
+    from babel import Locale
+
+    names = Locale.parse(language).territories
+    return {cc: f"{names.get(cc, cc)} ({cc})" for cc in members()}
+
+
+def profiles() -> list[str]:
+    """The installed methodology profiles, by name."""
+    from ideal.scoring.profile import installed
+
+    return installed()
+
+
+def recent_years(n: int = 10) -> list[str]:
+    """The last ``n`` years, newest first: the proposals of the trigger form's year."""
+    year = datetime.now().year
+    return [str(y) for y in range(year, year - n, -1)]
+
+
+def form_language() -> str:
+    return language_code()
+
+
+def translator(language: str):
+    """msgid -> its text in the language, from IDEAL's own catalogue (read with Babel: the
+    DAG files must not import pandas, as ideal.i18n does through its contracts)."""
+    if language == "en":
+        return lambda msgid: msgid
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).resolve().parent.parent / "locale" / language / "LC_MESSAGES" / "ideal.po"
+    with path.open("rb") as fh:
+        catalogue = read_po(fh)
+    return lambda msgid: (catalogue.get(msgid).string if catalogue.get(msgid) is not None
+                          and catalogue.get(msgid).string else msgid)

@@ -40,7 +40,9 @@ print(json.dumps({{
             "retries": {{t.task_id: t.retries for t in d.tasks}},
             "callbacks": all(t.on_failure_callback for t in d.tasks),
             "paused_on_creation": d.is_paused_upon_creation, "catchup": d.catchup,
-            "timetable": type(d.timetable).__name__}} for d in bag.dags.values()}}
+            "timetable": type(d.timetable).__name__,
+            "params": {{k: {{**d.params.get_param(k).schema,
+                             "description": d.params.get_param(k).description}} for k in d.params}}}} for d in bag.dags.values()}}
 }}))
 """
     out = run_py(code, env)
@@ -85,3 +87,17 @@ print(time.perf_counter() - t0)
 def test_assess_and_report_run_on_their_asset_or_on_a_schedule(bag_summary):
     assert bag_summary["dags"]["ideal_assess"]["timetable"] == "AssetOrTimeSchedule"
     assert bag_summary["dags"]["ideal_report"]["timetable"] == "AssetOrTimeSchedule"
+
+
+def test_the_trigger_form_offers_selects_with_names_in_the_analysts_language(bag_summary):
+    """Countries and crime types are multi-selects showing names (Spanish by default, from
+    IDEAL's catalogues and CLDR), the profile a select of the installed ones."""
+    params = bag_summary["dags"]["ideal_assess"]["params"]
+    countries, crimes = params["countries"], params["crime_types"]
+    assert countries["type"] == "array" and "MX" in countries["examples"]
+    assert countries["values_display"]["MX"] == "México (MX)" and countries["title"] == "Países"
+    assert crimes["examples"] and crimes["values_display"]["0101"].startswith("0101 · ")
+    assert crimes["title"] == "Tipos de delito"
+    assert "default" in params["profile"]["enum"] and params["profile"]["title"] == "Perfil metodológico"
+    assert params["period"]["title"] == "Año" and "vacío" in params["period"]["description"]
+    assert params["period"]["examples"][0].isdigit()

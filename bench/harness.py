@@ -64,3 +64,15 @@ def write_results(res: dict, name: str) -> Path:
     path.write_text(json.dumps(res, indent=2))
     print(json.dumps(res, indent=2))
     return path
+
+
+def write_report(res: dict, name: str, text: str) -> Path:
+    """The results as bench/results/<date>-<name>.json and .md (committed); prints the table."""
+    out = Path(__file__).resolve().parent / "results" / f"{res['date']}-{name}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(res, indent=2, default=str))
+    out.with_suffix(".md").write_text(text)
+    print()
+    print(text)
+    print(f"written {out}.json and .md")
+    return out

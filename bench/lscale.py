@@ -24,7 +24,6 @@ per million rows of each stage at two sizes. Writes bench/results/<date>-L.json 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -34,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.harness import measure
+from bench.harness import measure, write_report
 
 COUNTRIES = {"BR": 5570, "MX": 2469, "CO": 1122}
 YEARS = list(range(2016, 2026))
@@ -241,14 +240,7 @@ def main() -> None:
     for share in map(float, args.shares.split(",")):
         print(f"[L slice at {share:.0%} of the municipalities]")
         res["sizes"].append(one_size(share))
-    out = Path(__file__).resolve().parent / "results" / f"{res['date']}-L"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(res, indent=2, default=str))
-    text = markdown(res)
-    out.with_suffix(".md").write_text(text)
-    print()
-    print(text)
-    print(f"written {out}.json and .md")
+    write_report(res, "L", markdown(res))
 
 
 if __name__ == "__main__":

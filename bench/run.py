@@ -18,7 +18,6 @@ target, met or missed).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import statistics
@@ -32,7 +31,7 @@ from pathlib import Path
 from bench import assess as bench_assess
 from bench import ingest as bench_ingest
 from bench import report as bench_report
-from bench.harness import measure, repeated, stats
+from bench.harness import measure, repeated, stats, write_report
 from bench.scales import write_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -260,14 +259,7 @@ def main() -> None:
     t0 = time.perf_counter()
     res = run(args.scale, args.repeat, set(filter(None, args.skip.split(","))))
     res["wall_s"] = time.perf_counter() - t0
-    out = ROOT / "bench" / "results" / f"{res['date']}-{args.scale}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(res, indent=2, default=str))
-    text = markdown(res) + f"\nWhole benchmark: {res['wall_s'] / 60:.1f} min.\n"
-    out.with_suffix(".md").write_text(text)
-    print()
-    print(text)
-    print(f"written {out}.json and .md")
+    write_report(res, args.scale, markdown(res) + f"\nWhole benchmark: {res['wall_s'] / 60:.1f} min.\n")
 
 
 if __name__ == "__main__":

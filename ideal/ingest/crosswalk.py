@@ -50,6 +50,9 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
     if spec.get("crosswalk"):
         table = reference.crosswalk(spec["crosswalk"])
         mapping = table.set_index(spec["key"])["region"]
+    elif spec.get("municipal"):  # national municipal codes, kept as the second level
+        munis = reference.municipalities([country])["region"]
+        mapping = pd.Series(munis.to_numpy(), index=munis.str.split("-", n=1).str[1])
     else:  # ISO 3166-2 codes, with or without the country prefix
         subs = reference.regions([country])["region"]
         mapping = pd.concat([pd.Series(subs.to_numpy(), index=subs), pd.Series(
@@ -75,7 +78,8 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
                     shapes.other_country(value, len(rows), other, country), rows=len(rows)))
                 continue
             where = (tr("the crosswalk %(name)s", name=spec["crosswalk"]) if spec.get("crosswalk")
-                     else tr("the ISO 3166-2 codes of %(country)s", country=country))
+                     else tr("the municipal codes of %(country)s", country=country)
+                     if spec.get("municipal") else tr("the ISO 3166-2 codes of %(country)s", country=country))
             findings.append(finding("error", "region_code_mapped", spec["column"], first, value,
                                     tr("code %(value)r (%(n)s rows) is not in %(where)s; use the "
                                        "official code or add it to the profile's region.aliases.",

@@ -96,6 +96,11 @@ class Region(_Strict):
                             "(5001 -> 05001).")
     take: int | None = Field(None, ge=1, le=10, description="Use the first N characters of the "
                              "code (a municipal code rolled up to its first-level region).")
+    municipal: bool = Field(False, description="The codes are municipal codes of the statistics "
+                            "office (IBGE, DANE's DIVIPOLA, INEGI; with `pad`): rows keep their "
+                            "municipality (CO-05001), checked against "
+                            "ideal/reference/data/municipalities.csv, and the assessment adds "
+                            "them up to their first-level region.")
     national: list[str] = Field(default_factory=list, description="Codes or names that mean the "
                                 "whole country (national totals).")
     name_column: str | None = Field(None, description="A column of names checked against the "
@@ -122,6 +127,9 @@ class Region(_Strict):
     def _crosswalk_key(self) -> Region:
         if self.crosswalk and not self.key:
             raise ValueError("a crosswalk needs its column of national codes (key 'key')")
+        if self.municipal and (self.crosswalk or self.take or self.by == "name"):
+            raise ValueError("municipal codes are looked up in the reference list of municipalities: "
+                             "drop crosswalk, take and by: name")
         return self
 
 

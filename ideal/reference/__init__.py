@@ -116,10 +116,37 @@ def regions(countries: tuple[str, ...] | list[str]) -> pd.DataFrame:
     return _regions(tuple(countries))
 
 
+@_shared
+def _municipalities() -> pd.DataFrame:
+    return _read("municipalities.csv", dtype=str)
+
+
+def municipalities(countries: tuple[str, ...] | list[str] | None = None) -> pd.DataFrame:
+    """The second region level (country, region, parent, name, source): the municipalities of
+    Brazil (IBGE), Colombia (DANE's DIVIPOLA) and Mexico (INEGI), coded as the country code and
+    the national code (BR-3550308, CO-05001, MX-09015), each with its first-level ISO 3166-2
+    region (``parent``); built by scripts/build_municipalities.py, provenance in
+    municipalities.meta.yaml. Other countries have none yet."""
+    df = _municipalities()
+    return df if countries is None else df[df["country"].isin(list(countries))].reset_index(drop=True)
+
+
+@cache
+def parents() -> dict[str, str]:
+    """Municipal region code -> its first-level region code."""
+    df = _municipalities()
+    return dict(zip(df["region"], df["parent"], strict=True))
+
+
+def first_level(region: str) -> str:
+    """The first-level region of a code: its parent for a municipality, itself otherwise."""
+    return parents().get(region, region)
+
+
 def valid_region_codes(countries: tuple[str, ...] | list[str]) -> set[str]:
-    """Region codes a submission may use: first-level subdivisions plus the country code for
-    national totals."""
-    return set(regions(countries)["region"]) | set(countries)
+    """Region codes a submission may use: first-level subdivisions, municipalities (where the
+    reference has them) and the country code for national totals."""
+    return set(regions(countries)["region"]) | set(municipalities(countries)["region"]) | set(countries)
 
 
 @lru_cache(maxsize=4096)
@@ -143,7 +170,25 @@ def region_name(code: str) -> str:
     if "-" not in code:
         return country_name(code)
     sub = pycountry.subdivisions.get(code=code)
-    return sub.name if sub else code
+    if sub:
+        return sub.name
+    if code in parents():
+        return _municipal_name(code)
+    return code
+
+
+@cache
+def _municipal_names() -> dict[str, str]:
+    df = _municipalities()
+    return {r: n for r, n in zip(df["region"], df["name"], strict=True) if n}
+
+
+def _municipal_name(code: str) -> str:
+    """'Medellín (CO-05001), Antioquia'; a municipality without a name in its list (Brazil's)
+    by its code and state."""
+    parent = region_name(parents()[code])
+    name = _municipal_names().get(code)
+    return f"{name} ({code}), {parent}" if name else f"{code}, {parent}"
 
 
 @lru_cache(maxsize=4096)

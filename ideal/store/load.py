@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from ideal import reference
 from ideal.config import sql
 from ideal.store import audit
 from ideal.store.db import to_frame
@@ -127,12 +128,37 @@ def dimension_keys(engine: Engine, rows: pd.DataFrame) -> dict[str, dict[str, in
             if missing:
                 values = [{"code": c, **({"year": int(c[:4])} if model is Period else {})}
                           for c in missing]
-                insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-                conn.execute(insert_(table).on_conflict_do_nothing(index_elements=["code"]), values)
+                _insert_codes(conn, table, values)
                 found |= dict(conn.execute(select(table.c.code, table.c.id)
                                            .where(table.c.code.in_(missing))).all())
+                if model is Region:
+                    set_region_parents(conn, missing)
             keys[column] = found
     return keys
+
+
+def _insert_codes(conn: Connection, table, values: list[dict]) -> None:
+    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(insert_(table).on_conflict_do_nothing(index_elements=["code"]), values)
+
+
+def set_region_parents(conn: Connection, codes: list[str] | None = None) -> int:
+    """Give the stored municipal codes (``codes``, or all) their first-level region from the
+    reference list (adding the parent's code when it is not stored yet). Returns how many."""
+    parents = reference.parents()
+    table = Region.__table__
+    if codes is None:
+        codes = list(conn.execute(select(table.c.code).where(table.c.parent_id.is_(None))).scalars())
+    pairs = {c: parents[c] for c in codes if c in parents}
+    if not pairs:
+        return 0
+    _insert_codes(conn, table, [{"code": p} for p in sorted(set(pairs.values()))])
+    ids = dict(conn.execute(select(table.c.code, table.c.id)
+                            .where(table.c.code.in_(sorted(set(pairs.values()))))).all())
+    conn.execute(update(table).where(table.c.code == bindparam("c"), table.c.parent_id.is_(None))
+                 .values(parent_id=bindparam("p")),
+                 [{"c": c, "p": ids[p]} for c, p in pairs.items()])
+    return len(pairs)
 
 
 def partition(engine: Engine, country: str) -> str:

@@ -69,6 +69,9 @@ class Region(Base):
 
     id: Mapped[int] = mapped_column(KEY_INT, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
+    # a municipality's first-level region (its key in this table); NULL for first-level
+    # regions and countries. The assessment adds municipalities up to it.
+    parent_id: Mapped[int | None] = mapped_column(KEY_INT, nullable=True)
 
 
 class Period(Base):

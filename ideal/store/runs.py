@@ -32,16 +32,22 @@ def current_observations(engine: Engine, first_year: int, last_year: int,
                          country: str | None = None,
                          crime_types: list[str] | None = None) -> pd.DataFrame:
     """The current observations of the years (of one ``country``, or all; of some
-    ``crime_types``, or all), as the assessment reads them. On PostgreSQL through COPY ... TO
+    ``crime_types``, or all), as the assessment reads them: by first-level region, municipal
+    rows added up to theirs (sql/current_observations_rolled_up.sql). On PostgreSQL through COPY ... TO
     STDOUT and pandas' CSV reader: at the L scale's municipal slice that is several times faster
     than fetching rows through the driver, and uses a fraction of the memory."""
     if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
         raise ValueError(f"not a country code: {country!r}")
     if crime_types is not None and not all(re.fullmatch(r"[A-Za-z0-9_]{1,8}", c) for c in crime_types):
         raise ValueError(f"not ICCS codes: {crime_types!r}")
-    query = sql("current_observations")
     codes = list(crime_types or ["-"])
     with engine.connect() as conn:
+        # municipalities are added up to their first-level region, in the database (a country's
+        # municipal rows are many times its regional picture); a country without any reads its
+        # rows as they are
+        municipal = conn.execute(text(sql("has_municipalities")),
+                                 {"prefix": f"{country}-%" if country else "%"}).first() is not None
+        query = sql("current_observations_rolled_up" if municipal else "current_observations")
         if conn.dialect.name == "postgresql":
             # COPY takes no parameters: the values are inlined, each checked above as an
             # integer, a two-letter code or an ICCS code (a literal lets PostgreSQL prune the

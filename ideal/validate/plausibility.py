@@ -48,35 +48,62 @@ def _annual(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[yearly.astype(bool) & frame["value_number"].notna() & (frame["action"] != "D")]
 
 
-def national_beside_regions(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list]:
-    """National totals sent beside the same country's regions: check the sum, keep one level."""
-    is_nat = frame["region"] == frame["country"]
-    keys = ["country", "period", "crime_type", "indicator"]
-    regional = frame[~is_nat & frame["value_number"].notna()].groupby(keys)["value_number"].agg(["sum", "size"])
-    nat = frame[is_nat].set_index(keys)
-    both = nat.join(regional, how="inner")
+def _beside(frame: pd.DataFrame, cfg: dict, rule: str, upper: pd.Series, unit: pd.Series,
+            texts: tuple[str, str, str, str, str], lower_level: str = "regions") -> tuple[pd.DataFrame, list]:
+    """Totals of one level (``upper`` rows, keyed by their region) sent beside the rows of the
+    level below (keyed by the region they add up to, ``unit``): check the sum, keep one level."""
+    keys = ["unit", "period", "crime_type", "indicator"]
+    keyed = frame.assign(unit=unit.where(~upper, frame["region"]))
+    lower = keyed[~upper & keyed["unit"].notna() & keyed["value_number"].notna()]
+    regional = lower.groupby(keys)["value_number"].agg(["sum", "size"])
+    tops = keyed[upper].set_index(keys)
+    both = tops.join(regional, how="inner")
     if both.empty:
         return frame, []
     diff = (both["value_number"] - both["sum"]).abs() / both["value_number"].abs().clip(lower=1)
     bad = diff[diff > cfg["tolerance"]]
-    keep_regions = cfg.get("keep", "regions") == "regions"
-    msg = " ".join([
-        tr("%(n)s national totals are sent beside their regions; adding both would count twice.",
-           n=len(both)),
-        tr("Rule: keep the regions; the national rows are not loaded.") if keep_regions else
-        tr("Rule: keep the national totals; the regional rows are not loaded."),
-        tr("The total equals the sum of the regions in %(ok)s of %(n)s.", ok=len(both) - len(bad),
-           n=len(both))])
+    keep_lower = cfg.get("keep", lower_level) == lower_level
+    besides, keep_low, keep_top, equals, differs = texts  # translated, placeholders unfilled
+    msg = " ".join([besides % {"n": len(both)}, keep_low if keep_lower else keep_top,
+                    equals % {"ok": len(both) - len(bad), "n": len(both)}])
     if len(bad):
         k = bad.index[0]
-        msg += " " + tr("It differs in %(n)s (e.g. %(period)s %(crime)s %(indicator)s: total %(total)s, "
-                        "regions %(sum)s).", n=len(bad), period=k[1], crime=k[2], indicator=k[3],
-                        total=f"{both.loc[k, 'value_number']:.0f}", sum=f"{both.loc[k, 'sum']:.0f}")
+        msg += " " + differs % {"n": len(bad), "period": k[1], "crime": k[2], "indicator": k[3],
+                                "total": f"{both.loc[k, 'value_number']:.0f}",
+                                "sum": f"{both.loc[k, 'sum']:.0f}"}
     first = int(both["source_row"].min())
-    findings = [_f(cfg, "national_beside_regions", "region", first, frame["country"].iloc[0], msg, len(both))]
-    marks = frame.set_index(keys).index.isin(both.index)
-    drop = (is_nat & marks) if keep_regions else (~is_nat & marks)
+    findings = [_f(cfg, rule, "region", first, both.index[0][0], msg, len(both))]
+    marks = keyed.set_index(keys).index.isin(both.index)
+    drop = (upper & marks) if keep_lower else (~upper & keyed["unit"].notna() & marks)
     return frame[~drop].reset_index(drop=True), findings
+
+
+def national_beside_regions(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list]:
+    """National totals sent beside the same country's regions: check the sum, keep one level."""
+    is_nat = frame["region"] == frame["country"]
+    return _beside(frame, cfg, "national_beside_regions", is_nat, frame["country"].where(~is_nat), (
+        tr("%(n)s national totals are sent beside their regions; adding both would count twice."),
+        tr("Rule: keep the regions; the national rows are not loaded."),
+        tr("Rule: keep the national totals; the regional rows are not loaded."),
+        tr("The total equals the sum of the regions in %(ok)s of %(n)s."),
+        tr("It differs in %(n)s (e.g. %(period)s %(crime)s %(indicator)s: total %(total)s, "
+           "regions %(sum)s).")))
+
+
+def regions_beside_municipalities(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list]:
+    """First-level totals sent beside their municipalities: check the sum, keep one level (the
+    assessment adds municipalities up to their first-level region, and would count twice)."""
+    parent = frame["region"].map(reference.parents())
+    if parent.isna().all():
+        return frame, []
+    upper = frame["region"].isin(set(parent.dropna()))
+    return _beside(frame, cfg, "regions_beside_municipalities", upper, parent, (
+        tr("%(n)s regional totals are sent beside their municipalities; adding both would count twice."),
+        tr("Rule: keep the municipalities; the regional totals are not loaded."),
+        tr("Rule: keep the regional totals; the municipal rows are not loaded."),
+        tr("The total equals the sum of the municipalities in %(ok)s of %(n)s."),
+        tr("It differs in %(n)s (e.g. %(period)s %(crime)s %(indicator)s: total %(total)s, "
+           "municipalities %(sum)s).")), lower_level="municipalities")
 
 
 def iccs_parent_and_child(frame: pd.DataFrame, cfg: dict) -> list:
@@ -228,7 +255,9 @@ def run(frame: pd.DataFrame, history: pd.DataFrame,
     (rows to load, findings)."""
     cfg = checks_config(checks_path)
     history = history[["region", "period", "crime_type", "indicator", "value_number"]]
-    to_load, findings = national_beside_regions(frame, cfg["national_beside_regions"])
+    to_load, findings = regions_beside_municipalities(frame, cfg["regions_beside_municipalities"])
+    to_load, more = national_beside_regions(to_load, cfg["national_beside_regions"])
+    findings += more
     findings += iccs_parent_and_child(frame, cfg["iccs_parent_and_child"])
     findings += population_rows(frame, cfg["population_rows"])
     findings += partial_period(frame, history, cfg["partial_period"])

@@ -1,8 +1,11 @@
 """The real national files of ../shared/data/real through their crosswalk profiles: each
 quirk the README lists is reported to the steward, not silently fixed."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+import yaml
 
 from ideal.ingest import registry
 from ideal.ingest.formats import read_submission
@@ -109,3 +112,26 @@ def test_profile_can_be_forced_and_unknown_profile_is_named():
     assert read_submission(data, "x.csv", ReadOptions(profile="co_homicidios_municipal")).format.endswith("municipal")
     with pytest.raises(Exception, match="no crosswalk profile 'nope'"):
         read_submission(data, "x.csv", ReadOptions(profile="nope"))
+
+
+def test_colombia_at_the_municipal_level_with_a_municipal_profile(ideal_env):
+    """The same file read with `municipal: true`: every municipality is kept with its DIVIPOLA
+    code (the assessment adds them up to departments), a code not in DIVIPOLA is an error."""
+    shipped = yaml.safe_load((Path(registry.__file__).parent / "profiles" / "co_homicidios_municipal.yaml").read_text())
+    shipped["name"] = "co_homicidios_municipios"
+    shipped["region"] = {"column": "codigo_dane", "pad": 5, "municipal": True}
+    folder = ideal_env.home / "profiles"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "co_homicidios_municipios.yaml").write_text(yaml.safe_dump(shipped, allow_unicode=True))
+    data = real_file("co_homicidios_municipal_2024", "datos3.csv").read_bytes()
+    p = read_submission(data, "datos3.csv", ReadOptions(profile="co_homicidios_municipios"))
+    f = p.frame
+    src = pd.read_csv(real_file("co_homicidios_municipal_2024", "datos3.csv"))
+    assert len(f) == len(src) == 797 and f["region"].str.fullmatch(r"CO-\d{5}").all()
+    assert f["value_number"].sum() == src["homicidios"].sum()
+    assert f.loc[f["region"] == "CO-11001", "value_number"].iloc[0] == src.loc[src["codigo_dane"] == 11001, "homicidios"].iloc[0]
+    assert {"CO-91001", "CO-91407"} <= set(f["region"])  # the two 'Leticia' rows stay two municipalities
+    bad = data.replace(b"ANTIOQUIA,5819,Toledo", b"ANTIOQUIA,5999,Toledo")
+    p = read_submission(bad, "datos3.csv", ReadOptions(profile="co_homicidios_municipios"))
+    found = p.findings.set_index("rule").loc["region_code_mapped"]
+    assert found["value"] == "05999" and "municipal codes of CO" in found["message"]

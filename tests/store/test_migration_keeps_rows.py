@@ -19,6 +19,7 @@ ROWS = [  # submission, country, region, period, crime, indicator, value, status
     ("S2", "MX", "MX-CMX", "2025-Q1", "0201", "seizures_kg", 4.5, "E", 4, None, "3/12: 01-03"),
     ("S3", "BR", "BR-SP", "2023", "0101", "incidents", 99.0, "A", 2, None, None),
     ("S4", "US", "US-TX", "2023", "0101", "incidents", 1.0, "A", 2, None, None),  # not a member
+    ("S5", "CO", "CO-05001", "2024", "0101", "victims", 3.0, "A", 2, None, None),  # a municipality
 ]
 COLUMNS = ("submission_id, country, region, period, crime_type, indicator, value, obs_status, "
            "source_row, superseded_by, coverage")
@@ -60,7 +61,7 @@ def test_the_migration_keeps_every_row_and_gives_them_back(old_warehouse):
         before = conn.execute(text(READ)).all()
     assert len(before) == len(ROWS)
 
-    assert upgrade(engine) == "0012"
+    assert upgrade(engine, "0012") == "0012"
     with engine.connect() as conn:
         assert conn.execute(text(READ)).all() == before
         assert conn.execute(text("SELECT COUNT(*) FROM observation_facts")).scalar() == len(ROWS)
@@ -81,6 +82,13 @@ def test_the_migration_keeps_every_row_and_gives_them_back(old_warehouse):
                 "indicator_id, value, obs_status, source_row, submission_id) SELECT country, "
                 "region_id, period_id, crime_type_id, indicator_id, 1, 'A', 9, 'S9' "
                 "FROM observation_facts WHERE superseded_by IS NULL AND country = 'BR'"))
+
+    # 0013: a stored municipal code gets its first-level region (Medellín -> Antioquia)
+    assert upgrade(engine) == "0013"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT p.code FROM regions r JOIN regions p ON p.id = r.parent_id "
+                                 "WHERE r.code = 'CO-05001'")).scalar() == "CO-ANT"
+        assert conn.execute(text("SELECT parent_id FROM regions WHERE code = 'MX-JAL'")).scalar() is None
 
     command.downgrade(alembic_config(engine), "0011")
     with engine.connect() as conn:

@@ -13,7 +13,7 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: help uv install syslibs chromium demo test lint reliability soak load serve airflow-home clean bench
+.PHONY: help uv install syslibs chromium demo test lint reliability soak load serve airflow airflow-home clean bench
 
 help:
 	@echo "make demo   install and run the pipeline on demo data (SQLite + var/) to reports/<period>/briefing-es.pdf"
@@ -23,6 +23,7 @@ help:
 	@echo "make load   18 stewards at once against ideal serve (DB=sqlite or postgresql)"
 	@echo "make soak   ten minutes of uploads and runs: no error, memory stable (not in CI)"
 	@echo "make serve  start the web portal on http://127.0.0.1:8000/ (add accounts with .venv/bin/ideal user add)"
+	@echo "make airflow  Airflow (standalone, development) on http://127.0.0.1:8080/ with the login printed; Ctrl-C stops it all"
 	@echo "make clean  remove var/ and reports/ (generated data)"
 
 uv:
@@ -51,6 +52,11 @@ airflow-home: install
 	@mkdir -p $(AIRFLOW_HOME)
 	@test -f $(AIRFLOW_HOME)/airflow.db || { echo "creating the Airflow home in $(AIRFLOW_HOME) (airflow db migrate)"; \
 	  $(VENV)/bin/airflow db migrate >$(AIRFLOW_HOME)/migrate.log 2>&1 || { cat $(AIRFLOW_HOME)/migrate.log; exit 1; }; }
+
+# Airflow standalone on this machine (AIRFLOW_PORT, default 8080): address and login printed,
+# Ctrl-C stops every process it started
+airflow: install airflow-home
+	$(PY) scripts/airflow_dev.py
 
 demo: install airflow-home
 	$(VENV)/bin/ideal demo

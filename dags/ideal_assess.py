@@ -61,7 +61,8 @@ Runs when **validated_indicators** is updated, on the first of each month, or on
 countries, crime types, profile, note). **plan** checks them; **prepare** runs once per country
 (its observations alone: rates, monthly series, population); **assess** combines the countries
 (goalposts, ranks, Monte Carlo), stores one immutable assessment run (the same data and
-parameters give the same run) and updates the asset **assessment**.
+parameters give the same run) and updates the asset **assessment**. The run's note (and the
+assess task's log) gives the assessment id, the top threats and its page in the portal.
 """,
 )
 def ideal_assess():
@@ -82,11 +83,14 @@ def ideal_assess():
         return tasks.prepare_country(folder, country)
 
     @task(outlets=[ASSESSMENT])
-    def assess(parts: list, outlet_events=None) -> dict:
+    def assess(parts: list, params=None, dag_run=None, outlet_events=None) -> dict:
         from ideal.pipeline import tasks
 
         result = _final(tasks.combine_assessment, parts)
         outlet_events[ASSESSMENT].extra = result
+        # the result where analysts look: the run's note (assessment id, the analyst's note,
+        # top threats, the portal's page), through the REST API when IDEAL_AIRFLOW_URL is set
+        tasks.note_run(dag_run.dag_id, dag_run.run_id, tasks.summary(result, params.get("note")))
         return result
 
     assess(prepare.expand_kwargs(plan()))

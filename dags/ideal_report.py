@@ -28,19 +28,28 @@ ASSESSMENT = Asset(**dag_settings.ASSESSMENT)
 ### Render briefings
 Runs when a new **assessment** is stored, each quarter for the CLASI meetings, or on demand. Renders the ministerial briefing
 PDF into `reports/<period>/briefing-<lang>.pdf`, records it in the warehouse, and sends it to
-the distribution list by SMTP (once per recipient; a retry sends only what was not sent).
+the distribution list by SMTP (once per recipient; a retry sends only what was not sent). The
+run's note names the assessment it rendered and the PDFs' paths.
 """,
 )
 def ideal_report():
     @task
-    def render(params=None, triggering_asset_events=None) -> dict:
+    def render(params=None, dag_run=None, triggering_asset_events=None) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ideal.errors import AssessmentError, NotFound
         from ideal.pipeline import tasks  # at run time: the DAG file stays light to parse
 
         run_id = params["run_id"]
         if not run_id and triggering_asset_events:
             events = [e for evs in triggering_asset_events.values() for e in evs]
             run_id = (events[-1].extra or {}).get("run_id") if events else None
-        return tasks.report(run_id, params["languages"])
+        try:
+            rendered = tasks.report(run_id, params["languages"])
+        except (NotFound, AssessmentError) as exc:  # no such run, or none yet: a retry cannot help
+            raise AirflowFailException(str(exc)) from exc
+        tasks.note_run(dag_run.dag_id, dag_run.run_id, tasks.report_note(rendered))
+        return rendered
 
     @task
     def deliver(rendered: dict, params=None) -> list[dict]:

@@ -239,16 +239,27 @@ def trigger_command(period: Optional[str] = typer.Option(None, help="Year to ass
 @app.command()
 @handled
 def runs(limit: int = typer.Option(10, help="How many, newest first.")) -> None:
-    """Recent assessment runs with their state (from Airflow when configured)."""
+    """Recent assessment runs, newest first: started, state, assessment id, period, countries,
+    crime types, note, and the link to the run (Airflow's when configured, else the portal's)."""
     from ideal.pipeline.trigger import recent_runs
 
     rows = recent_runs(_engine(initialise=True), limit)
     if not rows:
         typer.echo("no runs yet.")
+        return
+    typer.echo(f"{'started':19}  {'state':9}  {'assessment':22}  {'period':6}  {'countries':14}  "
+               f"{'crime types':14}  note")
     for r in rows:
         conf = r.get("conf") or {}
-        typer.echo(f"{r['run_id']:45} {r['state']:10} {str(r['started'])[:19]:19} "
-                   f"period={conf.get('period')} countries={','.join(conf.get('countries') or []) or 'all'}")
+
+        def listed(key: str) -> str:
+            return ",".join(conf.get(key) or []) or "all"
+
+        typer.echo(f"{str(r['started'] or '')[:19].replace('T', ' '):19}  {r['state'] or '':9}  "
+                   f"{r.get('assessment') or '-':22}  {conf.get('period') or 'latest':6}  "
+                   f"{listed('countries'):14}  {listed('crime_types'):14}  {conf.get('note') or ''}")
+        if r.get("link"):
+            typer.echo(f"  {r['link']}")
 
 
 @app.command()

@@ -8,6 +8,7 @@ import os
 import smtplib
 import threading
 from email.message import EmailMessage
+from urllib.parse import quote
 
 from sqlalchemy import Engine
 
@@ -118,6 +119,11 @@ class AirflowClient:
     def runs(self, dag_id: str, limit: int = 10) -> list[dict]:
         return self._call("GET", f"/dags/{dag_id}/dagRuns",
                           params={"limit": limit, "order_by": "-start_date"})["dag_runs"]
+
+    def set_note(self, dag_id: str, run_id: str, note: str) -> dict:
+        """The run's note (shown on the run's page in the UI; at most 1000 characters)."""
+        return self._call("PATCH", f"/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}",
+                          params={"update_mask": "note"}, json={"note": note})
 
     def link(self, dag_id: str, run_id: str) -> str:
         return f"{self.base}/dags/{dag_id}/runs/{run_id}"

@@ -84,9 +84,73 @@ def assess(conf: dict) -> dict:
     return _result(assessment.assess(engine(), request))
 
 
+TOP = 5
+LOG = logging.getLogger("ideal.assess")
+
+
+def portal_link(path: str) -> str | None:
+    """The portal's address of a page (IDEAL_PUBLIC_URL), or None when it is not set."""
+    base = get_settings().public_url.rstrip("/")
+    return f"{base}{path}" if base else None
+
+
 def _result(result: assessment.RunResult) -> dict:
-    return {"run_id": result.run_id, "period": result.period, "reused": result.reused,
-            "n_observations": result.n_observations, "n_scores": result.n_scores}
+    """The task's result (what Airflow keeps as its return value and the asset event's extra):
+    the run, its size, its top threats and its portal page; the log says the same."""
+    top = assessment.top_scores(engine(), result.run_id, limit=TOP)
+    out = {"run_id": result.run_id, "period": result.period, "reused": result.reused,
+           "n_observations": result.n_observations, "n_scores": result.n_scores,
+           "top": [{"crime_type": r.crime_type, "region": r.region, "country": r.country,
+                    "score": round(float(r.score), 1), "level": r.level} for r in top.itertuples()],
+           "link": portal_link(f"/runs/{result.run_id}")}
+    for line in summary(out).splitlines():
+        LOG.info(line)
+    return out
+
+
+def summary(result: dict, note: str | None = None) -> str:
+    """The run in a few lines (the assess task's log and the Airflow run's note): its id, the
+    analyst's note, the top threats, where to read it."""
+    from ideal import reference
+
+    lines = [f"Assessment {result['run_id']} ({result['period']}): {result['n_scores']} scores "
+             f"from {result['n_observations']} observations"
+             + (" (same data and method: the stored run is reused)" if result.get("reused") else "")]
+    if note:
+        lines.append(f"Note: {note}")
+    if result.get("top"):
+        lines.append("Top threats:")
+        lines += [f"{i}. {t['score']:.1f} {t['level']}: {reference.crime_name(t['crime_type'], 'en', short=True)}, "
+                  f"{reference.region_name(t['region'])} ({t['country']})"
+                  for i, t in enumerate(result["top"], 1)]
+    if result.get("link"):
+        lines.append(f"Portal: {result['link']}")
+    for path in result.get("paths", []):
+        lines.append(f"Briefing: {path}")
+    return "\n".join(lines)
+
+
+NOTE_LIMIT = 1000  # Airflow's dag run note
+
+
+def note_run(dag_id: str, run_id: str, text: str) -> bool:
+    """Write ``text`` as the Airflow run's note through the REST API (IDEAL_AIRFLOW_URL, _USER,
+    _PASSWORD), where analysts look for the result. Without the API configured, or if Airflow
+    refuses, the task's log keeps the text and the task goes on: a note never fails a run."""
+    from ideal import services
+    from ideal.errors import UpstreamError
+
+    text = text if len(text) <= NOTE_LIMIT else text[:NOTE_LIMIT - 1] + "\u2026"
+    try:
+        client = services.airflow()
+        if client is None:
+            LOG.info("IDEAL_AIRFLOW_URL is not set: the run's note is not written (it is above).")
+            return False
+        client.set_note(dag_id, run_id, text)
+    except UpstreamError as exc:
+        LOG.warning("The run's note was not written: %s", exc)
+        return False
+    return True
 
 
 def plan_assessment(conf: dict) -> list[dict]:
@@ -128,8 +192,26 @@ def combine_assessment(prepared: list[dict]) -> dict:
 
 
 def report(run_id: str | None = None, languages: list[str] | None = None) -> dict:
-    """Render the run's briefings (newest run by default); returns {run_id, paths}."""
-    return assessment.report(engine(), run_id or None, languages)
+    """Render the run's briefings (newest run by default); returns {run_id, period, paths,
+    link} with absolute paths, and says in the log which run it rendered."""
+    eng = engine()
+    out = assessment.report(eng, run_id or None, languages)
+    run = runs.find(eng, out["run_id"]) or {}
+    out = {**out, "period": run.get("period"), "paths": [str(Path(p).resolve()) for p in out["paths"]],
+           "link": portal_link(f"/runs/{out['run_id']}")}
+    LOG.info("Briefings of assessment %s (%s):", out["run_id"], out["period"])
+    for path in out["paths"]:
+        LOG.info("  %s", path)
+    return out
+
+
+def report_note(rendered: dict) -> str:
+    """The report run's note: which assessment it rendered and where the PDFs are."""
+    lines = [f"Briefings of assessment {rendered['run_id']} ({rendered.get('period')})"]
+    lines += [f"Briefing: {p}" for p in rendered["paths"]]
+    if rendered.get("link"):
+        lines.append(f"Portal: {rendered['link']}")
+    return "\n".join(lines)
 
 
 def deliver(run_id: str | None = None, distribution_path: str | None = None) -> dict:

@@ -54,10 +54,20 @@ def trigger(engine: Engine, request: AssessmentRequest, actor: str,
 
 
 def recent_runs(engine: Engine, limit: int = 10) -> list[dict]:
-    """Recent assessment runs: Airflow's DAG runs when configured, else the warehouse's."""
+    """Recent assessment runs, newest first: Airflow's DAG runs when configured (the assessment
+    id read from the run's note, which the assess task writes), else the warehouse's. Each:
+    run_id, state, started, conf, assessment, link."""
     api = airflow()
     if api is not None:
-        return [{"run_id": r["dag_run_id"], "state": r["state"], "started": r.get("start_date"),
-                 "conf": r.get("conf")} for r in api.runs(ASSESS_DAG, limit)]
+        out = []
+        for r in api.runs(ASSESS_DAG, limit):
+            note = r.get("note") or ""
+            out.append({"run_id": r["dag_run_id"], "state": r["state"], "started": r.get("start_date"),
+                        "conf": r.get("conf") or {},
+                        "assessment": note.split()[1] if note.startswith("Assessment ") else None,
+                        "link": api.link(ASSESS_DAG, r["dag_run_id"])})
+        return out
+    base = get_settings().public_url.rstrip("/")
     return [{"run_id": r["id"], "state": "stored", "started": r["created_at"].isoformat(),
-             "conf": {**r["params"], "note": r["note"]}} for r in runs.recent(engine, limit)]
+             "conf": {**r["params"], "note": r["note"]}, "assessment": r["id"],
+             "link": f"{base}/runs/{r['id']}" if base else None} for r in runs.recent(engine, limit)]

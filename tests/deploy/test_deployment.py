@@ -1,12 +1,12 @@
 """A real deployment on this machine: PostgreSQL metadata database and warehouse, the Celery
 executor with the Redis broker, and Airflow's api-server, scheduler, dag-processor and a
-Celery worker as separate processes. An analyst triggers ideal_assess through REST v2; the
+Celery worker as separate processes, with the role-based auth manager (Flask AppBuilder: an
+analyst's account with the role User). An analyst triggers ideal_assess through REST v2; the
 assessment asset then starts ideal_report, which writes the PDF. Every wait is bounded and
 every process the test started is stopped by its id."""
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -78,7 +79,6 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
     home = tmp_path / "airflow"
     home.mkdir()
     password = secrets.token_urlsafe(12)
-    (home / "passwords.json").write_text(json.dumps({"analyst": password}))
     env = dict(os.environ)
     env.update({
         "AIRFLOW_HOME": str(home),
@@ -87,8 +87,8 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "analyst:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        # the role-based auth manager (Flask AppBuilder): accounts with roles in the metadata DB
+        "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta.set(drivername="postgresql+psycopg2").render_as_string(hide_password=False),
         "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:6379/{secrets.randbelow(14) + 1}",
         "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + meta.set(drivername="postgresql").render_as_string(hide_password=False),
@@ -104,10 +104,19 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
         "IDEAL_REPORTS_DIR": str(tmp_path / "reports"),
         "IDEAL_MEMBERS": "MX CO",
         "GX_ANALYTICS_ENABLED": "False",
+        # the tasks write each run's note through the REST API, with the portal's page in it
+        "IDEAL_AIRFLOW_URL": f"http://127.0.0.1:{port}",
+        "IDEAL_AIRFLOW_USER": "analyst",
+        "IDEAL_AIRFLOW_PASSWORD": password,
+        "IDEAL_PUBLIC_URL": "http://127.0.0.1:8000",
     })
     run = lambda *a, **k: subprocess.run(a, env=env, capture_output=True, text=True, timeout=600, **k)  # noqa: E731
     migrated = run(str(BIN / "airflow"), "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr[-3000:]
+    # an analyst's account with the role User (trigger and edit DAG runs, no administration)
+    user = run(str(BIN / "airflow"), "users", "create", "--username", "analyst", "--password", password,
+               "--role", "User", "--firstname", "Ana", "--lastname", "Lista", "--email", "analyst@example.org")
+    assert user.returncode == 0, user.stdout[-2000:] + user.stderr[-3000:]
     seeded = run(sys.executable, "-c", "from ideal.config import get_settings; from ideal.ingest.demo import generate;"
                  "from ideal.services import engine; from ideal.pipeline.inbox import ingest_inbox;"
                  "import dataclasses; s = get_settings(); generate(s.inbox_dir, s.members);"
@@ -132,6 +141,14 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
         auth = {"Authorization": f"Bearer {token}"}
         wait("the DAGs to be parsed", lambda: all(
             _get(f"{api}/api/v2/dags/{d}", auth) for d in ("ideal_assess", "ideal_report")), 180)
+        # unpaused from the start, and the trigger form offers selects with names
+        for d in ("ideal_ingest", "ideal_assess", "ideal_report"):
+            assert _get(f"{api}/api/v2/dags/{d}", auth)["is_paused"] is False, d
+        form = _get(f"{api}/api/v2/dags/ideal_assess/details", auth)["params"]
+        countries = form["countries"]["schema"]
+        assert countries["items"]["enum"] == ["CO", "MX"] and countries["type"] == ["array", "null"]
+        assert countries["values_display"]["MX"].startswith("México"), countries
+        assert form["crime_types"]["schema"]["values_display"]["0101"], form["crime_types"]
         bad = requests.post(f"{api}/api/v2/dags/ideal_assess/dagRuns", headers=auth, timeout=30,
                             json={"logical_date": None, "conf": {"period": "20x5"}})
         assert bad.status_code == 400, bad.text
@@ -148,6 +165,19 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
         assert report_run["state"] == "success", _logs(logs)
         pdf = tmp_path / "reports" / "2025" / "briefing-es.pdf"
         assert pdf.exists() and pdf.stat().st_size > 10_000
+        # the results where the analyst looks: each run's note
+        note = _get(f"{api}/api/v2/dags/ideal_assess/dagRuns/{quote(run_id, safe='')}", auth)["note"]
+        assessment = note.split()[1]
+        assert note.startswith("Assessment ") and "Note: deployment test" in note and "Top threats:" in note, note
+        assert f"Portal: http://127.0.0.1:8000/runs/{assessment}" in note, note
+        report_note = report_run["note"] or ""
+        assert f"Briefings of assessment {assessment}" in report_note and str(pdf) in report_note, report_note
+        # a year without data fails at its first try: a retry cannot fix it
+        future = requests.post(f"{api}/api/v2/dags/ideal_assess/dagRuns", headers=auth, timeout=30,
+                               json={"logical_date": None, "conf": {"period": "2030"}}).json()["dag_run_id"]
+        assert wait("the future year to fail", lambda: _state(api, auth, "ideal_assess", future), 300, 3) == "failed"
+        plan = _get(f"{api}/api/v2/dags/ideal_assess/dagRuns/{quote(future, safe='')}/taskInstances/plan", auth)
+        assert plan["state"] == "failed" and plan["try_number"] == 1, plan
         print(f"trigger to PDF: {time.monotonic() - t0:.1f} s (processes up after "
               f"{t0 - started:.1f} s)")
         # the analysts' command goes through the same REST API

@@ -249,15 +249,16 @@ def runs(limit: int = typer.Option(10, help="How many, newest first.")) -> None:
         return
     typer.echo(f"{'started':19}  {'state':9}  {'assessment':22}  {'period':6}  {'countries':14}  "
                f"{'crime types':14}  note")
+
+    def listed(conf: dict, key: str) -> str:
+        items = list(conf.get(key) or [])
+        return (",".join(items[:3]) + (f",+{len(items) - 3}" if len(items) > 3 else "")) or "all"
+
     for r in rows:
         conf = r.get("conf") or {}
-
-        def listed(key: str) -> str:
-            return ",".join(conf.get(key) or []) or "all"
-
         typer.echo(f"{str(r['started'] or '')[:19].replace('T', ' '):19}  {r['state'] or '':9}  "
                    f"{r.get('assessment') or '-':22}  {conf.get('period') or 'latest':6}  "
-                   f"{listed('countries'):14}  {listed('crime_types'):14}  {conf.get('note') or ''}")
+                   f"{listed(conf, 'countries'):14}  {listed(conf, 'crime_types'):14}  {conf.get('note') or ''}")
         if r.get("link"):
             typer.echo(f"  {r['link']}")
 

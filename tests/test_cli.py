@@ -112,4 +112,12 @@ def test_trigger_and_runs_locally_without_airflow(engine, monkeypatch, tmp_path)
     assert res.exit_code == 0 and "(local, success)" in res.output and "briefing-es.pdf" in res.output
     run_id = res.output.split()[1]
     listed = runner.invoke(app, ["runs"])
-    assert listed.exit_code == 0 and run_id in listed.output and "countries=MX" in listed.output
+    assert listed.exit_code == 0, listed.output
+    header, row = listed.output.splitlines()[:2]
+    assert header.split()[:4] == ["started", "state", "assessment", "period"] and "crime types" in header
+    cells = row.split()
+    # newest first: the stored run, its period, countries, crime types (the first three and how
+    # many more) and note
+    assert cells[2] == "stored" and cells[3] == run_id and cells[5] == "MX"
+    assert cells[6] == "0101,0102,020221,+11"
+    assert cells[-1] == "local"

@@ -78,6 +78,10 @@ def stop(proc: subprocess.Popen, grace: float = 20) -> None:
             pass
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     env = settings()
     home = Path(env["AIRFLOW_HOME"])
@@ -88,7 +92,10 @@ def main() -> int:
     with open(log, "ab") as out:
         proc = subprocess.Popen([str(BIN / "airflow"), "standalone"], env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    # Ctrl-C and SIGTERM both stop everything (set explicitly: a shell starting this in the
+    # background makes it ignore SIGINT)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         deadline = time.monotonic() + 300
         while not _up(url):

@@ -191,10 +191,13 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
               f"{t0 - started:.1f} s)")
         # the analysts' command goes through the same REST API
         cli = dict(env, IDEAL_AIRFLOW_URL=api, IDEAL_AIRFLOW_USER="analyst", IDEAL_AIRFLOW_PASSWORD=password)
-        out = subprocess.run([str(BIN / "ideal"), "trigger", "--period", "2025", "--countries", "MX",
+        # codes typed in lower case are sent as the form's rule has them (upper case)
+        out = subprocess.run([str(BIN / "ideal"), "trigger", "--period", "2025", "--countries", "mx",
                               "--note", "cli"], env=cli, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0 and "(airflow," in out.stdout, out.stdout + out.stderr
         cli_run = out.stdout.split()[1]
+        sent = _get(f"{api}/api/v2/dags/ideal_assess/dagRuns/{quote(cli_run, safe='')}", auth)["conf"]
+        assert sent["countries"] == ["MX"], sent
         assert f"/dags/ideal_assess/runs/{cli_run}" in out.stdout
         listed = subprocess.run([str(BIN / "ideal"), "runs"], env=cli, capture_output=True, text=True,
                                 timeout=120)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -81,12 +82,19 @@ def _suite_file(name: str) -> dict:
         return yaml.safe_load(fh)
 
 
-def suite_parameters(submitter: str, members: tuple[str, ...], today: date) -> dict:
+def suite_parameters(submitter: str, members: tuple[str, ...], today: date,
+                     regions: Iterable[str] | None = None) -> dict:
     """Values for the suite's $names. Region code lists are the submitter's own country's:
     a steward may only send rows of their country, and GX copies each value set many times
-    per expectation, so short lists keep validation fast (a country with municipalities has
-    them too: codes are judged once per distinct value)."""
-    own = sorted(reference.valid_region_codes([submitter])) if submitter in members else [submitter]
+    per expectation, so short lists keep validation fast. A country with municipalities
+    (thousands of codes) gets only those among ``regions``, the codes the submission uses
+    (all of them when not given): the verdict on each code is the same."""
+    if submitter not in members:
+        own = [submitter]
+    else:
+        first = set(reference.regions([submitter])["region"]) | {submitter}
+        municipal = set(reference.municipalities([submitter])["region"])
+        own = sorted(first | (municipal if regions is None else municipal & set(regions)))
     return {
         "submitter": [submitter],
         "members": list(members),
@@ -146,7 +154,7 @@ def _every_code(country: str, today: date) -> pd.DataFrame:
     years = range(today.year - 11, today.year + 1)
     periods = [str(y) for y in years] + [f"{y}-Q{q}" for y in years for q in range(1, 5)] + \
               [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
-    lists = {"region": sorted(reference.valid_region_codes([country])),
+    lists = {"region": reference.regions([country])["region"].tolist() + [country],
              "period": periods, "crime_type": reference.submittable_crime_types(),
              "indicator": reference.indicators()["code"].tolist(), "obs_status": ["A", "E", "P", "M"]}
     n = max(len(v) for v in lists.values())
@@ -312,7 +320,7 @@ def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ..
     """Validate a canonical frame (ingest.formats.read_submission) for one steward; ``extra``
     are findings made while reading (crosswalk profiles), merged into the report."""
     spec = load_suite(suite)
-    params = suite_parameters(submitter, members, today or date.today())
+    params = suite_parameters(submitter, members, today or date.today(), pd.unique(df["region"]))
     frame = check_frame(df)
     entries = spec["expectations"]
     row_level = [e for e in entries if _row_level(e)]

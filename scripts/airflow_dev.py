@@ -37,6 +37,8 @@ def settings() -> dict[str, str]:
         "AIRFLOW__API__HOST": env.get("AIRFLOW__API__HOST", "127.0.0.1"),
         "AIRFLOW__API__PORT": port,
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        # the tasks report to the api-server's execution API: it follows the port
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "GX_ANALYTICS_ENABLED": "False",
     })
     return env

@@ -211,7 +211,6 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
     findings: list[tuple] = []
     if not sub.any():
         return out, findings
-    key = [frame[c].astype(str) for c in UNIT] + [split["year"]]
     full = {"month": 12, "quarter": 4}
     cols = UNIT + ["year", "kind"]
     label = _short_years(split.loc[sub].assign(**{c: frame.loc[sub, c].astype(str) for c in UNIT}),
@@ -220,10 +219,13 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
         unit_year = UNIT + ["year"]
         text = pd.DataFrame([(*k, f"{len(p)}/{full[kind]}: {span(list(p), kind)}")
                              for k, (kind, p) in label.items()], columns=[*unit_year, "_text"])
-        rows = pd.DataFrame({c: frame[c].astype(str).to_numpy() for c in UNIT}).assign(
-            year=split["year"].to_numpy())
-        cov = pd.Series(rows.merge(text, on=unit_year, how="left")["_text"].to_numpy(), index=frame.index)
-        out = out.assign(coverage=cov.where(sub, out["coverage"]))
+        # only the rows of the years that are short somewhere (usually the last one) are matched
+        near = sub & split["year"].isin(set(text["year"]))
+        rows = pd.DataFrame({c: frame.loc[near, c].astype(str).to_numpy() for c in UNIT}).assign(
+            year=split.loc[near, "year"].to_numpy())
+        cov = pd.Series(rows.merge(text, on=unit_year, how="left")["_text"].to_numpy(),
+                        index=frame.index[near.to_numpy()])
+        out = out.assign(coverage=cov.reindex(frame.index).where(near, out["coverage"]))
         # one finding per (year, coverage), counting the units
         by: dict[tuple, list] = {}
         for (region, crime, _ind, year), (kind, present) in label.items():
@@ -239,6 +241,7 @@ def coverage(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple]]:
     # annual and sub-annual figures for the same unit and year
     annual = ~sub
     if annual.any():
+        key = [frame[c].astype(str) for c in UNIT] + [split["year"]]
         ukey = pd.Series(list(zip(*key, strict=False)), index=frame.index)
         both = set(ukey[annual]) & set(ukey[sub])
         if both:

@@ -81,6 +81,8 @@ def _beside(frame: pd.DataFrame, cfg: dict, rule: str, upper: pd.Series, unit: p
 def national_beside_regions(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list]:
     """National totals sent beside the same country's regions: check the sum, keep one level."""
     is_nat = frame["region"] == frame["country"]
+    if not is_nat.any():
+        return frame, []
     return _beside(frame, cfg, "national_beside_regions", is_nat, frame["country"].where(~is_nat), (
         tr("%(n)s national totals are sent beside their regions; adding both would count twice."),
         tr("Rule: keep the regions; the national rows are not loaded."),
@@ -93,9 +95,10 @@ def national_beside_regions(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFram
 def regions_beside_municipalities(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFrame, list]:
     """First-level totals sent beside their municipalities: check the sum, keep one level (the
     assessment adds municipalities up to their first-level region, and would count twice)."""
-    parent = frame["region"].map(reference.parents())
-    if parent.isna().all():
+    parents = reference.parents()
+    if not any(r in parents for r in pd.unique(frame["region"])):  # most files: no municipality
         return frame, []
+    parent = per_unique(frame["region"], lambda u: u.map(parents))
     upper = frame["region"].isin(set(parent.dropna()))
     return _beside(frame, cfg, "regions_beside_municipalities", upper, parent, (
         tr("%(n)s regional totals are sent beside their municipalities; adding both would count twice."),

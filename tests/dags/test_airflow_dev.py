@@ -29,4 +29,5 @@ def test_the_development_settings_point_at_this_project(monkeypatch):
     env = settings()
     assert env["AIRFLOW__CORE__DAGS_FOLDER"].endswith("dags") and env["AIRFLOW__API__PORT"] == "18080"
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1" and env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:18080/execution/"
     assert env["PATH"].split(os.pathsep)[0].endswith("bin")

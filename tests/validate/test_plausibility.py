@@ -29,6 +29,25 @@ def test_national_total_beside_regions_keeps_regions_and_checks_the_sum():
     assert "differs in 1" in found[0][5]
 
 
+def test_regional_total_beside_its_municipalities_keeps_one_level():
+    f = frame([("CO", "CO-ANT", "2024", "0101", "victims", 12.0),
+               ("CO", "CO-05001", "2024", "0101", "victims", 5.0),
+               ("CO", "CO-05088", "2024", "0101", "victims", 7.0),
+               ("CO", "CO-DC", "2024", "0101", "victims", 9.0),  # no municipality of Bogotá sent
+               ("CO", "CO-ANT", "2024", "0102", "victims", 4.0)])
+    cfg = CFG["regions_beside_municipalities"]
+    kept, found = p.regions_beside_municipalities(f, cfg)
+    assert sorted(kept["region"]) == ["CO-05001", "CO-05088", "CO-ANT", "CO-DC"]
+    assert kept[kept["region"] == "CO-ANT"]["crime_type"].tolist() == ["0102"]  # no municipalities: kept
+    assert found[0][1] == "regions_beside_municipalities" and found[0][4] == "CO-ANT"
+    assert "equals the sum of the municipalities in 1 of 1" in found[0][5]
+    kept, _ = p.regions_beside_municipalities(f, {**cfg, "keep": "regions"})
+    assert sorted(kept["region"]) == ["CO-ANT", "CO-ANT", "CO-DC"]
+    # a file of first-level regions only is returned as it is, with nothing to say
+    same, none = p.regions_beside_municipalities(f[~f["region"].str.contains(r"\d")], cfg)
+    assert len(same) == 3 and none == []
+
+
 def test_iccs_parent_and_child():
     f = frame([("MX", "MX-JAL", "2024", "0202", "incidents", 3.0),
                ("MX", "MX-JAL", "2024", "02022", "incidents", 2.0)])

@@ -97,6 +97,10 @@ class Settings:
     fault_hold_load: str | None = None
     profiles_dir: Path = Path("var/profiles")
 
+    def public_link(self, path: str) -> str | None:
+        """The portal's address of a page (IDEAL_PUBLIC_URL + ``path``), or None when unset."""
+        return f"{self.public_url.rstrip('/')}{path}" if self.public_url else None
+
     @property
     def archive_dir(self) -> Path:
         return self.data_dir / "archive"

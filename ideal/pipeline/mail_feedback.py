@@ -33,9 +33,9 @@ def send(engine: Engine, receipt, settings: Settings | None = None) -> int:
             status = tr("accepted") if receipt.ok else tr("rejected")
             subject = tr("[IDEAL] %(file)s: %(status)s", file=receipt.filename, status=status)
             lines = [receipt.summary(language), ""]
-            if settings.public_url:
-                lines.append(tr("Every problem, with its row and how to fix it: %(link)s",
-                                link=f"{settings.public_url.rstrip('/')}/submissions/{receipt.submission_id}"))
+            link = settings.public_link(f"/submissions/{receipt.submission_id}")
+            if link:
+                lines.append(tr("Every problem, with its row and how to fix it: %(link)s", link=link))
             lines.append(tr("The receipt is attached."))
         msg = mailer.message(address, subject, "\n".join(lines))
         stored = receipt.feedback_path.with_suffix(".receipt.json") if receipt.feedback_path else None

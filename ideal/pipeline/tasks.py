@@ -88,12 +88,6 @@ TOP = 5
 LOG = logging.getLogger("ideal.assess")
 
 
-def portal_link(path: str) -> str | None:
-    """The portal's address of a page (IDEAL_PUBLIC_URL), or None when it is not set."""
-    base = get_settings().public_url.rstrip("/")
-    return f"{base}{path}" if base else None
-
-
 def _result(result: assessment.RunResult) -> dict:
     """The task's result (what Airflow keeps as its return value and the asset event's extra):
     the run, its size, its top threats and its portal page; the log says the same."""
@@ -102,7 +96,7 @@ def _result(result: assessment.RunResult) -> dict:
            "n_observations": result.n_observations, "n_scores": result.n_scores,
            "top": [{"crime_type": r.crime_type, "region": r.region, "country": r.country,
                     "score": round(float(r.score), 1), "level": r.level} for r in top.itertuples()],
-           "link": portal_link(f"/runs/{result.run_id}")}
+           "link": get_settings().public_link(f"/runs/{result.run_id}")}
     for line in summary(out).splitlines():
         LOG.info(line)
     return out
@@ -125,8 +119,6 @@ def summary(result: dict, note: str | None = None) -> str:
                   for i, t in enumerate(result["top"], 1)]
     if result.get("link"):
         lines.append(f"Portal: {result['link']}")
-    for path in result.get("paths", []):
-        lines.append(f"Briefing: {path}")
     return "\n".join(lines)
 
 
@@ -198,7 +190,7 @@ def report(run_id: str | None = None, languages: list[str] | None = None) -> dic
     out = assessment.report(eng, run_id or None, languages)
     run = runs.find(eng, out["run_id"]) or {}
     out = {**out, "period": run.get("period"), "paths": [str(Path(p).resolve()) for p in out["paths"]],
-           "link": portal_link(f"/runs/{out['run_id']}")}
+           "link": get_settings().public_link(f"/runs/{out['run_id']}")}
     LOG.info("Briefings of assessment %s (%s):", out["run_id"], out["period"])
     for path in out["paths"]:
         LOG.info("  %s", path)

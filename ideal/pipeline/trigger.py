@@ -67,7 +67,7 @@ def recent_runs(engine: Engine, limit: int = 10) -> list[dict]:
                         "assessment": note.split()[1] if note.startswith("Assessment ") else None,
                         "link": api.link(ASSESS_DAG, r["dag_run_id"])})
         return out
-    base = get_settings().public_url.rstrip("/")
+    settings = get_settings()
     return [{"run_id": r["id"], "state": "stored", "started": r["created_at"].isoformat(),
              "conf": {**r["params"], "note": r["note"]}, "assessment": r["id"],
-             "link": f"{base}/runs/{r['id']}" if base else None} for r in runs.recent(engine, limit)]
+             "link": settings.public_link(f"/runs/{r['id']}")} for r in runs.recent(engine, limit)]

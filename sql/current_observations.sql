@@ -1,24 +1,8 @@
--- Current (not superseded) observations of a span of years (annual, quarterly and monthly
--- periods), with the months a partial year covers and a flag for rows that carry a
--- validation warning. Read from the fact table with its lookups (the year is the periods'
--- own column: no string is cut per row), in the order of the integer keys (deterministic,
--- and cheap to sort).
--- Bind parameters: first_year and last_year, as integers; country, a member's code or NULL for
--- all (one country reads its partition alone on PostgreSQL); crime_types, a list of ICCS codes
--- (the assessment reads a large country a few crime types at a time) or NULL for all.
-SELECT f.country, r.code AS region, p.code AS period, c.code AS crime_type,
-       i.code AS indicator, f.value, f.obs_status, f.submission_id, f.coverage,
-       CASE WHEN w.submission_id IS NULL THEN 0 ELSE 1 END AS warned
-FROM observation_facts AS f
-JOIN periods AS p ON p.id = f.period_id
-JOIN regions AS r ON r.id = f.region_id
-JOIN crime_types AS c ON c.id = f.crime_type_id
-JOIN indicators AS i ON i.id = f.indicator_id
-LEFT JOIN (SELECT DISTINCT v.submission_id, v."row" FROM validation_results AS v
-           WHERE v.severity = 'warning') AS w
-       ON w.submission_id = f.submission_id AND w."row" = f.source_row
-WHERE f.superseded_by IS NULL
-  AND p.year BETWEEN :first_year AND :last_year
-  AND (:country IS NULL OR f.country = :country)
-  AND (:all_crime_types = 1 OR c.code IN :crime_types)
-ORDER BY f.country, f.region_id, f.crime_type_id, f.indicator_id, f.period_id
+-- Current observations of a span of years as they were sent (current_facts.sql, with the
+-- indicator's code), in the order of the integer keys (deterministic, and cheap to sort).
+-- Parameters: those of current_facts.sql.
+SELECT o.country, o.region, o.period, o.crime_type, i.code AS indicator, o.value, o.obs_status,
+       o.submission_id, o.coverage, o.warned
+FROM ({current_facts}) AS o
+JOIN indicators AS i ON i.id = o.indicator_id
+ORDER BY o.country, o.region_id, o.crime_type_id, o.indicator_id, o.period_id

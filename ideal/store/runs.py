@@ -47,7 +47,8 @@ def current_observations(engine: Engine, first_year: int, last_year: int,
         # rows as they are
         municipal = conn.execute(text(sql("has_municipalities")),
                                  {"prefix": f"{country}-%" if country else "%"}).first() is not None
-        query = sql("current_observations_rolled_up" if municipal else "current_observations")
+        query = sql("current_observations_rolled_up" if municipal else "current_observations").replace(
+            "{current_facts}", sql("current_facts").strip())
         if conn.dialect.name == "postgresql":
             # COPY takes no parameters: the values are inlined, each checked above as an
             # integer, a two-letter code or an ICCS code (a literal lets PostgreSQL prune the

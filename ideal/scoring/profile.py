@@ -124,7 +124,15 @@ def check_profile(profile: dict, where: str) -> None:
             raise _bad(where, "harm.mode", "must be scale or additive")
         _number(profile, "harm.floor", where, 0, 1)
     if "partial_year" in profile:
-        _number(profile, "partial_year.annualise_from_months", where, 1, 12)
+        spec = profile["partial_year"]
+        if "annualise_from_months" in spec:
+            _number(profile, "partial_year.annualise_from_months", where, 1, 12)
+        if spec.get("method", "annualise") not in ("annualise", "nowcast"):
+            raise _bad(where, "partial_year.method", "must be annualise or nowcast")
+        for key, low, high in (("nowcast_from_months", 1, 11), ("history_years", 1, 20),
+                               ("min_history_years", 1, 20), ("interval", 0.5, 0.99)):
+            if key in spec:
+                _number(profile, f"partial_year.{key}", where, low, high)
     for method, q in (profile.get("population_quality") or {}).items():
         if not isinstance(q, (int, float)) or not 0 <= q <= 1:
             raise _bad(where, f"population_quality.{method}", "must be a number from 0 to 1")

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ideal.scoring import aggregate as agg
 from ideal.scoring import coherence
+from ideal.scoring import nowcast as nc
 from ideal.scoring import pillars as pl
 from ideal.scoring import uncertainty as mc
 
@@ -52,13 +53,18 @@ def _months(obs: pd.DataFrame) -> pd.Series:
 
 
 def yearly_values(obs: pd.DataFrame, years: list[int], sub_annual: str = "sum",
-                  annualise_from: int | None = None) -> pd.DataFrame:
+                  annualise_from: int | None = None, partial_year: dict | None = None) -> pd.DataFrame:
     """One value per region x crime type x indicator and year: the annual row, or (when a
     region has none and the profile says so) the sum of its monthly or quarterly rows.
     ``covered``: the months of the year behind the value. With ``annualise_from`` (the
     profile's partial_year rule) a year covering at least that many months, but not 12, is
     annualised (value x 12 / months, ``partial`` says so) and a shorter one is left out, its
     row marked ``short`` (it gives no rate: the unit may carry an earlier year forward).
+    With ``partial_year`` (the profile's section) and its method ``nowcast``, a partial year
+    of at least ``nowcast_from_months`` months is first estimated from the months known and
+    the seasonal profile of earlier complete years (ideal.scoring.nowcast: ``partial`` says
+    "nowcast 6/12: lo-hi", ``lo``/``hi`` its predictive range, ``known`` the count of the
+    months known, ``nowcast_sd`` its spread); a unit without monthly history is annualised.
     One pass over the observations for all years (uses a "year" column when present)."""
     from ideal.frames import per_unique
 
@@ -82,16 +88,62 @@ def yearly_values(obs: pd.DataFrame, years: list[int], sub_annual: str = "sum",
     out = out.assign(year=out["year"].astype("int64"), covered=out["covered"].clip(upper=12))
     partial = pd.Series("", index=out.index, dtype="object")
     short = pd.Series(False, index=out.index)
-    if annualise_from is not None:
+    spec = dict(partial_year or {})
+    if annualise_from is None:
+        annualise_from = spec.get("annualise_from_months")
+    out = out.assign(known=np.nan, lo=np.nan, hi=np.nan, nowcast_sd=np.nan)
+    if annualise_from is not None or spec.get("method") == "nowcast":
         under = out["covered"] < 12
-        scaled = under & (out["covered"] >= annualise_from)
         months = out["covered"].astype(int).astype(str) + "/12"
-        partial = partial.mask(scaled, "annualised " + months).mask(under & ~scaled, "partial " + months)
+        now = pd.Series(False, index=out.index)
+        if spec.get("method") == "nowcast" and under.any():
+            est = _nowcast_partial(obs, out[under], spec)
+            est.index = out.index[under]
+            enough = est["value"].notna() & (out.loc[under, "covered"] >= spec.get("nowcast_from_months", 6))
+            now = enough.reindex(out.index, fill_value=False)
+            est = est[enough]
+            span = est["lo"].round().astype("int64").astype(str) + "-" + est["hi"].round().astype("int64").astype(str)
+            partial = partial.mask(now, ("nowcast " + months[now] + ": " + span).reindex(out.index))
+            out.loc[now, "known"] = out.loc[now, "value"]
+            out.loc[now, "value"] = est["value"]
+            out.loc[now, "lo"] = est["lo"]
+            out.loc[now, "hi"] = est["hi"]
+            out.loc[now, "nowcast_sd"] = est["sd"]
+        scaled = under & ~now & (out["covered"] >= (annualise_from if annualise_from is not None else 13))
+        partial = partial.mask(scaled, "annualised " + months).mask(under & ~scaled & ~now, "partial " + months)
         out = out.assign(value=out["value"].where(~scaled, out["value"] * 12 / out["covered"]))
-        short = under & ~scaled
+        short = under & ~scaled & ~now
     out = out.assign(period=out["year"].astype(str), partial=partial, short=short)
     return out[[*UNIT, "indicator", "period", "value", "n_parts", "covered", "partial",
-                "short"]].reset_index(drop=True)
+                "short", "known", "lo", "hi", "nowcast_sd"]].reset_index(drop=True)
+
+
+def _nowcast_partial(obs: pd.DataFrame, under: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """ideal.scoring.nowcast of the partial years ``under`` (rows of yearly_values), from the
+    monthly and quarterly rows of their country, crime type and indicator: the months known
+    come from the sub-annual rows of the year, or from an annual row's stored coverage
+    ('3/12: 01-03'); value NaN where the months are not known or there is no history."""
+    groups = under[["country", "crime_type", "indicator"]].drop_duplicates()
+    mine = obs.merge(groups, on=["country", "crime_type", "indicator"])
+    monthly = nc.months_of(mine)
+    keys = [*UNIT, "indicator", "year"]
+    sub_mask = pd.Series(dtype="int64", name="_sub")
+    if not monthly.empty:
+        bits = monthly.assign(_bit=np.left_shift(np.int64(1), monthly["month"].to_numpy(dtype="int64") - 1))
+        sub_mask = bits.drop_duplicates([*keys, "month"]).groupby(keys)["_bit"].sum().rename("_sub")
+    cov = mine["coverage"].fillna("").astype(str) if "coverage" in mine else pd.Series("", index=mine.index)
+    annual = mine[mine["_annual"] & cov.ne("")]
+    cov_mask = (annual.assign(_cov=cov[annual.index].map(nc.mask_from_coverage))
+                .dropna(subset=["_cov"]).groupby(keys)["_cov"].max().rename("_cov"))
+    rows = under[[*UNIT, "indicator", "year", "value"]].reset_index(drop=True)
+    for part in (sub_mask, cov_mask):
+        frame = part.reset_index() if len(part) else pd.DataFrame(columns=[*keys, part.name])
+        rows = rows.merge(frame.astype({part.name: "float64"}), on=keys, how="left")
+    mask = rows["_sub"].fillna(rows["_cov"]).fillna(0).astype("int64")
+    partial = rows[[*UNIT, "indicator", "year"]].assign(known=rows["value"], mask=mask)
+    est = nc.nowcast(monthly, partial, spec.get("history_years", 5), spec.get("min_history_years", 2),
+                     spec.get("interval", 0.9))
+    return est.assign(value=est["value"].where(mask.to_numpy() > 0))
 
 
 def annual_values(obs: pd.DataFrame, year: str, sub_annual: str = "sum") -> pd.DataFrame:
@@ -150,8 +202,7 @@ def yearly_rates(observations: pd.DataFrame, population: pd.DataFrame, profile: 
     """Rate per unit, indicator and year, with the share of estimated/provisional values and
     of rows carrying validation warnings behind each figure."""
     observations = observations.assign(year=period_year(observations["period"]))
-    rule = profile.get("partial_year", {}).get("annualise_from_months")
-    values = yearly_values(observations, years, profile["sub_annual"], rule)
+    values = yearly_values(observations, years, profile["sub_annual"], partial_year=profile.get("partial_year"))
     values = choose_indicator(values, profile["indicator_preference"])
     values = national_totals(values, profile["national_totals"])
     rated = add_rates(values, population, profile["rate_per"])
@@ -351,29 +402,37 @@ def _split(pillars: np.ndarray, weights: np.ndarray, composite: np.ndarray, meth
 def _flags_and_reasons(rates: pd.DataFrame, units: pd.DataFrame, y: int, carry: int,
                        profile: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(units with ``partial``: how a partial year was treated, units not scored with the
-    true reason: no population figure, a partial year too short to annualise, no value in the
-    window)."""
-    need = profile.get("partial_year", {}).get("annualise_from_months")
-    short = rates[rates["short"] & (rates["year"] == y)].drop_duplicates(UNIT)
-    short_text = short.set_index(UNIT)["covered"].astype(int)
+    true reason: a partial year too short to nowcast or annualise (its year and months), no
+    population figure, no value in the window)."""
+    spec = profile.get("partial_year", {})
+    need = spec.get("nowcast_from_months") if spec.get("method") == "nowcast" else spec.get("annualise_from_months")
+    window = rates[(rates["year"] >= y - carry) & (rates["year"] <= y)]
+    # each unit's latest year too short to use within the window, with its months
+    short = (window[window["short"]].sort_values("year").drop_duplicates(UNIT, keep="last")
+             .set_index(UNIT)[["year", "covered"]])
     key = pd.MultiIndex.from_frame(units[UNIT])
-    carried = pd.Series(short_text.reindex(key).to_numpy(), index=units.index)
+    later = short.reindex(key)
     note = units["partial"].where(units["partial"].ne(""), None) if "partial" in units else None
-    forward = carried.notna() & (units["data_year"] < y)
+    forward = later["year"].notna().to_numpy() & (units["data_year"].to_numpy() < later["year"].fillna(0).to_numpy())
+    forward = pd.Series(forward, index=units.index)
+    carried = ("carried forward: " + later["year"].fillna(0).astype(int).astype(str) + " covers "
+               + later["covered"].fillna(0).astype(int).astype(str) + "/12")
     note = (pd.Series(None, index=units.index, dtype="object") if note is None else note).mask(
-        forward, "carried forward: " + str(y) + " covers " + carried.fillna(0).astype(int).astype(str) + "/12")
+        forward, pd.Series(carried.to_numpy(), index=units.index))
     units = units.assign(partial=note)
     seen = rates[[*UNIT]].drop_duplicates().merge(units[UNIT], how="left", indicator=True)
     left = seen[seen["_merge"] == "left_only"].drop(columns="_merge")
-    this_year = rates[rates["year"] == y].drop_duplicates(UNIT).set_index(UNIT)
+    no_pop = (window[window["population"].isna() & window["value"].notna()].sort_values("year")
+              .drop_duplicates(UNIT, keep="last").set_index(UNIT)["year"])
     reasons = []
     for u in left.itertuples(index=False):
         k = (u.country, u.region, u.crime_type)
-        if k in short_text.index:
-            reasons.append(f"partial year: {y} covers {short_text[k]} of 12 months (fewer than "
-                           f"the {need} needed to annualise) and no complete year in {y - carry}-{y}")
-        elif k in this_year.index and pd.isna(this_year.at[k, "population"]):
-            reasons.append(f"no population figure for {y}")
+        if k in short.index:
+            reasons.append(f"partial year: {int(short.at[k, 'year'])} covers {int(short.at[k, 'covered'])} "
+                           f"of 12 months (fewer than the {need} needed, or no monthly history to "
+                           f"nowcast it) and no complete year in {y - carry}-{y}")
+        elif k in no_pop.index:
+            reasons.append(f"no population figure for {int(no_pop[k])}")
         else:
             reasons.append(f"no value in {y - carry}-{y}")
     unscored = left.assign(reason=reasons) if len(left) else left.assign(reason=[])

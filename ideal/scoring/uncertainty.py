@@ -42,10 +42,20 @@ def draws(profile: dict, base_weights: np.ndarray, variants: int = 1) -> dict:
 def resample_counts(rates: pd.DataFrame, rng: np.random.Generator, per: float) -> pd.DataFrame:
     """The yearly counts drawn again from their Poisson distribution (a parametric bootstrap:
     what the same underlying rates could have produced), rates recomputed; kilograms seized are
-    not counts and stay as they are; a rate that was missing stays missing."""
+    not counts and stay as they are; a rate that was missing stays missing. A nowcast year
+    (``nowcast_sd`` set) is drawn from its own predictive distribution: the months known plus
+    the rest, log-normal around the estimate (ideal.scoring.nowcast)."""
     counts = rates["indicator"].isin(COUNTS) & rates["value"].notna()
     value = rates["value"].to_numpy(dtype="float64").copy()
     value[counts.to_numpy()] = rng.poisson(np.clip(value[counts.to_numpy()], 0, None))
+    if "nowcast_sd" in rates:
+        now = rates["nowcast_sd"].notna().to_numpy() & rates["value"].notna().to_numpy()
+        if now.any():
+            known = rates["known"].to_numpy(dtype="float64")[now]
+            rest = rates["value"].to_numpy(dtype="float64")[now] - known
+            drawn = np.exp(rng.normal(np.log(np.clip(rest, 0, None) + 0.5),
+                                      rates["nowcast_sd"].to_numpy(dtype="float64")[now])) - 0.5
+            value[now] = known + np.clip(drawn, 0, None)
     rate = np.where(rates["rate"].notna(), value / rates["population"].to_numpy(dtype="float64") * per, np.nan)
     return rates.assign(value=value, rate=rate)
 

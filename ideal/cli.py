@@ -190,7 +190,8 @@ def _heard(i: int, total: int, receipt) -> None:
 
 @app.command()
 @handled
-def assess(period: Optional[str] = typer.Option(None, help="Year to assess (default: latest)."),
+def assess(period: Optional[str] = typer.Option(
+               None, help="Reference year (default: the latest year in which any member has complete data)."),
            country: Optional[list[str]] = typer.Option(None, "--country", "-c",
                                                        help="Limit to these countries (repeat)."),
            crime_type: Optional[list[str]] = typer.Option(None, "--crime-type",
@@ -206,13 +207,30 @@ def assess(period: Optional[str] = typer.Option(None, help="Year to assess (defa
                                               "note": note})
     result = assessment.assess(_engine(), request)
     verb = "already assessed as" if result.reused else "stored as"
-    typer.echo(f"assessment {result.period}: {result.n_scores} region x crime scores from "
+    typer.echo(f"assessment as of {result.period}: {result.n_scores} region x crime scores from "
                f"{result.n_observations} observations, {verb} run {result.run_id}")
+    _print_countries(result.countries)
     if len(result.unscored):
         typer.secho(f"  {len(result.unscored)} region x crime units not scored:", fg="yellow")
         by = result.unscored.groupby(["country", "reason"]).size().reset_index(name="n")
         for r in by.itertuples():
             typer.echo(f"    {r.country}: {r.n} - {r.reason}")
+
+
+def _print_countries(countries: list[dict]) -> None:
+    """Each member in scope: the years its scored units' data come from, or why it is not
+    assessed."""
+    done = [c for c in countries if c.get("status") == "assessed"]
+    if done:
+        typer.echo("  assessed: " + "; ".join(
+            f"{c['country']} {', '.join(f'{y} ({n})' for y, n in c.get('data_years', {}).items())}"
+            + (f", {c['nowcast']} nowcast" if c.get("nowcast") else "")
+            + (f", {c['annualised']} annualised" if c.get("annualised") else "") for c in done))
+    others = [c for c in countries if c.get("status") != "assessed"]
+    if others:
+        typer.secho(f"  {len(others)} members not assessed:", fg="yellow")
+        for c in others:
+            typer.echo(f"    {c['country']}: {c.get('reason')}")
 
 
 @app.command("trigger")

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +18,7 @@ from ideal.config import get_settings
 from ideal.contracts import AssessmentRequest
 from ideal.errors import AssessmentError
 from ideal.report import render
-from ideal.scoring import compare, run
+from ideal.scoring import compare, run, window
 from ideal.scoring.early_warning import detect, gathered, monthly_up_to
 from ideal.scoring.profile import load_profile, profile_hash
 from ideal.scoring.score import UNIT, rates_for, score_rates, top_threats
@@ -33,6 +33,11 @@ class RunResult:
     n_observations: int
     n_scores: int
     unscored: pd.DataFrame
+    countries: list[dict] = field(default_factory=list)
+
+    def not_assessed(self) -> list[dict]:
+        """The members in scope that no unit of was scored, each with its reason."""
+        return [c for c in self.countries if c.get("status") != window.ASSESSED]
 
 
 @dataclass
@@ -45,6 +50,8 @@ class Plan:
     crime_types: list[str]
     profile: dict
     note: str | None = None
+    # per member in scope: assessed on which year, or why not (ideal.scoring.window.statuses)
+    window: list[dict] = field(default_factory=list)
 
     def params(self) -> dict:
         return {"period": self.period, "countries": self.countries,
@@ -86,22 +93,38 @@ class CountryPart:
 
 
 def plan(engine: Engine, request: AssessmentRequest | None = None) -> Plan:
-    """The request checked (members, ICCS codes, a year) and resolved (the latest year with data
-    when none is given; every member and every scored crime type when none are)."""
+    """The request checked (members, ICCS codes, a year) and resolved: the reference year (when
+    none is given, the latest year in which any member in scope has complete data), every member
+    and every scored crime type when none are, and per member the year it is assessed on (its
+    latest usable year within the profile's window) or why it cannot be."""
     request = request or AssessmentRequest()
     settings = get_settings()
-    latest = runs.latest_year(engine)
-    year = request.period or latest
-    if year is None:
-        raise AssessmentError("there are no accepted observations yet; submit data first "
-                              "(`ideal submit FILE --country CC` or `ideal ingest`).")
-    if latest is not None and year.isdigit() and int(year) > int(latest):
-        raise AssessmentError(f"no accepted observations for {year}: the latest year with data "
-                              f"is {latest}; assess {latest} or an earlier year.")
     scope = sorted(request.countries or settings.members)
     types = sorted(request.crime_types or reference.scored_crime_types())
-    run.check_scope(year, scope, types, settings.members)
-    return Plan(year, scope, types, load_profile(request.profile), request.note)
+    run.check_scope(request.period, scope, types, settings.members)
+    prof = load_profile(request.profile)
+    known = window.months_known(runs.country_years(engine))
+    mine = known[known["country"].isin(scope)]
+    if mine.empty:
+        if known.empty and not request.countries:
+            raise AssessmentError("there are no accepted observations yet; submit data first "
+                                  "(`ideal submit FILE --country CC` or `ideal ingest`).")
+        reasons = window.statuses(known, scope, int(request.period or known["year"].max()), 0, None,
+                                  runs.rejected_submissions(engine))
+        raise AssessmentError("there are no accepted observations for "
+                              + "; ".join(f"{r['country']} ({r['reason']})" for r in reasons)
+                              + "; submit data first (`ideal submit FILE --country CC` or `ideal ingest`).")
+    # a year after every member's data is refused; one after some members' data is not: they
+    # carry their latest year forward within the window, or are listed with the reason
+    latest = int(known["year"].max())
+    year = request.period or f"{window.reference_year(mine):04d}"
+    if int(year) > latest:
+        raise AssessmentError(f"no accepted observations for {year}: the latest year with data "
+                              f"is {latest}; assess {latest} or an earlier year.")
+    carry = prof["missing"]["carry_forward_years"]
+    statuses = window.statuses(known, scope, int(year), carry, window.need_months(prof),
+                               runs.rejected_submissions(engine))
+    return Plan(year, scope, types, prof, request.note, statuses)
 
 
 # a country's observations are read a few crime types at a time: the rates of one crime type
@@ -124,6 +147,7 @@ def prepare(engine: Engine, p: Plan, country: str,
         reference.population() if population is None else population, own)
     population = population[population["country"] == country].reset_index(drop=True)
     rates, monthly, used, n_obs, has_year = [], [], set(own["submission_id"]) if not own.empty else set(), 0, False
+    in_window = [str(y) for y in range(last - prof["missing"]["carry_forward_years"], last + 1)]
     for i in range(0, len(p.crime_types), CRIME_TYPES_PER_READ):
         obs = runs.current_observations(engine, first, last, country=country,
                                         crime_types=p.crime_types[i:i + CRIME_TYPES_PER_READ])
@@ -131,7 +155,7 @@ def prepare(engine: Engine, p: Plan, country: str,
             continue
         n_obs += len(obs)
         used |= set(obs["submission_id"])
-        has_year = has_year or bool((obs["period"].str.slice(0, 4) == p.period).any())
+        has_year = has_year or bool(obs["period"].str.slice(0, 4).isin(in_window).any())
         rates.append(rates_for(obs, population, prof, p.period))
         monthly.append(monthly_up_to(obs, p.period, prof["indicator_preference"]))
         del obs
@@ -150,9 +174,11 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
     the goalposts, ranks and Monte Carlo across countries, the early warning, and the run
     stored immutably."""
     parts = sorted(parts, key=lambda part: part.country)
+    statuses = p.window or [{"country": cc, "status": "not_assessed", "reason": None} for cc in p.countries]
+    observations = {part.country: part.n_observations for part in parts}
     if not any(part.has_year for part in parts):
-        raise AssessmentError(f"no accepted observations for {p.period} in "
-                              f"{', '.join(p.countries)}; nothing to assess.")
+        raise AssessmentError(window.nothing_scored(p.period, window.account(
+            statuses, pd.DataFrame(), pd.DataFrame(), [], observations)))
     prof, year, params = p.profile, p.period, p.params()
     population = pd.concat([part.population for part in parts], ignore_index=True)
     own = pd.concat([part.own for part in parts if not part.own.empty] or [pd.DataFrame()],
@@ -165,18 +191,20 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
     if existing:
         if p.note:
             runs.add_note(engine, run_id, p.note)
+        info = existing.get("info") or {}
         return RunResult(run_id, year, True, existing["n_observations"], existing["n_scores"],
-                         pd.DataFrame((existing.get("info") or {}).get("unscored") or [],
-                                      columns=["country", "region", "crime_type", "reason"]))
+                         pd.DataFrame(info.get("unscored") or [],
+                                      columns=["country", "region", "crime_type", "reason"]),
+                         info.get("countries") or [])
     rates = pd.concat([part.rates for part in parts if not part.rates.empty], ignore_index=True)
     scores, unscored, info = score_rates(rates, prof, year)
     warnings_ = detect(gathered([part.monthly for part in parts]), prof.get("early_warning"))
-    info = {**info, "unscored": unscored.to_dict("records"),
+    accounted = window.account(statuses, scores, unscored, info.get("national", []), observations)
+    info = {**info, "unscored": unscored.to_dict("records"), "countries": accounted,
             "early_warning": warnings_.head(200).to_dict("records"),
             "population_methods": population.groupby("method").size().to_dict()}
     if scores.empty:
-        raise AssessmentError(f"no region could be scored for {year}: "
-                              f"{len(unscored)} units lack a population figure or recent data.")
+        raise AssessmentError(window.nothing_scored(year, accounted))
     rows = run.score_rows(scores, run_id)
     stored = runs.save(engine, dict(
         id=run_id, period=year, countries=p.countries, profile_name=prof["name"],
@@ -189,7 +217,7 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
                   detail="own population figures of " + ", ".join(sorted(own["submission_id"].unique()))
                          + " take precedence over the reference population")
     # not stored: the same run was stored meanwhile by an assessment started at the same time
-    return RunResult(run_id, year, not stored, n_obs, len(rows), unscored)
+    return RunResult(run_id, year, not stored, n_obs, len(rows), unscored, accounted)
 
 
 def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResult:

@@ -12,7 +12,7 @@ from ideal import reference
 from ideal.config import get_settings
 from ideal.i18n import translations
 from ideal.report import charts, maps
-from ideal.report.context import LEVELS, _num, heat_matrix, pillar_labels
+from ideal.report.context import LEVELS, _num, heat_matrix, marks, member_status, pillar_labels
 
 ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
 
@@ -50,6 +50,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
     _ = translations(language).gettext
     labels = {k: _(v) for k, v in LEVELS.items()}
     profile = run["profile"]
+    info = run.get("info") or {}
     lo, hi = profile["normalisation"]["trend_goalposts"]
     assets, countries = {}, []
     for cc in sorted(scores["country"].unique(), key=lambda c: reference.country_name(c, language)):
@@ -60,8 +61,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
                  "level_label": labels.get(r.level, "") if pd.notna(r.level) else "",
                  "reliability": _num(r.reliability, language) if pd.notna(r.reliability) else "-",
                  "interval": f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-",
-                 "imputed": bool(r.imputed) if pd.notna(r.imputed) else False,
-                 "partial": bool(getattr(r, "partial", None)) and pd.notna(getattr(r, "partial", None)),
+                 "imputed": bool(r.imputed) if pd.notna(r.imputed) else False, **marks(r),
+                 "data_year": int(r.data_year) if pd.notna(getattr(r, "data_year", None)) else None,
                  "estimated_population": getattr(r, "population_method", "official") not in ("official", "submitted", None)}
                 for r in s.itertuples()]
         change = (s["trend"] / 10 * (hi - lo) + lo).groupby(s["crime_type"]).mean().dropna() * 100
@@ -138,7 +139,14 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
            "countries": countries, "method": method, "sensitivity": sens,
            "submissions": [{"id": s.id, "country": s.country, "filename": s.filename,
                             "rows": _num(s.rows_accepted, language, 0), "warnings": s.n_warnings,
-                            "status": s.status} for s in subs.itertuples()]}
+                            "status": s.status} for s in subs.itertuples()],
+           "members": [{"name": reference.country_name(c["country"], language),
+                        "status": member_status(c, run["period"], _), "observations": _num(c.get("observations", 0), language, 0)}
+                       for c in sorted(info.get("countries") or [], key=lambda c: reference.country_name(c["country"], language))],
+           "national": [{"country": reference.country_name(n["country"], language),
+                         "crime": reference.crime_name(n["crime_type"], language, short=True),
+                         "rate": _num(n["rate"], language) if n.get("rate") is not None else "-",
+                         "year": n["data_year"]} for n in info.get("national") or []]}
     return ctx, assets
 
 

@@ -61,27 +61,77 @@ def _weights(profile: dict, language: str) -> dict | None:
 
 
 def _partial(text: str, _) -> str:
-    """'annualised 9/12' -> 'annualised from 9 months'; 'carried forward: 2025 covers 3/12' ->
-    '2025 covers 3 months; earlier year used'."""
+    """'annualised 9/12' -> 'annualised from 9 months'; 'nowcast 6/12: 80-120' -> 'estimated
+    from 6 months (90 % interval 80-120)'; 'carried forward: 2025 covers 3/12' -> '2025 covers
+    3 months; earlier year used'."""
     import re
 
     months = re.search(r"(\d+)/12", text)
     n = months.group(1) if months else "?"
     if text.startswith("annualised"):
         return _("annualised from %(n)s months") % {"n": n}
+    if text.startswith("nowcast"):
+        span = text.split(":", 1)[1].strip() if ":" in text else "?"
+        return _("estimated from %(n)s months and the seasonal profile of earlier years (90 %% interval %(span)s)") % {
+            "n": n, "span": span}
     year = re.search(r"(\d{4})", text)
     return _("%(year)s covers %(n)s months; an earlier year is used") % {
         "year": year.group(1) if year else "", "n": n}
 
 
-def _reason(not_scored: pd.DataFrame, cc: str, _) -> str:
-    """The most frequent reason a country's units were not scored, in words."""
-    reason = not_scored.loc[not_scored["country"] == cc, "reason"].value_counts().index[0]
+def unit_reason(reason: str, _) -> str:
+    """A region x crime unit's reason for not being scored, in words."""
+    import re
+
     if reason.startswith("partial year"):
-        return _("the year is partial and too short to annualise")
+        return _("the year is partial and too short to estimate")
     if reason.startswith("no population"):
-        return _("no population figure")
+        year = re.search(r"(\d{4})", reason)
+        return _("no population figure for %(year)s") % {"year": year.group(1) if year else ""}
     return _("no value in the assessment window")
+
+
+def marks(r) -> dict:
+    """How a score's value was obtained, as the tables mark it: ``partial`` (annualised from
+    part of a year, †) or ``nowcast`` (a partial year's full-year value estimated from its
+    months, §); ``imputed`` (an earlier year, *) is the score's own column."""
+    text = getattr(r, "partial", None)
+    text = text if isinstance(text, str) else ""
+    return {"nowcast": text.startswith("nowcast"), "partial": text.startswith("annualised")}
+
+
+def member_reason(rec: dict, _) -> str:
+    """Why a member is not assessed (ideal.scoring.window.REASONS), in the reader's language."""
+    from ideal.scoring.window import REASONS
+
+    code, values = rec.get("code"), dict(rec.get("values") or {})
+    if code not in REASONS:
+        return rec.get("reason") or ""
+    if code == "units":
+        values["detail"] = unit_reason(values.get("detail", ""), _)
+    return _(REASONS[code]) % values
+
+
+def member_status(rec: dict, period: str, _) -> str:
+    """One member's line of the coverage table: the years its scores' data come from (carried
+    forward, nowcast, annualised), or why it is not assessed."""
+    from ideal.scoring.window import ASSESSED, NATIONAL_ONLY
+
+    if rec.get("status") == ASSESSED:
+        years = rec.get("data_years") or {}
+        text = _("assessed on data of %(years)s") % {"years": ", ".join(years) or str(rec.get("data_year"))}
+        if years and max(int(y) for y in years) < int(period):
+            text += " " + _("(latest year, carried forward)")
+        if rec.get("nowcast"):
+            text += "; " + _("%(n)s estimated from a partial year (nowcast)") % {"n": rec["nowcast"]}
+        if rec.get("annualised"):
+            text += "; " + _("%(n)s annualised from a partial year") % {"n": rec["annualised"]}
+        if rec.get("later"):
+            text += "; " + _("later data not yet complete: %(later)s") % {"later": rec["later"]}
+        return text
+    if rec.get("status") == NATIONAL_ONLY:
+        return _("national figure only: listed apart, not ranked")
+    return _("not assessed: %(reason)s") % {"reason": member_reason(rec, _)}
 
 
 def pillar_labels(_) -> dict[str, str]:
@@ -147,7 +197,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "reliability": _num(r.reliability, language) if pd.notna(r.reliability) else "-",
         "interval": (f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-"),
         "imputed": bool(r.imputed) if pd.notna(r.imputed) else False,
-        "partial": bool(getattr(r, "partial", None)) and pd.notna(getattr(r, "partial", None)),
+        **marks(r),
+        "data_year": int(r.data_year) if pd.notna(getattr(r, "data_year", None)) else None,
         "estimated_population": getattr(r, "population_method", "official") not in OFFICIAL_POPULATION,
     } for i, r in enumerate(top.itertuples())]
 
@@ -155,23 +206,36 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
     high = scores[scores["level"].isin(HIGH)]
     not_scored = pd.DataFrame((run.get("info") or {}).get("unscored") or [],
                               columns=["country", "region", "crime_type", "reason"])
+    accounted = {c["country"]: c for c in info.get("countries") or []}
+    used = set((run.get("params") or {}).get("submissions") or [])
     per_country = []
     for cc in scope:
         s = subs[subs["country"] == cc]
         mine = scores[scores["country"] == cc]
-        status = (_("data accepted") if cc in scored_countries else
-                  _("not scored: %(reason)s") % {"reason": _reason(not_scored, cc, _)}
-                  if cc in set(not_scored["country"]) else
-                  _("submission rejected") if (s["status"] == "rejected").any() else
-                  _("nothing sent for the period"))
-        partial = mine["partial"].dropna() if "partial" in mine else pd.Series(dtype=object)
-        if len(partial):
-            status += "; " + _("partial year (%(how)s)") % {"how": _partial(partial.iloc[0], _)}
+        rec = accounted.get(cc)
+        if rec is not None:  # the run says what it did with each member
+            status = member_status(rec, period, _)
+            s_used = s[s["id"].isin(used)] if "id" in s else s
+            rows = rec.get("observations", 0)
+        else:  # a run stored before members were accounted for
+            status = (_("data accepted") if cc in scored_countries else
+                      _("not scored: %(reason)s") % {"reason": unit_reason(not_scored.loc[
+                          not_scored["country"] == cc, "reason"].value_counts().index[0], _)}
+                      if cc in set(not_scored["country"]) else
+                      _("submission rejected") if (s["status"] == "rejected").any() else
+                      _("nothing sent for the period"))
+            partial = mine["partial"].dropna() if "partial" in mine else pd.Series(dtype=object)
+            if len(partial):
+                status += "; " + _("partial year (%(how)s)") % {"how": _partial(partial.iloc[0], _)}
+            s_used, rows = s, int(s["rows_accepted"].sum())
         per_country.append({
             "code": cc, "name": reference.country_name(cc, language), "status": status,
-            "submissions": len(s), "accepted": int((s["status"] == "accepted").sum()),
+            "assessed": cc in scored_countries,
+            "reason": None if cc in scored_countries else (
+                member_reason(rec, _) if rec is not None else status),
+            "submissions": len(s_used), "accepted": int((s_used["status"].isin(["accepted", "superseded"])).sum()),
             "rejected": int((s["status"] == "rejected").sum()),
-            "rows": _num(int(s["rows_accepted"].sum()), language, 0),
+            "rows": _num(rows, language, 0),
             "warnings": int(s["n_warnings"].sum()), "errors": int(s["n_errors"].sum()),
             "regions": int(scores.loc[scores["country"] == cc, "region"].nunique()),
             "high": int((high["country"] == cc).sum()),
@@ -183,7 +247,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
     missing = [c for c in per_country if c["code"] not in scored_countries]
     findings = [
         _("%(regions)s regions of %(countries)s countries and %(crimes)s crime types were assessed "
-          "for %(period)s, from %(obs)s accepted observations.") % {
+          "as of %(period)s, each country on its latest data, from %(obs)s observations.") % {
             "regions": scores["region"].nunique(), "countries": len(scored_countries),
             "crimes": scores["crime_type"].nunique(), "period": period,
             "obs": _num(run["n_observations"], language, 0)},
@@ -229,8 +293,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                 for c, v in share.head(3).items()),
             "crime": reference.crime_name(by_crime.index[0], language).lower(), "crn": by_crime.iloc[0]})
     if missing:  # with the first sentence: what was assessed and what could not be
-        findings[0] += " " + _("No accepted data for the period: %(list)s.") % {"list": "; ".join(
-            f"{c['name']} ({c['status']})" for c in missing)}
+        findings[0] += " " + _("Not assessed: %(list)s.") % {"list": "; ".join(
+            f"{c['name']} ({c['reason']})" for c in missing)}
     scored = scores[scores["score"].notna()]
     if not scored.empty and "reliability" in scores:
         low = scored[scored["reliability"] < 6]
@@ -241,6 +305,13 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
             sentence += " " + _("%(n)s scores use the latest value of an earlier year (%(countries)s).") % {
                 "n": len(imputed), "countries": ", ".join(sorted(
                     {reference.country_name(c, language) for c in imputed["country"]}))}
+        nowcast = scored[scored["partial"].fillna("").astype(str).str.startswith("nowcast")] \
+            if "partial" in scored else scored.iloc[0:0]
+        if len(nowcast):
+            sentence += " " + _("%(n)s scores rest on a partial year whose full-year value is estimated "
+                                "from the months known (%(countries)s).") % {
+                "n": len(nowcast), "countries": ", ".join(sorted(
+                    {reference.country_name(c, language) for c in nowcast["country"]}))}
         if len(low):
             sentence += " " + _("%(n)s have a low reliability (below 6).") % {"n": len(low)}
         insufficient = int((scores["status"] == "insufficient_data").sum()) if "status" in scores else 0
@@ -296,6 +367,15 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "hotspots_total": len(every_hotspot),
         "shared_shapes": shared_shapes(scope),
         "countries": per_country,
+        "assessed": [c for c in per_country if c["assessed"]],
+        "not_assessed": missing,
+        "national": [{"country": reference.country_name(n["country"], language),
+                      "crime": reference.crime_name(n["crime_type"], language, short=True),
+                      "rate": _num(n["rate"], language) if n.get("rate") is not None else "-",
+                      "value": _num(n["value"], language, 0) if n.get("value") is not None else "-",
+                      "year": n["data_year"], "partial": bool(n.get("partial"))}
+                     for n in info.get("national") or []],
+        "partial_year": profile.get("partial_year") or {},
         "levels": level_counts,
         "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],
         "rate_per": _num(profile["rate_per"], language, 0),

@@ -250,12 +250,18 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
     carry = profile["missing"]["carry_forward_years"]
     window = profile["pillars"]["trend"]["window_years"]
     units = pl.latest_values(rates, y, carry)
+    # a national total (region == country) is an average over a whole country: never ranked
+    # beside first-level regions, it is reported apart ("national figure only")
+    whole = units["region"] == units["country"]
+    national = national_figures(units[whole])
+    units = units[~whole].reset_index(drop=True)
     units = units.assign(_group=pl.group_codes(units))
+    regional = rates[(rates["region"] != rates["country"]) & (rates["year"] >= y - carry - window)]
     # (the longer trend windows of the uncertainty analysis read earlier years: a unit seen only
     # there is not reported as unscored)
-    units, unscored = _flags_and_reasons(rates[rates["year"] >= y - carry - window], units, y, carry, profile)
+    units, unscored = _flags_and_reasons(regional, units, y, carry, profile)
     if units.empty:
-        return units, unscored, {}
+        return units, unscored, {"national": national}
     if harm is None:
         from ideal import reference
         harm = reference.iccs().set_index("code")["harm_weight"]
@@ -299,7 +305,7 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
     sob["rank_movers"] = [{"country": r.country, "region": r.region, "crime_type": r.crime_type,
                            "rank": int(r.rank), "moved_most_by": r.rank_mover}
                           for r in scores[scores["rank_mover"].notna()].sort_values("rank").itertuples()]
-    info = {"outliers": treated, "series": leading_series(rates, scores, profile),
+    info = {"outliers": treated, "series": leading_series(rates, scores, profile), "national": national,
             "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank,
                                           variants["one_at_a_time"]),
             "monte_carlo": variants["description"],
@@ -308,6 +314,20 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
                 [f"contrib_{p}" for p in pl.PILLARS]].to_numpy(dtype="float64"),
                 harm_scales=(profile.get("harm") or {}).get("mode") == "scale")}
     return scores.drop(columns="_group").reset_index(drop=True), unscored.reset_index(drop=True), info
+
+
+def national_figures(units: pd.DataFrame) -> list[dict]:
+    """The national totals of a run (units whose region is the country), as the briefing lists
+    them apart: rate, count, population and the year and treatment of the data."""
+    out = []
+    for r in units.sort_values(["country", "crime_type"]).itertuples():
+        partial = getattr(r, "partial", "")
+        out.append({"country": r.country, "crime_type": r.crime_type, "indicator": r.indicator,
+                    "rate": None if pd.isna(r.rate) else round(float(r.rate), 4),
+                    "value": None if pd.isna(r.value) else float(r.value),
+                    "population": None if pd.isna(r.population) else float(r.population),
+                    "data_year": int(r.data_year), "partial": partial if isinstance(partial, str) and partial else None})
+    return out
 
 
 def leading_series(rates: pd.DataFrame, scores: pd.DataFrame, profile: dict, n: int | None = None) -> list[dict]:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ideal.config import sql
 from ideal.errors import AssessmentError, NotFound
 from ideal.store.db import to_frame
-from ideal.store.models import AssessmentRun, ThreatScore
+from ideal.store.models import AssessmentRun, Submission, ThreatScore
 
 TEXT_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "obs_status", "coverage",
                 "submission_id"]
@@ -26,6 +26,25 @@ def latest_year(engine: Engine) -> str | None:
     with engine.connect() as conn:
         year = conn.execute(text(sql("latest_period"))).scalar()
     return None if year is None else f"{int(year):04d}"
+
+
+def country_years(engine: Engine) -> pd.DataFrame:
+    """Per country, year and period: current crime observations and their stated coverage
+    (sql/country_years.sql; what ideal.scoring.window reads)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql("country_years"))).all()
+    return pd.DataFrame(rows, columns=["country", "year", "period", "coverage", "n"])
+
+
+def rejected_submissions(engine: Engine) -> dict[str, list[str]]:
+    """Per country, the ids of its rejected submissions, latest first."""
+    q = (select(Submission.country, Submission.id).where(Submission.status == "rejected")
+         .order_by(Submission.received_at.desc()))
+    out: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        for country, sid in conn.execute(q):
+            out.setdefault(country, []).append(sid)
+    return out
 
 
 def current_observations(engine: Engine, first_year: int, last_year: int,

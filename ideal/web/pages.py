@@ -30,6 +30,7 @@ from ideal.ingest.template import xlsx_template
 from ideal.pipeline import assessment, profiles, trigger
 from ideal.report import maps
 from ideal.report.annex import scores_csv
+from ideal.report.context import member_status, unit_reason
 from ideal.scoring.profile import installed, load_profile
 from ideal.services import ASSESS_DAG, airflow
 from ideal.store import accounts, queries, reports, runs
@@ -370,12 +371,17 @@ def run_page(request: Request, run_id: str, country: str | None = None, crime: s
     top = assessment.top_scores(engine, run_id, scores=scores)[
         ["country", "region", "crime_type", "score", "level", "rate", "reliability", "rank_p5",
          "rank_p95"]].to_dict("records")
+    _ = gettext(request, u)
     unscored: dict[tuple, int] = {}
-    for u in (found.get("info") or {}).get("unscored") or []:
-        unscored[(u["country"], u["reason"])] = unscored.get((u["country"], u["reason"]), 0) + 1
+    for unit in (found.get("info") or {}).get("unscored") or []:
+        key = (unit["country"], unit_reason(unit["reason"], _))
+        unscored[key] = unscored.get(key, 0) + 1
+    members = [{"country": c["country"], "status": c.get("status"), "text": member_status(c, found["period"], _),
+                "observations": c.get("observations", 0)}
+               for c in (found.get("info") or {}).get("countries") or []]
     return page(request, "run.html.j2", run=found, top=top, listing=listing,
                 scored=runs.scored_countries(engine, run_id),
-                reports=reports.of_run(engine, run_id),
+                reports=reports.of_run(engine, run_id), members=members,
                 unscored=[{"country": c, "reason": r, "n": n} for (c, r), n in sorted(unscored.items())])
 
 

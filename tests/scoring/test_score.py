@@ -121,14 +121,26 @@ def test_carry_forward_flags_and_insufficient_data():
     o = obs([("MX", "MX-JAL", "2024", "0101", "incidents", 20.0),      # 2025 missing: carried
              ("MX", "MX-COL", "2021", "0101", "incidents", 20.0),      # too old: not scored
              ("MX", "MX", "2025", "0703", "incidents", 5.0)])          # national only, no trend
-    scores, unscored, _ = score(o, pop(["MX-JAL", "MX-COL"]), FAST, "2025")
+    scores, unscored, info = score(o, pop(["MX-JAL", "MX-COL"]), FAST, "2025")
     s = scores.set_index(["region", "crime_type"])
     jal = s.loc[("MX-JAL", "0101")]
     assert jal["imputed"] and jal["data_year"] == 2024 and jal["status"] == "scored"
     assert jal["reliability"] < 10
-    nat = s.loc[("MX", "0703")]  # magnitude + harm only: coverage .5 < .65
-    assert nat["status"] == "insufficient_data" and np.isnan(nat["score"]) and pd.isna(nat["level"])
     assert unscored.set_index("region").at["MX-COL", "reason"] == "no value in 2023-2025"
+    # a national total is never ranked beside regions: it is listed apart with its figure
+    assert "MX" not in set(scores["region"]) and "MX" not in set(unscored["region"])
+    (nat,) = info["national"]
+    assert (nat["country"], nat["crime_type"], nat["data_year"], nat["value"]) == ("MX", "0703", 2025, 5.0)
+
+
+def test_national_totals_are_not_ranked_beside_regions():
+    o = obs([("MX", "MX-JAL", "2025", "0101", "incidents", 20.0),
+             ("MX", "MX-COL", "2025", "0101", "incidents", 30.0),
+             ("CO", "CO", "2025", "0101", "incidents", 9000.0)])   # a country with its total only
+    p = pd.concat([pop(["MX-JAL", "MX-COL"]), pop(["CO-ANT"]).assign(country="CO")], ignore_index=True)
+    scores, _, info = score(o, p, FAST, "2025")
+    assert sorted(scores["region"]) == ["MX-COL", "MX-JAL"] and scores["rank"].max() <= 2
+    assert [n["country"] for n in info["national"]] == ["CO"] and info["national"][0]["rate"] > 0
 
 
 def test_same_data_same_profile_same_scores_in_any_row_order():

@@ -107,8 +107,9 @@ def plan(engine: Engine, request: AssessmentRequest | None = None) -> Plan:
     mine = known[known["country"].isin(scope)]
     if mine.empty:
         if known.empty and not request.countries:
-            raise AssessmentError("there are no accepted observations yet; submit data first "
-                                  "(`ideal submit FILE --country CC` or `ideal ingest`).")
+            raise AssessmentError(("there are no accepted observations yet" if not request.period else
+                                   f"no accepted observations for {request.period}: there are none yet")
+                                  + "; submit data first (`ideal submit FILE --country CC` or `ideal ingest`).")
         reasons = window.statuses(known, scope, int(request.period or known["year"].max()), 0, None,
                                   runs.rejected_submissions(engine))
         raise AssessmentError("there are no accepted observations for "

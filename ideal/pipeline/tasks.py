@@ -96,6 +96,7 @@ def _result(result: assessment.RunResult) -> dict:
            "n_observations": result.n_observations, "n_scores": result.n_scores,
            "top": [{"crime_type": r.crime_type, "region": r.region, "country": r.country,
                     "score": round(float(r.score), 1), "level": r.level} for r in top.itertuples()],
+           "not_assessed": [{"country": c["country"], "reason": c.get("reason")} for c in result.not_assessed()],
            "link": get_settings().public_link(f"/runs/{result.run_id}")}
     for line in summary(out).splitlines():
         LOG.info(line)
@@ -117,6 +118,8 @@ def summary(result: dict, note: str | None = None) -> str:
         lines += [f"{i}. {t['score']:.1f} {t['level']}: {reference.crime_name(t['crime_type'], 'en', short=True)}, "
                   f"{reference.region_name(t['region'])} ({t['country']})"
                   for i, t in enumerate(result["top"], 1)]
+    if result.get("not_assessed"):
+        lines.append("Not assessed: " + "; ".join(f"{c['country']} ({c['reason']})" for c in result["not_assessed"]))
     if result.get("link"):
         lines.append(f"Portal: {result['link']}")
     return "\n".join(lines)

@@ -35,7 +35,7 @@ def minimal_context(**over):
            "findings": ["uno"], "top": [], "countries": [], "levels": [], "bands": [],
            "rate_per": "100.000", "weights": None, "harm_scale": None, "draws": 1000, "mc_data": False, "log_goalposts": False, "emerging": [], "early_warning": False, "markets": [], "trends": None, "synthetic": False,
            "level_map": "map-levels.svg", "hotspot_map": None, "hotspots": [], "hotspots_total": 0,
-           "shared_shapes": []}
+           "shared_shapes": [], "assessed": [], "not_assessed": [], "national": [], "partial_year": {}}
     ctx.update(over)
     return ctx
 
@@ -45,7 +45,9 @@ def test_submitted_text_is_escaped():
     html = render_html(minimal_context(top=[{
         "rank": 1, "country": "México", "region": evil, "crime": "Homicidio", "rate": "1",
         "value": "1", "score": "10", "level": "high", "level_label": "alto", "reliability": "9,0",
-        "interval": "1-3", "imputed": False, "partial": False, "estimated_population": False, "why": evil}]))
+        "interval": "1-3", "imputed": False, "partial": False, "nowcast": False, "data_year": 2025,
+        "estimated_population": False, "why": evil}],
+        not_assessed=[{"name": "Venezuela", "reason": evil}]))
     assert evil not in html and "&lt;script&gt;" in html
 
 

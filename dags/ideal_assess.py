@@ -35,9 +35,11 @@ def _final(call, *args):
     tags=["ideal", "assess"],
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}$", examples=YEARS,
-                        title=_("Year"),
-                        description=_("The year to assess (four digits, e.g. 2025); empty for "
-                                      "the latest year with data. A year without data is refused.")),
+                        title=_("Reference year"),
+                        description=_("The reference year (four digits, e.g. 2025); empty for the latest "
+                                      "year in which any member has complete data. Each member is assessed "
+                                      "on its latest data within the window; a year after all data is "
+                                      "refused.")),
         "countries": Param([], type=["array", "null"], items={"type": "string", "enum": MEMBERS},
                            uniqueItems=True, examples=MEMBERS,
                            values_display=dag_settings.member_labels(LANGUAGE),

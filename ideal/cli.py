@@ -235,7 +235,8 @@ def _print_countries(countries: list[dict]) -> None:
 
 @app.command("trigger")
 @handled
-def trigger_command(period: Optional[str] = typer.Option(None, help="Year to assess (default: latest)."),
+def trigger_command(period: Optional[str] = typer.Option(
+                        None, help="Reference year (default: the latest year in which any member has complete data)."),
             countries: Optional[str] = typer.Option(None, help="Comma-separated members, e.g. MX,CO."),
             crime_types: Optional[str] = typer.Option(None, help="Comma-separated ICCS codes."),
             profile: str = typer.Option("default", help="Methodology profile."),

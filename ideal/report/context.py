@@ -75,6 +75,9 @@ def _partial(text: str, _) -> str:
         return _("estimated from %(n)s months and the seasonal profile of earlier years (90 %% interval %(span)s)") % {
             "n": n, "span": span}
     year = re.search(r"(\d{4})", text)
+    if text.endswith("looks partial"):
+        return _("%(year)s looks partial and gives no months; an earlier year is used") % {
+            "year": year.group(1) if year else ""}
     return _("%(year)s covers %(n)s months; an earlier year is used") % {
         "year": year.group(1) if year else "", "n": n}
 

@@ -19,6 +19,7 @@ from ideal.scoring import coherence
 from ideal.scoring import nowcast as nc
 from ideal.scoring import pillars as pl
 from ideal.scoring import uncertainty as mc
+from ideal.scoring.window import LOOKS_PARTIAL
 
 UNIT = ["country", "region", "crime_type"]
 DATA = [0, 1, 3]  # the data pillars (magnitude, trend, spread); harm is the crime type's constant
@@ -45,8 +46,11 @@ def _months(obs: pd.DataFrame) -> pd.Series:
     if "coverage" not in obs:
         return kind
     cov = obs["coverage"].fillna("").astype(str)
-    stated = per_unique(cov, lambda u: pd.to_numeric(u.str.extract(r"^(\d+)/(\d+)")[0], errors="coerce"))
-    scale = per_unique(cov, lambda u: pd.to_numeric(u.str.extract(r"^(\d+)/(\d+)")[1], errors="coerce"))
+    # a year that looks partial (validation; the file gives no months): no month is known
+    stated = per_unique(cov, lambda u: pd.to_numeric(u.str.extract(r"^(\d+)/(\d+)")[0], errors="coerce")
+                        .mask(u.eq(LOOKS_PARTIAL), 0))
+    scale = per_unique(cov, lambda u: pd.to_numeric(u.str.extract(r"^(\d+)/(\d+)")[1], errors="coerce")
+                       .mask(u.eq(LOOKS_PARTIAL), 12))
     annual_short = (kind == 12) & stated.notna()
     quarter_short = (kind == 3) & stated.notna() & (scale == 3)
     return kind.mask(annual_short, stated * 12 / scale).mask(quarter_short, stated)
@@ -437,6 +441,8 @@ def _flags_and_reasons(rates: pd.DataFrame, units: pd.DataFrame, y: int, carry: 
     forward = pd.Series(forward, index=units.index)
     carried = ("carried forward: " + later["year"].fillna(0).astype(int).astype(str) + " covers "
                + later["covered"].fillna(0).astype(int).astype(str) + "/12")
+    carried = carried.mask(later["covered"].fillna(-1).eq(0),
+                           "carried forward: " + later["year"].fillna(0).astype(int).astype(str) + " " + LOOKS_PARTIAL)
     note = (pd.Series(None, index=units.index, dtype="object") if note is None else note).mask(
         forward, pd.Series(carried.to_numpy(), index=units.index))
     units = units.assign(partial=note)
@@ -447,7 +453,10 @@ def _flags_and_reasons(rates: pd.DataFrame, units: pd.DataFrame, y: int, carry: 
     reasons = []
     for u in left.itertuples(index=False):
         k = (u.country, u.region, u.crime_type)
-        if k in short.index:
+        if k in short.index and int(short.at[k, "covered"]) == 0:
+            reasons.append(f"partial year: {int(short.at[k, 'year'])} looks partial (far below the year "
+                           f"before, and the file gives no months) and no complete year in {y - carry}-{y}")
+        elif k in short.index:
             reasons.append(f"partial year: {int(short.at[k, 'year'])} covers {int(short.at[k, 'covered'])} "
                            f"of 12 months (fewer than the {need} needed, or no monthly history to "
                            f"nowcast it) and no complete year in {y - carry}-{y}")

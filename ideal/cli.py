@@ -8,6 +8,7 @@ answer at once instead of loading pandas, Great Expectations and SQLAlchemy firs
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +36,12 @@ def handled(fn):
             return fn(*args, **kwargs)
         except typer.Exit:
             raise
+        except BrokenPipeError:
+            # the reader closed the pipe (`ideal runs | head`): end quietly, as the Python docs
+            # advise (signal module, "Note on SIGPIPE"), the rest of the output to /dev/null
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except IdealError as exc:
             if STATE["debug"]:
                 raise
@@ -384,7 +391,10 @@ def profile_list() -> None:
     from ideal.pipeline import profiles
 
     for p in profiles.listing():
-        typer.echo(f"{p['name']:28} {p['country']}  v{p['version']:<3} {p['origin']:9} {p['shape']:6} {p['title']}")
+        if p["problem"]:
+            typer.secho(f"{p['name']:28} BROKEN, not used: {p['problem']}", fg="red")
+        else:
+            typer.echo(f"{p['name']:28} {p['country']}  v{p['version']:<3} {p['origin']:9} {p['shape']:6} {p['title']}")
 
 
 @profile_app.command("show")

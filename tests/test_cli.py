@@ -121,3 +121,17 @@ def test_trigger_and_runs_locally_without_airflow(engine, monkeypatch, tmp_path)
     assert cells[2] == "stored" and cells[3] == run_id and cells[5] == "MX"
     assert cells[6] == "0101,0102,020221,+11"
     assert cells[-1] == "local"
+
+
+def test_a_closed_output_pipe_ends_a_command_quietly(tmp_path):
+    """`ideal ... | head`: the reader goes away while the command writes; no 'unexpected error'."""
+    import subprocess
+    import sys
+
+    script = ("import typer\nfrom ideal.cli import handled\napp = typer.Typer()\n"
+              "@app.command()\n@handled\ndef talk():\n    for i in range(200000):\n        typer.echo(f'line {i}')\n"
+              "app()\n")
+    cmd = f"{sys.executable} -c \"{script}\" | head -n 2"
+    out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)  # noqa: S603,S607
+    assert out.stdout.splitlines() == ["line 0", "line 1"]
+    assert "unexpected error" not in out.stderr and "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr

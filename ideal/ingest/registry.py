@@ -34,9 +34,28 @@ def _entries() -> list[tuple[str, object]]:
 
 
 @cache
-def _parsed(origin: str, path: str, stamp: float) -> Profile:
+def _parsed(origin: str, path: str, stamp: float) -> Profile | ProfileError:
+    """The profile of a file, or what is wrong with it (kept too: a broken file is reported, not
+    read again on every call)."""
     entry = Path(path) if origin == "installed" else SHIPPED / Path(path).name
-    return parse(entry.read_text(encoding="utf-8"), f"{origin} profile {Path(path).name}")
+    try:
+        return parse(entry.read_text(encoding="utf-8"), f"{origin} profile {Path(path).name}")
+    except (ProfileError, OSError, UnicodeDecodeError) as exc:
+        return exc if isinstance(exc, ProfileError) else ProfileError(f"{origin} profile {Path(path).name}: {exc}")
+
+
+def _profiles() -> tuple[dict[str, tuple[Profile, str]], list[dict]]:
+    """(profiles by name -> (profile, origin), broken files): one broken file stays alone."""
+    out: dict[str, tuple[Profile, str]] = {n: (p, "trial") for n, p in _TRIAL.items()}
+    broken = []
+    for origin, entry in _entries():
+        prof = _parsed(origin, str(entry), _stamp(entry))
+        if isinstance(prof, ProfileError):
+            broken.append({"file": Path(str(entry)).name, "name": Path(str(entry)).stem, "origin": origin,
+                           "problem": str(prof)})
+            continue
+        out.setdefault(prof.name, (prof, origin))
+    return out, broken
 
 
 def _stamp(entry) -> float:
@@ -62,18 +81,22 @@ def trial(prof: Profile):
 
 def available() -> dict[str, tuple[Profile, str]]:
     """Profiles by name -> (profile, origin); an installed profile hides a shipped one of the
-    same name. A broken installed file is refused loudly (it would otherwise vanish)."""
-    out: dict[str, tuple[Profile, str]] = {n: (p, "trial") for n, p in _TRIAL.items()}
-    for origin, entry in _entries():
-        prof = _parsed(origin, str(entry), _stamp(entry))
-        out.setdefault(prof.name, (prof, origin))
-    return out
+    same name. A broken file is left out (``broken`` reports it): it never stops the
+    submissions that other profiles, or none, read."""
+    return _profiles()[0]
+
+
+def broken() -> list[dict]:
+    """The profile files that cannot be read: file, name (its stem), origin, problem."""
+    return _profiles()[1]
 
 
 def text_of(name: str) -> str:
-    """The YAML text of the profile ``name`` as its file has it."""
+    """The YAML text of the profile ``name`` as its file has it (a broken file's too, by its
+    file name, so it can be shown and fixed)."""
     for origin, entry in _entries():
-        if _parsed(origin, str(entry), _stamp(entry)).name == name:
+        prof = _parsed(origin, str(entry), _stamp(entry))
+        if (prof.name if isinstance(prof, Profile) else Path(str(entry)).stem) == name:
             return entry.read_text(encoding="utf-8")
     raise ProfileError(f"no crosswalk profile {name!r}.")
 
@@ -88,11 +111,14 @@ def get(name: str) -> Profile:
     if not NAME.match(name):
         raise ProfileError(f"profile {name!r}: give the name of an installed profile "
                            f"({', '.join(names())}), not a path.")
-    found = available().get(name)
-    if found is None:
-        raise ProfileError(f"no crosswalk profile {name!r}; known: {', '.join(names())} "
-                           "(`ideal profile list`).")
-    return found[0]
+    found, bad = _profiles()
+    if name in found:
+        return found[name][0]
+    for b in bad:
+        if b["name"] == name:
+            raise ProfileError(f"{b['problem']} (fix the file and install it again: `ideal profile install`)")
+    raise ProfileError(f"no crosswalk profile {name!r}; known: {', '.join(sorted(found))} "
+                       "(`ideal profile list`).")
 
 
 def detect(columns) -> Profile | None:

@@ -158,7 +158,8 @@ def submissions(request: Request, country: str | None = None, status: str | None
                                status or None)
     return page(request, "submissions.html.j2", rows=rows, country=country, status=status,
                 members=request.app.state.settings.members,
-                profiles=[p for p in profiles.listing() if u.is_analyst or p["country"] == u.country],
+                profiles=[p for p in profiles.listing()
+                          if not p["problem"] and (u.is_analyst or p["country"] == u.country)],
                 max_mb=request.app.state.settings.max_upload_bytes / 2**20)
 
 

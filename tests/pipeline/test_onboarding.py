@@ -114,3 +114,27 @@ def test_identical_warnings_are_folded_and_counted_by_the_rows_they_affect(engin
     assert counts["value_not_estimated"] == 300
     html = receipt.feedback_path.read_text(encoding="utf-8")
     assert ">300<" in html
+
+
+def test_one_broken_installed_profile_stays_alone(engine, mx):
+    """A malformed YAML in the profiles folder is reported by `profile list` and skipped for
+    detection: every other submission goes on; naming it gives its problem."""
+    import pytest
+
+    from ideal.config import get_settings
+    from ideal.errors import ProfileError
+    from ideal.ingest import registry
+
+    folder = get_settings().profiles_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "broken.yaml").write_text("name: broken\ncountry: CR\n  columns: [\n", encoding="utf-8")
+    receipt = submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
+    assert receipt.status == "accepted"
+    (bad,) = [p for p in profiles.listing() if p["problem"]]
+    assert bad["name"] == "broken" and "broken.yaml" in bad["problem"]
+    assert "mx_sesnsp_estatal" in registry.names()
+    listed = CliRunner().invoke(app, ["profile", "list"])
+    assert listed.exit_code == 0 and "broken" in listed.output and "BROKEN" in listed.output
+    assert "mx_sesnsp_estatal" in listed.output
+    with pytest.raises(ProfileError, match="broken.yaml"):
+        registry.get("broken")

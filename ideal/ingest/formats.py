@@ -58,7 +58,11 @@ def read_submission(data: bytes, filename: str, options: ReadOptions | None = No
     for candidate, _ in sorted(registry.available().values(), key=lambda p: -len(p[0].detect)):
         at = find_header(table, set(candidate.detect))
         if at is not None:
-            return _national(locate(table, candidate, filename), candidate, filename, sep, options, notes)
+            # recognised by its columns: read again exactly as with --profile (its reading
+            # options, every sheet it names), so what `profile check` showed is what is loaded
+            parsed = read_submission(data, filename, replace(options, profile=candidate.name))
+            parsed.notes.insert(0, tr("profile recognised by its columns: %(name)s", name=candidate.name))
+            return parsed
     shown = [c for c in table.columns if c != "_row"]
     sheets = tr("Sheets: %(names)s; read: %(sheet)s", names=", ".join(notes.sheets),
                 sheet=notes.sheet) if notes.sheets else ""

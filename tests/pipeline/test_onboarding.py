@@ -138,3 +138,16 @@ def test_one_broken_installed_profile_stays_alone(engine, mx):
     assert "mx_sesnsp_estatal" in listed.output
     with pytest.raises(ProfileError, match="broken.yaml"):
         registry.get("broken")
+
+
+def test_a_profile_recognised_by_its_columns_reads_every_sheet_it_names(engine, tmp_path):
+    """Detection applies the installed profile exactly as `profile check` does: the two-sheet
+    workbook sent without --profile stores both sheets (incidents and victims)."""
+    data, truth = E.br_sinesp_workbook()
+    _install(tmp_path, E.BR_PROFILE)
+    checked = profiles.check(data, "sinesp.xlsx", "br_sinesp_uf", "BR", engine)
+    receipt = submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY, language="en")
+    assert receipt.status == "accepted"
+    assert {r.indicator for r in _current(engine)} == {"incidents", "victims"}
+    assert receipt.rows_accepted == checked.rows_to_load == len(truth)
+    assert any("br_sinesp_uf" in n for n in receipt.notes)

@@ -82,20 +82,39 @@ def _national(table, prof, filename, sep, options, notes) -> Parsed:
 
 
 def _sheets(data: bytes, filename: str, prof: Profile, notes: Assumptions) -> pd.DataFrame:
-    """The profile's sheets, each located and tagged, as parts of one table."""
+    """The profile's sheets, each located and tagged, as parts of one table. Each sheet's header
+    is found by the `detect` columns that are not figures (each sheet has its own figure column);
+    a sheet's figures come from its `column`, else the `values` column, else (a sheet with none
+    of them) the column named as the sheet, read as the first `values` column."""
     sheets = read_workbook(data, filename, notes, only=[s.name for s in prof.read.sheets])
+    figures = [v.column for v in prof.values or []]
+    keys = [c for c in prof.detect if c not in figures and c not in {s.column for s in prof.read.sheets}]
     parts = []
     for spec in prof.read.sheets:
-        part = locate(sheets[spec.name], prof, tr("%(file)s (sheet %(sheet)s)", file=filename, sheet=spec.name))
+        where = tr("%(file)s (sheet %(sheet)s)", file=filename, sheet=spec.name)
+        part = locate(sheets[spec.name], prof, where, keys or None)
+        column = spec.column
+        if column is None and figures and not set(figures) & set(part.columns):
+            column = next((c for c in part.columns if str(c).strip().casefold() == spec.name.casefold()), None)
+            if column is not None:
+                notes.add(tr("sheet %(sheet)s: figures from its column %(column)s", sheet=spec.name, column=column))
+        if column is not None and figures:
+            if column not in part.columns:
+                raise SubmissionError(tr("%(file)s: no column %(column)s (read.sheets of profile %(name)s); "
+                                         "columns found: %(found)s.", file=where, column=column, name=prof.name,
+                                         found=", ".join(c for c in map(str, part.columns[:12]) if c != "_row")))
+            part = part.drop(columns=[figures[0]], errors="ignore").rename(columns={column: figures[0]})
         parts.append(part.assign(_sheet=spec.name, _indicator=spec.indicator or ""))
         notes.add(tr("sheet %(sheet)s: %(n)s rows", sheet=spec.name, n=len(part))
                   + (f" ({spec.indicator})" if spec.indicator else ""))
     return pd.concat(parts, ignore_index=True).fillna("")
 
 
-def locate(table: pd.DataFrame, prof: Profile, filename: str) -> pd.DataFrame:
+def locate(table: pd.DataFrame, prof: Profile, filename: str, detect: list[str] | None = None) -> pd.DataFrame:
     """The table with the profile's header row as its header, columns spelled as in the
-    profile (the header is matched without regard to case)."""
+    profile (the header is matched without regard to case); ``detect``: the columns that
+    find the header (default the profile's)."""
+    detect = list(detect or prof.detect)
     if table.empty:
         raise SubmissionError(tr("%(file)s: no data in it.", file=filename))
     if prof.read.header_row:
@@ -110,16 +129,16 @@ def locate(table: pd.DataFrame, prof: Profile, filename: str) -> pd.DataFrame:
             raise SubmissionError(tr("%(file)s: row %(row)s (read.header_row of profile %(name)s) "
                                      "is empty or beyond the data.", file=filename, row=row, name=prof.name))
     else:
-        at = find_header(table, set(prof.detect))
+        at = find_header(table, set(detect))
         if at is None:
-            missing = sorted(set(prof.detect) - set(table.columns))
+            missing = sorted(set(detect) - set(table.columns))
             raise SubmissionError(tr(
                 "%(file)s: the profile %(name)s needs the column(s) %(missing)s, not found in the "
                 "header or the first %(scan)s rows. Columns found: %(found)s.", file=filename,
                 name=prof.name, missing=", ".join(missing), scan=HEADER_SCAN,
                 found=", ".join(c for c in map(str, table.columns[:12]) if c != "_row")))
     out = rehead(table, at)
-    spelled = {c.casefold(): c for c in prof.detect}
+    spelled = {c.casefold(): c for c in [*prof.detect, *(v.column for v in prof.values or [])]}
     return out.rename(columns=lambda c: spelled.get(str(c).strip().casefold(), c))
 
 

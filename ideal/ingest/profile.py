@@ -33,6 +33,10 @@ class Sheet(_Strict):
     indicator: str | None = Field(None, description="The indicator of this sheet's figures when "
                                   "it differs from the profile's (e.g. a 'Víctimas' sheet beside "
                                   "an 'Ocurrencias' sheet).")
+    column: str | None = Field(None, description="The column of this sheet's figures when it is not "
+                               "the one `values` names (read as the first `values` column). Empty: "
+                               "the `values` column, or, in a sheet without any `values` column, the "
+                               "column named as the sheet (stated in the feedback).")
 
 
 class Read(_Strict):

@@ -151,3 +151,25 @@ def test_a_profile_recognised_by_its_columns_reads_every_sheet_it_names(engine, 
     assert {r.indicator for r in _current(engine)} == {"incidents", "victims"}
     assert receipt.rows_accepted == checked.rows_to_load == len(truth)
     assert any("br_sinesp_uf" in n for n in receipt.notes)
+
+
+def test_the_readmes_two_sheet_recipe_works(engine, tmp_path):
+    """`read.sheets: [{name: Ocorrências}, {name: Vítimas, indicator: victims}]` as the README's
+    profile reference gives it: each sheet's header is found without the other's figure column,
+    the victims sheet's figures come from its column named as the sheet."""
+    recipe = E.BR_PROFILE.replace(
+        'detect: [UF, Tipo Crime, Ano, Mês]\nread:\n  sheets: [{name: "Ocorrências"}, {name: "Vítimas"}]',
+        "detect: [UF, Tipo Crime, Ano, Mês, Ocorrências]\nread:\n"
+        "  sheets: [{name: Ocorrências}, {name: Vítimas, indicator: victims}]").replace(
+        '  - {column: "Vítimas", indicator: victims, empty: skip, empty_reason: "occurrences sheet"}\n', "")
+    assert "indicator: victims}]" in recipe and '"Vítimas", indicator' not in recipe
+    data, truth = E.br_sinesp_workbook()
+    name = _install(tmp_path, recipe)
+    checked = profiles.check(data, "sinesp.xlsx", name, "BR", engine)
+    assert checked.accepted, checked.message
+    receipt = submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY, language="en")
+    assert receipt.status == "accepted" and receipt.rows_accepted == len(truth)
+    stored = pd.DataFrame([(o.indicator, o.value) for o in _current(engine)], columns=["indicator", "value"])
+    want = pd.Series({k: v for k, v in truth.items()}).groupby(level=3).sum()
+    assert stored.groupby("indicator")["value"].sum().to_dict() == want.to_dict()
+    assert any("figures from its column Vítimas" in n for n in receipt.notes)

@@ -332,5 +332,26 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
     elif (agg["n"] > 1).any():
         notes.add(tr("%(n)s canonical rows are sums of several source rows (sub-categories or "
                      "sub-regions of the same ICCS code and region)", n=int((agg["n"] > 1).sum())))
-    frame = finish(agg.assign(obs_status="A", action="I"), ".")
+    frame = finish(agg.assign(obs_status=_status(agg["period"], profile.status, notes), action="I"), ".")
     return frame.assign(coverage=agg["coverage"].to_numpy()), findings
+
+
+STATUS_WORDS = {"P": "provisional (P)", "E": "estimated (E)", "A": "normal (A)"}
+
+
+def _status(periods: pd.Series, status, notes) -> pd.Series | str:
+    """The observation status the profile gives the file's figures (one letter, or per year),
+    stated in the feedback; A (normal) otherwise."""
+    if not status:
+        return "A"
+    if isinstance(status, str):
+        if status != "A":
+            notes.add(tr("every figure is marked %(status)s, as the profile says", status=tr(STATUS_WORDS[status])))
+        return status
+    years = periods.astype(str).str.slice(0, 4)
+    out = years.map(status).fillna("A")
+    for year, letter in sorted(status.items()):
+        if letter != "A" and (years == year).any():
+            notes.add(tr("the figures of %(year)s are marked %(status)s, as the profile says",
+                         year=year, status=tr(STATUS_WORDS[letter])))
+    return out.to_numpy()

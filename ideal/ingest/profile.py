@@ -288,6 +288,21 @@ class Profile(_Strict):
                               "count / population.")
     unique: list[Unique] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Stated in every feedback.")
+    status: Literal["A", "E", "P"] | dict[int | str, Literal["A", "E", "P"]] | None = Field(
+        None, description="SDMX observation status of the figures when the source says it (a cover "
+        "sheet stating 'cifras provisionales'): P provisional, E estimated, A normal; one letter for "
+        "the whole file, or per year ({'2025': P}). Stated in the feedback; the scores' reliability "
+        "counts P and E as estimated.")
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value):
+        if isinstance(value, dict):
+            bad = [k for k in value if not re.fullmatch(r"\d{4}", str(k))]
+            if bad:
+                raise ValueError(f"per year: the keys are years such as '2025', not {', '.join(map(str, bad))}")
+            return {str(k): v for k, v in value.items()}
+        return value
 
     @field_validator("name")
     @classmethod

@@ -173,3 +173,28 @@ def test_the_readmes_two_sheet_recipe_works(engine, tmp_path):
     want = pd.Series({k: v for k, v in truth.items()}).groupby(level=3).sum()
     assert stored.groupby("indicator")["value"].sum().to_dict() == want.to_dict()
     assert any("figures from its column Vítimas" in n for n in receipt.notes)
+
+
+def test_the_profile_marks_provisional_figures(engine, tmp_path):
+    """A profile's `status` (the ministry's cover sheet says the figures are provisional) sets
+    the observation status of the whole file or of a year, said in the feedback and stored."""
+    data, truth = E.br_sinesp_workbook()
+    _install(tmp_path, E.BR_PROFILE + "status: P\n")
+    receipt = submit_bytes(data, "sinesp.xlsx", "BR", engine, today=TODAY, language="es")
+    assert receipt.status == "accepted"
+    assert any("provisional (P)" in n for n in receipt.notes), receipt.notes
+    assert {o.obs_status for o in _current(engine)} == {"P"}
+
+
+def test_the_profile_marks_one_year_estimated():
+    from ideal.ingest.formats import read_submission
+    from ideal.ingest.registry import trial
+
+    data, _ = E.br_sinesp_workbook()
+    prof = profiles.profile.parse(E.BR_PROFILE + "status: {2022: E, 2021: P}\n", "br.yaml")
+    with trial(prof):
+        parsed = read_submission(data, "sinesp.xlsx", ReadOptions(profile=prof.name))
+    assert set(parsed.frame["obs_status"]) == {"E"}
+    assert any("2022" in n and "(E)" in n for n in parsed.notes) and not any("2021" in n for n in parsed.notes)
+    with __import__("pytest").raises(Exception, match="years such as"):
+        profiles.profile.parse(E.BR_PROFILE + "status: {latest: P}\n", "br.yaml")

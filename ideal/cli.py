@@ -490,6 +490,18 @@ def _print_dry_run(r, rows: int, language: str | None) -> None:
             shown = r.first_rows[["region", "period", "crime_type", "indicator", "value", "source_row"]].head(rows)
             for line in shown.to_string(index=False).splitlines():
                 typer.echo(f"    {line}")
+        if r.categories:
+            typer.echo("  " + tr("category mappings (the profile's, and what the category's words say):"))
+            for c in r.categories:
+                mapped = c["iccs"] or (tr("out of scope") if c["out_of_scope"] else tr("not mapped"))
+                said = (c["guess"] or c["guess_out_of_scope"] or tr("not recognised"))
+                conf = tr(c["confidence"]) if c["confidence"] else "-"
+                words = ", ".join(c["matched"])
+                line = f"    {c['category'][:48]:48} -> {mapped:12} {tr('words')}: {said} ({conf}{': ' + words if words else ''})"
+                if c["doubt"]:
+                    typer.secho(line + "  " + tr("CHECK"), fg="yellow")
+                else:
+                    typer.echo(line)
         if not r.mapping.empty:
             typer.echo("  " + tr("not mapped yet:"))
             for f in r.mapping.itertuples():

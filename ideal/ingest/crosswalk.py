@@ -21,7 +21,7 @@ import pandas as pd
 from ideal import reference
 from ideal.errors import SubmissionError
 from ideal.i18n import tr
-from ideal.ingest import shapes
+from ideal.ingest import categories, shapes
 from ideal.ingest.profile import Profile
 from ideal.ingest.shapes import finding
 from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, to_numbers
@@ -161,7 +161,10 @@ def _hierarchy(df: pd.DataFrame, spec: dict, value_cols: list[str], findings: li
     return df.drop(index=drop)
 
 
-def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
+def _categories(df: pd.DataFrame, spec: dict, findings: list, mappings: list | None = None) -> pd.Series:
+    """The ICCS code of each row by the profile's rules; each category's mapping reviewed
+    against its own words (ideal.ingest.categories): a warning where they surely say another
+    offence, and (``mappings``) every category with its mapping, the guess and its confidence."""
     if "fixed" in spec:  # a file of one crime type
         return pd.Series(spec["fixed"], index=df.index, dtype="object")
     cols = spec["columns"]
@@ -178,6 +181,19 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list) -> pd.Series:
             outcome[label[idx[0]]] = (None, idx)
     out_of_scope, unmapped = [], []
     for name, (rule, idx) in outcome.items():
+        mapped = rule.get("iccs") if rule else None
+        g, doubt = categories.review(name, mapped)
+        if mappings is not None:
+            mappings.append({"category": name, "rows": len(idx), "iccs": mapped,
+                             "out_of_scope": rule.get("out_of_scope") if rule else None,
+                             "guess": g.code, "guess_out_of_scope": g.out_of_scope, "confidence": g.confidence,
+                             "matched": list(g.matched), "doubt": doubt})
+        if doubt:
+            findings.append(finding("warning", "category_mapping_doubtful", cols[-1],
+                                    int(df.loc[idx[0], "source_row"]), name,
+                                    tr("%(n)s rows of the category %(name)r are mapped to ICCS %(code)s, but %(doubt)s; "
+                                       "check the profile's rule for it.", n=len(idx), name=name, code=mapped,
+                                       doubt=doubt), rows=len(idx)))
         if rule is None:
             unmapped.append((name, idx))
         elif "iccs" in rule:
@@ -279,7 +295,8 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
     value_cols = [v["column"] for v in values]
     if prof["category"].get("hierarchy"):
         df = _hierarchy(df, prof["category"]["hierarchy"], value_cols, findings)
-    df = df.assign(_iccs=_categories(df, prof["category"], findings))
+    mappings: list[dict] = []
+    df = df.assign(_iccs=_categories(df, prof["category"], findings, mappings))
     for spec in prof.get("rates", []):
         decimal = decimal_mark(df[spec["count"]], spec["count"], sep, filename, options, notes)
         cat_cols = prof["category"].get("columns") or [spec["column"]]
@@ -333,7 +350,9 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
         notes.add(tr("%(n)s canonical rows are sums of several source rows (sub-categories or "
                      "sub-regions of the same ICCS code and region)", n=int((agg["n"] > 1).sum())))
     frame = finish(agg.assign(obs_status=_status(agg["period"], profile.status, notes), action="I"), ".")
-    return frame.assign(coverage=agg["coverage"].to_numpy()), findings
+    frame = frame.assign(coverage=agg["coverage"].to_numpy())
+    frame.attrs["mappings"] = mappings
+    return frame, findings
 
 
 STATUS_WORDS = {"P": "provisional (P)", "E": "estimated (E)", "A": "normal (A)"}

@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 from ideal import reference
-from ideal.ingest import periods
+from ideal.ingest import categories, periods
 from ideal.ingest.profile import Category, Region
 from ideal.ingest.readers import HEADER_SCAN, read_workbook, rehead
 from ideal.ingest.shapes import lookup, resolve
@@ -33,25 +33,6 @@ ROLES = {
     "value": r"(cantidad|total|casos|victimas|vitimas|ocorrencias|numero|count|hechos|n_delitos|"
              r"frecuencia|valor|value|homicidios|denuncias)",
 }
-# a national category's words -> ICCS (a first guess for the steward to confirm)
-ICCS_GUESS = [
-    (r"tentativa|intento|tentado", "0102"),
-    (r"homicidio|feminicidio|femicidio|asesinato|latrocinio|sicariato|muerte violenta|homicide", "0101"),
-    (r"secuestro|sequestro|plagio", "020221"),
-    (r"extorsi", "02051"),
-    (r"trata de personas|trafico de personas|trafico de pessoas", "0204"),
-    (r"robo|roubo|asalto|atraco", "0401"),
-    (r"hurto|furto", "0502"),
-    (r"droga|estupefaciente|narco|trafico de entorpecentes|microtrafico", "0601"),
-    (r"corrupc|cohecho|soborno|peculado", "0703"),
-    (r"lavado|blanqueo|lavagem", "07041"),
-    (r"armas|arma de fuego", "09012"),
-    (r"informatic|ciber", "0903"),
-    (r"fauna|flora|especies", "1003"),
-    (r"suicid|muerte natural|accidente|transito|culposo|no delito", None),
-]
-
-
 def _literal(value: str) -> str:
     """A value as a regular expression matching exactly it (spaces left readable)."""
     return re.escape(str(value)).replace("\\ ", " ")
@@ -134,6 +115,7 @@ def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = 
     stem = re.sub(r"[^a-z0-9]+", "_", periods.fold(filename.rsplit(".", 1)[0]))[:40].strip("_")
     name = re.sub(r"^[^a-z]+", "", f"{country.lower()}_{stem}") or f"{country.lower()}_export"
     todo: list[str] = []
+    guesses: list[str] = []
     prof: dict = {"name": name, "title": f"{reference.country_name(country, 'es')}: {filename}",
                   "country": country, "version": 1}
     region_col = (roles.get("region") or [None])[0]
@@ -193,19 +175,23 @@ def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = 
         rules, unguessed = [], 0
         combos = table[cat_cols].astype(str).drop_duplicates().head(MAX_LISTED)
         for combo in combos.itertuples(index=False):
-            folded = periods.fold(" ".join(combo))
-            guess = next(((code,) for pattern, code in ICCS_GUESS if re.search(pattern, folded)), None)
+            label = " / ".join(dict.fromkeys(combo))
+            g = categories.guess(label)
             when = {col: f"^{_literal(value)}$" for col, value in zip(cat_cols, combo, strict=True)}
-            if guess is None:
+            if g.code:
+                rules.append({"when": when, "iccs": g.code})
+            elif g.out_of_scope:
+                rules.append({"when": when, "out_of_scope": g.out_of_scope})
+            else:
                 unguessed += 1
                 rules.append({"when": when, "out_of_scope": "TODO: map to an ICCS code or say why out of scope"})
-            elif guess[0] is None:
-                rules.append({"when": when, "out_of_scope": "not a crime or not one of IDEAL's crime types"})
-            else:
-                rules.append({"when": when, "iccs": guess[0]})
+            said = g.code or ("out of scope" if g.out_of_scope else "TODO")
+            guesses.append(f"{label}: {said} ({g.confidence or 'not recognised'}"
+                           f"{': ' + ', '.join(g.matched) if g.matched else ''})")
         prof["category"] = {"columns": cat_cols, "rules": rules}
-        todo.append(f"category: {len(rules)} categories ({' / '.join(cat_cols)}) listed; check "
-                    f"every guessed ICCS code, {unguessed} left TODO")
+        todo.append(f"category: {len(rules)} categories ({' / '.join(cat_cols)}) listed, each guessed "
+                    f"from its words (below: the confidence and the words that matched); check every "
+                    f"one, {unguessed} left TODO (profile install refuses a TODO)")
     else:
         prof["category"] = {"fixed": "TODO"}
         todo.append("category: no crime-type column found; give the file's one ICCS code (fixed)")
@@ -222,5 +208,7 @@ def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = 
                     "say victims if a row is a victim")
     head = [f"# Starting profile written by `ideal profile new` from {filename}.",
             "# Settle every TODO, then: ideal profile check FILE --profile NAME --country CC",
-            *[f"# TODO {t}" for t in todo], ""]
+            *[f"# TODO {t}" for t in todo],
+            *(["# Category guesses (ICCS code, confidence: the words that matched):"] if guesses else []),
+            *[f"#   {g}" for g in guesses], ""]
     return "\n".join(head) + yaml.safe_dump(prof, allow_unicode=True, sort_keys=False, width=100)

@@ -25,6 +25,9 @@ class Parsed:
     format: str
     notes: list[str]
     findings: pd.DataFrame = field(default_factory=findings_frame)
+    # a national export's categories with their mapping, the guess from their words and its
+    # confidence (crosswalk._categories): what `profile check` lists
+    mappings: list[dict] = field(default_factory=list)
 
 
 def read_submission(data: bytes, filename: str, options: ReadOptions | None = None) -> Parsed:
@@ -78,7 +81,8 @@ def read_submission(data: bytes, filename: str, options: ReadOptions | None = No
 
 def _national(table, prof, filename, sep, options, notes) -> Parsed:
     frame, found = crosswalk.apply_profile(table, prof, filename, sep, options, notes)
-    return Parsed(frame, f"profile:{prof.name}", notes.notes, _frame(found))
+    mappings = frame.attrs.pop("mappings", [])
+    return Parsed(frame, f"profile:{prof.name}", notes.notes, _frame(found), mappings)
 
 
 def _sheets(data: bytes, filename: str, prof: Profile, notes: Assumptions) -> pd.DataFrame:

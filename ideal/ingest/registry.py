@@ -128,9 +128,31 @@ def detect(columns) -> Profile | None:
     return max(hits, key=lambda p: len(p.detect)) if hits else None
 
 
+def unsettled(text: str) -> list[str]:
+    """The lines of a profile that still say TODO outside comments ('line 12: ...')."""
+    out, item = [], None
+    lines = text.splitlines()
+    for i, line in enumerate(lines, 1):
+        body = line.split(" #", 1)[0] if not line.lstrip().startswith("#") else ""
+        if body.lstrip().startswith("- "):
+            item = i
+        if "TODO" in body:
+            # the rule or alias it belongs to, when YAML wrote it over several lines
+            where = " ".join(x.strip() for x in lines[item - 1:i - 1]) if item and item < i else ""
+            out.append(f"line {i}: {line.strip()[:120]}" + (f" (in {where[:160]})" if where else ""))
+    return out
+
+
 def install(text: str, source: str = "profile") -> tuple[Profile, Path]:
-    """Check a profile and write it to IDEAL_PROFILES_DIR as <name>.yaml (atomically)."""
+    """Check a profile and write it to IDEAL_PROFILES_DIR as <name>.yaml (atomically). A profile
+    whose mappings or reasons still say TODO is refused, each such line named: a TODO reason
+    would quietly keep a category out of every assessment."""
     prof = parse(text, source)
+    todo = unsettled(text)
+    if todo:
+        raise ProfileError(f"{source}: {len(todo)} line(s) still say TODO; settle each (an ICCS code, "
+                           "or out_of_scope with the real reason; an ISO 3166-2 code for a region) "
+                           "before installing:\n  " + "\n  ".join(todo))
     folder = _user_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{prof.name}.yaml"

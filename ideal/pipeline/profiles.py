@@ -69,6 +69,9 @@ class DryRun:
     n_errors: int = 0
     n_warnings: int = 0
     findings: pd.DataFrame = field(default_factory=findings_frame)
+    # each national category: the profile's mapping, the guess from its words, its confidence,
+    # the words that matched and a doubt where they contradict the mapping
+    categories: list[dict] = field(default_factory=list)
 
     @property
     def mapping(self) -> pd.DataFrame:
@@ -110,7 +113,7 @@ def _check(data: bytes, filename: str, name: str, country: str, engine: Engine,
                   rules=", ".join(sorted(report.errors["rule"].unique())) or tr("no rows")))
     return DryRun(name, ok, message, parsed.format, parsed.notes, used,
                   exam.frame.head(10), len(exam.frame), len(rows) if ok else 0,
-                  report.n_errors, report.n_warnings, report.findings)
+                  report.n_errors, report.n_warnings, report.findings, parsed.mappings)
 
 
 def install(text: str, source: str = "profile", *, actor: str | None = None,

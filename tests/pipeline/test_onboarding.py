@@ -198,3 +198,74 @@ def test_the_profile_marks_one_year_estimated():
     assert any("2022" in n and "(E)" in n for n in parsed.notes) and not any("2021" in n for n in parsed.notes)
     with __import__("pytest").raises(Exception, match="years such as"):
         profiles.profile.parse(E.BR_PROFILE + "status: {latest: P}\n", "br.yaml")
+
+
+CR_CATEGORIES = [("HOMICIDIO", "HOMICIDIO DOLOSO"), ("HOMICIDIO", "CULPOSO"),
+                 ("CORRUPCION, PROXENETISMO, RUFIANERIA", "CORRUPCION"),
+                 ("SECUESTRO Y EXAMEN DE DOCUMENTOS PRIVADOS", "OTROS"), ("ASALTO", "ARMA DE FUEGO"),
+                 ("INFRACCION LEY DE PESCA", "OTROS")]
+
+
+def _cr_events(n: int = 240) -> bytes:
+    import random
+
+    rng = random.Random(5)
+    lines = ["Delito,SubDelito,Fecha,Provincia"]
+    for _ in range(n):
+        crime, sub = rng.choice(CR_CATEGORIES)
+        lines.append(f'"{crime}",{sub},{rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/2023,'
+                     f"{rng.choice(['SAN JOSE', 'ALAJUELA', 'CARTAGO', 'LIMON'])}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_category_mappings_are_proposed_with_care_and_wrong_ones_warned(engine, tmp_path):
+    """The draft maps from the words with their confidence (negligent homicide, pimping and the
+    seizure of documents are not 0101, 0703 and 020221); `profile check` lists every mapping
+    and warns on the wrong ones of the issue's draft; `profile install` refuses a TODO, naming
+    its line."""
+    import pytest
+
+    from ideal.errors import ProfileError
+
+    data = _cr_events()
+    draft = profiles.new(data, "oij_2023.csv", "CR")
+    assert "HOMICIDIO / CULPOSO: out of scope (high: homicidio, culposo)" in draft
+    assert "HOMICIDIO / HOMICIDIO DOLOSO: 0101 (high" in draft
+    rules = {r["when"]["Delito"] + "|" + r["when"]["SubDelito"]: r for r in
+             profiles.profile.parse(draft, "draft").as_dict()["category"]["rules"]}
+    assert "iccs" not in rules["^HOMICIDIO$|^CULPOSO$"] and "0103" in rules["^HOMICIDIO$|^CULPOSO$"]["out_of_scope"]
+    assert rules["^INFRACCION LEY DE PESCA$|^OTROS$"]["out_of_scope"].startswith("TODO")
+    with pytest.raises(ProfileError) as refused:
+        profiles.install(draft, "cr.yaml")
+    assert "still say TODO" in str(refused.value) and "line " in str(refused.value)
+    assert "INFRACCION LEY DE PESCA" in str(refused.value)
+
+    # the issue's draft: the three wrong codes
+    wrong = ("name: cr_oij_2023\ntitle: OIJ\ncountry: CR\ndetect: [Delito, SubDelito, Fecha, Provincia]\n"
+             "period: {date: Fecha, level: month, date_format: '%m/%d/%Y'}\nregion: {column: Provincia, by: name}\n"
+             "category:\n  columns: [Delito, SubDelito]\n  rules:\n"
+             "    - {when: {Delito: '^HOMICIDIO$'}, iccs: '0101'}\n"
+             "    - {when: {Delito: '^CORRUPCION'}, iccs: '0703'}\n"
+             "    - {when: {Delito: '^SECUESTRO'}, iccs: '020221'}\n"
+             "    - {when: {Delito: '^ASALTO$'}, iccs: '0401'}\n"
+             "    - {when: {Delito: 'PESCA'}, out_of_scope: 'fishing law'}\n"
+             "count: {indicator: incidents}\n")
+    with profiles.trying(wrong, "wrong.yaml") as name:
+        result = profiles.check(data, "oij_2023.csv", name, "CR", engine, language="en")
+    doubtful = result.findings[result.findings["rule"] == "category_mapping_doubtful"]
+    assert sorted(doubtful["value"]) == ["CORRUPCION, PROXENETISMO, RUFIANERIA / CORRUPCION",
+                                         "HOMICIDIO / CULPOSO", "SECUESTRO Y EXAMEN DE DOCUMENTOS PRIVADOS / OTROS"]
+    listed = {c["category"]: c for c in result.categories}
+    assert len(listed) == len(CR_CATEGORIES)
+    assert listed["HOMICIDIO / HOMICIDIO DOLOSO"]["confidence"] == "high" and not listed["HOMICIDIO / HOMICIDIO DOLOSO"]["doubt"]
+    assert listed["ASALTO / ARMA DE FUEGO"]["guess"] == "0401"
+    out = CliRunner().invoke(app, ["profile", "check", str(_write(tmp_path, data)), "--profile",
+                                   str(_write(tmp_path, wrong.encode(), "wrong.yaml")), "--country", "CR",
+                                   "--language", "en"])
+    assert "category mappings" in out.output and "CHECK" in out.output, out.output
+
+
+def _write(folder, data: bytes, name: str = "oij_2023.csv"):
+    path = folder / name
+    path.write_bytes(data)
+    return path

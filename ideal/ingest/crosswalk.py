@@ -84,7 +84,9 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
                                     tr("code %(value)r (%(n)s rows) is not in %(where)s; use the "
                                        "official code or add it to the profile's region.aliases.",
                                        value=value, n=len(rows), where=where), rows=len(rows)))
-        region = region.where(~unmapped, country + "-?" + code)
+        # not loaded: the error above names the value once with its row count (a made-up code
+        # would be reported again on every canonical row, and in every later warning)
+        region = region.mask(unmapped, None)
     if not spec.get("crosswalk"):
         return region
     table = table.set_index(spec["key"])
@@ -291,6 +293,11 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
     df = shapes.totals(df, profile, findings)
     df = df.assign(_region=_regions(df, profile, findings))
     df = df[df["_region"].notna()]
+    if df.empty:  # no row has a known region: say which values, once each
+        said = [f[5] for f in findings if f[0] == "error"][:5] or [f[5] for f in findings][:5]
+        raise SubmissionError(tr("%(file)s: no row has a region of %(country)s that the profile %(name)s "
+                                 "maps. %(said)s", file=filename, country=country, name=profile.name,
+                                 said=" ".join(said)))
     _duplicates(df, prof, findings)
     value_cols = [v["column"] for v in values]
     if prof["category"].get("hierarchy"):

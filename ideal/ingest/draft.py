@@ -23,14 +23,14 @@ MAX_LISTED = 200
 # folded words in a header -> role
 ROLES = {
     "date": r"\b(fecha|data|date|dia)\b",
-    "year": r"\b(ano|anio|year|ejercicio|n_year|gestion)\b|^anio|^ano_|_ano$|^year",
+    "year": r"\b(ano|anio|year|ejercicio|gestion)\b|^anio|^year",
     "month": r"\b(mes|month|mes_)\b|^mes",
     "quarter": r"\b(trimestre|quarter|trim)\b",
     "region": r"(departamento|provincia|estado|region|entidad|uf\b|^uf|canton|dpto|cve_ent|"
-              r"provincia_id|state|depto|regiao|unidad federativa|distrito)",
+              r"provincia id|state|depto|regiao|unidad federativa|distrito|cve ent)",
     "category": r"(delito|crime|crimen|tipo|categoria|natureza|ocorrencia|infraccion|hecho_tipo|"
                 r"subtipo|modalidad|conducta|offen[cs]e)",
-    "value": r"(cantidad|total|casos|victimas|vitimas|ocorrencias|numero|count|hechos|n_delitos|"
+    "value": r"(cantidad|total|casos|victimas|vitimas|ocorrencias|numero|count|hechos|n delitos|"
              r"frecuencia|valor|value|homicidios|denuncias)",
 }
 def _literal(value: str) -> str:
@@ -38,8 +38,13 @@ def _literal(value: str) -> str:
     return re.escape(str(value)).replace("\\ ", " ")
 
 
+def _words(column: str) -> str:
+    """A header as words: folded, underscores and dots as spaces (fecha_infraccion)."""
+    return re.sub(r"\s+", " ", re.sub(r"[_.]+", " ", periods.fold(column))).strip()
+
+
 def _role(column: str) -> str | None:
-    name = periods.fold(column)
+    name = _words(column)
     for role, pattern in ROLES.items():
         if re.search(pattern, name):
             return role
@@ -74,15 +79,43 @@ def choose_sheet(data: bytes, filename: str, notes: Assumptions) -> tuple[str | 
     return best, sheets[best], [n for n in sheets if n != best and not sheets[n].empty]
 
 
+# a header, sheet or file name saying that each row is a victim (microdata of victims)
+VICTIM_WORDS = r"\b(victimas?|vitimas?|fallecid[oa]s?|occisos?|muert[oa]s?|obitos?|defunciones|" \
+               r"mortes?|personas? fallecidas?|tipo muerte|victima)\b"
+DATE_TEXT = r"\d{1,2}[/.-]\d{1,2}[/.-](\d{2}|\d{4})|\d{4}-\d{2}-\d{2}([ T][\d:.]+)?"
+
+
+def _dates(values: pd.Series) -> bool:
+    """Values that are dates: text dates (05/04/2023, 2023-04-05, an Excel date cell read as
+    2023-04-05 00:00:00) in nine of ten filled cells."""
+    v = values.astype(str).str.strip()
+    v = v[v != ""]
+    return bool(len(v)) and float(v.str.fullmatch(DATE_TEXT).mean()) >= 0.9
+
+
+def _serials(values: pd.Series) -> bool:
+    """Whole numbers in the range of Excel date serials of 1990-2040 (a date column's header
+    said so)."""
+    v = pd.to_numeric(values.astype(str).str.strip().replace("", None), errors="coerce").dropna()
+    return bool(len(v)) and bool(v.between(32874, 51500).mean() >= 0.9 and (v % 1 == 0).all())
+
+
 def _guess(table: pd.DataFrame) -> dict[str, list[str]]:
     roles: dict[str, list[str]] = {}
     for col in table.columns:
         if col == "_row":
             continue
-        numeric = _numeric(table[col].head(500)) >= 0.9
-        role = "value" if numeric and re.search(ROLES["value"], periods.fold(col)) else _role(str(col))
+        sample = table[col].head(500)
+        numeric = _numeric(sample) >= 0.9
+        role = "value" if numeric and re.search(ROLES["value"], _words(col)) else _role(str(col))
+        if role == "date" and numeric and not _serials(sample):
+            role = None  # a 'dia' of 1-31, a 'date' code: not a date
+        elif role == "date" and not numeric and not _dates(sample):
+            role = None
+        elif role is None and not numeric and _dates(sample):
+            role = "date"  # a date column whatever its header says
         if role == "value" and not numeric:
-            role = "category" if re.search(ROLES["category"], periods.fold(col)) else None
+            role = "category" if re.search(ROLES["category"], _words(col)) else None
         if role == "category" and numeric:
             role = None
         if role in ("year", "month", "quarter", "date") and table[col].astype(str).str.strip().eq("").all():
@@ -90,6 +123,34 @@ def _guess(table: pd.DataFrame) -> dict[str, list[str]]:
         if role:
             roles.setdefault(role, []).append(str(col))
     return roles
+
+
+def _region_share(values: pd.Series, country: str, known: dict) -> float:
+    """The share of a column's distinct values that are first-level regions of ``country``
+    (ISO names, forgiving case, accents and lost accents; or ISO 3166-2 codes)."""
+    distinct = {str(v).strip() for v in values.head(5000)} - {""}
+    if not distinct:
+        return 0.0
+    codes = {c.split("-", 1)[1].upper() for c in set(known.values()) if "-" in c}
+    hits = sum(resolve(periods.fold(v), known) is not None or v.upper().removeprefix(f"{country}-") in codes
+               for v in distinct)
+    return hits / len(distinct)
+
+
+def _region_column(table: pd.DataFrame, candidates: list[str], country: str) -> str | None:
+    """Of the columns whose header says region (provincia, distrito, estado...), the one whose
+    values best match the country's first-level regions (a police district column beside the
+    province column loses); any text column whose values are mostly region names when no
+    header says so."""
+    known = lookup(country, None, [], {})
+    pool = candidates or [c for c in table.columns if c != "_row" and _numeric(table[c].head(500)) < 0.5]
+    scored = [(_region_share(table[c], country, known), -i, c) for i, c in enumerate(pool)]
+    if not scored:
+        return None
+    share, _, best = max(scored)
+    if candidates:
+        return best if share > 0 else candidates[0]
+    return best if share >= 0.5 else None
 
 
 def _wide(table: pd.DataFrame) -> tuple[str, str] | None:
@@ -118,7 +179,7 @@ def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = 
     guesses: list[str] = []
     prof: dict = {"name": name, "title": f"{reference.country_name(country, 'es')}: {filename}",
                   "country": country, "version": 1}
-    region_col = (roles.get("region") or [None])[0]
+    region_col = _region_column(table, roles.get("region") or [], country)
     cat_cols = roles.get("category", [])[:2]
     detect = [c for c in [region_col, *cat_cols, *(roles.get("year") or [])[:1],
                           *(roles.get("date") or [])[:1], *(roles.get("value") or [])[:1]] if c]
@@ -203,9 +264,16 @@ def draft(table: pd.DataFrame, country: str, filename: str, sheet: str | None = 
         prof["values"] = [{"column": roles["value"][0], "indicator": "incidents"}]
         todo.append(f"values: '{roles['value'][0]}' read as incidents; say victims if it counts victims")
     else:
-        prof["count"] = {"indicator": "incidents"}
-        todo.append("count: no column of figures found, so each row is counted as one event; "
-                    "say victims if a row is a victim")
+        said = next((w for w in [*map(str, table.columns), sheet or "", filename]
+                     if re.search(VICTIM_WORDS, _words(w))), None)
+        if said:
+            prof["count"] = {"indicator": "victims"}
+            todo.append(f"count: no column of figures found, so each row is counted; '{said}' says a "
+                        "row is a victim, so victims (say incidents if a row is an event)")
+        else:
+            prof["count"] = {"indicator": "incidents"}
+            todo.append("count: no column of figures found, so each row is counted as one event; "
+                        "say victims if a row is a victim")
     head = [f"# Starting profile written by `ideal profile new` from {filename}.",
             "# Settle every TODO, then: ideal profile check FILE --profile NAME --country CC",
             *[f"# TODO {t}" for t in todo],

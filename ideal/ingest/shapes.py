@@ -249,7 +249,8 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
                    "correct it or add it to the profile's region.aliases.", column=r.column,
                    value=value, n=len(group), rows=_rows(df, raw.eq(value)),
                    country=reference.country_name(country, spoken())), rows=len(group)))
-        region[group.index] = f"{country}-?{value}"[:8]
+        # not loaded (the error names the value once with its rows): no made-up code
+        region[group.index] = None
     return region
 
 

@@ -213,3 +213,34 @@ region: {column: departamento}
 category: {fixed: "0101"}
 wide: {columns: "^(19|20)\\\\d\\\\d$", period: year, indicator: victims}
 """
+
+
+EC_PROVINCES_MDI = [("GUAYAS", "EC-G"), ("PICHINCHA", "EC-P"), ("MANABI", "EC-M"), ("LOS RIOS", "EC-R"),
+                    ("EL ORO", "EC-O"), ("ESMERALDAS", "EC-E"), ("SANTA ELENA", "EC-SE"), ("AZUAY", "EC-A")]
+
+
+def ec_mdi_victims(seed: int = 6, unknown: str | None = None) -> tuple[bytes, dict]:
+    """Ecuador, Ministerio del Interior homicide microdata as published: a cover sheet, then one
+    row per victim with the police zone, subzone, district and circuit before the province,
+    Excel date cells in ``fecha_infraccion`` and the victim's age and sex. ``unknown``: a
+    province name no ISO name matches, on rows of several months. Truth: {(ISO code, 'YYYY'): victims}."""
+    from datetime import datetime
+
+    rng = random.Random(seed)
+    rows = [["tipo_muerte", "zona", "subzona", "distrito", "circuito", "provincia", "canton",
+             "fecha_infraccion", "arma", "edad_victima", "sexo_victima"]]
+    truth: dict = {}
+    for _ in range(400):
+        prov, code = rng.choice(EC_PROVINCES_MDI)
+        when = datetime(rng.choice([2023, 2024]), rng.randint(1, 12), rng.randint(1, 28))
+        rows.append([rng.choice(["ASESINATO", "HOMICIDIO", "SICARIATO", "FEMICIDIO"]), "ZONA 8",
+                     f"{prov} SUR", f"DISTRITO {rng.choice(['NORTE', 'SUR', 'ESTE', 'CENTRO'])} {rng.randint(1, 9)}",
+                     f"C{rng.randint(1, 40):02d}", prov, "CANTON X", when, "ARMA DE FUEGO", rng.randint(15, 70),
+                     rng.choice(["HOMBRE", "MUJER"])])
+        truth[(code, str(when.year))] = truth.get((code, str(when.year)), 0) + 1
+    if unknown:
+        for month in range(1, 12):
+            rows.append(["HOMICIDIO", "ZONA 4", "X", "DISTRITO X 1", "C01", unknown, "X",
+                         datetime(2024, month, 3), "ARMA BLANCA", 30, "HOMBRE"])
+    cover = [["Ministerio del Interior - Homicidios intencionales"], ["Cifras provisionales, sujetas a revisión"]]
+    return _xlsx({"Portada": cover, "mdi_homicidios": rows}), truth

@@ -269,3 +269,34 @@ def _write(folder, data: bytes, name: str = "oij_2023.csv"):
     path = folder / name
     path.write_bytes(data)
     return path
+
+
+def test_a_draft_of_victim_microdata_finds_the_province_the_dates_and_the_victims(engine, tmp_path):
+    """Ecuador's homicide microdata: the draft picks the province (not the police district),
+    reads fecha_infraccion's Excel dates as periods, counts rows as victims; with its TODOs
+    settled it loads exactly the truth, and an unknown province gives one finding with its row
+    count, never a made-up region code."""
+    import yaml
+
+    data, truth = E.ec_mdi_victims()
+    text = profiles.new(data, "mdi_homicidios_2024.xlsx", "EC")
+    draft = yaml.safe_load(text)
+    assert draft["region"]["column"] == "provincia" and not draft["region"].get("aliases")
+    assert draft["period"]["date"] == "fecha_infraccion"
+    assert draft["count"] == {"indicator": "victims"}
+    # settle what only a person can: every category in scope as intentional homicide, by year
+    draft["period"]["level"] = "year"
+    draft["category"] = {"fixed": "0101"}
+    settled = yaml.safe_dump(draft, allow_unicode=True)
+    name = _install(tmp_path, settled)
+    receipt = submit_bytes(data, "mdi.xlsx", "EC", engine, today=TODAY, language="en")
+    assert receipt.status == "accepted", receipt.message
+    got = {(o.region, o.period): o.value for o in _current(engine)}
+    assert {k: v for k, v in got.items() if v} == {k: float(v) for k, v in truth.items()}
+
+    bad, _ = E.ec_mdi_victims(seed=7, unknown="STO DGO TSACHILAS")
+    with profiles.trying(settled.replace(f"name: {name}", "name: ec_mdi_tmp"), "ec.yaml") as tmp:
+        result = profiles.check(bad, "mdi.xlsx", tmp, "EC", engine, language="en")
+    about = result.findings[result.findings["value"].astype(str).str.contains("STO DGO")]
+    assert len(about) == 1 and int(about.iloc[0]["rows"]) == 11
+    assert not result.findings["message"].astype(str).str.contains(r"EC-\?").any()

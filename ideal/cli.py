@@ -388,9 +388,9 @@ app.add_typer(profile_app, name="profile")
 @handled
 def profile_list() -> None:
     """The installed (IDEAL_PROFILES_DIR) and shipped profiles."""
-    from ideal.pipeline import profiles
+    from ideal.ingest import registry
 
-    for p in profiles.listing():
+    for p in registry.listing():
         if p["problem"]:
             typer.secho(f"{p['name']:28} BROKEN, not used: {p['problem']}", fg="red")
         else:

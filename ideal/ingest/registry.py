@@ -91,6 +91,18 @@ def broken() -> list[dict]:
     return _profiles()[1]
 
 
+def listing() -> list[dict]:
+    """Every profile with where it comes from (installed ones hide shipped ones), then every
+    broken file with its problem (``problem`` set; it is left out of detection). Light: what
+    `ideal profile list` needs, without the submission pipeline."""
+    found, bad = _profiles()
+    return [{"name": name, "title": p.title, "country": p.country, "version": p.version,
+             "origin": origin, "shape": "count" if p.count else "wide" if p.wide else "values", "problem": None}
+            for name, (p, origin) in sorted(found.items())] + [
+        {"name": b["name"], "title": b["file"], "country": "??", "version": "-", "origin": b["origin"],
+         "shape": "-", "problem": b["problem"]} for b in bad]
+
+
 def text_of(name: str) -> str:
     """The YAML text of the profile ``name`` as its file has it (a broken file's too, by its
     file name, so it can be shown and fixed)."""

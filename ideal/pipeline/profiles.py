@@ -28,13 +28,8 @@ MAPPING_RULES = ("category_unmapped", "region_code_mapped", "region_name_mapped"
 
 
 def listing() -> list[dict]:
-    """Every profile with where it comes from (installed ones hide shipped ones), then every
-    broken file with its problem (``problem`` set; it is left out of detection)."""
-    return [{"name": name, "title": p.title, "country": p.country, "version": p.version,
-             "origin": origin, "shape": "count" if p.count else "wide" if p.wide else "values", "problem": None}
-            for name, (p, origin) in sorted(registry.available().items())] + [
-        {"name": b["name"], "title": b["file"], "country": "??", "version": "-", "origin": b["origin"],
-         "shape": "-", "problem": b["problem"]} for b in registry.broken()]
+    """Every profile with where it comes from, then every broken file (registry.listing)."""
+    return registry.listing()
 
 
 def new(data: bytes, filename: str, country: str | None = None) -> str:

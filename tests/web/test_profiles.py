@@ -30,10 +30,16 @@ def test_analyst_checks_tries_and_installs_a_profile(client, portal, monkeypatch
                         files={"sample": ("oij.csv", data, "text/csv")})
     assert tried.status_code == 200, tried.text
     assert "would be accepted" in tried.text and "DESCONOCIDO" in tried.text
+    # every category with the profile's mapping and what its words say
+    assert "Category mappings" in tried.text and "HOMICIDIO / HOMICIDIO DOLOSO" in tried.text
     assert _observations(portal.engine) == before  # the dry run loads nothing
     done = client.post("/profiles/install", data={"text": E.CR_PROFILE, "csrf_token": token})
     assert done.status_code == 200 and "cr_oij_eventos installed" in done.text
     assert (portal.home / "profiles-a" / "cr_oij_eventos.yaml").exists()
+    # a broken file in the folder is shown with its problem; the others stay usable
+    (portal.home / "profiles-a" / "broken.yaml").write_text("name: broken\n  country: [\n", encoding="utf-8")
+    page = client.get("/profiles").text
+    assert "Broken: not used" in page and "cr_oij_eventos" in page and "mx_sesnsp_estatal" in page
 
 
 def test_stewards_cannot_reach_the_profile_pages_but_choose_profiles_when_uploading(client, portal, monkeypatch):

@@ -30,10 +30,12 @@ uv:
 	@$(UV) --version >/dev/null 2>&1 || { echo "uv not found: installing it with pip"; \
 	  python3 -m pip install --quiet uv; }
 
-# the virtual environment, exactly as pinned in uv.lock
+# the virtual environment, exactly as pinned in uv.lock; its bytecode compiled once here: where
+# PYTHONDONTWRITEBYTECODE is set (as on these machines) every process would otherwise compile
+# the libraries' sources again (importing Great Expectations: 11.4 s -> 6.2 s)
 $(VENV)/.installed: pyproject.toml uv.lock
 	@$(MAKE) --no-print-directory uv
-	$(UV) sync --frozen --python 3.11
+	$(UV) sync --frozen --python 3.11 --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.installed syslibs

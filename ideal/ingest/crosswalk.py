@@ -170,17 +170,19 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list, mappings: list | N
     if "fixed" in spec:  # a file of one crime type
         return pd.Series(spec["fixed"], index=df.index, dtype="object")
     cols = spec["columns"]
-    label = df[cols].astype(str).agg(lambda r: " / ".join(dict.fromkeys(r)), axis=1)
     iccs = pd.Series(None, index=df.index, dtype="object")
     outcome = {}
     for key, idx in df.groupby(cols, sort=False).groups.items():
-        row = dict(zip(cols, key if isinstance(key, tuple) else (key,), strict=False))
+        values = key if isinstance(key, tuple) else (key,)
+        row = dict(zip(cols, values, strict=False))
+        # the category's name: its distinct values (computed per category, not per row)
+        label = " / ".join(dict.fromkeys(str(v) for v in values))
         for rule in spec["rules"]:
             if all(re.search(pat, str(row.get(c, ""))) for c, pat in rule["when"].items()):
-                outcome[label[idx[0]]] = (rule, idx)
+                outcome[label] = (rule, idx)
                 break
         else:
-            outcome[label[idx[0]]] = (None, idx)
+            outcome[label] = (None, idx)
     out_of_scope, unmapped = [], []
     for name, (rule, idx) in outcome.items():
         mapped = rule.get("iccs") if rule else None

@@ -12,7 +12,7 @@ from ideal import reference
 from ideal.config import get_settings
 from ideal.i18n import translations
 from ideal.report import charts, maps
-from ideal.report.context import LEVELS, _num, heat_matrix, marks, member_status, pillar_labels
+from ideal.report.context import LEVELS, _num, heat_matrix, marks, member_status, pillar_labels, unit_reason
 
 ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
 
@@ -143,6 +143,13 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
            "members": [{"name": reference.country_name(c["country"], language),
                         "status": member_status(c, run["period"], _), "observations": _num(c.get("observations", 0), language, 0)}
                        for c in sorted(info.get("countries") or [], key=lambda c: reference.country_name(c["country"], language))],
+           "unscored": _chunks([{"country": reference.country_name(u["country"], language),
+                                 "region": reference.region_name(u["region"]),
+                                 "crime": reference.crime_name(u["crime_type"], language, short=True),
+                                 "reason": unit_reason(u["reason"], _)}
+                                for u in sorted(info.get("unscored") or [],
+                                                key=lambda u: (u["country"], u["region"], u["crime_type"]))],
+                                ROWS_PER_TABLE) if info.get("unscored") else [],
            "national": [{"country": reference.country_name(n["country"], language),
                          "crime": reference.crime_name(n["crime_type"], language, short=True),
                          "rate": _num(n["rate"], language) if n.get("rate") is not None else "-",

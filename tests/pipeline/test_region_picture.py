@@ -75,6 +75,17 @@ def test_one_run_puts_every_member_at_its_own_latest_year(engine):
     assert stored["info"]["countries"] == run.countries
     # the observations the run used: those of its countries' trend windows, not every row stored
     assert run.n_observations == sum(c["observations"] for c in run.countries)
+    # the annex's data-quality annex: every member, and every unit not scored, with its reason
+    from ideal.report import annex
+    from ideal.store.queries import submissions_of
+
+    ctx, _ = annex.build(stored, scores, submissions_of(engine, ids=stored["params"]["submissions"]), "es")
+    members = {m["name"]: m["status"] for m in ctx["members"]}
+    assert members["Costa Rica"].startswith("no evaluado: 2023 cubre 3 de 12 meses")
+    assert members["Brasil"].startswith("evaluado con datos de 2022 (último año disponible, arrastrado)")
+    units = [u for chunk in ctx["unscored"] for u in chunk]
+    assert units and all(u["country"] == "Costa Rica" for u in units)
+    assert {u["reason"] for u in units} == {"el año es parcial y demasiado corto para estimarlo"}
 
     # 2025: Ecuador's 11 months nowcast from its own seasonal profile; Brazil's and Mexico's 2022
     # is older than the window; Costa Rica's quarter still too short

@@ -22,12 +22,6 @@ LISTED = ("id", "created_at", "period", "countries", "profile_name", "params", "
           "n_scores", "note", "seed", "code_version")
 
 
-def latest_year(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        year = conn.execute(text(sql("latest_period"))).scalar()
-    return None if year is None else f"{int(year):04d}"
-
-
 def country_years(engine: Engine) -> pd.DataFrame:
     """Per country, year and period: current crime observations and their stated coverage
     (sql/country_years.sql; what ideal.scoring.window reads)."""

@@ -13,6 +13,7 @@ SELECT f.country, f.region_id, r.code AS region, r.parent_id, f.period_id, p.cod
        f.submission_id,
        -- an annual figure the validation found far below the year before, in a file without
        -- months ("2025 looks partial"): a partial year whose months are unknown, never a year
+       -- (the same rule is in country_years.sql, which the reference year is computed from)
        COALESCE(f.coverage, CASE WHEN pp.submission_id IS NOT NULL THEN 'looks partial' END) AS coverage,
        CASE WHEN w.submission_id IS NULL THEN 0 ELSE 1 END AS warned
 FROM observation_facts AS f

@@ -1,0 +1,363 @@
+"""Methodology v4: one hierarchical, over-dispersed model of the counts per crime type and
+indicator, pooled across the members, that gives every unit (country x region x crime type)
+its rate and its trend with their uncertainty.
+
+The model (written down in the README, "How the threat score works"):
+
+  stage 1, each unit i over the years t of its window (t = year - data year, so the intercept
+  is the log rate of the data year):
+      y_it ~ mean mu_it = n_it exp(a_i + b_i t),   Var(y_it) = p mu_it + kappa mu_it^2
+  a negative-binomial (NB2) log-linear model with a population offset n_it; p = 1 for counts
+  (incidents, victims, persons arrested), p = 0 for quantities (kilograms seized: a log-normal
+  like variance). kappa, the squared coefficient of variation of the year-to-year noise
+  beyond Poisson, is one per crime type and indicator, estimated as Breslow (1984) does: the
+  value that makes the Pearson statistic equal its degrees of freedom over the units with at
+  least three years; the fit alternates the Fisher-scoring fit and kappa three times. Half an event is spread over a unit's years (Haldane-Anscombe) so a
+  unit without a single event has a finite, very uncertain rate. Verified against statsmodels'
+  GLM with the NegativeBinomial family (tests/scoring/test_model.py).
+
+  stage 2, per crime type and indicator, the same two-level normal model for the level a_i
+  and (separately) for the slope b_i, each estimate with its stage-1 variance s_i^2:
+      est_i = m + u_c + v_i + e_i,   u_c ~ N(0, s2_country),  v_i ~ N(0, s2_region),  e_i ~ N(0, s_i^2)
+  The within-country variance s2_region is pooled across all the members' countries (Paule &
+  Mandel 1982, the estimator recommended by Veroniki et al. 2016; DerSimonian & Kacker 2007 for
+  its generalised form): a country's regions are pulled together only as far as regions of
+  all members differ no more than their noise - three or four regions of one country no longer
+  decide alone (v3's DerSimonian-Laird per country often gave 0 and collapsed them). The
+  country means are pulled towards the mean of all members by s2_country (Paule-Mandel across
+  the countries). Each unit's posterior (empirical Bayes, Morris 1983; the variance with the
+  first-order correction for the estimated country mean, Kass & Steffey 1989):
+      B_i = s_i^2 / (s_i^2 + s2_region)
+      est*_i = (1 - B_i) est_i + B_i m*_c,   Var*_i = (1 - B_i) s_i^2 + B_i^2 Var(m*_c)
+  A unit with one year has no slope of its own: its trend is missing (never its country's).
+
+Pure numpy and pandas on all units at once (no loop over units), so the Monte Carlo can refit
+it two hundred times (ideal.scoring.uncertainty).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+UNIT = ["country", "region", "crime_type"]
+COUNTS = ("incidents", "victims", "persons_arrested")
+PSEUDO = 0.5  # events spread over a unit's years (Haldane-Anscombe)
+
+
+@dataclass
+class Points:
+    """The yearly observations the model reads, one row per unit and year (flat arrays)."""
+    u: np.ndarray          # unit index
+    t: np.ndarray          # year - data year
+    y: np.ndarray          # the count (or kilograms), pseudo-count added
+    off: np.ndarray        # log population
+    p: np.ndarray          # 1 for counts, 0 for quantities (per point)
+    n_units: int
+    years: np.ndarray      # years per unit
+    group: np.ndarray      # group (crime type x indicator) per unit
+    country: np.ndarray    # country code per unit (integer)
+    raw: np.ndarray        # the count without pseudo-count
+    nowcast_sd: np.ndarray = field(default_factory=lambda: np.empty(0))  # per point, NaN unless nowcast
+    known: np.ndarray = field(default_factory=lambda: np.empty(0))       # the months known of a nowcast
+
+
+def points(rates: pd.DataFrame, units: pd.DataFrame, window: int) -> Points:
+    """The points of each unit's window (the years data_year - window .. data_year with a
+    value and a population)."""
+    cols = UNIT + ["data_year"]
+    extra = [c for c in ("nowcast_sd", "known") if c in rates]
+    pts = units[cols].reset_index(drop=True).reset_index(names="_u").merge(
+        rates[UNIT + ["year", "value", "population", "indicator"] + extra], on=UNIT)
+    pts = pts[(pts["year"] <= pts["data_year"]) & (pts["year"] >= pts["data_year"] - window)
+              & pts["population"].gt(0) & pts["value"].notna()]
+    n = len(units)
+    u = pts["_u"].to_numpy()
+    years = np.bincount(u, minlength=n)
+    raw = pts["value"].clip(lower=0).to_numpy(dtype="float64")
+    y = raw + PSEUDO / np.maximum(years[u], 1)
+    group = units.groupby(["crime_type", "indicator"], sort=True).ngroup().to_numpy()
+    country = units.groupby("country", sort=True).ngroup().to_numpy()
+    p = pts["indicator"].isin(COUNTS).to_numpy(dtype="float64")
+    sd = pts["nowcast_sd"].to_numpy(dtype="float64") if "nowcast_sd" in pts else np.full(len(pts), np.nan)
+    known = pts["known"].to_numpy(dtype="float64") if "known" in pts else np.full(len(pts), np.nan)
+    return Points(u=u, t=(pts["year"] - pts["data_year"]).to_numpy(dtype="float64"), y=y,
+                  off=np.log(pts["population"].to_numpy(dtype="float64")), p=p, n_units=n, years=years,
+                  group=group, country=country, raw=raw, nowcast_sd=sd, known=known)
+
+
+def with_counts(pts: Points, raw: np.ndarray) -> Points:
+    """The same points with other counts (a Monte Carlo draw)."""
+    y = np.clip(raw, 0, None) + PSEUDO / np.maximum(pts.years[pts.u], 1)
+    return Points(u=pts.u, t=pts.t, y=y, off=pts.off, p=pts.p, n_units=pts.n_units, years=pts.years,
+                  group=pts.group, country=pts.country, raw=raw, nowcast_sd=pts.nowcast_sd, known=pts.known)
+
+
+def unit_fit(pts: Points, kappa: np.ndarray, start: tuple | None = None,
+             iterations: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Stage 1 by Fisher scoring on all units at once, with ``kappa`` per group: (a, b, var_a,
+    var_b, cov_ab) per unit; b and its variance NaN for a unit with fewer than two years."""
+    n, u, t = pts.n_units, pts.u, pts.t
+    k = kappa[pts.group][u]
+
+    def s(v):
+        return np.bincount(u, weights=v, minlength=n)
+    two = pts.years >= 2
+    if start is None:
+        a = np.log(np.maximum(s(pts.y), 1e-300) / np.maximum(s(np.exp(pts.off)), 1e-300))
+        b = np.zeros(n)
+    else:
+        a, b = np.nan_to_num(start[0]).copy(), np.nan_to_num(start[1]).copy()
+    for _ in range(iterations):
+        eta = pts.off + a[u] + b[u] * pts.t
+        mu = np.exp(np.clip(eta, -700, 700))
+        denom = pts.p + k * mu
+        w = mu / denom                        # Fisher weight on the linear predictor: mu^2 / V
+        r = (pts.y - mu) / denom              # score: (y - mu) mu / V
+        g0, g1 = s(r), s(t * r)
+        h00, h01, h11 = s(w), s(t * w), s(t * t * w)
+        det = h00 * h11 - h01 * h01
+        ok = two & (det > 1e-12 * np.maximum(h00 * h11, 1e-300))
+        safe = np.where(ok, det, 1.0)
+        da = np.where(ok, (h11 * g0 - h01 * g1) / safe, np.where(h00 > 0, g0 / np.where(h00 > 0, h00, 1), 0.0))
+        db = np.where(ok, (h00 * g1 - h01 * g0) / safe, 0.0)
+        a, b = a + np.clip(da, -5, 5), b + np.clip(db, -2, 2)
+        if max(np.nanmax(np.abs(da), initial=0), np.nanmax(np.abs(db), initial=0)) < 1e-9:
+            break
+    return (a, np.where(ok, b, np.nan), *_covariance(pts, a, np.where(ok, b, 0.0), kappa, ok))
+
+
+def _covariance(pts: Points, a: np.ndarray, b: np.ndarray, kappa: np.ndarray,
+                ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The inverse Fisher information at (a, b) with ``kappa``: var_a, var_b, cov_ab."""
+    n, u, t = pts.n_units, pts.u, pts.t
+    mu = np.exp(np.clip(pts.off + a[u] + b[u] * t, -700, 700))
+    w = mu / (pts.p + kappa[pts.group][u] * mu)
+
+    def s(v):
+        return np.bincount(u, weights=v, minlength=n)
+    h00, h01, h11 = s(w), s(t * w), s(t * t * w)
+    det = np.where(ok, h00 * h11 - h01 * h01, 1.0)
+    var_a = np.where(ok, h11 / det, np.where(h00 > 0, 1 / np.where(h00 > 0, h00, 1), np.nan))
+    var_b = np.where(ok, h00 / det, np.nan)
+    cov = np.where(ok, -h01 / det, np.nan)
+    return var_a, var_b, cov
+
+
+def dispersion(pts: Points, a: np.ndarray, b: np.ndarray, n_groups: int) -> np.ndarray:
+    """kappa per group such that the Pearson statistic equals its degrees of freedom (Breslow
+    1984, "Extra-Poisson variation in log-linear models"): sum (y - mu)^2 / (p mu + kappa mu^2)
+    = sum over units (years - 2), over the units with at least three years, the means held at
+    the fit (the caller alternates fit and kappa). Each term is self-normalised, so a few large
+    units do not decide kappa alone. 0 when the counts vary no more than Poisson; a group
+    without a unit of three years takes the median of the other groups (0 if none)."""
+    u, t = pts.u, pts.t
+    mu = np.exp(np.clip(pts.off + a[u] + np.nan_to_num(b)[u] * t, -700, 700))
+    use = pts.years[u] >= 3
+    g = pts.group[u]
+    df = np.bincount(pts.group, weights=np.where(pts.years >= 3, pts.years - 2, 0), minlength=n_groups)
+    r2 = np.where(use, (pts.y - mu) ** 2, 0.0)
+
+    def excess(k: np.ndarray) -> np.ndarray:
+        v = pts.p * mu + k[g] * mu * mu
+        return np.bincount(g, weights=np.where(use, r2 / np.where(v > 0, v, 1), 0.0), minlength=n_groups) - df
+
+    lo, hi = np.zeros(n_groups), np.full(n_groups, 100.0)
+    over = excess(np.full(n_groups, 1e-12)) > 0
+    for _ in range(60):  # bisection on a log scale, all groups at once
+        mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 1e6)
+        pos = excess(mid) > 0
+        lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
+    kappa = np.where(df > 0, np.where(over, (lo + hi) / 2, 0.0), np.nan)
+    fill = float(np.nanmedian(kappa)) if np.isfinite(kappa).any() else 0.0
+    return np.where(np.isfinite(kappa), kappa, fill)
+
+
+def paule_mandel_pooled(est: np.ndarray, var: np.ndarray, cluster: np.ndarray) -> float:
+    """The between-unit variance within clusters (countries), pooled over the clusters, that
+    makes the generalised Q statistic equal its degrees of freedom (Paule & Mandel 1982):
+    sum_c sum_i w_i (est_i - m_c)^2 = sum_c (k_c - 1), w_i = 1 / (var_i + tau2). 0 when the
+    estimates vary no more than their noise."""
+    ok = np.isfinite(est) & np.isfinite(var) & (var > 0)
+    est, var, cluster = est[ok], var[ok], cluster[ok]
+    if len(est) < 2:
+        return 0.0
+    codes, cluster = np.unique(cluster, return_inverse=True)
+    k = np.bincount(cluster, minlength=len(codes))
+    df = float((k - 1)[k >= 2].sum())
+    if df <= 0:
+        return 0.0
+
+    def f(tau2: float) -> float:
+        w = 1 / (var + tau2)
+        m = np.bincount(cluster, weights=w * est) / np.bincount(cluster, weights=w)
+        return float((w * (est - m[cluster]) ** 2).sum() - df)
+
+    if f(0.0) <= 0:
+        return 0.0
+    hi = max(float(np.var(est)), 1e-8)
+    while f(hi) > 0 and hi < 1e8:
+        hi *= 4
+    return float(brentq(f, 0.0, hi, xtol=1e-10, rtol=1e-8))
+
+
+def paule_mandel(est: np.ndarray, var: np.ndarray) -> float:
+    """Paule-Mandel between-study variance of one set of estimates (the country means)."""
+    return paule_mandel_pooled(est, var, np.zeros(len(est), dtype=int))
+
+
+def two_level(est: np.ndarray, var: np.ndarray, country: np.ndarray, group: np.ndarray,
+              hyper: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Stage 2 (see the module docstring) per group: the posterior mean and variance of each
+    estimate, and the hyperparameters per group {group: (m, var_m, s2_country, s2_region)}.
+    With ``hyper`` those are used as given (the Monte Carlo's re-estimated ones) and only the
+    posterior is computed. Estimates that are NaN stay NaN."""
+    post = np.full(len(est), np.nan)
+    pvar = np.full(len(est), np.nan)
+    out = {}
+    for g in np.unique(group):
+        sel = np.flatnonzero(group == g)
+        e, v, c = est[sel], var[sel], country[sel]
+        ok = np.isfinite(e) & np.isfinite(v) & (v > 0)
+        if not ok.any():
+            continue
+        if hyper is not None and g in hyper:
+            s2_region, s2_country = hyper[g][3], hyper[g][2]
+        else:
+            s2_region = paule_mandel_pooled(e, v, c)
+            s2_country = None
+        w = np.where(ok, 1 / (np.where(ok, v, 1) + s2_region), 0.0)
+        codes, ci = np.unique(c, return_inverse=True)
+        sw = np.bincount(ci, weights=w, minlength=len(codes))
+        have = sw > 0
+        mc = np.where(have, np.bincount(ci, weights=w * np.nan_to_num(e), minlength=len(codes)) / np.where(have, sw, 1), np.nan)
+        vc = np.where(have, 1 / np.where(have, sw, 1), np.nan)
+        if s2_country is None:
+            s2_country = paule_mandel(mc[have], vc[have]) if have.sum() >= 2 else np.inf
+        k_c = int(have.sum())
+        if np.isfinite(s2_country) and k_c >= 4:
+            wc = np.where(have, 1 / (np.nan_to_num(vc) + s2_country), 0.0)
+            m = float((wc * np.nan_to_num(mc)).sum() / wc.sum())
+            var_m = float(1 / wc.sum())
+            # Morris (1983): the shrinkage x (k - 3) / (k - 1) and a variance term for the
+            # estimated hyperparameters, 2 / (k - 3) x B^2 x (estimate - mean)^2
+            bc = np.where(have, (k_c - 3) / (k_c - 1) * np.nan_to_num(vc) / (np.nan_to_num(vc) + s2_country), 0.0)
+            mstar = mc - bc * (mc - m)
+            vstar = vc * (1 - (k_c - 1) / k_c * bc) + 2 / (k_c - 3) * bc ** 2 * (mc - m) ** 2
+        else:  # fewer than four countries: each country's own mean (too few to pool them)
+            m, var_m = float(np.nanmean(mc)), float(np.nanmean(vc))
+            mstar, vstar = mc, vc
+            s2_country = np.inf
+        out[int(g)] = (m, var_m, float(s2_country), float(s2_region))
+        # the same at the region level: n units, one mean per country estimated
+        n_eff = int(ok.sum()) - int(have.sum())
+        adj = (n_eff - 2) / n_eff if n_eff > 2 else 1.0
+        b = np.where(ok, adj * v / (np.where(ok, v, 1) + s2_region), np.nan) if s2_region > 0 else np.where(ok, 1.0, np.nan)
+        gap = np.nan_to_num(e) - mstar[ci]
+        extra = 2 / (n_eff - 2) * b * b * gap * gap if n_eff > 2 and s2_region > 0 else 0.0
+        post[sel] = np.where(ok, (1 - b) * e + b * mstar[ci], np.nan)
+        pvar[sel] = np.where(ok, (1 - b) * v + b * b * vstar[ci] + extra, np.nan)
+    return post, pvar, out
+
+
+@dataclass
+class Fit:
+    """The model's answer per unit (arrays in the order of the units) and its hyperparameters."""
+    level: np.ndarray        # posterior mean of the log rate per person in the data year
+    level_var: np.ndarray
+    slope: np.ndarray        # posterior mean of the yearly change of the log rate (NaN: one year)
+    slope_var: np.ndarray
+    raw_level: np.ndarray    # stage 1 (the unit's own data alone)
+    raw_level_var: np.ndarray
+    raw_slope: np.ndarray
+    raw_slope_var: np.ndarray
+    kappa: np.ndarray        # per group
+    hyper: dict              # {"level": {group: ...}, "slope": {group: ...}}
+    pts: Points
+    mu: np.ndarray           # stage-1 fitted mean per point
+
+
+def fit(pts: Points, kappa: np.ndarray | None = None, hyper: dict | None = None,
+        rounds: int = 3) -> Fit:
+    """The whole model on ``pts``. ``kappa`` and ``hyper`` given: used as they are (no
+    estimation)."""
+    n_groups = int(pts.group.max()) + 1 if pts.n_units else 0
+    if kappa is None:
+        k = np.zeros(n_groups)
+        start = None
+        for _ in range(rounds):
+            a, b, va, vb, cov = unit_fit(pts, k, start)
+            k = dispersion(pts, a, b, n_groups)
+            start = (a, b)
+        kappa = k
+    a, b, va, vb, cov = unit_fit(pts, kappa)
+    group_u = pts.group
+    level, level_var, hl = two_level(a, va, pts.country, group_u, (hyper or {}).get("level"))
+    slope, slope_var, hs = two_level(b, vb, pts.country, group_u, (hyper or {}).get("slope"))
+    mu = np.exp(np.clip(pts.off + a[pts.u] + np.nan_to_num(b)[pts.u] * pts.t, -700, 700))
+    return Fit(level=level, level_var=level_var, slope=slope, slope_var=slope_var, raw_level=a,
+               raw_level_var=va, raw_slope=b, raw_slope_var=vb, kappa=kappa,
+               hyper={"level": hl, "slope": hs}, pts=pts, mu=mu)
+
+
+def draw_counts(f: Fit, rng: np.random.Generator) -> np.ndarray:
+    """Counts drawn from the fitted over-dispersed model (each unit's own stage-1 means, the
+    group's kappa): negative binomial for counts (Gamma-Poisson mixture), log-normal with the
+    same variance for quantities; a nowcast year is drawn from its own predictive
+    distribution (the months known plus a log-normal rest, ideal.scoring.nowcast)."""
+    pts = f.pts
+    mu = f.mu
+    k = f.kappa[pts.group][pts.u]
+    counts = pts.p > 0
+    out = np.empty(len(mu))
+    lam = np.where(k > 0, rng.gamma(np.where(k > 0, 1 / np.maximum(k, 1e-12), 1.0),
+                                    np.where(k > 0, mu * np.maximum(k, 1e-12), 1.0)), mu)
+    out[counts] = rng.poisson(np.clip(lam[counts], 0, 1e12))
+    q = ~counts
+    if q.any():
+        s2 = np.log1p(k[q])
+        out[q] = mu[q] * np.exp(rng.normal(-s2 / 2, np.sqrt(s2)))
+    now = np.isfinite(pts.nowcast_sd) & np.isfinite(pts.known)
+    if now.any():
+        rest = np.clip(pts.raw[now] - pts.known[now], 0, None)
+        drawn = np.exp(rng.normal(np.log(rest + 0.5), pts.nowcast_sd[now])) - 0.5
+        out[now] = pts.known[now] + np.clip(drawn, 0, None)
+    return out
+
+
+def posterior_draw(f: Fit, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One draw of each unit's log rate and slope from their (normal) posteriors."""
+    level = f.level + rng.standard_normal(len(f.level)) * np.sqrt(np.nan_to_num(f.level_var))
+    slope = f.slope + rng.standard_normal(len(f.slope)) * np.sqrt(np.nan_to_num(f.slope_var))
+    return level, slope
+
+
+def summary(f: Fit, names: list[tuple[str, str]]) -> list[dict]:
+    """The hyperparameters per crime type and indicator, JSON-ready (stored with the run)."""
+    out = []
+    for g, (crime, indicator) in enumerate(names):
+        lv, sl = f.hyper["level"].get(g), f.hyper["slope"].get(g)
+        units = int((f.pts.group == g).sum())
+        shrunk = f.pts.group == g
+        b = f.raw_level_var[shrunk] / (f.raw_level_var[shrunk] + (lv[3] if lv else 0))
+        out.append({"crime_type": crime, "indicator": indicator, "units": units,
+                    "kappa": _r(f.kappa[g]),
+                    "level_sd_country": _r(np.sqrt(lv[2])) if lv and np.isfinite(lv[2]) else None,
+                    "level_sd_region": _r(np.sqrt(lv[3])) if lv else None,
+                    "slope_sd_country": _r(np.sqrt(sl[2])) if sl and np.isfinite(sl[2]) else None,
+                    "slope_sd_region": _r(np.sqrt(sl[3])) if sl else None,
+                    "level_shrinkage_median": _r(float(np.nanmedian(b))) if units and np.isfinite(b).any() else None})
+    return out
+
+
+def group_names(units: pd.DataFrame) -> list[tuple[str, str]]:
+    """(crime type, indicator) of each group code of :func:`points`."""
+    return [tuple(k) for k in units.groupby(["crime_type", "indicator"], sort=True).size().index]
+
+
+def _r(v: float) -> float | None:
+    v = float(v)
+    return None if v != v else round(v, 4)

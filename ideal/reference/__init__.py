@@ -11,6 +11,7 @@ import json
 from functools import cache, lru_cache
 from importlib.resources import files
 
+import numpy as np
 import pandas as pd
 import pycountry
 from babel import Locale
@@ -46,6 +47,39 @@ def iccs() -> pd.DataFrame:
     """ICCS codes with level, parent, names (en/es/pt) and harm weight (NaN for groups)."""
     df = _read("iccs.csv", dtype=str)
     return df.assign(harm_weight=pd.to_numeric(df["harm_weight"].replace("", None)))
+
+
+@_shared
+def harm_sources() -> pd.DataFrame:
+    """The statutory sentence ranges behind methodology v4's harm weights (harm.csv): per ICCS
+    code and member, the law, its article, the offence and the range in years."""
+    df = _read("harm.csv", dtype=str)
+    return df.assign(min_years=pd.to_numeric(df["min_years"]), max_years=pd.to_numeric(df["max_years"]),
+                     note=df["note"].fillna(""))
+
+
+def harm_weights(source: str = "iccs") -> pd.Series:
+    """Harm weight 1-10 per scored ICCS code. ``iccs``: the panel weights of iccs.csv (v2, v3).
+    ``sentencing`` (v4), the approach of the Cambridge Crime Harm Index (Sherman, Neyroud &
+    Neyroud 2016) and the ONS Crime Severity Score (2016): the severity of an offence is the
+    sentence the law sets for it; here the midpoint of the statutory range in the members'
+    penal laws (harm.csv: Brazil's and Argentina's codes, article by article), the geometric
+    mean over the members that give one, proportional to homicide's (10), at least 1. An
+    attempted homicide takes the range the codes set for the attempt (reduced by one to two
+    thirds in Brazil, one third to one half in Argentina)."""
+    if source == "iccs":
+        return iccs().set_index("code")["harm_weight"]
+    if source != "sentencing":
+        raise ValueError(f"unknown harm weights {source!r}: iccs or sentencing")
+    h = harm_sources()
+    mid = np.log((h["min_years"] + h["max_years"]) / 2)
+    years = np.exp(mid.groupby(h["code"]).mean())
+    weights = (years / years["0101"] * 10).clip(lower=1).round(2)
+    scored = iccs().set_index("code")["harm_weight"].dropna().index
+    missing = sorted(set(scored) - set(weights.index))
+    if missing:
+        raise ValueError(f"harm.csv gives no sentence range for {', '.join(missing)}")
+    return weights.reindex(scored).rename("harm_weight")
 
 
 @_shared

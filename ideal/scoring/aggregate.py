@@ -39,6 +39,13 @@ def aggregate(pillars: np.ndarray, weights: np.ndarray, method: str = "arithmeti
 
 DATA = [0, 1, 3]  # magnitude, trend, spread; column 2 is harm
 HARM = 2
+PILLARS = ["magnitude", "trend", "harm", "spread"]
+
+
+def data_columns(profile: dict) -> list[int]:
+    """The data pillars the profile weighs (v4 gives the spread no weight: it is left out of
+    the coverage too)."""
+    return [c for c in DATA if profile["pillars"][PILLARS[c]]["weight"] > 0]
 
 
 def threat(pillars: np.ndarray, weights: np.ndarray, method: str = "arithmetic",

@@ -322,9 +322,7 @@ def draw_counts(f: Fit, rng: np.random.Generator) -> np.ndarray:
         out[q] = mu[q] * np.exp(rng.normal(-s2 / 2, np.sqrt(s2)))
     now = np.isfinite(pts.nowcast_sd) & np.isfinite(pts.known)
     if now.any():
-        rest = np.clip(pts.raw[now] - pts.known[now], 0, None)
-        drawn = np.exp(rng.normal(np.log(rest + 0.5), pts.nowcast_sd[now])) - 0.5
-        out[now] = pts.known[now] + np.clip(drawn, 0, None)
+        out[now] = redraw_nowcast(pts, rng)[now]
     return out
 
 
@@ -361,3 +359,14 @@ def group_names(units: pd.DataFrame) -> list[tuple[str, str]]:
 def _r(v: float) -> float | None:
     v = float(v)
     return None if v != v else round(v, 4)
+
+
+def redraw_nowcast(pts: Points, rng: np.random.Generator) -> np.ndarray:
+    """The counts as they are, with each nowcast year drawn from its predictive distribution."""
+    out = pts.raw.copy()
+    now = np.isfinite(pts.nowcast_sd) & np.isfinite(pts.known)
+    if now.any():
+        rest = np.clip(pts.raw[now] - pts.known[now], 0, None)
+        drawn = np.exp(rng.normal(np.log(rest + 0.5), pts.nowcast_sd[now])) - 0.5
+        out[now] = pts.known[now] + np.clip(drawn, 0, None)
+    return out

@@ -226,5 +226,7 @@ def pillar_frame(units: pd.DataFrame, trend: pd.Series, harm: pd.Series, profile
     n_above = np.bincount(group, weights=above, minlength=len(n_valid))
     with np.errstate(invalid="ignore", divide="ignore"):
         share = pd.Series((n_above / np.where(n_valid > 0, n_valid, np.nan))[group] * 10, index=units.index)
+    if profile["pillars"]["spread"]["weight"] == 0:  # v4: not a pillar (a country constant)
+        share = pd.Series(np.nan, index=units.index)
     return pd.DataFrame({"magnitude": magnitude, "trend": trend_score,
                          "harm": harm.where(rate.notna()), "spread": share}), treated

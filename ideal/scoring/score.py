@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ideal.scoring import aggregate as agg
-from ideal.scoring import coherence
+from ideal.scoring import coherence, model
 from ideal.scoring import nowcast as nc
 from ideal.scoring import pillars as pl
 from ideal.scoring import uncertainty as mc
@@ -268,7 +268,7 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
         return units, unscored, {"national": national}
     if harm is None:
         from ideal import reference
-        harm = reference.iccs().set_index("code")["harm_weight"]
+        harm = reference.harm_weights((profile.get("harm") or {}).get("weights", "iccs"))
     weights = np.array([profile["pillars"][p]["weight"] for p in pl.PILLARS], dtype="float64")
     base_variant = measure(rates, units, profile, harm)
     units, trend, trend_se = base_variant["units"], base_variant["trend"], base_variant["trend_se"]
@@ -277,12 +277,23 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
     key = (profile["normalisation"]["method"], "carry_forward")
     comp = agg.threat(matrices[key], weights, profile["aggregation"]["method"], profile.get("harm"))[:, 0]
     comp = np.where(eligible[key], comp, np.nan)
-    cover = agg.coverage(matrices[key], DATA)
+    cover = agg.coverage(matrices[key], agg.data_columns(profile))
     base_rank = agg.ranks(comp[:, None])[:, 0]
-    variants = mc.data_variants(rates, units, profile, harm, measure)
-    joint = variants["joint"] or [(matrices, eligible)]  # no data variants: the profile's data
-    plan = mc.draws(profile, weights, len(joint))
-    median, p5, p95 = mc.drawn_rank_intervals(joint, plan, profile)
+    v4 = profile["uncertainty"].get("headline") == "data"
+    harm_col = units["crime_type"].map(harm).astype("float64")
+    if v4:
+        # v4: the headline's draws vary the data alone (ideal.scoring.uncertainty.data_draws)
+        draws = mc.data_draws(rates, units, profile)
+        data_r = mc.data_ranks(units, draws, profile, harm_col, weights)
+        summary = mc.rank_summary(data_r)
+        median, p5, p95 = summary["rank_median"], summary["rank_p5"], summary["rank_p95"]
+        probabilities = {k: summary[k] for k in ("p_first", "p_top10", "p_top15")}
+    else:
+        variants = mc.data_variants(rates, units, profile, harm, measure)
+        joint = variants["joint"] or [(matrices, eligible)]  # no data variants: the profile's data
+        plan = mc.draws(profile, weights, len(joint))
+        median, p5, p95 = mc.drawn_rank_intervals(joint, plan, profile)
+        probabilities = {k: np.full(len(units), np.nan) for k in ("p_first", "p_top10", "p_top15")}
     r = profile["reliability"]
     age_factor = 1 - units["age"] / (carry + 1)
     quality = units["population_method"].map(profile.get("population_quality", {})).fillna(0.0) \
@@ -297,22 +308,29 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
         magnitude=base["magnitude"].round(4), trend=base["trend"].round(4),
         harm=base["harm"], spread=base["spread"].round(4), coverage=cover.round(4),
         score=np.round(comp, 4), reliability=reliability.round(2), rank=base_rank,
-        rank_median=median, rank_p5=p5, rank_p95=p95,
+        rank_median=median, rank_p5=p5, rank_p95=p95, **probabilities,
         status=np.where(np.isfinite(comp), "scored", "insufficient_data"))
     scores = scores.assign(level=agg.band(scores["score"], profile["bands"]),
                            **contributions(matrices[key], weights, comp, profile["aggregation"]["method"],
                                            profile.get("harm")))
 
-    sob = mc.sobol(matrices, eligible, profile, weights, base_rank, joint=variants["joint"])
+    if v4:
+        sob = mc.sobol_v4(units, draws, profile, harm_col, weights, base_rank)
+        sensitivity = mc.method_sensitivity(units, {k: (matrices[k], eligible[k]) for k in matrices}, profile,
+                                            harm_col, weights, base_rank, draws, data_r)
+        description = {**draws["description"],
+                       "hyperparameters": model.summary(base_variant["fit"], model.group_names(units))}
+    else:
+        sob = mc.sobol(matrices, eligible, profile, weights, base_rank, joint=variants["joint"])
+        sensitivity = mc.sensitivity(matrices, eligible, profile, weights, base_rank, variants["one_at_a_time"])
+        description = variants["description"]
     mover = pd.Series(sob.pop("rank_movers"), dtype="object")
     scores = scores.assign(rank_mover=mover.reindex(range(len(scores))).to_numpy())
     sob["rank_movers"] = [{"country": r.country, "region": r.region, "crime_type": r.crime_type,
                            "rank": int(r.rank), "moved_most_by": r.rank_mover}
                           for r in scores[scores["rank_mover"].notna()].sort_values("rank").itertuples()]
     info = {"outliers": treated, "series": leading_series(rates, scores, profile), "national": national,
-            "sensitivity": mc.sensitivity(matrices, eligible, profile, weights, base_rank,
-                                          variants["one_at_a_time"]),
-            "monte_carlo": variants["description"],
+            "sensitivity": sensitivity, "monte_carlo": description,
             "sobol": sob,
             "coherence": coherence.report(matrices[key], weights, comp, scores[
                 [f"contrib_{p}" for p in pl.PILLARS]].to_numpy(dtype="float64"),
@@ -366,12 +384,20 @@ def measure(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, harm: pd.Se
     profile's own normalisation with carry-forward only (what a one-at-a-time variant needs)."""
     window = window or profile["pillars"]["trend"]["window_years"]
     trend_spec = profile["pillars"]["trend"]
-    if trend_spec.get("method", "endpoints") == "loglinear":
+    fitted = None
+    if profile.get("smoothing", {}).get("model") == "hierarchical":
+        # v4: rates and trends from one hierarchical over-dispersed model (ideal.scoring.model)
+        fitted = model.fit(model.points(rates, units, window))
+        rate_model = np.where(np.isfinite(fitted.level), np.exp(fitted.level) * profile["rate_per"], units["rate"])
+        units = units.assign(rate_model=rate_model)
+        trend = pd.Series(np.expm1(fitted.slope), index=units.index)
+        trend_se = pd.Series(np.sqrt(fitted.slope_var), index=units.index)
+    elif trend_spec.get("method", "endpoints") == "loglinear":
         trend, trend_se = pl.trend_slope(rates, units, window,
                                          shrink=profile.get("smoothing", {}).get("trend") == "empirical_bayes")
     else:
         trend, trend_se = pl.trend_raw(rates, units, window), pd.Series(np.nan, index=units.index)
-    if profile.get("smoothing", {}).get("magnitude") == "empirical_bayes":
+    if fitted is None and profile.get("smoothing", {}).get("magnitude") == "empirical_bayes":
         units = units.assign(rate_model=pl.smoothed_rates(units, profile["rate_per"]))
     harm_col = units["crime_type"].map(harm).astype("float64")
     threshold = profile["missing"]["coverage_threshold"]
@@ -385,11 +411,11 @@ def measure(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, harm: pd.Se
                                          spread_threshold=spread_threshold)
             m = frame[pl.PILLARS].to_numpy(dtype="float64")
             matrices[(method, imput)] = m
-            eligible[(method, imput)] = (np.isfinite(m[:, 0]) & (agg.coverage(m, DATA) >= threshold))
+            eligible[(method, imput)] = (np.isfinite(m[:, 0]) & (agg.coverage(m, agg.data_columns(profile)) >= threshold))
             if method == profile["normalisation"]["method"] and imput == "carry_forward":
                 base, treated = frame, how
     return {"units": units, "trend": trend, "trend_se": trend_se, "matrices": matrices,
-            "eligible": eligible, "base": base, "treated": treated}
+            "eligible": eligible, "base": base, "treated": treated, "fit": fitted}
 
 
 def contributions(pillars: np.ndarray, weights: np.ndarray, composite: np.ndarray,

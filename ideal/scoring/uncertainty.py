@@ -286,3 +286,232 @@ def sobol(matrices: dict, eligible: dict, profile: dict, base_weights: np.ndarra
 
 def _r(v: float) -> float | None:
     return None if v != v else round(float(v), 3)
+
+
+# ---------------------------------------------------------------------------------------------
+# v4: the headline's uncertainty is the data's alone; the method is a separate analysis
+# ---------------------------------------------------------------------------------------------
+
+POPULATION_ACCURACY = {"official": 0.01, "submitted": 0.01, "interpolated": 0.02, "extrapolated": 0.05,
+                       "modelled": 0.10, "synthetic": 0.10}
+
+
+def data_draws(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, progress=None) -> dict:
+    """``uncertainty.draws`` independent draws of what the data allow (v4), the method held
+    at the profile's. Each draw: (1) a trend window from ``trend_windows``; (2) the counts
+    drawn again from the fitted over-dispersed model (each unit's own negative-binomial means,
+    ideal.scoring.model.draw_counts) and the model's hyperparameters (kappa, the region and
+    country variances) estimated again from them: the parametric bootstrap of Laird & Louis
+    (1987, "Empirical Bayes confidence intervals based on bootstrap samples", JASA 82), which
+    carries the uncertainty of the hyperparameters; (3) each unit's log rate and slope drawn
+    from its posterior given the data as they are, under those hyperparameters (nowcast years
+    drawn from their predictive distribution); (4) each region's population off by a factor
+    within its stated accuracy (log-normal, sd per population method: ``population_accuracy``).
+    Returns rate_model and trend (units x draws, float32) and the description stored with the
+    run."""
+    from ideal.scoring import model
+
+    cfg = profile["uncertainty"]
+    n = int(cfg["draws"])
+    rng = np.random.default_rng(cfg["seed"])
+    window = profile["pillars"]["trend"]["window_years"]
+    windows = [int(w) for w in (cfg.get("trend_windows") or [window])]
+    accuracy = {**POPULATION_ACCURACY, **(cfg.get("population_accuracy") or {})}
+    per = profile["rate_per"]
+    fits = {w: model.fit(model.points(rates, units, w)) for w in windows}
+    method = units["population_method"] if "population_method" in units else pd.Series("official", index=units.index)
+    sd = method.map(accuracy).fillna(accuracy["synthetic"]).to_numpy(dtype="float64")
+    regions, region_idx = np.unique(units["region"].to_numpy(dtype=str), return_inverse=True)
+    region_sd = np.zeros(len(regions))
+    np.maximum.at(region_sd, region_idx, sd)
+    rate = np.empty((len(units), n), dtype="float32")
+    trend = np.empty((len(units), n), dtype="float32")
+    chosen = rng.choice(windows, size=n)
+    for d in range(n):
+        f = fits[int(chosen[d])]
+        boot = model.fit(model.with_counts(f.pts, model.draw_counts(f, rng)))
+        observed = model.with_counts(f.pts, model.redraw_nowcast(f.pts, rng))
+        post = model.fit(observed, kappa=boot.kappa, hyper=boot.hyper)
+        level, slope = model.posterior_draw(post, rng)
+        level = level - (rng.standard_normal(len(regions)) * region_sd)[region_idx]
+        rate[:, d] = np.exp(level) * per
+        trend[:, d] = np.expm1(slope)
+        if progress and (d + 1) % 50 == 0:
+            progress(d + 1, n)
+    kappa = {f"{c}/{i}": round(float(k), 4) for (c, i), k in
+             zip(model.group_names(units), fits[window if window in fits else windows[0]].kappa, strict=True)}
+    description = {"draws": n, "model": "hierarchical negative binomial (ideal.scoring.model)",
+                   "counts": "negative binomial, hyperparameters re-estimated (Laird & Louis 1987)",
+                   "kappa": kappa, "trend_windows": windows, "population_accuracy": accuracy,
+                   "method": "held at the profile's"}
+    return {"rate_model": rate, "trend": trend, "description": description}
+
+
+def draw_matrices(units: pd.DataFrame, draws: dict, d: int, profile: dict, harm_col: pd.Series,
+                  method: str | None = None, impute: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The pillar matrix and eligibility of data draw ``d`` under a normalisation (default:
+    the profile's)."""
+    from ideal.scoring import aggregate as agg
+    from ideal.scoring import pillars as pl
+
+    u = units.assign(rate_model=draws["rate_model"][:, d].astype("float64"))
+    trend = pd.Series(draws["trend"][:, d].astype("float64"), index=units.index)
+    frame, _ = pl.pillar_frame(u, trend, harm_col, profile, method or profile["normalisation"]["method"], impute)
+    m = frame[pl.PILLARS].to_numpy(dtype="float64")
+    ok = np.isfinite(m[:, 0]) & (agg.coverage(m, agg.data_columns(profile)) >= profile["missing"]["coverage_threshold"])
+    return m, ok
+
+
+def data_ranks(units: pd.DataFrame, draws: dict, profile: dict, harm_col: pd.Series,
+               weights: np.ndarray) -> np.ndarray:
+    """units x draws ranks (float32, NaN where a unit is not scored in a draw) under the
+    profile's method."""
+    n = draws["rate_model"].shape[1]
+    out = np.empty((len(units), n), dtype="float32")
+    for d in range(n):
+        m, ok = draw_matrices(units, draws, d, profile, harm_col)
+        comp = np.where(ok, threat(m, weights, profile["aggregation"]["method"], profile.get("harm"))[:, 0], np.nan)
+        out[:, d] = ranks(comp[:, None])[:, 0]
+    return out
+
+
+def rank_summary(r: np.ndarray) -> dict[str, np.ndarray]:
+    """Median rank, 5th-95th percentile interval and the probabilities of ranking first, in
+    the top 10 and in the top 15 (share of the draws; a draw where the unit is not scored
+    counts as not ranked)."""
+    median, p5, p95 = _intervals(r)
+    with np.errstate(invalid="ignore"):
+        return {"rank_median": median, "rank_p5": p5, "rank_p95": p95,
+                "p_first": np.round(np.nanmean(np.where(np.isfinite(r), r == 1, 0.0), axis=1), 4),
+                "p_top10": np.round(np.nanmean(np.where(np.isfinite(r), r <= 10, 0.0), axis=1), 4),
+                "p_top15": np.round(np.nanmean(np.where(np.isfinite(r), r <= 15, 0.0), axis=1), 4)}
+
+
+def method_sensitivity(units: pd.DataFrame, base: dict, profile: dict, harm_col: pd.Series,
+                       weights: np.ndarray, base_rank: np.ndarray, draws: dict, data_r: np.ndarray) -> dict:
+    """The mean absolute rank shift of the scored units when one method choice changes and
+    the data stay as they are (v4: the method's sensitivity apart from the data's): another
+    normalisation, another aggregation, the weights within +-weight_spread, each crime type's
+    harm weight within +-harm_spread points, the harm floor at each end of its range, no
+    carry-forward; beside them the data's own (the mean shift over the data draws)."""
+    cfg = profile["uncertainty"]
+    harm = profile.get("harm")
+    agg0 = profile["aggregation"]["method"]
+    norm0 = profile["normalisation"]["method"]
+    scored = np.isfinite(base_rank)
+    rng = np.random.default_rng(cfg["seed"] + 1)
+
+    def shift(m, ok, w=weights, a=agg0, h=harm) -> float:
+        comp = np.where(ok[:, None], threat(m, np.atleast_2d(w), a, h), np.nan)
+        r = ranks(comp)
+        d = np.abs(r - base_rank[:, None])[scored]
+        d = d[np.isfinite(d)]
+        return float(d.mean()) if d.size else 0.0
+
+    m0, ok0 = base[(norm0, "carry_forward")]
+    out = {}
+    out["normalisation"] = float(np.mean([shift(*base[(m, "carry_forward")])
+                                          for m in cfg["normalisation"] if m != norm0] or [0.0]))
+    out["aggregation"] = float(np.mean([shift(m0, ok0, a=a) for a in cfg["aggregation"] if a != agg0] or [0.0]))
+    w = weights * rng.uniform(1 - cfg["weight_spread"], 1 + cfg["weight_spread"], size=(50, len(weights)))
+    out["weights"] = shift(m0, ok0, w=w / w.sum(axis=1, keepdims=True))
+    hs = float(cfg.get("harm_spread", 0.0))
+    if hs:
+        vals = []
+        crimes = units["crime_type"].to_numpy()
+        for _ in range(10):
+            bump = {c: rng.uniform(-hs, hs) for c in pd.unique(crimes)}
+            m = m0.copy()
+            m[:, 2] = np.clip(m0[:, 2] + pd.Series(crimes).map(bump).to_numpy(), 1, 10)
+            vals.append(shift(m, ok0))
+        out["harm_weights"] = float(np.mean(vals))
+    if harm and harm.get("mode") == "scale":
+        lo, hi = cfg.get("harm_floors", [0.3, 0.7])
+        out["harm_floor"] = float(np.mean([shift(m0, ok0, h={**harm, "floor": f}) for f in (lo, hi)]))
+    if "none" in cfg["imputation"]:
+        out["imputation"] = shift(*base[(norm0, "none")])
+    d = np.abs(data_r - base_rank[:, None])[scored]
+    d = d[np.isfinite(d)]
+    out["data"] = float(d.mean()) if d.size else 0.0
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def sobol_v4(units: pd.DataFrame, draws: dict, profile: dict, harm_col: pd.Series, weights: np.ndarray,
+             base_rank: np.ndarray, n: int | None = None, top: int = 10) -> dict:
+    """Sobol first-order and total indices (SALib: Saltelli 2010 sampling, S1 by Saltelli
+    2010, ST by Jansen 1999, 95 % bootstrap intervals) of the ranking's change (mean absolute
+    rank shift of the scored units against the profile's ranking) to the method choices and
+    the data: the weights of magnitude and trend (+-weight_spread), the normalisation, the
+    aggregation, the harm floor, the harm weights (one of 16 draws within +-harm_spread) and
+    the data (one of the first ``sobol_data_draws`` data draws). ``sobol_samples`` base
+    samples (1024: N x (k + 2) model runs); a convergence check compares the indices of the
+    first half of the samples with all of them (Sobol samples are nested); per unit of the
+    ``top`` ranks, each factor's total index of its rank."""
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    cfg = profile["uncertainty"]
+    spread = cfg["weight_spread"]
+    harm = profile.get("harm") or {}
+    scale = harm.get("mode", "additive") == "scale"
+    size = int(n or cfg.get("sobol_samples", 1024))
+    k_data = min(int(cfg.get("sobol_data_draws", 64)), draws["rate_model"].shape[1])
+    rng = np.random.default_rng(cfg["seed"] + 3)
+    crimes = units["crime_type"].to_numpy()
+    hs = float(cfg.get("harm_spread", 0.0))
+    bumps = [pd.Series(crimes).map({c: rng.uniform(-hs, hs) for c in pd.unique(crimes)}).to_numpy() for _ in range(16)]
+    lo, hi = cfg.get("harm_floors", [0.3, 0.7])
+    names = ["weight_magnitude", "weight_trend", "normalisation", "aggregation", "harm_weights", "data"]
+    bounds = [[1 - spread, 1 + spread]] * 2 + [[0, len(cfg["normalisation"])], [0, len(cfg["aggregation"])],
+                                               [0, 16], [0, k_data]]
+    if scale:
+        names.insert(4, "harm_floor")
+        bounds.insert(4, [lo, hi])
+    problem = {"num_vars": len(names), "names": names, "bounds": bounds}
+    x = sample.sample(problem, size, calc_second_order=False, seed=cfg["seed"])
+    scored = np.isfinite(base_rank)
+    leaders = np.flatnonzero(scored & (base_rank <= top))
+    cache: dict = {}
+
+    def matrix(d: int, norm: str):
+        if (d, norm) not in cache:
+            cache[(d, norm)] = draw_matrices(units, draws, d, profile, harm_col, norm)
+        return cache[(d, norm)]
+
+    y = np.empty(len(x))
+    unit_ranks = np.empty((len(x), len(leaders)))
+    col = {name: i for i, name in enumerate(names)}
+    for i, row in enumerate(x):
+        w = weights.copy()
+        w[0] *= row[col["weight_magnitude"]]
+        w[1] *= row[col["weight_trend"]]
+        norm = cfg["normalisation"][min(int(row[col["normalisation"]]), len(cfg["normalisation"]) - 1)]
+        agg = cfg["aggregation"][min(int(row[col["aggregation"]]), len(cfg["aggregation"]) - 1)]
+        m, ok = matrix(min(int(row[col["data"]]), k_data - 1), norm)
+        m = m.copy()
+        m[:, 2] = np.clip(m[:, 2] + bumps[min(int(row[col["harm_weights"]]), 15)], 1, 10)
+        h = {**harm, "floor": float(row[col["harm_floor"]])} if scale else harm
+        comp = np.where(ok, threat(m, w / w.sum(), agg, h)[:, 0], np.nan)
+        r = ranks(comp[:, None])[:, 0]
+        d = np.abs(r - base_rank)[scored]
+        d = d[np.isfinite(d)]
+        y[i] = float(d.mean()) if d.size else 0.0
+        unit_ranks[i] = np.nan_to_num(r[leaders], nan=float(len(r)))
+    si = analyze.analyze(problem, y, calc_second_order=False, seed=cfg["seed"])
+    half = analyze.analyze(problem, y[:len(y) // 2], calc_second_order=False, seed=cfg["seed"])
+    factors = {name: {"S1": _r(si["S1"][k]), "S1_conf": _r(si["S1_conf"][k]),
+                      "ST": _r(si["ST"][k]), "ST_conf": _r(si["ST_conf"][k])} for k, name in enumerate(names)}
+    change = float(np.nanmax(np.abs(np.r_[si["S1"] - half["S1"], si["ST"] - half["ST"]])))
+    inside = bool(np.all((si["S1"] - si["S1_conf"] <= 1) & (si["S1"] + si["S1_conf"] >= 0)
+                         & (si["ST"] - si["ST_conf"] <= 1) & (si["ST"] + si["ST_conf"] >= 0)))
+    movers, per_unit = {}, []
+    for j, unit in enumerate(leaders):
+        if np.var(unit_ranks[:, j]) == 0:
+            movers[int(unit)] = None
+            continue
+        sj = analyze.analyze(problem, unit_ranks[:, j], calc_second_order=False, num_resamples=20, seed=cfg["seed"])
+        movers[int(unit)] = names[int(np.nanargmax(sj["ST"]))]
+        per_unit.append({"unit": int(unit), "ST": {name: _r(sj["ST"][k]) for k, name in enumerate(names)}})
+    return {"samples": len(x), "base_samples": size, "factors": factors, "rank_movers": movers,
+            "per_unit": per_unit, "convergence": {"max_change_half_to_full": round(change, 3),
+                                                  "indices_in_0_1": inside, "converged": change <= 0.05}}

@@ -31,7 +31,8 @@ SCORE_COLUMNS = ["country", "region", "crime_type", "period", "indicator", "valu
                  "rate", "score", "level", "status", "data_year", "imputed", "magnitude", "trend",
                  "harm", "spread", "coverage", "reliability", "rank", "rank_median", "rank_p5",
                  "rank_p95", "partial", "population_method", "contrib_magnitude", "contrib_trend",
-                 "contrib_harm", "contrib_spread", "rate_model", "trend_change", "trend_se"]
+                 "contrib_harm", "contrib_spread", "rate_model", "trend_change", "trend_se",
+                 "p_first", "p_top10", "p_top15", "enforcement"]
 
 # languages of the portal, the feedback and the briefings (Spanish first: most members)
 LANGUAGES = ("es", "pt", "en")

@@ -5,7 +5,7 @@ reference data. Usage: python scripts/goalposts.py [folder of the real exports].
 
 Also the source of the trend goalposts of methodology v4: the yearly change of first-level
 rates in the same exports, each unit's negative-binomial log-linear slope over every
-three-year window (four years, ideal.scoring.model, stage 1), for the units with at least 50
+three-year window (four years, ideal.scoring.model, stage 1), for the units with at least 500
 events in the window (so the spread is that of real trends, little of it Poisson noise);
 printed as percentiles with `--trends`."""
 
@@ -37,14 +37,13 @@ def yearly(real: Path) -> pd.DataFrame:
         # whole years only (INEGI is monthly: twelve months make a year)
         months = frame.groupby(["region", "crime_type", "indicator", "year"])["period"].nunique()
         y = frame.groupby(["region", "crime_type", "indicator", "year"], as_index=False)["value_number"].sum()
-        full = y.set_index(["region", "crime_type", "indicator", "year"]).index.map(
-            lambda k: months.get(k, 1) in (1, 12))
-        y = y[np.asarray(full, dtype=bool)].merge(pop, on=["region", "year"])
+        n = months.reindex(pd.MultiIndex.from_frame(y[["region", "crime_type", "indicator", "year"]])).to_numpy()
+        y = y[np.isin(n, (1, 12))].merge(pop, on=["region", "year"])
         parts.append(y.assign(rate=y["value_number"] / y["population"] * 1e5, source=folder))
     return pd.concat(parts, ignore_index=True)
 
 
-def trends(real: Path, window: int = 3, min_events: float = 50) -> pd.DataFrame:
+def trends(real: Path, window: int = 3, min_events: float = 500) -> pd.DataFrame:
     """Each unit's yearly change (exp(slope) - 1) over every window of ``window`` + 1 years."""
     from ideal.scoring import model
 

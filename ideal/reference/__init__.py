@@ -87,6 +87,13 @@ def indicators() -> pd.DataFrame:
     return _read("indicators.csv", dtype=str)
 
 
+def enforcement_indicators() -> list[str]:
+    """Indicators that grow with police effort as well as with crime (seizures, arrests: the
+    `enforcement` column of indicators.csv): a threat resting on them says so."""
+    ind = indicators()
+    return ind.loc[ind["enforcement"].str.lower().eq("true"), "code"].tolist()
+
+
 @_shared
 def population() -> pd.DataFrame:
     """Population per region and year: country, region, year, population, synthetic, method

@@ -117,3 +117,167 @@ def gathered(parts: list[pd.DataFrame]) -> pd.DataFrame:
 def early_warning(obs: pd.DataFrame, year: str, preference: list[str], settings: dict | None = None) -> pd.DataFrame:
     """The alarms of the monitored window ending with the last month of ``year`` that has data."""
     return detect(monthly_up_to(obs, year, preference), settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# v4: a regression baseline per series and false-discovery control across all series
+# ---------------------------------------------------------------------------------------------
+
+REGRESSION = {"monitor_months": 12, "baseline_months": 36, "min_baseline_months": 24,
+              "min_baseline_mean": 1.0, "fdr": 0.05, "windows": [2, 3], "reweight": 2.58}
+
+
+def _design(months: list[str], origin: int) -> np.ndarray:
+    """Intercept, the month's distance in years from the end of the baseline, and one pair of
+    yearly harmonics (the seasonal shape)."""
+    idx = np.array([int(m[:4]) * 12 + int(m[5:7]) - 1 for m in months], dtype="float64")
+    phase = 2 * np.pi * (idx % 12) / 12
+    return np.column_stack([np.ones(len(idx)), (idx - origin) / 12, np.sin(phase), np.cos(phase)])
+
+
+def _quasi_poisson(y: np.ndarray, x: np.ndarray, w: np.ndarray, iterations: int = 30) -> tuple[np.ndarray, np.ndarray]:
+    """Log-linear quasi-Poisson fits of every row of ``y`` (series x months) on ``x`` with prior
+    weights ``w`` (0 for a missing month), by Fisher scoring on all series at once:
+    (coefficients series x p, inverse information series x p x p, before the dispersion)."""
+    s, p = y.shape[0], x.shape[1]
+    yy = np.nan_to_num(y)
+    beta = np.zeros((s, p))
+    beta[:, 0] = np.log(np.maximum((w * yy).sum(1) / np.maximum(w.sum(1), 1e-12), 0.1))
+    for _ in range(iterations):
+        mu = np.exp(np.clip(beta @ x.T, -30, 30))
+        grad = ((w * (yy - mu)) @ x)
+        info = np.einsum("sm,mi,mj->sij", w * mu, x, x) + np.eye(p) * 1e-9
+        step = np.linalg.solve(info, grad[..., None])[..., 0]
+        beta = beta + np.clip(step, -3, 3)
+        if np.abs(step).max(initial=0) < 1e-8:
+            break
+    mu = np.exp(np.clip(beta @ x.T, -30, 30))
+    info = np.einsum("sm,mi,mj->sij", w * mu, x, x) + np.eye(p) * 1e-9
+    return beta, np.linalg.inv(info)
+
+
+def _upper_tail(observed: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """P(Y >= observed) for Y negative binomial with this mean and variance (Poisson when the
+    variance is not above the mean)."""
+    from scipy import stats
+
+    obs = np.round(np.nan_to_num(observed))
+    over = var > mean * (1 + 1e-9)
+    r = np.where(over, mean * mean / np.where(over, var - mean, 1), 1.0)
+    prob = np.where(over, r / (r + mean), 0.5)
+    nb = stats.nbinom.sf(obs - 1, r, prob)
+    po = stats.poisson.sf(obs - 1, mean)
+    return np.where(np.isfinite(observed), np.where(over, nb, po), np.nan)
+
+
+def benjamini_hochberg(p: np.ndarray, q: float) -> float:
+    """The largest p-value threshold that keeps the false-discovery rate at ``q`` (Benjamini &
+    Hochberg 1995) over the finite p-values; 0 when none qualifies."""
+    v = np.sort(p[np.isfinite(p)])
+    if not len(v):
+        return 0.0
+    ok = v <= q * np.arange(1, len(v) + 1) / len(v)
+    return float(v[np.flatnonzero(ok).max()]) if ok.any() else 0.0
+
+
+def detect_regression(series: pd.DataFrame, settings: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """Alarms of the monitored window with a regression baseline (methodology v4), and what was
+    monitored. Per series, a quasi-Poisson log-linear model of the ``baseline_months`` before
+    the monitored window, with its own trend and seasonal shape (one pair of yearly
+    harmonics), in the manner of Farrington et al. (1996) and Noufaily et al. (2013): months
+    whose Anscombe residual exceeds ``reweight`` are down-weighted and the model refitted (past
+    outbreaks do not raise the baseline), the dispersion is the series' own (at least Poisson).
+    Each monitored month is tested on the count of that month and on the sum of the last three
+    (a slower rise): upper tail of a negative binomial with the predicted mean and the
+    predictive variance (dispersion x mean + the variance of the extrapolated fit), the two
+    p-values and the monitored months combined by Simes' test into one p-value per series. The
+    false-discovery rate across the series is held at ``fdr`` (Benjamini & Hochberg 1995): of
+    the series flagged, at most that share are expected to be false alarms, however many are
+    monitored. A series' alarm is its first month whose p-value is under the cut. Measured on simulated series: bench/early_warning.py."""
+    cfg = {**REGRESSION, **(settings or {})}
+    cols = ["country", "region", "crime_type", "indicator", "started", "alarm", "baseline",
+            "recent", "ratio", "months", "p_value"]
+    empty = pd.DataFrame(columns=cols)
+    watched_n, base_n = int(cfg["monitor_months"]), int(cfg["baseline_months"])
+    months = list(series.columns) if not series.empty else []
+    info = {"method": "regression baseline (Farrington/Noufaily) + Benjamini-Hochberg", "fdr": cfg["fdr"],
+            "series": 0, "countries": 0, "months": watched_n}
+    if series.empty or len(months) <= watched_n:
+        return empty, info
+    watched = months[-watched_n:]
+    base_cols = months[-watched_n - base_n:-watched_n]
+    y_base = series[base_cols].to_numpy(dtype="float64")
+    y_mon = series[watched].to_numpy(dtype="float64")
+    n_base = np.isfinite(y_base).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        mean_base = np.nanmean(np.where(np.isfinite(y_base), y_base, np.nan), axis=1)
+    usable = (n_base >= cfg["min_baseline_months"]) & (np.nan_to_num(mean_base) >= cfg["min_baseline_mean"])
+    keys = series.index.to_frame(index=False)
+    info["series"] = int(usable.sum())
+    info["countries"] = int(keys.loc[usable, "country"].nunique()) if usable.any() else 0
+    if not usable.any():
+        return empty, info
+    y_base, y_mon, keys = y_base[usable], y_mon[usable], keys[usable].reset_index(drop=True)
+    last = base_cols[-1]
+    origin = int(last[:4]) * 12 + int(last[5:7]) - 1
+    xb, xm = _design(base_cols, origin), _design(watched, origin)
+    w = np.isfinite(y_base).astype("float64")
+    beta, inv = _quasi_poisson(y_base, xb, w)
+    if cfg.get("reweight"):
+        mu = np.exp(np.clip(beta @ xb.T, -30, 30))
+        yy = np.nan_to_num(y_base)
+        phi0 = np.maximum(1.0, (w * (yy - mu) ** 2 / mu).sum(1) / np.maximum(w.sum(1) - xb.shape[1], 1))
+        # Anscombe residuals standardised by the dispersion (Farrington et al. 1996)
+        res = 1.5 * (np.cbrt(yy) ** 2 - np.cbrt(mu) ** 2) / np.maximum(np.cbrt(mu) ** 0.5, 1e-9) / np.sqrt(phi0)[:, None]
+        w = np.where(res > cfg["reweight"], w * (cfg["reweight"] / np.where(res > 0, res, 1)) ** 2, w)
+        beta, inv = _quasi_poisson(y_base, xb, w, iterations=15)
+    mu_b = np.exp(np.clip(beta @ xb.T, -30, 30))
+    df = np.maximum(w.sum(1) - xb.shape[1], 1)
+    phi = np.maximum(1.0, (w * (np.nan_to_num(y_base) - mu_b) ** 2 / mu_b).sum(1) / df)
+    cov = inv * phi[:, None, None]
+    mu_m = np.exp(np.clip(beta @ xm.T, -30, 30))      # series x monitored months
+    p_win = {k: np.full(y_mon.shape, np.nan) for k in cfg["windows"]}
+    for k in cfg["windows"]:
+        for t in range(watched_n):
+            lo = t - k + 1
+            if lo < 0:
+                continue
+            obs = y_mon[:, lo:t + 1]
+            if np.isnan(obs).any(axis=1).all():
+                continue
+            m = mu_m[:, lo:t + 1]
+            g = (m[:, :, None] * xm[None, lo:t + 1, :]).sum(1)          # gradient of the sum
+            var = phi * m.sum(1) + np.einsum("si,sij,sj->s", g, cov, g)
+            p = _upper_tail(np.where(np.isnan(obs).any(axis=1), np.nan, np.nansum(obs, axis=1)), m.sum(1), var)
+            p_win[k][:, t] = p
+    # per series, Simes' combination of its tests (months x windows; valid for the positively
+    # dependent tests of overlapping windows: Simes 1986, Sarkar 1998); Benjamini-Hochberg across
+    # the series: of the series flagged, at most ``fdr`` are expected to be false alarms
+    p_all = np.concatenate([p_win[k] for k in cfg["windows"]], axis=1)   # series x (windows x months)
+    tests = np.where(np.isfinite(p_all), p_all, np.inf)
+    m_tests = np.isfinite(p_all).sum(axis=1)
+    ordered = np.sort(tests, axis=1)
+    j = np.arange(1, tests.shape[1] + 1)
+    simes = np.min(np.where(np.isfinite(ordered), ordered * m_tests[:, None] / j, np.inf), axis=1)
+    per_series = np.where(m_tests > 0, np.minimum(simes, 1.0), np.nan)
+    cut = benjamini_hochberg(per_series, float(cfg["fdr"]))
+    # a flagged series' tests under its Simes threshold: j* x cut / m, j* the largest j that holds
+    passing = ordered <= j[None, :] * cut / np.maximum(m_tests, 1)[:, None]
+    jstar = np.where(passing.any(axis=1), tests.shape[1] - np.argmax(passing[:, ::-1], axis=1), 0)
+    level = jstar * cut / np.maximum(m_tests, 1)
+    hit = (tests <= level[:, None]) & (per_series <= cut)[:, None] if cut > 0 else np.zeros(p_all.shape, dtype=bool)
+    hit = hit.reshape(len(hit), len(cfg["windows"]), watched_n).any(axis=1)
+    rows = []
+    for i in np.flatnonzero(hit.any(axis=1)):
+        t = int(np.flatnonzero(hit[i])[0])
+        start = max(0, t - max(cfg["windows"]) + 1)
+        while start < t and np.nan_to_num(y_mon[i, start]) <= mu_m[i, start]:
+            start += 1
+        recent = float(np.nanmean(y_mon[i, start:]))
+        expected = float(np.mean(mu_m[i, start:]))
+        rows.append({**keys.iloc[i].to_dict(), "started": watched[start], "alarm": watched[t],
+                     "baseline": round(expected, 2), "recent": round(recent, 2),
+                     "ratio": round(recent / expected, 2) if expected > 0 else None,
+                     "months": int(watched_n - start), "p_value": float(per_series[i])})
+    out = pd.DataFrame(rows, columns=cols)
+    return out.sort_values(["ratio", "recent"], ascending=False, ignore_index=True), info

@@ -30,6 +30,8 @@ The model (written down in the README, "How the threat score works"):
       B_i = s_i^2 / (s_i^2 + s2_region)
       est*_i = (1 - B_i) est_i + B_i m*_c,   Var*_i = (1 - B_i) s_i^2 + B_i^2 Var(m*_c)
   A unit with one year has no slope of its own: its trend is missing (never its country's).
+  With fewer than five regions beyond one per country in a group (a single small country) the
+  variances cannot be estimated and each unit keeps its own estimate.
 
 Pure numpy and pandas on all units at once (no loop over units), so the Monte Carlo can refit
 it two hundred times (ideal.scoring.uncertainty).
@@ -41,11 +43,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 UNIT = ["country", "region", "crime_type"]
 COUNTS = ("incidents", "victims", "persons_arrested")
 PSEUDO = 0.5  # events spread over a unit's years (Haldane-Anscombe)
+MIN_UNITS = 5  # regions (beyond one per country) needed to estimate the within-country variance
 
 
 @dataclass
@@ -165,43 +167,60 @@ def dispersion(pts: Points, a: np.ndarray, b: np.ndarray, n_groups: int) -> np.n
         v = pts.p * mu + k[g] * mu * mu
         return np.bincount(g, weights=np.where(use, r2 / np.where(v > 0, v, 1), 0.0), minlength=n_groups) - df
 
-    lo, hi = np.zeros(n_groups), np.full(n_groups, 100.0)
-    over = excess(np.full(n_groups, 1e-12)) > 0
-    for _ in range(60):  # bisection on a log scale, all groups at once
-        mid = np.where(lo > 0, np.sqrt(lo * hi), hi / 1e6)
-        pos = excess(mid) > 0
+    over = excess(np.full(n_groups, 1e-8)) > 0
+    lo, hi = np.full(n_groups, np.log(1e-8)), np.full(n_groups, np.log(100.0))
+    for _ in range(32):  # bisection on log kappa (1e-8 .. 100), all groups at once
+        mid = (lo + hi) / 2
+        pos = excess(np.exp(mid)) > 0
         lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
-    kappa = np.where(df > 0, np.where(over, (lo + hi) / 2, 0.0), np.nan)
+    kappa = np.where(df > 0, np.where(over, np.exp((lo + hi) / 2), 0.0), np.nan)
     fill = float(np.nanmedian(kappa)) if np.isfinite(kappa).any() else 0.0
     return np.where(np.isfinite(kappa), kappa, fill)
 
 
+def _pm_vector(est: np.ndarray, var: np.ndarray, cluster: np.ndarray, group: np.ndarray,
+               n_groups: int) -> np.ndarray:
+    """Paule-Mandel (1982) between-unit variance per group, pooled over the clusters
+    (countries) of the group: the tau2 that makes sum_c sum_i w_i (est_i - m_c)^2 equal sum_c
+    (k_c - 1), w_i = 1 / (var_i + tau2); 0 when the estimates vary no more than their noise.
+    All groups at once (bisection on log tau2). ``cluster``: an integer per estimate, unique
+    across groups."""
+    n_cl = int(cluster.max()) + 1 if len(cluster) else 0
+    k = np.bincount(cluster, minlength=n_cl)
+    cl_group = np.zeros(n_cl, dtype=int)
+    cl_group[cluster] = group
+    df = np.bincount(cl_group, weights=np.where(k >= 2, k - 1, 0), minlength=n_groups)
+
+    def excess(tau2: np.ndarray) -> np.ndarray:
+        w = 1 / (var + tau2[group])
+        m = np.bincount(cluster, weights=w * est, minlength=n_cl) / np.maximum(np.bincount(cluster, weights=w, minlength=n_cl), 1e-300)
+        return np.bincount(group, weights=w * (est - m[cluster]) ** 2, minlength=n_groups) - df
+
+    spread = np.bincount(group, weights=est * est, minlength=n_groups) / np.maximum(np.bincount(group, minlength=n_groups), 1) \
+        - (np.bincount(group, weights=est, minlength=n_groups) / np.maximum(np.bincount(group, minlength=n_groups), 1)) ** 2
+    positive = (df > 0) & (excess(np.zeros(n_groups)) > 0)
+    lo = np.full(n_groups, np.log(1e-12))
+    hi = np.log(np.maximum(spread, 1e-8) * 16 + 1e-6)
+    while True:  # widen until the upper end has no excess
+        bad = positive & (excess(np.exp(hi)) > 0)
+        if not bad.any() or hi.max() > np.log(1e12):
+            break
+        hi = np.where(bad, hi + np.log(16), hi)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        pos = excess(np.exp(mid)) > 0
+        lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
+    return np.where(positive, np.exp((lo + hi) / 2), 0.0)
+
+
 def paule_mandel_pooled(est: np.ndarray, var: np.ndarray, cluster: np.ndarray) -> float:
-    """The between-unit variance within clusters (countries), pooled over the clusters, that
-    makes the generalised Q statistic equal its degrees of freedom (Paule & Mandel 1982):
-    sum_c sum_i w_i (est_i - m_c)^2 = sum_c (k_c - 1), w_i = 1 / (var_i + tau2). 0 when the
-    estimates vary no more than their noise."""
+    """Paule-Mandel between-unit variance within clusters (countries), pooled over them, of one
+    set of estimates (see :func:`_pm_vector`)."""
     ok = np.isfinite(est) & np.isfinite(var) & (var > 0)
-    est, var, cluster = est[ok], var[ok], cluster[ok]
-    if len(est) < 2:
+    if ok.sum() < 2:
         return 0.0
-    codes, cluster = np.unique(cluster, return_inverse=True)
-    k = np.bincount(cluster, minlength=len(codes))
-    df = float((k - 1)[k >= 2].sum())
-    if df <= 0:
-        return 0.0
-
-    def f(tau2: float) -> float:
-        w = 1 / (var + tau2)
-        m = np.bincount(cluster, weights=w * est) / np.bincount(cluster, weights=w)
-        return float((w * (est - m[cluster]) ** 2).sum() - df)
-
-    if f(0.0) <= 0:
-        return 0.0
-    hi = max(float(np.var(est)), 1e-8)
-    while f(hi) > 0 and hi < 1e8:
-        hi *= 4
-    return float(brentq(f, 0.0, hi, xtol=1e-10, rtol=1e-8))
+    _, cl = np.unique(cluster[ok], return_inverse=True)
+    return float(_pm_vector(est[ok], var[ok], cl, np.zeros(int(ok.sum()), dtype=int), 1)[0])
 
 
 def paule_mandel(est: np.ndarray, var: np.ndarray) -> float:
@@ -211,55 +230,65 @@ def paule_mandel(est: np.ndarray, var: np.ndarray) -> float:
 
 def two_level(est: np.ndarray, var: np.ndarray, country: np.ndarray, group: np.ndarray,
               hyper: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Stage 2 (see the module docstring) per group: the posterior mean and variance of each
-    estimate, and the hyperparameters per group {group: (m, var_m, s2_country, s2_region)}.
-    With ``hyper`` those are used as given (the Monte Carlo's re-estimated ones) and only the
-    posterior is computed. Estimates that are NaN stay NaN."""
+    """Stage 2 (see the module docstring) for all groups at once: the posterior mean and
+    variance of each estimate, and the hyperparameters per group {group: (m, var_m,
+    s2_country, s2_region)} (s2_country inf: fewer than four countries, not pooled). With
+    ``hyper`` those variances are used as given (the Monte Carlo's re-estimated ones) and
+    only the posterior is computed. Estimates that are NaN stay NaN."""
     post = np.full(len(est), np.nan)
     pvar = np.full(len(est), np.nan)
-    out = {}
-    for g in np.unique(group):
-        sel = np.flatnonzero(group == g)
-        e, v, c = est[sel], var[sel], country[sel]
-        ok = np.isfinite(e) & np.isfinite(v) & (v > 0)
-        if not ok.any():
-            continue
-        if hyper is not None and g in hyper:
-            s2_region, s2_country = hyper[g][3], hyper[g][2]
-        else:
-            s2_region = paule_mandel_pooled(e, v, c)
-            s2_country = None
-        w = np.where(ok, 1 / (np.where(ok, v, 1) + s2_region), 0.0)
-        codes, ci = np.unique(c, return_inverse=True)
-        sw = np.bincount(ci, weights=w, minlength=len(codes))
-        have = sw > 0
-        mc = np.where(have, np.bincount(ci, weights=w * np.nan_to_num(e), minlength=len(codes)) / np.where(have, sw, 1), np.nan)
-        vc = np.where(have, 1 / np.where(have, sw, 1), np.nan)
-        if s2_country is None:
-            s2_country = paule_mandel(mc[have], vc[have]) if have.sum() >= 2 else np.inf
-        k_c = int(have.sum())
-        if np.isfinite(s2_country) and k_c >= 4:
-            wc = np.where(have, 1 / (np.nan_to_num(vc) + s2_country), 0.0)
-            m = float((wc * np.nan_to_num(mc)).sum() / wc.sum())
-            var_m = float(1 / wc.sum())
-            # Morris (1983): the shrinkage x (k - 3) / (k - 1) and a variance term for the
-            # estimated hyperparameters, 2 / (k - 3) x B^2 x (estimate - mean)^2
-            bc = np.where(have, (k_c - 3) / (k_c - 1) * np.nan_to_num(vc) / (np.nan_to_num(vc) + s2_country), 0.0)
-            mstar = mc - bc * (mc - m)
-            vstar = vc * (1 - (k_c - 1) / k_c * bc) + 2 / (k_c - 3) * bc ** 2 * (mc - m) ** 2
-        else:  # fewer than four countries: each country's own mean (too few to pool them)
-            m, var_m = float(np.nanmean(mc)), float(np.nanmean(vc))
-            mstar, vstar = mc, vc
-            s2_country = np.inf
-        out[int(g)] = (m, var_m, float(s2_country), float(s2_region))
-        # the same at the region level: n units, one mean per country estimated
-        n_eff = int(ok.sum()) - int(have.sum())
-        adj = (n_eff - 2) / n_eff if n_eff > 2 else 1.0
-        b = np.where(ok, adj * v / (np.where(ok, v, 1) + s2_region), np.nan) if s2_region > 0 else np.where(ok, 1.0, np.nan)
-        gap = np.nan_to_num(e) - mstar[ci]
-        extra = 2 / (n_eff - 2) * b * b * gap * gap if n_eff > 2 and s2_region > 0 else 0.0
-        post[sel] = np.where(ok, (1 - b) * e + b * mstar[ci], np.nan)
-        pvar[sel] = np.where(ok, (1 - b) * v + b * b * vstar[ci] + extra, np.nan)
+    ok = np.isfinite(est) & np.isfinite(var) & (var > 0)
+    if not ok.any():
+        return post, pvar, {}
+    idx = np.flatnonzero(ok)
+    e, v = est[ok], var[ok]
+    groups, g = np.unique(group[ok], return_inverse=True)
+    ng = len(groups)
+    c = country[ok].astype("int64")
+    pairs, cl = np.unique(g.astype("int64") * (int(c.max()) + 1) + c, return_inverse=True)
+    ncl = len(pairs)
+    cl_group = (pairs // (int(c.max()) + 1)).astype(int)
+    if hyper is not None and all(int(x) in hyper for x in groups):
+        s2_region = np.array([hyper[int(x)][3] for x in groups])
+        s2_country = np.array([hyper[int(x)][2] for x in groups])
+    else:
+        s2_region = _pm_vector(e, v, cl, g, ng)
+        s2_country = None
+    w = 1 / (v + s2_region[g])
+    sw = np.bincount(cl, weights=w, minlength=ncl)
+    mc = np.bincount(cl, weights=w * e, minlength=ncl) / sw
+    vc = 1 / sw
+    k_c = np.bincount(cl_group, minlength=ng)                     # countries per group
+    if s2_country is None:
+        s2_country = np.where(k_c >= 4, _pm_vector(mc, vc, cl_group, cl_group, ng), np.inf)
+    pooled = np.isfinite(s2_country) & (k_c >= 4)
+    s2c = np.where(pooled, s2_country, 0.0)[cl_group]
+    wc = 1 / (vc + s2c)
+    m = np.bincount(cl_group, weights=wc * mc, minlength=ng) / np.bincount(cl_group, weights=wc, minlength=ng)
+    var_m = 1 / np.bincount(cl_group, weights=wc, minlength=ng)
+    kk = k_c[cl_group].astype("float64")
+    # Morris (1983): the shrinkage x (k - 3) / (k - 1) and a variance term for the estimated
+    # hyperparameters, 2 / (k - 3) x B^2 x (estimate - mean)^2; fewer than four countries: each
+    # country's own mean (too few to pool them)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bc = np.where(pooled[cl_group], (kk - 3) / (kk - 1) * vc / (vc + s2c), 0.0)
+        mstar = mc - bc * (mc - m[cl_group])
+        vstar = np.where(pooled[cl_group], vc * (1 - (kk - 1) / kk * bc)
+                         + 2 / np.maximum(kk - 3, 1) * bc ** 2 * (mc - m[cl_group]) ** 2, vc)
+    # the same at the region level: n units, one mean per country estimated
+    n_eff = (np.bincount(g, minlength=ng) - k_c).astype("float64")
+    adj = np.where(n_eff > 2, (n_eff - 2) / np.maximum(n_eff, 1), 1.0)
+    has = s2_region > 0
+    b = np.where(has[g], adj[g] * v / (v + s2_region[g]), 1.0)
+    # fewer than MIN_UNITS regions beyond one per country: the within-country variance cannot be
+    # estimated, so no unit is pulled (a 0 from two regions would pretend they are equal)
+    b = np.where(n_eff[g] < MIN_UNITS, 0.0, b)
+    gap = e - mstar[cl]
+    extra = np.where(has[g] & (n_eff[g] > 2), 2 / np.maximum(n_eff[g] - 2, 1) * b * b * gap * gap, 0.0)
+    post[idx] = (1 - b) * e + b * mstar[cl]
+    pvar[idx] = (1 - b) * v + b * b * vstar[cl] + extra
+    out = {int(x): (float(m[i]), float(var_m[i]), float(s2_country[i]) if pooled[i] else float("inf"),
+                    float(s2_region[i])) for i, x in enumerate(groups)}
     return post, pvar, out
 
 
@@ -281,19 +310,19 @@ class Fit:
 
 
 def fit(pts: Points, kappa: np.ndarray | None = None, hyper: dict | None = None,
-        rounds: int = 3) -> Fit:
+        rounds: int = 3, start: tuple | None = None) -> Fit:
     """The whole model on ``pts``. ``kappa`` and ``hyper`` given: used as they are (no
-    estimation)."""
+    estimation). ``start``: (a, b) to start Fisher scoring from (a Monte Carlo draw starts
+    from the fit of the data as they are)."""
     n_groups = int(pts.group.max()) + 1 if pts.n_units else 0
     if kappa is None:
         k = np.zeros(n_groups)
-        start = None
         for _ in range(rounds):
             a, b, va, vb, cov = unit_fit(pts, k, start)
             k = dispersion(pts, a, b, n_groups)
             start = (a, b)
         kappa = k
-    a, b, va, vb, cov = unit_fit(pts, kappa)
+    a, b, va, vb, cov = unit_fit(pts, kappa, start)
     group_u = pts.group
     level, level_var, hl = two_level(a, va, pts.country, group_u, (hyper or {}).get("level"))
     slope, slope_var, hs = two_level(b, vb, pts.country, group_u, (hyper or {}).get("slope"))

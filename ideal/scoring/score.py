@@ -266,8 +266,9 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
     units, unscored = _flags_and_reasons(regional, units, y, carry, profile)
     if units.empty:
         return units, unscored, {"national": national}
+    from ideal import reference
+
     if harm is None:
-        from ideal import reference
         harm = reference.harm_weights((profile.get("harm") or {}).get("weights", "iccs"))
     weights = np.array([profile["pillars"][p]["weight"] for p in pl.PILLARS], dtype="float64")
     base_variant = measure(rates, units, profile, harm)
@@ -309,6 +310,7 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
         harm=base["harm"], spread=base["spread"].round(4), coverage=cover.round(4),
         score=np.round(comp, 4), reliability=reliability.round(2), rank=base_rank,
         rank_median=median, rank_p5=p5, rank_p95=p95, **probabilities,
+        enforcement=units["indicator"].isin(reference.enforcement_indicators()).to_numpy(),
         status=np.where(np.isfinite(comp), "scored", "insufficient_data"))
     scores = scores.assign(level=agg.band(scores["score"], profile["bands"]),
                            **contributions(matrices[key], weights, comp, profile["aggregation"]["method"],

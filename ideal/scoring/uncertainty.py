@@ -329,9 +329,10 @@ def data_draws(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, progress
     chosen = rng.choice(windows, size=n)
     for d in range(n):
         f = fits[int(chosen[d])]
-        boot = model.fit(model.with_counts(f.pts, model.draw_counts(f, rng)))
+        start = (f.raw_level, f.raw_slope)
+        boot = model.fit(model.with_counts(f.pts, model.draw_counts(f, rng)), rounds=2, start=start)
         observed = model.with_counts(f.pts, model.redraw_nowcast(f.pts, rng))
-        post = model.fit(observed, kappa=boot.kappa, hyper=boot.hyper)
+        post = model.fit(observed, kappa=boot.kappa, hyper=boot.hyper, start=start)
         level, slope = model.posterior_draw(post, rng)
         level = level - (rng.standard_normal(len(regions)) * region_sd)[region_idx]
         rate[:, d] = np.exp(level) * per
@@ -347,19 +348,56 @@ def data_draws(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, progress
     return {"rate_model": rate, "trend": trend, "description": description}
 
 
-def draw_matrices(units: pd.DataFrame, draws: dict, d: int, profile: dict, harm_col: pd.Series,
-                  method: str | None = None, impute: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """The pillar matrix and eligibility of data draw ``d`` under a normalisation (default:
-    the profile's)."""
+def matrix_builder(units: pd.DataFrame, profile: dict, harm_col: pd.Series):
+    """A function (rate_model, trend, normalisation) -> (pillar matrix, eligible) for these
+    units: the profile's min-max between fixed goalposts in numpy (the goalposts of each unit
+    computed once: a Monte Carlo draw costs microseconds, not a pandas pass), the data-driven
+    normalisations through ideal.scoring.pillars.pillar_frame."""
     from ideal.scoring import aggregate as agg
     from ideal.scoring import pillars as pl
 
-    u = units.assign(rate_model=draws["rate_model"][:, d].astype("float64"))
-    trend = pd.Series(draws["trend"][:, d].astype("float64"), index=units.index)
-    frame, _ = pl.pillar_frame(u, trend, harm_col, profile, method or profile["normalisation"]["method"], impute)
-    m = frame[pl.PILLARS].to_numpy(dtype="float64")
-    ok = np.isfinite(m[:, 0]) & (agg.coverage(m, agg.data_columns(profile)) >= profile["missing"]["coverage_threshold"])
-    return m, ok
+    goal = pl.magnitude_goalposts(units, profile)
+    spec = units["crime_type"].map(goal)
+    low = np.array([g[0] for g in spec], dtype="float64")
+    high = np.array([g[1] for g in spec], dtype="float64")
+    logscale = np.array([g[2] == "log" for g in spec])
+    negative = units["indicator"].map(profile["normalisation"].get("direction", {})).eq("negative").to_numpy()
+    tg = profile["normalisation"]["trend_goalposts"]
+    harm = harm_col.to_numpy(dtype="float64")
+    data = agg.data_columns(profile)
+    threshold = profile["missing"]["coverage_threshold"]
+    fast = (profile["normalisation"]["method"] == "minmax"
+            and (profile.get("outliers") or {}).get("method", "auto") != "log"
+            and profile["pillars"]["spread"]["weight"] == 0)
+
+    def build(rate: np.ndarray, trend: np.ndarray, method: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        method = method or profile["normalisation"]["method"]
+        if fast and method == "minmax":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lin = (rate - low) / (high - low)
+                lg = (np.log(np.maximum(rate, low)) - np.log(low)) / (np.log(high) - np.log(low))
+            mag = np.where(np.isfinite(rate), np.clip(np.where(logscale, lg, lin), 0, 1) * 10, np.nan)
+            mag = np.where(negative, 10 - mag, mag)
+            t = np.clip(trend, tg[0] * 2, tg[1] * 2)
+            tr = np.where(np.isfinite(mag) & np.isfinite(t), np.clip((t - tg[0]) / (tg[1] - tg[0]), 0, 1) * 10, np.nan)
+            tr = np.where(negative, 10 - tr, tr)
+            m = np.column_stack([mag, tr, np.where(np.isfinite(mag), harm, np.nan), np.full(len(mag), np.nan)])
+        else:
+            u = units.assign(rate_model=rate)
+            frame, _ = pl.pillar_frame(u, pd.Series(trend, index=units.index), harm_col, profile, method, True)
+            m = frame[pl.PILLARS].to_numpy(dtype="float64")
+        ok = np.isfinite(m[:, 0]) & (agg.coverage(m, data) >= threshold)
+        return m, ok
+
+    return build
+
+
+def draw_matrices(units: pd.DataFrame, draws: dict, d: int, profile: dict, harm_col: pd.Series,
+                  method: str | None = None, build=None) -> tuple[np.ndarray, np.ndarray]:
+    """The pillar matrix and eligibility of data draw ``d`` under a normalisation (default:
+    the profile's)."""
+    build = build or matrix_builder(units, profile, harm_col)
+    return build(draws["rate_model"][:, d].astype("float64"), draws["trend"][:, d].astype("float64"), method)
 
 
 def data_ranks(units: pd.DataFrame, draws: dict, profile: dict, harm_col: pd.Series,
@@ -368,8 +406,9 @@ def data_ranks(units: pd.DataFrame, draws: dict, profile: dict, harm_col: pd.Ser
     profile's method."""
     n = draws["rate_model"].shape[1]
     out = np.empty((len(units), n), dtype="float32")
+    build = matrix_builder(units, profile, harm_col)
     for d in range(n):
-        m, ok = draw_matrices(units, draws, d, profile, harm_col)
+        m, ok = draw_matrices(units, draws, d, profile, harm_col, build=build)
         comp = np.where(ok, threat(m, weights, profile["aggregation"]["method"], profile.get("harm"))[:, 0], np.nan)
         out[:, d] = ranks(comp[:, None])[:, 0]
     return out
@@ -472,15 +511,25 @@ def sobol_v4(units: pd.DataFrame, draws: dict, profile: dict, harm_col: pd.Serie
     scored = np.isfinite(base_rank)
     leaders = np.flatnonzero(scored & (base_rank <= top))
     cache: dict = {}
+    build = matrix_builder(units, profile, harm_col)
 
     def matrix(d: int, norm: str):
         if (d, norm) not in cache:
-            cache[(d, norm)] = draw_matrices(units, draws, d, profile, harm_col, norm)
+            cache[(d, norm)] = draw_matrices(units, draws, d, profile, harm_col, norm, build=build)
         return cache[(d, norm)]
 
     y = np.empty(len(x))
     unit_ranks = np.empty((len(x), len(leaders)))
     col = {name: i for i, name in enumerate(names)}
+    block = 256
+    comps = np.empty((len(units), block))
+
+    def flush(end: int, count: int) -> None:
+        r = ranks(comps[:, :count])           # one ranking call per block of samples
+        d = np.abs(r - base_rank[:, None])[scored]
+        y[end - count:end] = np.nanmean(np.where(np.isfinite(d), d, np.nan), axis=0) if d.size else 0.0
+        unit_ranks[end - count:end] = np.nan_to_num(r[leaders], nan=float(len(r))).T
+
     for i, row in enumerate(x):
         w = weights.copy()
         w[0] *= row[col["weight_magnitude"]]
@@ -491,12 +540,10 @@ def sobol_v4(units: pd.DataFrame, draws: dict, profile: dict, harm_col: pd.Serie
         m = m.copy()
         m[:, 2] = np.clip(m[:, 2] + bumps[min(int(row[col["harm_weights"]]), 15)], 1, 10)
         h = {**harm, "floor": float(row[col["harm_floor"]])} if scale else harm
-        comp = np.where(ok, threat(m, w / w.sum(), agg, h)[:, 0], np.nan)
-        r = ranks(comp[:, None])[:, 0]
-        d = np.abs(r - base_rank)[scored]
-        d = d[np.isfinite(d)]
-        y[i] = float(d.mean()) if d.size else 0.0
-        unit_ranks[i] = np.nan_to_num(r[leaders], nan=float(len(r)))
+        comps[:, i % block] = np.where(ok, threat(m, w / w.sum(), agg, h)[:, 0], np.nan)
+        if (i + 1) % block == 0 or i + 1 == len(x):
+            flush(i + 1, i % block + 1)
+    y = np.nan_to_num(y)
     si = analyze.analyze(problem, y, calc_second_order=False, seed=cfg["seed"])
     half = analyze.analyze(problem, y[:len(y) // 2], calc_second_order=False, seed=cfg["seed"])
     factors = {name: {"S1": _r(si["S1"][k]), "S1_conf": _r(si["S1_conf"][k]),

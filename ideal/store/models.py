@@ -226,6 +226,12 @@ class ThreatScore(Base):
     rate_model: Mapped[float | None] = mapped_column(Float, nullable=True)
     trend_change: Mapped[float | None] = mapped_column(Float, nullable=True)
     trend_se: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # v4: the share of the data draws in which the unit ranks first, in the top 10, in the top
+    # 15; and whether its indicator grows with enforcement (seizures, arrests)
+    p_first: Mapped[float | None] = mapped_column(Float, nullable=True)
+    p_top10: Mapped[float | None] = mapped_column(Float, nullable=True)
+    p_top15: Mapped[float | None] = mapped_column(Float, nullable=True)
+    enforcement: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class Report(Base):

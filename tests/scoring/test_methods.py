@@ -15,7 +15,9 @@ from ideal.scoring.profile import load_profile
 from ideal.scoring.score import score
 
 PROFILE = load_profile("default")
-FAST = {**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": 40, "data_variants": 2}}
+FAST = {**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": 40, "sobol_samples": 32, "sobol_data_draws": 4}}
+V3 = load_profile("v3")  # the v3 methodology, kept for comparison
+FAST3 = {**V3, "uncertainty": {**V3["uncertainty"], "draws": 40, "data_variants": 2}}
 V2 = load_profile("v2")  # the v2 measurement, shipped for reruns and comparisons
 RAW = {**V2, "uncertainty": {**V2["uncertainty"], "draws": 40}}
 
@@ -160,14 +162,11 @@ def test_score_is_monotone_in_the_rate(data, bump):
     assert a >= b - 1e-9
 
 
-@pytest.mark.xfail(strict=True, reason="v3 defect (issue 31): spread is the share of the country's regions "
-                   "whose smoothed magnitude is at least 5, so raising one region's rate moves the "
-                   "empirical-Bayes prior, drops another region below 5 and lowers every region's score")
-def test_v3_spread_breaks_monotonicity_known_counterexample():
-    """Found by test_score_is_monotone_in_the_rate: Aguascalientes's 2025 count + 195 lowers its
-    score from 10.0 to 9.6 (Yucatán's smoothed magnitude falls from 5.03 to 4.99). Strict: when
-    methodology v4 redefines spread this test passes, and xfail(strict) then fails it, so the
-    marker is removed with the defect."""
+def test_v3_spread_counterexample_is_monotone_in_v4():
+    """v3's defect (issue 31), found by test_score_is_monotone_in_the_rate: Aguascalientes's
+    2025 count + 195 lowered its v3 score from 10.0 to 9.6 (the spread, a share of the country's
+    regions above 5, fell when Yucatán's smoothed magnitude went from 5.03 to 4.99). v4 has no
+    spread: the higher count raises the score."""
     data = {"MX-AGU": [55.0, 174.894, 252.656, 462.149], "MX-JAL": [0.0, 111.611, 145.554],
             "MX-COL": [356.570, 0.0, 473.203], "MX-SON": [427.869, 0.0, 0.0, 426.810],
             "MX-YUC": [0.0, 0.0, 17.781]}
@@ -182,11 +181,13 @@ def test_v3_spread_breaks_monotonicity_known_counterexample():
 
 @settings(max_examples=15, deadline=None)
 @given(regions, regions)
-def test_unrelated_country_changes_nothing_with_fixed_goalposts(data, other):
+def test_unrelated_country_changes_nothing_with_fixed_goalposts_in_v3(data, other):
+    """v3 smoothed per country; v4 pools the members (its leave-one-country-out check is in
+    bench/checks.py)."""
     o, p = frame(data)
-    base, _, _ = score(o, p, FAST, "2025")
+    base, _, _ = score(o, p, FAST3, "2025")
     o2, p2 = frame({r.replace("MX-", "CO-"): v for r, v in other.items()}, country="CO")
-    both, _, _ = score(pd.concat([o, o2]), pd.concat([p, p2]), FAST, "2025")
+    both, _, _ = score(pd.concat([o, o2]), pd.concat([p, p2]), FAST3, "2025")
     cols = ["region", "score", "magnitude", "trend", "spread", "reliability"]
     mx = both[both["country"] == "MX"].sort_values("region")[cols].reset_index(drop=True)
     pd.testing.assert_frame_equal(base.sort_values("region")[cols].reset_index(drop=True), mx)
@@ -348,10 +349,32 @@ def test_sobol_indices_are_seeded_bounded_and_name_each_leaders_mover():
     b, _, again = score(o, p, prof, "2025")
     s = info["sobol"]
     assert s == again["sobol"]  # seeded
-    assert set(s["factors"]) >= {"weight_magnitude", "normalisation", "aggregation", "imputation", "harm_floor"}
+    # v4: the method's choices and the data as one factor; imputation is in the one-at-a-time table
+    assert set(s["factors"]) == {"weight_magnitude", "weight_trend", "normalisation", "aggregation",
+                                 "harm_floor", "harm_weights", "data"}
+    assert {"normalisation", "aggregation", "weights", "harm_weights", "harm_floor", "imputation",
+            "data"} <= set(info["sensitivity"])
     for f in s["factors"].values():
         assert f["ST"] is None or -0.5 <= f["ST"] <= 1.5
+    assert set(s["convergence"]) == {"max_change_half_to_full", "indices_in_0_1", "converged"}
     assert s["rank_movers"] and all(m["moved_most_by"] in s["factors"] for m in s["rank_movers"])
+    assert s["per_unit"] and all(set(u["ST"]) == set(s["factors"]) for u in s["per_unit"])
+
+
+def test_sobol_at_1024_base_samples_lies_in_0_1_and_converges():
+    """The profile's 1024 base samples (#31): every index within [0, 1] up to its interval, and
+    the indices of half the samples within 0.05 of all of them."""
+    rng = np.random.default_rng(2)  # twenty states, levels and trends of their own
+    states = ["AGU", "BCN", "BCS", "CAM", "CHP", "CHH", "COA", "COL", "DUR", "GUA", "GRO", "HID", "JAL",
+              "MEX", "MIC", "MOR", "NAY", "NLE", "OAX", "PUE"]
+    data = {f"MX-{r}": [float(x) for x in np.round(np.exp(rng.normal(4, 1)) * np.exp(rng.normal(0, 0.2) * np.arange(4)))]
+            for r in states}
+    prof = {**FAST, "uncertainty": {**FAST["uncertainty"], "sobol_samples": 1024}}
+    _, _, info = score(*frame(data), prof, "2025")
+    s = info["sobol"]
+    assert s["base_samples"] == 1024 and s["convergence"]["indices_in_0_1"] and s["convergence"]["converged"]
+    for f in s["factors"].values():
+        assert f["S1"] - f["S1_conf"] <= 1 and f["ST"] + f["ST_conf"] >= 0
 
 
 def test_counts_resampled_from_their_poisson_distribution():
@@ -387,8 +410,24 @@ def _noisy(population: int):
     return o, p
 
 
+def test_v4_probabilities_of_ranking_and_wider_intervals_for_small_counts():
+    """v4's headline draws vary the data alone: the probabilities of ranking first add up to
+    one over the units (no ties in continuous draws), the top-10 and top-15 ones are at least
+    the first's, and a small population's ranks are wider than a large one's."""
+    width = {}
+    for label, pop_size in (("small", 10_000), ("large", 10_000_000)):
+        o, p = _noisy(pop_size)
+        s, _, info = score(o, p, FAST, "2025")
+        assert s["p_first"].sum() == pytest.approx(1.0, abs=0.03)
+        assert (s["p_top10"] >= s["p_first"]).all() and (s["p_top15"] >= s["p_top10"]).all()
+        assert info["monte_carlo"]["draws"] == 40 and info["monte_carlo"]["method"] == "held at the profile's"
+        width[label] = (s["rank_p95"] - s["rank_p5"]).mean()
+    assert width["small"] > width["large"] + 1
+
+
 def test_rank_intervals_carry_the_noise_of_small_counts():
-    prof = {**FAST, "uncertainty": {**FAST["uncertainty"], "draws": 200, "data_variants": 8}}
+    """v3 (kept for comparison): counts resampled from Poisson widen a small region's ranks."""
+    prof = {**FAST3, "uncertainty": {**FAST3["uncertainty"], "draws": 200, "data_variants": 8}}
     still = {**prof, "uncertainty": {**prof["uncertainty"], "resample_counts": False}}
     width = {}
     for label, pop_size in (("small", 10_000), ("large", 10_000_000)):

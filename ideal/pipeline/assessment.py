@@ -19,7 +19,7 @@ from ideal.contracts import AssessmentRequest
 from ideal.errors import AssessmentError
 from ideal.report import render
 from ideal.scoring import compare, run, window
-from ideal.scoring.early_warning import detect, gathered, monthly_up_to
+from ideal.scoring.early_warning import detect, detect_regression, gathered, monthly_up_to
 from ideal.scoring.profile import load_profile, profile_hash
 from ideal.scoring.score import UNIT, rates_for, score_rates, top_threats
 from ideal.store import audit, queries, reports, runs
@@ -187,7 +187,7 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
     used = sorted(set().union(*(part.submissions for part in parts)))
     n_obs = sum(part.n_observations for part in parts)
     run_id = run.run_id(params, prof, used, run.reference_fingerprint(
-        population, reference.iccs(), reference.crosswalks_digest()), __version__)
+        population, reference.iccs(), reference.crosswalks_digest() + reference.harm_digest()), __version__)
     existing = runs.find(engine, run_id)
     if existing:
         if p.note:
@@ -199,10 +199,16 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
                          info.get("countries") or [])
     rates = pd.concat([part.rates for part in parts if not part.rates.empty], ignore_index=True)
     scores, unscored, info = score_rates(rates, prof, year)
-    warnings_ = detect(gathered([part.monthly for part in parts]), prof.get("early_warning"))
+    monthly = gathered([part.monthly for part in parts])
+    ew = prof.get("early_warning") or {}
+    if ew.get("method") == "regression":  # v4: regression baseline, false-discovery control
+        warnings_, monitoring = detect_regression(monthly, ew)
+    else:
+        warnings_, monitoring = detect(monthly, ew), None
     accounted = window.account(statuses, scores, unscored, info.get("national", []), observations)
     info = {**info, "unscored": unscored.to_dict("records"), "countries": accounted,
             "early_warning": warnings_.head(200).to_dict("records"),
+            **({"monitoring": monitoring} if monitoring else {}),
             "population_methods": population.groupby("method").size().to_dict()}
     if scores.empty:
         raise AssessmentError(window.nothing_scored(year, accounted))

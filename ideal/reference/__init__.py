@@ -58,6 +58,13 @@ def harm_sources() -> pd.DataFrame:
                      note=df["note"].fillna(""))
 
 
+def harm_digest() -> str:
+    """sha256 of the sentence ranges behind the v4 harm weights (part of a run's identity)."""
+    import hashlib
+
+    return hashlib.sha256(pd.util.hash_pandas_object(harm_sources(), index=False).to_numpy().tobytes()).hexdigest()
+
+
 def harm_weights(source: str = "iccs") -> pd.Series:
     """Harm weight 1-10 per scored ICCS code. ``iccs``: the panel weights of iccs.csv (v2, v3).
     ``sentencing`` (v4), the approach of the Cambridge Crime Harm Index (Sherman, Neyroud &

@@ -21,7 +21,7 @@ def _chunks(rows: list, size: int) -> list[list]:
     return [rows[i:i + size] for i in range(0, len(rows), size)] or [[]]
 
 
-def assumption_names(_) -> dict[str, str]:
+def assumption_names(_, data_only: bool = False) -> dict[str, str]:
     """The uncertainty analysis's assumptions as the annex names them (sensitivity, Sobol)."""
     return {"weights": _("pillar weights"), "weight_magnitude": _("weight of magnitude"),
             "weight_trend": _("weight of trend"), "weight_harm": _("weight of harm"),
@@ -30,7 +30,8 @@ def assumption_names(_) -> dict[str, str]:
             "counts": _("counts (resampled)"), "trend_window": _("trend window"),
             "goalposts": _("goalposts"), "harm_weights": _("harm weights"),
             "spread_threshold": _("spread threshold"),
-            "data": _("data (counts, trend window, goalposts, harm weights, spread threshold)")}
+            "data": (_("the data (counts, populations, trend window)") if data_only else
+                     _("data (counts, trend window, goalposts, harm weights, spread threshold)"))}
 
 
 def _zero(v: float | None) -> float | None:
@@ -61,6 +62,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
                  "level_label": labels.get(r.level, "") if pd.notna(r.level) else "",
                  "reliability": _num(r.reliability, language) if pd.notna(r.reliability) else "-",
                  "interval": f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-",
+                 "top10": (f"{_num(r.p_top10 * 100, language, 0)} %"
+                           if pd.notna(getattr(r, "p_top10", None)) else None),
                  "imputed": bool(r.imputed) if pd.notna(r.imputed) else False, **marks(r),
                  "data_year": int(r.data_year) if pd.notna(getattr(r, "data_year", None)) else None,
                  "estimated_population": getattr(r, "population_method", "official") not in ("official", "submitted", None)}
@@ -88,7 +91,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
               (_("Coverage threshold"), f"{profile['missing']['coverage_threshold']:.0%}"),
               (_("Bands"), ", ".join(f"{labels[b['level']]} ≤ {b['max']}" for b in profile["bands"])),
               (_("Monte Carlo draws, seed"), f"{profile['uncertainty']['draws']}, {profile['uncertainty']['seed']}")]
-    names = assumption_names(_)
+    names = assumption_names(_, data_only=profile["uncertainty"].get("headline") == "data")
     mc = (run.get("info") or {}).get("monte_carlo")
     if mc and mc.get("data_variants"):
         parts = [_("%(n)d data variants") % {"n": mc["data_variants"]}]
@@ -101,6 +104,23 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
             parts.append(_("harm weights ± %(points)s") % {"points": _num(mc["harm_spread"], language)})
         parts.append(_("spread threshold %(values)s") % {"values": ", ".join(_num(t, language) for t in mc["spread_thresholds"])})
         method.append((_("Monte Carlo over the data"), "; ".join(parts)))
+    if mc and mc.get("model"):  # v4: the data alone, the method held at the profile's
+        acc = mc.get("population_accuracy") or {}
+        method.append((_("Monte Carlo over the data"), "; ".join([
+            _("%(n)s draws, the method held at the profile's") % {"n": mc["draws"]},
+            _("counts drawn from the fitted negative-binomial model and its variances estimated again (Laird & Louis 1987)"),
+            _("trend window %(years)s years") % {"years": ", ".join(str(w) for w in mc["trend_windows"])},
+            _("populations within their stated accuracy (official ± %(o)s %%, modelled ± %(m)s %%)") % {
+                "o": _num(acc.get("official", 0) * 100, language), "m": _num(acc.get("modelled", 0) * 100, language)}])))
+    harm_rows = []
+    if (profile.get("harm") or {}).get("weights") == "sentencing":
+        weights_ = reference.harm_weights("sentencing")
+        src = reference.harm_sources()
+        for code, w in weights_.items():
+            laws = src[src["code"] == code]
+            harm_rows.append({"crime": reference.crime_name(code, language, short=True), "weight": _num(w, language),
+                              "sources": "; ".join(f"{x.member} {x.law}, {x.article}: {_num(x.min_years, language)}-"
+                                                   f"{_num(x.max_years, language)} " + _("years") for x in laws.itertuples())})
     coh = (run.get("info") or {}).get("coherence")
     if coh:
         corr = ", ".join(f"{'-'.join(pillar.get(x, x) for x in k.split('-'))} {_num(v, language)}"
@@ -136,7 +156,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
            "shared_shapes": maps.shared_shapes(scope),
            "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
                    "created_iso": run["created_at"].replace(microsecond=0).isoformat()},
-           "countries": countries, "method": method, "sensitivity": sens,
+           "countries": countries, "method": method, "sensitivity": sens, "harm": harm_rows,
            "submissions": [{"id": s.id, "country": s.country, "filename": s.filename,
                             "rows": _num(s.rows_accepted, language, 0), "warnings": s.n_warnings,
                             "status": s.status} for s in subs.itertuples()],

@@ -159,6 +159,14 @@ def _markets(scores: pd.DataFrame, language: str, leaders: int = 3) -> list[dict
     return sorted(out, key=lambda m: -m["top"])
 
 
+def chances(r, language: str) -> str:
+    """'P(first) · P(top 10)' of a score row as percentages (v4), '-' without them."""
+    p1, p10 = getattr(r, "p_first", None), getattr(r, "p_top10", None)
+    if p1 is None or pd.isna(p1) or p10 is None or pd.isna(p10):
+        return "-"
+    return f"{_num(p1 * 100, language, 0)} % · {_num(p10 * 100, language, 0)} %"
+
+
 def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es") -> dict:
     """The briefing's template context from the run, its scores and the submissions of its
     countries (ideal.store.queries.submissions_of)."""
@@ -199,6 +207,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "level": r.level, "level_label": labels[r.level],
         "reliability": _num(r.reliability, language) if pd.notna(r.reliability) else "-",
         "interval": (f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-"),
+        "chances": chances(r, language),
+        "enforcement": bool(getattr(r, "enforcement", False)) if pd.notna(getattr(r, "enforcement", None)) else False,
         "imputed": bool(r.imputed) if pd.notna(r.imputed) else False,
         **marks(r),
         "data_year": int(r.data_year) if pd.notna(getattr(r, "data_year", None)) else None,
@@ -265,7 +275,27 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         # say so when the uncertainty does not support the first place
         first = top.iloc[0]
         rivals = top[(top["rank_p5"] <= first["rank_p95"])] if "rank_p5" in top else top.iloc[0:0]
-        if "rank_median" in top and pd.notna(first.get("rank_median")) and len(rivals) > 1:
+        if "p_first" in top and pd.notna(first.get("p_first")):
+            # v4: the probability of ranking first over the draws of the data
+            first_place_said = True
+            contenders = scores[scores["p_first"].fillna(0) >= 0.05].sort_values("p_first", ascending=False)
+            facts = {"p": _num(first["p_first"] * 100, language, 0), "p10": _num(first["p_top10"] * 100, language, 0),
+                     "draws": (info.get("monte_carlo") or {}).get("draws", ""),
+                     "others": "; ".join(_("%(crime)s in %(region)s") % {
+                                             "crime": reference.crime_name(c.crime_type, language).lower(),
+                                             "region": reference.region_name(c.region)}
+                                         + f" {_num(c.p_first * 100, language, 0)} %"
+                                         for c in contenders.itertuples()
+                                         if (c.country, c.region, c.crime_type) != (first["country"], first["region"], first["crime_type"]))}
+            if first["p_first"] >= 0.5:
+                findings.append(_("It ranks first in %(p)s %% of %(draws)s simulations of the data and in "
+                                  "the top 10 in %(p10)s %%.") % facts)
+            else:
+                findings.append(_("The first place is not certain: it ranks first in only %(p)s %% of "
+                                  "%(draws)s simulations of the data (in the top 10 in %(p10)s %%).") % facts
+                                + (" " + _("Others that rank first in at least 5 %% of them: %(others)s.") % facts
+                                   if facts["others"] else ""))
+        elif "rank_median" in top and pd.notna(first.get("rank_median")) and len(rivals) > 1:
             best = top.loc[top["rank_median"].idxmin()]
             facts = {"lo": int(first["rank_p5"]), "hi": int(first["rank_p95"]),
                      "med": int(first["rank_median"]), "n": len(rivals) - 1,
@@ -360,6 +390,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                       "recent": _num(w["recent"], language)}
                      for w in (info.get("early_warning") or [])[:8]],
         "early_warning": "early_warning" in info,
+        "monitoring": info.get("monitoring"),
         "hotspots": [{"crime": reference.crime_name(h.crime_type, language, short=True),
                       "a": reference.region_name(h.region_a), "a_country": reference.country_name(h.country_a, language),
                       "a_score": _num(h.score_a, language), "a_level": h.level_a, "a_label": labels[h.level_a],

@@ -164,7 +164,7 @@ def chances(r, language: str) -> str:
     p1, p10 = getattr(r, "p_first", None), getattr(r, "p_top10", None)
     if p1 is None or pd.isna(p1) or p10 is None or pd.isna(p10):
         return "-"
-    return f"{_num(p1 * 100, language, 0)} % · {_num(p10 * 100, language, 0)} %"
+    return f"{_num(p1 * 100, language, 0)}\u00a0%\u00a0·\u00a0{_num(p10 * 100, language, 0)}\u00a0%"
 
 
 def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es") -> dict:
@@ -182,7 +182,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
               for m in (info.get("sobol") or {}).get("rank_movers") or []}
     pillar_names = pillar_labels(_)
     assumption = {"data": _("the data"), "normalisation": _("the normalisation"), "aggregation": _("the aggregation"),
-                  "imputation": _("the imputation"), "harm_floor": _("the harm floor")}
+                  "imputation": _("the imputation"), "harm_floor": _("the harm floor"),
+                  "harm_weights": _("the harm weights")}
 
     def why(r) -> str:
         """The pillars that make the score (their points, largest first) and what moves its rank."""

@@ -29,6 +29,11 @@ The model (written down in the README, "How the threat score works"):
   first-order correction for the estimated country mean, Kass & Steffey 1989):
       B_i = s_i^2 / (s_i^2 + s2_region)
       est*_i = (1 - B_i) est_i + B_i m*_c,   Var*_i = (1 - B_i) s_i^2 + B_i^2 Var(m*_c)
+  The level's posterior is then computed from the counts themselves - the prior N(m*_c,
+  Var(m*_c) + s2_region) times the exact negative-binomial likelihood of the window's counts at
+  the unit's posterior slope, integrated by adaptive Gauss-Hermite quadrature (Liu & Pierce
+  1994) - so a region without a single event is never pulled above one with a few (as the
+  normal approximation of a log count would: its variance is enormous).
   A unit with one year has no slope of its own: its trend is missing (never its country's).
   With fewer than five regions beyond one per country in a group (a single small country) the
   variances cannot be estimated and each unit keeps its own estimate.
@@ -229,12 +234,13 @@ def paule_mandel(est: np.ndarray, var: np.ndarray) -> float:
 
 
 def two_level(est: np.ndarray, var: np.ndarray, country: np.ndarray, group: np.ndarray,
-              hyper: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+              hyper: dict | None = None, prior: tuple | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Stage 2 (see the module docstring) for all groups at once: the posterior mean and
     variance of each estimate, and the hyperparameters per group {group: (m, var_m,
     s2_country, s2_region)} (s2_country inf: fewer than four countries, not pooled). With
     ``hyper`` those variances are used as given (the Monte Carlo's re-estimated ones) and
-    only the posterior is computed. Estimates that are NaN stay NaN."""
+    only the posterior is computed. Estimates that are NaN stay NaN. ``prior``: two arrays
+    filled with each unit's prior mean and variance (infinite: not pooled)."""
     post = np.full(len(est), np.nan)
     pvar = np.full(len(est), np.nan)
     ok = np.isfinite(est) & np.isfinite(var) & (var > 0)
@@ -289,7 +295,55 @@ def two_level(est: np.ndarray, var: np.ndarray, country: np.ndarray, group: np.n
     pvar[idx] = (1 - b) * v + b * b * vstar[cl] + extra
     out = {int(x): (float(m[i]), float(var_m[i]), float(s2_country[i]) if pooled[i] else float("inf"),
                     float(s2_region[i])) for i, x in enumerate(groups)}
+    if prior is not None:  # each unit's prior: its country's posterior mean and variance + s2_region
+        prior[0][idx] = mstar[cl]
+        prior[1][idx] = np.where((n_eff[g] >= MIN_UNITS) & has[g], vstar[cl] + s2_region[g], np.inf)
     return post, pvar, out
+
+
+NODES, WEIGHTS = np.polynomial.hermite.hermgauss(32)
+
+
+def level_posterior(pts: Points, kappa: np.ndarray, slope: np.ndarray, prior_mean: np.ndarray,
+                    prior_var: np.ndarray, centre: np.ndarray, spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The posterior mean and variance of each unit's log rate from its counts themselves (not
+    their normal approximation): prior N(prior_mean, prior_var) times the negative-binomial
+    likelihood of the window's counts at the unit's posterior slope, integrated by adaptive
+    Gauss-Hermite quadrature (32 nodes around ``centre`` +- ``spread``; Liu & Pierce 1994).
+    The normal approximation on the log scale gives a region without a single event a huge
+    variance and so pulls it above a region with a few events; the exact likelihood does not
+    (a higher count always gives a higher rate). Units with an infinite prior variance (not
+    pooled) keep ``centre``."""
+    n = pts.n_units
+    use = np.isfinite(prior_var) & np.isfinite(prior_mean) & np.isfinite(centre)
+    mean, var = centre.copy(), spread.copy() ** 2
+    if not use.any():
+        return mean, var
+    u, t = pts.u, pts.t
+    k = kappa[pts.group][u]
+    sd = np.maximum(np.where(use, spread, 1.0), 1e-3) * 1.5
+    theta = centre[:, None] + np.sqrt(2) * sd[:, None] * NODES[None, :]           # units x nodes
+    log_mu = pts.off[:, None] + theta[u] + np.nan_to_num(slope)[u][:, None] * t[:, None]
+    counts = (pts.p > 0)[:, None]
+    y = np.where(counts[:, 0], pts.raw, pts.y)[:, None]
+    mu = np.exp(np.clip(log_mu, -700, 700))
+    kk = k[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nb = np.where(kk > 0, y * log_mu - (y + 1 / np.where(kk > 0, kk, 1)) * np.log1p(kk * mu), y * log_mu - mu)
+        s2 = np.log1p(np.maximum(kk, 1e-12))
+        ln = -(np.log(np.maximum(y, 1e-12)) - (log_mu - s2 / 2)) ** 2 / (2 * s2)
+    ll = np.where(counts, nb, ln)
+    loglik = np.zeros((n, len(NODES)))
+    np.add.at(loglik, u, ll)
+    pv = np.where(use, prior_var, 1.0)
+    logprior = -(theta - prior_mean[:, None]) ** 2 / (2 * pv[:, None])
+    logw = loglik + logprior + NODES[None, :] ** 2 + np.log(WEIGHTS)[None, :]
+    logw = logw - logw.max(axis=1, keepdims=True)
+    w = np.exp(logw)
+    w = w / w.sum(axis=1, keepdims=True)
+    m = (w * theta).sum(axis=1)
+    v = (w * (theta - m[:, None]) ** 2).sum(axis=1)
+    return np.where(use, m, mean), np.where(use, v, var)
 
 
 @dataclass
@@ -324,8 +378,12 @@ def fit(pts: Points, kappa: np.ndarray | None = None, hyper: dict | None = None,
         kappa = k
     a, b, va, vb, cov = unit_fit(pts, kappa, start)
     group_u = pts.group
-    level, level_var, hl = two_level(a, va, pts.country, group_u, (hyper or {}).get("level"))
+    prior = (np.full(len(a), np.nan), np.full(len(a), np.inf))
+    level, level_var, hl = two_level(a, va, pts.country, group_u, (hyper or {}).get("level"), prior)
     slope, slope_var, hs = two_level(b, vb, pts.country, group_u, (hyper or {}).get("slope"))
+    # the level's posterior from the counts themselves (exact likelihood, quadrature)
+    level, level_var = level_posterior(pts, kappa, np.where(np.isfinite(slope), slope, 0.0), prior[0], prior[1],
+                                       level, np.sqrt(level_var))
     mu = np.exp(np.clip(pts.off + a[pts.u] + np.nan_to_num(b)[pts.u] * pts.t, -700, 700))
     return Fit(level=level, level_var=level_var, slope=slope, slope_var=slope_var, raw_level=a,
                raw_level_var=va, raw_slope=b, raw_slope_var=vb, kappa=kappa,

@@ -246,10 +246,13 @@ def rates_for(observations: pd.DataFrame, population: pd.DataFrame, profile: dic
     return yearly_rates(observations, population, profile, list(range(y - carry - longest, y + 1)))
 
 
-def score_rates(rates: pd.DataFrame, profile: dict, year: str,
-                harm: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """:func:`score` from the yearly rates of every country in scope (:func:`rates_for`): the
-    goalposts, the ranks and the Monte Carlo cross countries."""
+def point_scores(rates: pd.DataFrame, profile: dict, year: str,
+                 harm: pd.Series | None = None) -> dict:
+    """The measurement and the profile's score of every unit, without the uncertainty analysis:
+    units (national totals apart, with their flags), the units not scored with their reason,
+    the national figures, the measurement (:func:`measure`), the weights, harm and the score
+    (NaN where not eligible). What :func:`score_rates` starts from, and what the external
+    checks (bench/checks.py: leave one country out) compare."""
     y = int(year)
     carry = profile["missing"]["carry_forward_years"]
     window = profile["pillars"]["trend"]["window_years"]
@@ -264,20 +267,37 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
     # (the longer trend windows of the uncertainty analysis read earlier years: a unit seen only
     # there is not reported as unscored)
     units, unscored = _flags_and_reasons(regional, units, y, carry, profile)
+    out = {"units": units, "unscored": unscored, "national": national}
     if units.empty:
-        return units, unscored, {"national": national}
+        return out
     from ideal import reference
 
     if harm is None:
         harm = reference.harm_weights((profile.get("harm") or {}).get("weights", "iccs"))
     weights = np.array([profile["pillars"][p]["weight"] for p in pl.PILLARS], dtype="float64")
     base_variant = measure(rates, units, profile, harm)
+    key = (profile["normalisation"]["method"], "carry_forward")
+    comp = agg.threat(base_variant["matrices"][key], weights, profile["aggregation"]["method"], profile.get("harm"))[:, 0]
+    return {**out, "units": base_variant["units"], "measured": base_variant, "weights": weights, "harm": harm,
+            "key": key, "score": np.where(base_variant["eligible"][key], comp, np.nan)}
+
+
+def score_rates(rates: pd.DataFrame, profile: dict, year: str,
+                harm: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """:func:`score` from the yearly rates of every country in scope (:func:`rates_for`): the
+    goalposts, the ranks and the Monte Carlo cross countries."""
+    carry = profile["missing"]["carry_forward_years"]
+    point = point_scores(rates, profile, year, harm)
+    units, unscored, national = point["units"], point["unscored"], point["national"]
+    if units.empty:
+        return units, unscored, {"national": national}
+    from ideal import reference
+
+    harm, weights, key, comp = point["harm"], point["weights"], point["key"], point["score"]
+    base_variant = point["measured"]
     units, trend, trend_se = base_variant["units"], base_variant["trend"], base_variant["trend_se"]
     matrices, eligible = base_variant["matrices"], base_variant["eligible"]
     base, treated = base_variant["base"], base_variant["treated"]
-    key = (profile["normalisation"]["method"], "carry_forward")
-    comp = agg.threat(matrices[key], weights, profile["aggregation"]["method"], profile.get("harm"))[:, 0]
-    comp = np.where(eligible[key], comp, np.nan)
     cover = agg.coverage(matrices[key], agg.data_columns(profile))
     base_rank = agg.ranks(comp[:, None])[:, 0]
     v4 = profile["uncertainty"].get("headline") == "data"

@@ -6,11 +6,13 @@ Stages, each measured in its own process after a warm-up, `repeat` times:
   ingest + validate + load on SQLite      vs pandas.read_csv + DataFrame.to_sql
   ingest + validate + load on PostgreSQL  vs a bare COPY into an unindexed table
   validation alone (the suite, ~20 rules)  vs pandas.read_csv of the same file
-  assessment with 1000 Monte Carlo draws  vs a groupby-mean over the same observations
+  assessment with the profile's Monte Carlo vs a groupby-mean over the same observations
   briefing; full annex                    vs bare WeasyPrint of the same rows as one table
   each DAG file's import                  vs import airflow.sdk
   `ideal demo` after install (fresh folders)
-  the simulation study (bench/simulation.py): pillars against a known truth
+  the simulation study (bench/simulation.py): v4 against a known truth
+  the early-warning study (bench/early_warning.py) and the external checks (bench/checks.py:
+  leave one country out on the demo run, national homicide rates against UNODC)
 Writes bench/results/<date>-<scale>.json and .md (median, min, max, peak memory, ratio,
 target, met or missed).
 """
@@ -27,6 +29,9 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from bench import assess as bench_assess
 from bench import ingest as bench_ingest
@@ -144,10 +149,10 @@ def run(scale: str, repeat: int, skip: set[str]) -> dict:
               f"read_csv {v['read_csv_s']:.2f} s; fixed cost per file ({v['fixed_rows']} rows) "
               f"{v['fixed_s']:.3f} s")
     if "assessment" not in skip:
-        print("[assessment, 1000 draws]")
+        print("[assessment, the profile's Monte Carlo (v4: 200 draws of the data, Sobol 1024 x 9)]")
         base = repeated("groupby-mean", bench_assess.baseline, (files,), repeat,
                         lambda r: f"compute {r['compute_s']:6.2f} s peak {r['peak_mb']:6.0f} MB")
-        ide = repeated("assessment", bench_assess.ideal_assessment, (files, 1000), repeat,
+        ide = repeated("assessment", bench_assess.ideal_assessment, (files, 0), repeat,
                        lambda r: f"compute {r['compute_s']:6.2f} s (process {r['seconds']:6.2f} s) "
                                  f"peak {r['peak_mb']:6.0f} MB")
         st["assessment"] = {"ideal": stats(ide, "compute_s"), "baseline": stats(base, "compute_s"),
@@ -188,14 +193,41 @@ def run(scale: str, repeat: int, skip: set[str]) -> dict:
             print(f"  {name}: {v['beyond_s']:.3f} s beyond import airflow.sdk ({v['import_airflow_sdk_s']:.2f} s)")
     simulation = None
     if "simulation" not in skip:
-        print("[simulation study: pillars against a known truth]")
+        print("[simulation study: v4 against a known truth (bench/simulation.py)]")
         from bench.simulation import study
 
         simulation = study()
         for crime, r in simulation.items():
-            print(f"  {crime}: Spearman with the true rate - IDEAL v3 {r['magnitude']['ideal_v3']}, "
-                  f"reference {r['magnitude']['reference']}; with the true trend - IDEAL v3 "
-                  f"{r['trend']['ideal_v3']} (v2 {r['trend']['ideal_v2']}), reference {r['trend']['reference']}")
+            print(f"  {crime}: Spearman with the true rate - IDEAL v4 {r['magnitude']['ideal_v4']}, "
+                  f"v3 {r['magnitude']['ideal_v3']}, reference {r['magnitude']['reference']}; with the true "
+                  f"trend - v4 {r['trend']['ideal_v4']} (v3 {r['trend']['ideal_v3']}), reference "
+                  f"{r['trend']['reference']}; 95 % trend intervals cover {r['coverage_95']:.0%}")
+    if "early_warning" not in skip:
+        print("[early warning: false alarms and doublings on simulated series (bench/early_warning.py)]")
+        from bench.early_warning import study as ew_study
+
+        ew = [ew_study(2000, 7 + i) for i in range(3)]
+        res["early_warning"] = {"false_alarm_share_per_year": float(np.mean([r["false_alarm_share_per_year"] for r in ew])),
+                                "doublings_found_within_3_months": float(np.mean([r["doublings_found_within_3_months"] for r in ew])),
+                                "series": 6000}
+        e = res["early_warning"]
+        e["met"] = e["false_alarm_share_per_year"] <= 0.02 and e["doublings_found_within_3_months"] >= 0.8
+        print(f"  unchanged series flagged in a year {e['false_alarm_share_per_year']:.2%} (<= 2 %), doublings "
+              f"found within 3 months {e['doublings_found_within_3_months']:.1%} (>= 80 %)")
+    if "checks" not in skip:
+        from bench import checks
+
+        print("[external checks (bench/checks.py)]")
+        if demo_home:
+            rates, prof, year = checks.demo_rates(Path(demo_home) / "var" / "demo")
+            loo = checks.leave_one_out(rates, prof, year)
+            res["leave_one_out"] = loo.to_dict("records")
+            print(f"  leave one country out: largest change of another country's score {loo['max_change'].max()}, "
+                  f"lowest Spearman {loo['spearman'].min()}")
+        if (checks.REAL / "unodc_homicidios_paises").exists():
+            u = checks.unodc()
+            res["unodc"] = u.to_dict("records")
+            print(u[["country", "source", "year", "ideal_rate", "unodc_rate", "ratio"]].to_string(index=False))
     res["simulation"] = simulation
     for stage, (kind, limit) in TARGETS.items():
         if stage in st:
@@ -239,14 +271,32 @@ def markdown(res: dict) -> str:
                      f"{'' if peak is None else f'{peak:.0f}'} | {s.get('target', '')} | "
                      f"{'met' if s.get('met') else 'MISSED'} |")
     if res.get("simulation"):
-        lines += ["", "Simulation study (bench/simulation.py): Spearman correlation with the truth",
-                  "", "| crime | rate: IDEAL v3 | rate: v2 pillar | rate: reference | trend: IDEAL v3 | trend: v2 | trend: reference | target |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        lines += ["", "Simulation study (bench/simulation.py): Spearman correlation with the truth, coverage of the "
+                  "95 % trend intervals", "",
+                  "| crime | rate: v4 | rate: v3 | rate: reference | trend: v4 | trend: v3 | trend: reference | coverage | target |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
         for crime, r in res["simulation"].items():
             mag, tr = r["magnitude"], r["trend"]
-            met = mag["ideal_v3"] >= mag["reference"] - 0.01 and tr["ideal_v3"] >= tr["reference"] - 0.01
-            lines.append(f"| {crime} | {mag['ideal_v3']} | {mag['ideal_v2_pillar']} | {mag['reference']} | "
-                         f"{tr['ideal_v3']} | {tr['ideal_v2']} | {tr['reference']} | {'met' if met else 'MISSED'} |")
+            met = (mag["ideal_v4"] >= mag["reference"] - 0.01 and tr["ideal_v4"] >= tr["reference"] - 0.01
+                   and 0.9 <= r["coverage_95"] <= 0.98)
+            lines.append(f"| {crime} | {mag['ideal_v4']} | {mag['ideal_v3']} | {mag['reference']} | "
+                         f"{tr['ideal_v4']} | {tr['ideal_v3']} | {tr['reference']} | {r['coverage_95']:.1%} | "
+                         f"{'met' if met else 'MISSED'} |")
+    if res.get("early_warning"):
+        e = res["early_warning"]
+        lines += ["", f"Early warning (bench/early_warning.py, {e['series']:,} simulated series): unchanged series "
+                  f"flagged in a year {e['false_alarm_share_per_year']:.2%} (target <= 2 %), doublings found within "
+                  f"3 months {e['doublings_found_within_3_months']:.1%} (target >= 80 %): {'met' if e['met'] else 'MISSED'}."]
+    if res.get("leave_one_out"):
+        loo = pd.DataFrame(res["leave_one_out"])
+        lines += ["", f"Leave one country out (bench/checks.py, demo run): largest change of another country's "
+                  f"score {loo['max_change'].max()} of 10, median {loo['median_change'].median()}, lowest Spearman "
+                  f"{loo['spearman'].min()}."]
+    if res.get("unodc"):
+        lines += ["", "National homicide rates from the real exports against UNODC (bench/checks.py)", "",
+                  "| country | source | year | IDEAL | UNODC | ratio |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+        lines += [f"| {r['country']} | {r['source']} | {r['year']} | {r['ideal_rate']} | {r['unodc_rate']} | {r['ratio']} |"
+                  for r in res["unodc"]]
     return "\n".join(lines) + "\n"
 
 

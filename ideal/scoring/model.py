@@ -382,8 +382,14 @@ def fit(pts: Points, kappa: np.ndarray | None = None, hyper: dict | None = None,
     level, level_var, hl = two_level(a, va, pts.country, group_u, (hyper or {}).get("level"), prior)
     slope, slope_var, hs = two_level(b, vb, pts.country, group_u, (hyper or {}).get("slope"))
     # the level's posterior from the counts themselves (exact likelihood, quadrature)
-    level, level_var = level_posterior(pts, kappa, np.where(np.isfinite(slope), slope, 0.0), prior[0], prior[1],
-                                       level, np.sqrt(level_var))
+    quad, quad_var = level_posterior(pts, kappa, np.where(np.isfinite(slope), slope, 0.0), prior[0], prior[1],
+                                     level, np.sqrt(level_var))
+    # the quadrature holds the slope at its posterior mean; the level at the data year moves with
+    # the slope (stage 1: by cov_ab / var_b per unit of slope), so its uncertainty adds
+    lean = np.where(np.isfinite(cov) & np.isfinite(vb) & (vb > 0), cov / np.where(vb > 0, vb, 1), 0.0)
+    pooled_level = np.isfinite(prior[1])
+    level = np.where(pooled_level, quad, level)
+    level_var = np.where(pooled_level, quad_var + lean ** 2 * np.nan_to_num(slope_var), level_var)
     mu = np.exp(np.clip(pts.off + a[pts.u] + np.nan_to_num(b)[pts.u] * pts.t, -700, 700))
     return Fit(level=level, level_var=level_var, slope=slope, slope_var=slope_var, raw_level=a,
                raw_level_var=va, raw_slope=b, raw_slope_var=vb, kappa=kappa,

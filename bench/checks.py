@@ -98,6 +98,30 @@ def unodc(real: Path = REAL) -> pd.DataFrame:
     return out.round({"ideal_rate": 2, "difference": 2, "ratio": 3}).sort_values(["country", "source", "year"])
 
 
+def real_coherence(real: Path = REAL, year: str = "2024") -> dict:
+    """The coherence report of methodology v4 on the real exports (Mexico's SESNSP states and
+    Argentina's SNIC provinces, all their crime types, read as submissions): the pillars'
+    effective weights against the nominal ones where trends are real, not generated."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from goalposts import yearly
+
+    from ideal import reference
+    from ideal.scoring.profile import load_profile
+    from ideal.scoring.score import score
+
+    y = yearly(real)
+    y = y[y["source"].isin(["mx_sesnsp_incidencia_estatal_anual", "ar_snic_provincias"])]
+    obs = pd.DataFrame({"country": y["region"].str.slice(0, 2), "region": y["region"], "period": y["year"].astype(str),
+                        "crime_type": y["crime_type"], "indicator": y["indicator"], "value": y["value_number"],
+                        "obs_status": "A"})
+    prof = load_profile("default")
+    prof = {**prof, "uncertainty": {**prof["uncertainty"], "draws": 50, "sobol_samples": 256, "sobol_data_draws": 4}}
+    scores, _, info = score(obs, reference.population(), prof, year)
+    coh = info["coherence"]
+    return {"units": int(scores["score"].notna().sum()), "year": year, "weights": coh["weights"],
+            "correlations": coh["correlations"], "hyperparameters": info["monte_carlo"]["hyperparameters"]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--real", type=Path, default=REAL)
@@ -113,6 +137,14 @@ def main() -> int:
               f"median {loo['median_change'].median()}; lowest Spearman {loo['spearman'].min()}")
     else:
         print(f"[leave one country out: no demo warehouse in {args.demo}; run make demo first]")
+    if (args.real / "ar_snic_provincias").exists():
+        c = real_coherence(args.real)
+        print(f"\n[effective weights on the real exports: MX SESNSP and AR SNIC, {c['units']} units, as of {c['year']}]")
+        for p, w in c["weights"].items():
+            if w["nominal"] is not None and w["nominal"] > 0:
+                print(f"  {p}: effective {w['effective']:.2f} against nominal {w['nominal']:.2f}")
+        hyper = pd.DataFrame(c["hyperparameters"])
+        print(hyper[["crime_type", "indicator", "units", "kappa", "level_sd_region", "slope_sd_region"]].to_string(index=False))
     if (args.real / "unodc_homicidios_paises").exists():
         u = unodc(args.real)
         print("\n[national homicide rates from the real exports against UNODC]")

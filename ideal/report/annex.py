@@ -130,7 +130,9 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
             (_("Cronbach's alpha of the data pillars"), _num(coh["cronbach_alpha"], language) if coh["cronbach_alpha"] is not None else "-"),
             (_("First principal component's share of variance"),
              f"{coh['first_component_share']:.0%}" if coh["first_component_share"] is not None else "-"),
-            (_("Effective weights (share of the score's variance) against nominal"), ", ".join(
+            (_("Effective weights (share of the variance of the data composite; harm: of the score) against nominal")
+             if (profile.get("harm") or {}).get("mode") == "scale" else
+             _("Effective weights (share of the score's variance) against nominal"), ", ".join(
                 f"{pillar.get(p, p)} {w['effective']:.0%} / "
                 f"{'-' if w['nominal'] is None else format(w['nominal'], '.0%')}" for p, w in coh["weights"].items()
                 if w["effective"] is not None) or "-")]

@@ -59,9 +59,11 @@ def report(pillars: np.ndarray, weights: np.ndarray, score: np.ndarray,
     """The coherence of one run (JSON-ready). ``parts``: each pillar's contribution to each
     score (units x pillars, adding up to it); the effective weights are then
     cov(contribution, score) / var(score), right whatever the aggregation. ``harm_scales``
-    (v3): harm is not a weighted pillar but a multiplier, so it has no nominal weight and the
-    data pillars' nominal weights are theirs renormalised; its effective share is what the
-    scaling does to the score's variance (negative when it narrows the scores)."""
+    (v3, v4): harm is not a weighted pillar but a multiplier, so it has no nominal weight and the
+    data pillars' nominal weights are theirs renormalised; their effective weights are measured
+    against the data composite they make (v4: before, against the score, which the scaling
+    distorts); harm's effective share is what the scaling does to the score's variance
+    (negative when it narrows the scores)."""
     corr = {}
     for i in range(len(PILLARS)):
         for j in range(i + 1, len(PILLARS)):
@@ -77,6 +79,19 @@ def report(pillars: np.ndarray, weights: np.ndarray, score: np.ndarray,
                else [float("nan")] * parts.shape[1])
     else:
         eff = effective_weights(pillars, weights, score)
+    if harm_scales and parts is not None:
+        # harm is a multiplier, not a weighted pillar: the data pillars' nominal weights are
+        # those of the data composite, so their effective weights are measured against it (the
+        # sum of their contributions before the harm scaling); harm's own figure stays its
+        # share of the score's variance
+        data_parts = np.nan_to_num(parts[:, DATA])
+        have = np.isfinite(score)
+        total = data_parts[have].sum(axis=1)
+        c = total - total.mean()
+        if have.sum() > 2 and np.mean(c * c) > 0:
+            for j, col in enumerate(DATA):
+                x = data_parts[have, j] - data_parts[have, j].mean()
+                eff[col] = float(np.mean(x * c) / np.mean(c * c))
     if harm_scales:
         data = np.zeros_like(weights, dtype="float64")
         data[DATA] = weights[DATA] / weights[DATA].sum()

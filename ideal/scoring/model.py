@@ -174,7 +174,7 @@ def dispersion(pts: Points, a: np.ndarray, b: np.ndarray, n_groups: int) -> np.n
 
     over = excess(np.full(n_groups, 1e-8)) > 0
     lo, hi = np.full(n_groups, np.log(1e-8)), np.full(n_groups, np.log(100.0))
-    for _ in range(32):  # bisection on log kappa (1e-8 .. 100), all groups at once
+    for _ in range(26):  # bisection on log kappa (1e-8 .. 100), all groups at once
         mid = (lo + hi) / 2
         pos = excess(np.exp(mid)) > 0
         lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
@@ -211,7 +211,7 @@ def _pm_vector(est: np.ndarray, var: np.ndarray, cluster: np.ndarray, group: np.
         if not bad.any() or hi.max() > np.log(1e12):
             break
         hi = np.where(bad, hi + np.log(16), hi)
-    for _ in range(40):
+    for _ in range(30):
         mid = (lo + hi) / 2
         pos = excess(np.exp(mid)) > 0
         lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
@@ -301,7 +301,7 @@ def two_level(est: np.ndarray, var: np.ndarray, country: np.ndarray, group: np.n
     return post, pvar, out
 
 
-NODES, WEIGHTS = np.polynomial.hermite.hermgauss(32)
+NODES, WEIGHTS = np.polynomial.hermite.hermgauss(20)
 
 
 def level_posterior(pts: Points, kappa: np.ndarray, slope: np.ndarray, prior_mean: np.ndarray,
@@ -309,7 +309,7 @@ def level_posterior(pts: Points, kappa: np.ndarray, slope: np.ndarray, prior_mea
     """The posterior mean and variance of each unit's log rate from its counts themselves (not
     their normal approximation): prior N(prior_mean, prior_var) times the negative-binomial
     likelihood of the window's counts at the unit's posterior slope, integrated by adaptive
-    Gauss-Hermite quadrature (32 nodes around ``centre`` +- ``spread``; Liu & Pierce 1994).
+    Gauss-Hermite quadrature (20 nodes around ``centre`` +- ``spread``; Liu & Pierce 1994).
     The normal approximation on the log scale gives a region without a single event a huge
     variance and so pulls it above a region with a few events; the exact likelihood does not
     (a higher count always gives a higher rate). Units with an infinite prior variance (not
@@ -319,22 +319,31 @@ def level_posterior(pts: Points, kappa: np.ndarray, slope: np.ndarray, prior_mea
     mean, var = centre.copy(), spread.copy() ** 2
     if not use.any():
         return mean, var
-    u, t = pts.u, pts.t
-    k = kappa[pts.group][u]
     sd = np.maximum(np.where(use, spread, 1.0), 1e-3) * 1.5
     theta = centre[:, None] + np.sqrt(2) * sd[:, None] * NODES[None, :]           # units x nodes
-    log_mu = pts.off[:, None] + theta[u] + np.nan_to_num(slope)[u][:, None] * t[:, None]
-    counts = (pts.p > 0)[:, None]
-    y = np.where(counts[:, 0], pts.raw, pts.y)[:, None]
-    mu = np.exp(np.clip(log_mu, -700, 700))
-    kk = k[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        nb = np.where(kk > 0, y * log_mu - (y + 1 / np.where(kk > 0, kk, 1)) * np.log1p(kk * mu), y * log_mu - mu)
-        s2 = np.log1p(np.maximum(kk, 1e-12))
-        ln = -(np.log(np.maximum(y, 1e-12)) - (log_mu - s2 / 2)) ** 2 / (2 * s2)
-    ll = np.where(counts, nb, ln)
-    loglik = np.zeros((n, len(NODES)))
-    np.add.at(loglik, u, ll)
+    unit_kappa = kappa[pts.group]
+    unit_counts = np.bincount(pts.u, weights=pts.p, minlength=n) > 0
+    # Poisson units (kappa 0, counts): sufficient statistics, loglik = Y theta - E exp(theta)
+    poisson = use & (unit_kappa <= 0) & unit_counts
+    slope0 = np.nan_to_num(slope)
+    exposure = np.bincount(pts.u, weights=np.exp(pts.off + slope0[pts.u] * pts.t), minlength=n)
+    total = np.bincount(pts.u, weights=pts.raw, minlength=n)
+    loglik = np.where(poisson[:, None], total[:, None] * theta - exposure[:, None] * np.exp(np.clip(theta, -700, 700)), 0.0)
+    keep = (use & ~poisson)[pts.u]                      # the other units, point by point
+    if keep.any():
+        u, t = pts.u[keep], pts.t[keep]
+        k = unit_kappa[u]
+        log_mu = pts.off[keep][:, None] + theta[u] + slope0[u][:, None] * t[:, None]
+        counts = (pts.p[keep] > 0)[:, None]
+        y = np.where(counts[:, 0], pts.raw[keep], pts.y[keep])[:, None]
+        mu = np.exp(np.clip(log_mu, -700, 700))
+        kk = k[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nb = np.where(kk > 0, y * log_mu - (y + 1 / np.where(kk > 0, kk, 1)) * np.log1p(kk * mu), y * log_mu - mu)
+            s2 = np.log1p(np.maximum(kk, 1e-12))
+            ln = -(np.log(np.maximum(y, 1e-12)) - (log_mu - s2 / 2)) ** 2 / (2 * s2)
+        ll = np.where(counts, nb, ln)
+        loglik = loglik + np.column_stack([np.bincount(u, weights=ll[:, j], minlength=n) for j in range(len(NODES))])
     pv = np.where(use, prior_var, 1.0)
     logprior = -(theta - prior_mean[:, None]) ** 2 / (2 * pv[:, None])
     logw = loglik + logprior + NODES[None, :] ** 2 + np.log(WEIGHTS)[None, :]
@@ -364,10 +373,11 @@ class Fit:
 
 
 def fit(pts: Points, kappa: np.ndarray | None = None, hyper: dict | None = None,
-        rounds: int = 3, start: tuple | None = None) -> Fit:
+        rounds: int = 3, start: tuple | None = None, exact: bool = True) -> Fit:
     """The whole model on ``pts``. ``kappa`` and ``hyper`` given: used as they are (no
     estimation). ``start``: (a, b) to start Fisher scoring from (a Monte Carlo draw starts
-    from the fit of the data as they are)."""
+    from the fit of the data as they are). ``exact``: the level's posterior by quadrature
+    (not needed where only the hyperparameters are used: the bootstrap's refit)."""
     n_groups = int(pts.group.max()) + 1 if pts.n_units else 0
     if kappa is None:
         k = np.zeros(n_groups)
@@ -382,6 +392,11 @@ def fit(pts: Points, kappa: np.ndarray | None = None, hyper: dict | None = None,
     level, level_var, hl = two_level(a, va, pts.country, group_u, (hyper or {}).get("level"), prior)
     slope, slope_var, hs = two_level(b, vb, pts.country, group_u, (hyper or {}).get("slope"))
     # the level's posterior from the counts themselves (exact likelihood, quadrature)
+    if not exact:
+        mu = np.exp(np.clip(pts.off + a[pts.u] + np.nan_to_num(b)[pts.u] * pts.t, -700, 700))
+        return Fit(level=level, level_var=level_var, slope=slope, slope_var=slope_var, raw_level=a,
+                   raw_level_var=va, raw_slope=b, raw_slope_var=vb, kappa=kappa,
+                   hyper={"level": hl, "slope": hs}, pts=pts, mu=mu)
     quad, quad_var = level_posterior(pts, kappa, np.where(np.isfinite(slope), slope, 0.0), prior[0], prior[1],
                                      level, np.sqrt(level_var))
     # the quadrature holds the slope at its posterior mean; the level at the data year moves with

@@ -330,7 +330,7 @@ def data_draws(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, progress
     for d in range(n):
         f = fits[int(chosen[d])]
         start = (f.raw_level, f.raw_slope)
-        boot = model.fit(model.with_counts(f.pts, model.draw_counts(f, rng)), rounds=2, start=start)
+        boot = model.fit(model.with_counts(f.pts, model.draw_counts(f, rng)), rounds=2, start=start, exact=False)
         observed = model.with_counts(f.pts, model.redraw_nowcast(f.pts, rng))
         post = model.fit(observed, kappa=boot.kappa, hyper=boot.hyper, start=start)
         level, slope = model.posterior_draw(post, rng)

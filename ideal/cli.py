@@ -685,8 +685,11 @@ def demo_command() -> None:
                f"{done.n_observations} observations stored")
     typer.echo("Top threats:")
     for r in done.top.itertuples():
+        p1, p10 = getattr(r, "p_first", None), getattr(r, "p_top10", None)
+        chances = (f"; first in {p1:.0%}, top 10 in {p10:.0%} of the draws"
+                   if p1 is not None and p1 == p1 and p10 is not None else "")
         typer.echo(f"  {r.score:4.1f} {r.level:9} {reference.crime_name(r.crime_type, 'en'):45} "
-                   f"{reference.region_name(r.region)} ({r.country}), {r.rate:.1f} per 100k")
+                   f"{reference.region_name(r.region)} ({r.country}), {r.rate:.1f} per 100k{chances}")
     typer.echo(f"Done in {time.perf_counter() - t0:.1f} s.")
 
 

@@ -172,12 +172,13 @@ def _upper_tail(observed: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.n
 
 def benjamini_hochberg(p: np.ndarray, q: float) -> float:
     """The largest p-value threshold that keeps the false-discovery rate at ``q`` (Benjamini &
-    Hochberg 1995) over the finite p-values; 0 when none qualifies."""
+    Hochberg 1995) over the finite p-values; -1 when none qualifies (a p-value may be 0: a
+    count far beyond its baseline)."""
     v = np.sort(p[np.isfinite(p)])
     if not len(v):
-        return 0.0
+        return -1.0
     ok = v <= q * np.arange(1, len(v) + 1) / len(v)
-    return float(v[np.flatnonzero(ok).max()]) if ok.any() else 0.0
+    return float(v[np.flatnonzero(ok).max()]) if ok.any() else -1.0
 
 
 def detect_regression(series: pd.DataFrame, settings: dict | None = None) -> tuple[pd.DataFrame, dict]:
@@ -262,10 +263,10 @@ def detect_regression(series: pd.DataFrame, settings: dict | None = None) -> tup
     per_series = np.where(m_tests > 0, np.minimum(simes, 1.0), np.nan)
     cut = benjamini_hochberg(per_series, float(cfg["fdr"]))
     # a flagged series' tests under its Simes threshold: j* x cut / m, j* the largest j that holds
-    passing = ordered <= j[None, :] * cut / np.maximum(m_tests, 1)[:, None]
+    passing = ordered <= j[None, :] * cut / np.maximum(m_tests, 1)[:, None] * (1 + 1e-9)  # (rounding)
     jstar = np.where(passing.any(axis=1), tests.shape[1] - np.argmax(passing[:, ::-1], axis=1), 0)
-    level = jstar * cut / np.maximum(m_tests, 1)
-    hit = (tests <= level[:, None]) & (per_series <= cut)[:, None] if cut > 0 else np.zeros(p_all.shape, dtype=bool)
+    level = jstar * cut / np.maximum(m_tests, 1) * (1 + 1e-9)
+    hit = (tests <= level[:, None]) & (per_series <= cut)[:, None] if cut >= 0 else np.zeros(p_all.shape, dtype=bool)
     hit = hit.reshape(len(hit), len(cfg["windows"]), watched_n).any(axis=1)
     rows = []
     for i in np.flatnonzero(hit.any(axis=1)):

@@ -29,10 +29,11 @@ def test_assess_and_report(engine, mx, ideal_env):
     assert (scored["rank_p5"] <= scored["rank_p95"]).all() and scored["rank"].min() == 1
     assert stored["profile"]["name"] == "default" and len(stored["profile_sha256"]) == 64
     assert stored["seed"] == stored["profile"]["uncertainty"]["seed"] and stored["code_version"]
+    # v4: the method's sensitivity one choice at a time, the data's shift beside it
     assert set(stored["info"]["sensitivity"]) == {"weights", "normalisation", "aggregation", "imputation",
-                                                  "counts", "trend_window", "goalposts", "harm_weights",
-                                                  "spread_threshold"}
-    assert stored["info"]["monte_carlo"]["data_variants"] == 10
+                                                  "harm_weights", "harm_floor", "data"}
+    assert stored["info"]["monte_carlo"]["draws"] == 200 and stored["info"]["monte_carlo"]["model"]
+    assert scored["p_first"].sum() == pytest.approx(1.0, abs=0.05) and (scored["p_top15"] >= scored["p_top10"]).all()
     assert assess(engine, AssessmentRequest(note="again")).run_id == run.run_id  # same data and parameters
     assert load_run(engine, run.run_id)[0]["note"] == "test; again"  # the repeated run's note is kept
     assert assess(engine, AssessmentRequest(countries=("MX",))).run_id != run.run_id
@@ -117,8 +118,7 @@ def test_a_monthly_surge_is_an_emerging_threat_and_each_leader_says_why(engine, 
     result = assess(engine, AssessmentRequest(period="2025", countries=("MX",)))
     stored, scores = load_run(engine, result.run_id)
     alarms = stored["info"]["early_warning"]
-    # the CUSUM dates a rise from the month after it last stood at zero: at most a few months
-    # early when the months before happened to run high
+    # v4 dates a rise from the first month above its baseline within the alarm's window
     assert [a["region"] for a in alarms] == ["MX-JAL"] and "2025-03" <= alarms[0]["started"] <= "2025-06"
     assert alarms[0]["ratio"] > 2
     ctx = build(stored, scores, submissions_of(engine, countries=["MX"]), "en")

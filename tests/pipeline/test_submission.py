@@ -13,7 +13,7 @@ from tests.pipeline import TODAY, count, csv
 
 def test_schema_is_migrated_by_alembic(engine):
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0013"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0014"
 
 
 def test_accepted_file_loads_once(engine, mx, ideal_env):

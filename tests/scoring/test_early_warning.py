@@ -116,4 +116,5 @@ def test_benjamini_hochberg_by_hand():
     p = np.array([0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216])
     # q = 0.05: k/m x q = 0.005, 0.010, 0.015, ...: the largest p(k) <= k q / m is p(2) = 0.008
     assert benjamini_hochberg(p, 0.05) == 0.008
-    assert benjamini_hochberg(np.array([0.5, 0.9]), 0.05) == 0.0
+    assert benjamini_hochberg(np.array([0.5, 0.9]), 0.05) == -1.0
+    assert benjamini_hochberg(np.array([0.0, 0.9]), 0.05) == 0.0  # a p-value of 0 is rejected

@@ -98,10 +98,11 @@ def report(pillars: np.ndarray, weights: np.ndarray, score: np.ndarray,
         nominal = np.where(np.isin(np.arange(len(weights)), DATA), data, np.nan)
     else:
         nominal = weights / weights.sum()
+    used = [c for c in DATA if np.isfinite(pillars[:, c]).any()]  # v4: the spread is not a pillar
     return {
         "correlations": corr,
-        "cronbach_alpha": _round(cronbach_alpha(pillars[:, DATA])),
-        "first_component_share": _round(first_component_share(pillars[:, DATA])),
+        "cronbach_alpha": _round(cronbach_alpha(pillars[:, used])),
+        "first_component_share": _round(first_component_share(pillars[:, used])),
         "weights": {p: {"nominal": _round(float(nominal[i])), "effective": _round(eff[i])}
                     for i, p in enumerate(PILLARS)},
     }

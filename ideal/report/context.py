@@ -190,6 +190,10 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         parts = sorted(((p, getattr(r, f"contrib_{p}", None)) for p in ("magnitude", "trend", "spread")),
                        key=lambda kv: -(kv[1] if kv[1] is not None and pd.notna(kv[1]) else -1))
         text = " + ".join(f"{pillar_names[p]} {_num(v, language)}" for p, v in parts if v is not None and pd.notna(v) and v > 0)
+        # harm as a multiplier (v3, v4): the data pillars' points times the crime type's factor
+        cut = getattr(r, "contrib_harm", None)
+        if cut is not None and pd.notna(cut) and cut < 0 and pd.notna(r.score) and r.score - cut > 0:
+            text = f"({text}) × {pillar_names['harm']} {_num(r.score / (r.score - cut), language, 2)}"
         mover = movers.get((r.country, r.region, r.crime_type))
         if mover:
             name = assumption.get(mover, _("the weights") if mover.startswith("weight_") else mover)

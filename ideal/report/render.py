@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from ideal import reference
 from ideal.config import TEMPLATES_DIR, get_settings
@@ -35,7 +36,17 @@ def environment(language: str = "es") -> Environment:
                       autoescape=select_autoescape(["html", "j2", "xml"], default=True),
                       extensions=["jinja2.ext.i18n"])
     env.install_gettext_translations(translations(language), newstyle=True)
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(text) -> Markup:
+    """``text`` as a quoted CSS string for a page margin box (@page content): every character
+    but letters, digits, spaces and a few marks written as a CSS escape, so nothing in it can
+    end the string or the rule. The marking, the run id and the page numbers are written into
+    the page margins this way: WeasyPrint takes no string-set from an element not displayed."""
+    safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;()-_")
+    return Markup('"' + "".join(c if c in safe else f"\\{ord(c):06x}" for c in str(text)) + '"')
 
 
 def render_html(ctx: dict, template: str = "briefing.html.j2") -> str:

@@ -116,6 +116,13 @@ def test_briefing_in_each_language(engine, run_id, language, words):
     fonts = {f["/BaseFont"] for page in reader.pages
              for f in page["/Resources"]["/Font"].values() if "/BaseFont" in f.get_object()}
     assert fonts and all("DejaVu" in str(f) for f in fonts)  # the shipped font, embedded
+    # every page carries the marking, the run id and its page number (#32: pages 2-6 had none)
+    from ideal.config import get_settings
+
+    marking = " ".join(get_settings().classification.split())
+    for i, page in enumerate(reader.pages, start=1):
+        words = " ".join(page.extract_text().split())
+        assert marking in words and run_id in words and f" {i} " in words, (language, i)
 
 
 def test_pt_recipient_gets_the_portuguese_briefing(engine, run_id, tmp_path, monkeypatch):

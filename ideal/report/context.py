@@ -159,6 +159,23 @@ def _markets(scores: pd.DataFrame, language: str, leaders: int = 3) -> list[dict
     return sorted(out, key=lambda m: -m["top"])
 
 
+def leading_group(group: pd.DataFrame, language: str, _) -> str:
+    """'homicide in Loja, Sucumbíos and Manabí (Ecuador); arms trafficking in Santa Cruz
+    (Bolivia)': the units of a leading group by crime type and country, in the order given."""
+    parts = []
+    for crime in pd.unique(group["crime_type"]):
+        g = group[group["crime_type"] == crime]
+        places = []
+        for cc in pd.unique(g["country"]):
+            regions = [reference.region_name(r) for r in g[g["country"] == cc]["region"]]
+            names = regions[0] if len(regions) == 1 else _("%(list)s and %(last)s") % {
+                "list": ", ".join(regions[:-1]), "last": regions[-1]}
+            places.append(f"{names} ({reference.country_name(cc, language)})")
+        parts.append(_("%(crime)s in %(region)s") % {"crime": reference.crime_name(crime, language).lower(),
+                                                      "region": "; ".join(places)})
+    return "; ".join(parts)
+
+
 def chances(r, language: str) -> str:
     """'P(first) · P(top 10)' of a score row as percentages (v4), '-' without them."""
     p1, p10 = getattr(r, "p_first", None), getattr(r, "p_top10", None)
@@ -271,7 +288,31 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
             "obs": _num(run["n_observations"], language, 0)},
     ]
     first_place_said = False  # the uncertainty of the first place, said once
-    if top_rows:
+    if top_rows and "p_first" in top and pd.notna(top.iloc[0].get("p_first")):
+        # v4: robust statements - a unit is called first only when it is first in at least half
+        # of the simulations of the data; otherwise the leading group is named, with the share
+        # of the simulations in which each of its members is in the top 10
+        first_place_said = True
+        first, t = top.iloc[0], top_rows[0]
+        facts = {"crime": t["crime"].lower(), "region": t["region"], "country": t["country"],
+                 "rate": t["rate"], "score": t["score"], "p": _num(first["p_first"] * 100, language, 0),
+                 "draws": (info.get("monte_carlo") or {}).get("draws", "")}
+        if first["p_first"] >= 0.5:
+            findings.append(_("The highest threat is %(crime)s in %(region)s (%(country)s): %(rate)s per "
+                              "100,000 inhabitants, score %(score)s of 10, first in %(p)s %% of %(draws)s "
+                              "simulations of the data.") % facts)
+        else:
+            ranked = scores[scores["p_top10"].notna()].sort_values(["p_top10", "score"], ascending=False)
+            group = ranked[ranked["p_top10"] >= 0.9].head(6)
+            if len(group) < 2:
+                group = ranked.head(3)
+            facts["group"] = leading_group(group, language, _)
+            facts["least"] = _num(group["p_top10"].min() * 100, language, 0)
+            findings.append(_("No threat is first in most simulations of the data. The leading group, each "
+                              "in the top 10 in at least %(least)s %% of %(draws)s simulations: %(group)s. The "
+                              "highest score, %(score)s of 10, is %(crime)s in %(region)s (%(country)s), first "
+                              "in %(p)s %% of them.") % facts)
+    elif top_rows:
         t = top_rows[0]
         findings.append(_("The highest relative threat is %(crime)s in %(region)s (%(country)s): "
                           "%(rate)s per 100,000 inhabitants, score %(score)s of 10.") % {
@@ -280,27 +321,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         # say so when the uncertainty does not support the first place
         first = top.iloc[0]
         rivals = top[(top["rank_p5"] <= first["rank_p95"])] if "rank_p5" in top else top.iloc[0:0]
-        if "p_first" in top and pd.notna(first.get("p_first")):
-            # v4: the probability of ranking first over the draws of the data
-            first_place_said = True
-            contenders = scores[scores["p_first"].fillna(0) >= 0.05].sort_values("p_first", ascending=False)
-            facts = {"p": _num(first["p_first"] * 100, language, 0), "p10": _num(first["p_top10"] * 100, language, 0),
-                     "draws": (info.get("monte_carlo") or {}).get("draws", ""),
-                     "others": "; ".join(_("%(crime)s in %(region)s") % {
-                                             "crime": reference.crime_name(c.crime_type, language).lower(),
-                                             "region": reference.region_name(c.region)}
-                                         + f" {_num(c.p_first * 100, language, 0)} %"
-                                         for c in contenders.itertuples()
-                                         if (c.country, c.region, c.crime_type) != (first["country"], first["region"], first["crime_type"]))}
-            if first["p_first"] >= 0.5:
-                findings.append(_("It ranks first in %(p)s %% of %(draws)s simulations of the data and in "
-                                  "the top 10 in %(p10)s %%.") % facts)
-            else:
-                findings.append(_("The first place is not certain: it ranks first in only %(p)s %% of "
-                                  "%(draws)s simulations of the data (in the top 10 in %(p10)s %%).") % facts
-                                + (" " + _("Others that rank first in at least 5 %% of them: %(others)s.") % facts
-                                   if facts["others"] else ""))
-        elif "rank_median" in top and pd.notna(first.get("rank_median")) and len(rivals) > 1:
+        if "rank_median" in top and pd.notna(first.get("rank_median")) and len(rivals) > 1:
             best = top.loc[top["rank_median"].idxmin()]
             facts = {"lo": int(first["rank_p5"]), "hi": int(first["rank_p95"]),
                      "med": int(first["rank_median"]), "n": len(rivals) - 1,

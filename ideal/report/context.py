@@ -176,6 +176,16 @@ def leading_group(group: pd.DataFrame, language: str, _) -> str:
     return "; ".join(parts)
 
 
+def shown_rate(r, language: str) -> dict:
+    """The rate a threat's line shows: the one its score read (v3, v4: the modelled rate), and
+    the recorded one beside it where the two differ by more than 5 %."""
+    model = getattr(r, "rate_model", None)
+    if model is None or pd.isna(model) or pd.isna(r.rate):
+        return {"rate": _num(r.rate, language), "recorded": None}
+    differs = abs(model - r.rate) > 0.05 * max(abs(r.rate), 1e-9)
+    return {"rate": _num(model, language), "recorded": _num(r.rate, language) if differs else None}
+
+
 def chances(r, language: str) -> str:
     """'P(first) · P(top 10)' of a score row as percentages (v4), '-' without them."""
     p1, p10 = getattr(r, "p_first", None), getattr(r, "p_top10", None)
@@ -223,7 +233,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "country": reference.country_name(r.country, language),
         "region": reference.region_name(r.region),
         "crime": reference.crime_name(r.crime_type, language),
-        "rate": _num(r.rate, language),
+        **shown_rate(r, language),
         "value": _num(r.value, language, 0),
         "score": _num(r.score, language),
         "level": r.level, "level_label": labels[r.level],

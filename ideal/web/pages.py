@@ -371,7 +371,7 @@ def run_page(request: Request, run_id: str, country: str | None = None, crime: s
                                                          ("level", level), ("sort", sort)) if v)}
     top = assessment.top_scores(engine, run_id, scores=scores)[
         ["country", "region", "crime_type", "score", "level", "rate", "reliability", "rank_p5",
-         "rank_p95"]].to_dict("records")
+         "rank_p95", "p_first", "p_top10"]].to_dict("records")
     _ = gettext(request, u)
     unscored: dict[tuple, int] = {}
     for unit in (found.get("info") or {}).get("unscored") or []:

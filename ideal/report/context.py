@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from babel.dates import format_date
 from babel.numbers import format_decimal
@@ -157,6 +158,64 @@ def _markets(scores: pd.DataFrame, language: str, leaders: int = 3) -> list[dict
                                  "score": _num(r.score, language)} for r in best.itertuples()],
                     "high": _num(len(high), language, 0), "high_countries": _num(high["country"].nunique(), language, 0)})
     return sorted(out, key=lambda m: -m["top"])
+
+
+def priorities(scores: pd.DataFrame, pairs: pd.DataFrame, language: str, _, most: int = 5) -> list[dict]:
+    """Three to five crime markets proposed to CLASI as regional priorities (the job of the EU's
+    SOCTA recommendations that COSI adopts), each with its evidence and what is uncertain
+    (fewer when fewer markets have a region at a high or very high level).
+    A market's weight is the number of its units expected in the overall top 15 (the sum of
+    their probabilities, v4) and then its regions at a high or very high level; a market with
+    no region at those levels is not proposed."""
+    scored = scores[scores["score"].notna()]
+    if scored.empty or "level" not in scored:
+        return []
+    has_p = "p_top15" in scored and scored["p_top15"].notna().any()
+    rows = []
+    for crime, g in scored.groupby("crime_type"):
+        high = g[g["level"].isin(HIGH)]
+        if high.empty:
+            continue
+        rows.append((crime, float(g["p_top15"].fillna(0).sum()) if has_p else 0.0, len(high), float(high["score"].max())))
+    rows.sort(key=lambda r: (-r[1], -r[2], -r[3]))
+    out = []
+    for crime in [r[0] for r in rows[:most]]:
+        g = scored[scored["crime_type"] == crime]
+        high = g[g["level"].isin(HIGH)]
+        countries = high.groupby("country").size().sort_values(ascending=False)
+        lead = g[g["p_top15"].fillna(0) >= 0.5] if has_p else g.iloc[0:0]
+        change = high["trend_change"].dropna() if "trend_change" in high else pd.Series(dtype=float)
+        rising = 0
+        if "trend_se" in high and len(change):
+            lower = np.expm1(np.log1p(high["trend_change"]) - 1.96 * high["trend_se"])
+            rising = int((lower > 0).sum())
+        n_pairs = int((pairs["crime_type"] == crime).sum()) if len(pairs) else 0
+        evidence = [_("%(n)s regions of %(m)s members at a high or very high level (%(list)s)") % {
+            "n": _num(len(high), language, 0), "m": _num(len(countries), language, 0),
+            "list": ", ".join(f"{reference.country_name(c, language)} {_num(k, language, 0)}" for c, k in countries.items())}]
+        if has_p:
+            evidence.append(_("%(n)s of its regions in the top 15 in at least half of the simulations of the data") % {
+                "n": _num(len(lead), language, 0)})
+        if len(change):
+            evidence.append(_("median yearly change of those regions %(change)s, %(rising)s rising beyond doubt") % {
+                "change": f"{'+' if change.median() >= 0 else ''}{_num(change.median() * 100, language, 0)} %",
+                "rising": _num(rising, language, 0)})
+        evidence.append(_("%(n)s cross-border pairs") % {"n": _num(n_pairs, language, 0)})
+        evidence.append(_("reliability %(r)s of 10") % {"r": _num(high["reliability"].mean(), language)})
+        doubts = []
+        if len(countries) == 1:
+            doubts.append(_("it rests on one member's data"))
+        if has_p and lead.empty:
+            doubts.append(_("none of its regions is in the top 15 in half of the simulations"))
+        if "enforcement" in high and high["enforcement"].fillna(False).astype(bool).any():
+            doubts.append(_("it rests on arrests or seizures, which grow with police effort as well as with crime"))
+        if "imputed" in high and high["imputed"].fillna(False).astype(bool).mean() > 0.25:
+            doubts.append(_("a quarter or more of its regions use data of an earlier year"))
+        if "population_method" in high and (~high["population_method"].isin(OFFICIAL_POPULATION)).mean() > 0.25:
+            doubts.append(_("a quarter or more of its regions use a population that is not official"))
+        out.append({"crime": reference.crime_name(crime, language), "evidence": "; ".join(evidence),
+                    "doubts": "; ".join(doubts) if doubts else _("no particular doubt beyond the intervals shown")})
+    return out
 
 
 def leading_group(group: pd.DataFrame, language: str, _) -> str:
@@ -418,6 +477,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                 "observations": _num(run["n_observations"], language, 0),
                 "scores": _num(run["n_scores"], language, 0)},
         "findings": findings,
+        "priorities": priorities(scores, every_hotspot, language, _),
         "top": top_rows,
         "markets": _markets(scores, language),
         "emerging": [{"country": reference.country_name(w["country"], language), "region": reference.region_name(w["region"]),

@@ -57,3 +57,24 @@ def test_heatmap_is_svg_with_text_kept_as_text():
     svg = charts.heatmap(m, "t", "puntuación").decode()
     assert svg.startswith("<?xml") and "<image" not in svg  # vector only
     assert "México" in svg and "Homicidio" in svg and "9.5" in svg
+
+
+def test_priorities_for_clasi_name_markets_with_evidence_and_doubts():
+    """#32: three to five crime markets proposed, heaviest first (expected units in the top 15),
+    each with its evidence and what is uncertain; a market without a high region is not one."""
+    from ideal.i18n import translations
+    from ideal.report.context import priorities
+
+    rows = []
+    for i, (cc, crime, level, p15) in enumerate([("MX", "0101", "very_high", 0.9), ("EC", "0101", "high", 0.8),
+                                                  ("BO", "09012", "high", 0.4), ("BO", "09012", "medium", 0.1),
+                                                  ("CL", "0502", "low", 0.0)]):
+        rows.append({"country": cc, "region": f"{cc}-{i}", "crime_type": crime, "score": 7.0 - i, "level": level,
+                     "p_top15": p15, "trend_change": 0.1, "trend_se": 0.02, "reliability": 9.0,
+                     "enforcement": crime == "09012", "imputed": False, "population_method": "official"})
+    pairs = pd.DataFrame([{"crime_type": "0101"}])
+    out = priorities(pd.DataFrame(rows), pairs, "en", translations("en").gettext)
+    assert [p["crime"] for p in out] == ["Intentional homicide", "Trafficking of weapons and explosives"]
+    assert "2 regions of 2 members" in out[0]["evidence"] and "1 cross-border pairs" in out[0]["evidence"]
+    assert "2 rising beyond doubt" in out[0]["evidence"]
+    assert "one member's data" in out[1]["doubts"] and "arrests or seizures" in out[1]["doubts"]

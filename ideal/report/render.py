@@ -46,7 +46,8 @@ def css_string(text) -> Markup:
     end the string or the rule. The marking, the run id and the page numbers are written into
     the page margins this way: WeasyPrint takes no string-set from an element not displayed."""
     safe = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;()-_")
-    return Markup('"' + "".join(c if c in safe else f"\\{ord(c):06x}" for c in str(text)) + '"')
+    # every character outside `safe` is escaped, so the text cannot leave the CSS string
+    return Markup('"' + "".join(c if c in safe else f"\\{ord(c):06x}" for c in str(text)) + '"')  # nosec B704
 
 
 def render_html(ctx: dict, template: str = "briefing.html.j2") -> str:

@@ -84,11 +84,16 @@ def test_the_migration_keeps_every_row_and_gives_them_back(old_warehouse):
                 "FROM observation_facts WHERE superseded_by IS NULL AND country = 'BR'"))
 
     # 0013: a stored municipal code gets its first-level region (Medellín -> Antioquia)
-    assert upgrade(engine) == "0013"
+    assert upgrade(engine, "0013") == "0013"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT p.code FROM regions r JOIN regions p ON p.id = r.parent_id "
                                  "WHERE r.code = 'CO-05001'")).scalar() == "CO-ANT"
         assert conn.execute(text("SELECT parent_id FROM regions WHERE code = 'MX-JAL'")).scalar() is None
+    # 0014: methodology v4's probabilities and enforcement flag beside each score
+    assert upgrade(engine) == "0014"
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(p_first) + COUNT(p_top10) + COUNT(p_top15) + COUNT(enforcement) "
+                                 "FROM threat_scores")).scalar() == 0
 
     command.downgrade(alembic_config(engine), "0011")
     with engine.connect() as conn:

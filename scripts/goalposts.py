@@ -25,8 +25,9 @@ FILES = [("mx_sesnsp_incidencia_estatal_anual", "db_incidencia_ent_nac_year_x100
          ("ar_snic_provincias", "snic-provincias.csv")]
 
 
-def yearly(real: Path) -> pd.DataFrame:
-    """Every first-level yearly value of the reference exports with its population and rate."""
+def yearly(real: Path, whole_years: bool = True) -> pd.DataFrame:
+    """Every first-level yearly value of the reference exports with its population and rate;
+    with ``whole_years`` only years of twelve months (or one annual row)."""
     pop = reference.population()[["region", "year", "population"]]
     parts = []
     for folder, name in FILES:
@@ -38,7 +39,7 @@ def yearly(real: Path) -> pd.DataFrame:
         months = frame.groupby(["region", "crime_type", "indicator", "year"])["period"].nunique()
         y = frame.groupby(["region", "crime_type", "indicator", "year"], as_index=False)["value_number"].sum()
         n = months.reindex(pd.MultiIndex.from_frame(y[["region", "crime_type", "indicator", "year"]])).to_numpy()
-        y = y[np.isin(n, (1, 12))].merge(pop, on=["region", "year"])
+        y = (y[np.isin(n, (1, 12))] if whole_years else y).merge(pop, on=["region", "year"])
         parts.append(y.assign(rate=y["value_number"] / y["population"] * 1e5, source=folder))
     return pd.concat(parts, ignore_index=True)
 
@@ -67,17 +68,7 @@ def trends(real: Path, window: int = 3, min_events: float = 500) -> pd.DataFrame
 
 
 def highest(real: Path) -> pd.DataFrame:
-    pop = reference.population()[["region", "year", "population"]]
-    parts = []
-    for folder, name in FILES:
-        path = real / folder / name
-        frame = read_submission(path.read_bytes(), path.name).frame
-        frame = frame[frame["value_number"].notna() & (frame["region"] != frame["country"])]
-        frame = frame.assign(year=frame["period"].str.slice(0, 4).astype(int))
-        yearly = frame.groupby(["region", "crime_type", "indicator", "year"], as_index=False)["value_number"].sum()
-        yearly = yearly.merge(pop, on=["region", "year"])
-        parts.append(yearly.assign(rate=yearly["value_number"] / yearly["population"] * 1e5, source=folder))
-    rates = pd.concat(parts, ignore_index=True)
+    rates = yearly(real, whole_years=False)
     top = rates.sort_values("rate").groupby("crime_type").tail(1).set_index("crime_type")
     top = top.assign(region_name=[reference.region_name(r) for r in top["region"]],
                      p99=rates.groupby("crime_type")["rate"].quantile(0.99), rows=rates.groupby("crime_type").size())

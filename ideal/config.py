@@ -198,6 +198,9 @@ def use_demo_home() -> Path:
     return home
 
 
+DEFAULT_CLASSIFICATION = "USO OFICIAL - DOCUMENTO DE DEMOSTRACIÓN"
+
+
 def get_settings() -> Settings:
     home = Path(_text("IDEAL_HOME", "var"))
     data_dir = Path(_text("IDEAL_DATA_DIR", str(home / "data")))
@@ -212,7 +215,7 @@ def get_settings() -> Settings:
         reports_dir=Path(_text("IDEAL_REPORTS_DIR", "reports")),
         members=_members(os.environ.get("IDEAL_MEMBERS")),
         language=language,
-        classification=_text("IDEAL_CLASSIFICATION", "USO OFICIAL - DOCUMENTO DE DEMOSTRACIÓN"),
+        classification=_text("IDEAL_CLASSIFICATION", DEFAULT_CLASSIFICATION),
         max_upload_bytes=int(_number("IDEAL_MAX_UPLOAD_MB", 100) * 2**20),
         inbox_settle_seconds=_number("IDEAL_INBOX_SETTLE_SECONDS", 2.0),
         stale_minutes=_number("IDEAL_STALE_MINUTES", 30.0),

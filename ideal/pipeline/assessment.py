@@ -242,8 +242,14 @@ def render_report(engine: Engine, run_id: str | None = None, kind: str = "briefi
     stored, scores = runs.load(engine, run_id)
     if kind == "annex":
         used = (stored.get("params") or {}).get("submissions", [])
-        path, pages = render.render_annex(stored, scores, queries.submissions_of(engine, ids=used),
-                                          language, out_dir)
+        # the submissions the run used, and its members' rejected ones received before it
+        every = queries.submissions_of(engine, countries=list(stored["countries"]))
+        created = pd.Timestamp(stored["created_at"])
+        created = created.tz_localize("UTC") if created.tzinfo is None else created  # stored times are UTC
+        received = pd.to_datetime(every["received_at"], utc=True)
+        rejected = every[every["status"].eq("rejected") & ~every["id"].isin(used) & (received <= created)]
+        subs = pd.concat([queries.submissions_of(engine, ids=used), rejected], ignore_index=True)
+        path, pages = render.render_annex(stored, scores, subs, language, out_dir)
     else:
         subs = queries.submissions_of(engine, countries=list(stored["countries"]))
         path, pages = render.render_briefing(stored, scores, subs, language, out_dir)
@@ -291,10 +297,12 @@ def compare_runs(engine: Engine, run_a: str, run_b: str) -> tuple[bool, pd.DataF
 
 
 def top_scores(engine: Engine, run_id: str | None = None, limit: int = 15,
-               scores: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The run's highest scores, ordered as in the briefing (``scores``: the run's scores when
-    the caller has them already)."""
-    if scores is None:
-        _, scores = runs.load(engine, run_id)
-    harm = reference.iccs().set_index("code")["harm_weight"]
+               scores: pd.DataFrame | None = None, profile: dict | None = None) -> pd.DataFrame:
+    """The run's highest scores, ordered as in the briefing, ties broken by the harm weights of
+    the run's profile (``scores``, ``profile``: the run's, when the caller has them already)."""
+    if scores is None or profile is None:
+        stored, loaded = runs.load(engine, run_id)
+        scores = loaded if scores is None else scores
+        profile = stored.get("profile") or {}
+    harm = reference.harm_weights((profile.get("harm") or {}).get("weights", "iccs"))
     return top_threats(scores, harm, limit)

@@ -9,10 +9,18 @@ import pandas as pd
 from babel.numbers import format_decimal
 
 from ideal import reference
-from ideal.config import get_settings
 from ideal.i18n import translations
 from ideal.report import charts, maps
-from ideal.report.context import LEVELS, _num, heat_matrix, marks, member_status, pillar_labels, unit_reason
+from ideal.report.context import (
+    LEVELS,
+    _num,
+    heat_matrix,
+    marking,
+    marks,
+    member_status,
+    pillar_labels,
+    unit_reason,
+)
 
 ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
 
@@ -79,9 +87,27 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
                           "chunks": _chunks(rows, ROWS_PER_TABLE)})
     pillar = pillar_labels(_)
     methods = {"arithmetic": _("arithmetic mean"), "geometric": _("geometric mean")}
-    weights = ", ".join(f"{pillar.get(p, p)} {profile['pillars'][p]['weight']:.0%}" for p in profile["pillars"])
+    harm_spec = profile.get("harm") or {}
+    if harm_spec.get("mode") == "scale":  # v3, v4: the data pillars' weights renormalised, harm a multiplier
+        data = [p for p in ("magnitude", "trend", "spread") if profile["pillars"][p]["weight"] > 0]
+        total = sum(profile["pillars"][p]["weight"] for p in data)
+        weights = ", ".join(f"{pillar.get(p, p)} {profile['pillars'][p]['weight'] / total:.0%}" for p in data)
+        weights += "; " + _("harm scales the result, from x %(floor)s to x 1") % {
+            "floor": format_decimal(harm_spec.get("floor", 0.5), locale=language)}
+    else:
+        weights = ", ".join(f"{pillar.get(p, p)} {profile['pillars'][p]['weight']:.0%}" for p in profile["pillars"])
+    norms = {"minmax": _("min-max between fixed goalposts"), "zscore": _("z-scores"), "rank": _("ranks")}
     method = [(_("Profile"), f"{profile['name']} v{profile['version']} ({run['profile_sha256'][:12]})"),
-              (_("Pillar weights"), weights),
+              (_("Pillar weights"), weights)]
+    if (profile.get("smoothing") or {}).get("model") == "hierarchical":
+        method.append((_("Model of the counts"), _(
+            "negative-binomial log-linear model of each unit's counts over %(years)s years; level and "
+            "trend pooled towards the country and the country towards all members (two-level empirical "
+            "Bayes)") % {"years": profile["pillars"]["trend"]["window_years"] + 1}))
+    if harm_spec.get("weights"):
+        method.append((_("Harm weights"), _("statutory sentences of the members' penal laws (table below)")
+                       if harm_spec["weights"] == "sentencing" else _("panel weights of the ICCS table")))
+    method += [(_("Normalisation"), norms.get(profile["normalisation"]["method"], profile["normalisation"]["method"])),
               (_("Magnitude goalposts per 100,000") + " (" + (_("log scale") if profile["normalisation"].get("goalposts_scale") == "log" else _("linear scale")) + ")",
                "; ".join(f"{reference.crime_name(k, language, short=True)} {_goal(v, language)}"
                          for k, v in profile["normalisation"]["goalposts"].items())),
@@ -91,6 +117,12 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
               (_("Coverage threshold"), f"{profile['missing']['coverage_threshold']:.0%}"),
               (_("Bands"), ", ".join(f"{labels[b['level']]} ≤ {b['max']}" for b in profile["bands"])),
               (_("Monte Carlo draws, seed"), f"{profile['uncertainty']['draws']}, {profile['uncertainty']['seed']}")]
+    ew = profile.get("early_warning") or {}
+    if ew.get("method") == "regression":
+        method.append((_("Early warning"), _(
+            "regression baseline of the %(base)s months before the last %(months)s (own trend and seasons); "
+            "false-discovery rate across the series %(fdr)s") % {
+            "base": ew["baseline_months"], "months": ew["monitor_months"], "fdr": f"{ew['fdr']:.0%}"}))
     names = assumption_names(_, data_only=profile["uncertainty"].get("headline") == "data")
     mc = (run.get("info") or {}).get("monte_carlo")
     if mc and mc.get("data_variants"):
@@ -153,7 +185,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
         crime_maps.append({"crime": reference.crime_name(crime, language), "map": f"map-{crime}.svg"})
     assets["chart-heatmap.svg"] = charts.heatmap(heat_matrix(scores, language),
                                                  _("Mean score weighted by population (0-10)"), _("score"))
-    ctx = {"language": language, "classification": get_settings().classification,
+    ctx = {"language": language, "classification": marking(language),
            "period": run["period"], "crime_maps": crime_maps, "heatmap": "chart-heatmap.svg",
            "shared_shapes": maps.shared_shapes(scope),
            "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
@@ -161,7 +193,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
            "countries": countries, "method": method, "sensitivity": sens, "harm": harm_rows,
            "submissions": [{"id": s.id, "country": s.country, "filename": s.filename,
                             "rows": _num(s.rows_accepted, language, 0), "warnings": s.n_warnings,
-                            "status": s.status} for s in subs.itertuples()],
+                            "errors": s.n_errors, "status": s.status} for s in subs.itertuples()],
            "members": [{"name": reference.country_name(c["country"], language),
                         "status": member_status(c, run["period"], _), "observations": _num(c.get("observations", 0), language, 0)}
                        for c in sorted(info.get("countries") or [], key=lambda c: reference.country_name(c["country"], language))],

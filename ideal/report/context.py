@@ -61,6 +61,28 @@ def _weights(profile: dict, language: str) -> dict | None:
     return {p: _num(profile["pillars"][p]["weight"] / total * 100, language, 0) for p in names}
 
 
+def marking(language: str) -> str:
+    """The classification marking in the report's language: the default marking is translated;
+    one set in IDEAL_CLASSIFICATION is printed as the secretariat wrote it."""
+    from ideal.config import DEFAULT_CLASSIFICATION
+
+    text = get_settings().classification
+    if text == DEFAULT_CLASSIFICATION:
+        return translations(language).gettext("OFFICIAL USE - DEMONSTRATION DOCUMENT")
+    return text
+
+
+def _model_facts(profile: dict, language: str) -> dict | None:
+    """The figures the briefing's methodology paragraph of v4 states, from the profile that ran."""
+    if (profile.get("smoothing") or {}).get("model") != "hierarchical":
+        return None
+    lo, hi = profile["normalisation"]["trend_goalposts"]
+    pct = lambda x: f"{'+' if x > 0 else ''}{_num(x * 100, language, 0)} %"  # noqa: E731
+    return {"years": profile["pillars"]["trend"]["window_years"] + 1, "lo": pct(lo), "hi": pct(hi),
+            "coverage": _num(profile["missing"]["coverage_threshold"] * 100, language, 0),
+            "carry": profile["missing"]["carry_forward_years"]}
+
+
 def _partial(text: str, _) -> str:
     """'annualised 9/12' -> 'annualised from 9 months'; 'nowcast 6/12: 80-120' -> 'estimated
     from 6 months (90 % interval 80-120)'; 'carried forward: 2025 covers 3/12' -> '2025 covers
@@ -162,11 +184,12 @@ def _markets(scores: pd.DataFrame, language: str, leaders: int = 3) -> list[dict
 
 def priorities(scores: pd.DataFrame, pairs: pd.DataFrame, language: str, _, most: int = 5) -> list[dict]:
     """Three to five crime markets proposed to CLASI as regional priorities (the job of the EU's
-    SOCTA recommendations that COSI adopts), each with its evidence and what is uncertain
-    (fewer when fewer markets have a region at a high or very high level).
-    A market's weight is the number of its units expected in the overall top 15 (the sum of
-    their probabilities, v4) and then its regions at a high or very high level; a market with
-    no region at those levels is not proposed."""
+    SOCTA recommendations that COSI adopts), each with its evidence and what is uncertain.
+    Markets with a region at a high or very high level come first, weighed by the number of their
+    units expected in the overall top 15 (the sum of their probabilities, v4) and then by those
+    regions; when fewer than three have one, markets with a region at a medium level complete the
+    three, said as such (their evidence is their medium regions, and it is a doubt); a market
+    with no region at a medium level or above is never proposed."""
     scored = scores[scores["score"].notna()]
     if scored.empty or "level" not in scored:
         return []
@@ -174,14 +197,20 @@ def priorities(scores: pd.DataFrame, pairs: pd.DataFrame, language: str, _, most
     rows = []
     for crime, g in scored.groupby("crime_type"):
         high = g[g["level"].isin(HIGH)]
-        if high.empty:
-            continue
-        rows.append((crime, float(g["p_top15"].fillna(0).sum()) if has_p else 0.0, len(high), float(high["score"].max())))
-    rows.sort(key=lambda r: (-r[1], -r[2], -r[3]))
+        rows.append((crime, float(g["p_top15"].fillna(0).sum()) if has_p else 0.0, len(high), float(g["score"].max())))
+    # markets with a region at a high or very high level first; at least three are proposed when
+    # three have a region at a medium level or above (the committee weighs them; it is told)
+    rows.sort(key=lambda r: (r[2] == 0, -r[1], -r[2], -r[3]))
+    chosen = [r[0] for r in rows if r[2] > 0][:most]
+    medium = scored[scored["level"].isin(("medium", *HIGH))]["crime_type"].unique()
+    by_score = sorted((r for r in rows if r[2] == 0 and r[0] in medium), key=lambda r: -r[3])
+    chosen += [r[0] for r in by_score][:max(0, 3 - len(chosen))]
     out = []
-    for crime in [r[0] for r in rows[:most]]:
+    for crime in chosen:
         g = scored[scored["crime_type"] == crime]
         high = g[g["level"].isin(HIGH)]
+        if high.empty:  # proposed from its regions at a medium level: the evidence is theirs
+            high = g[g["level"] == "medium"]
         countries = high.groupby("country").size().sort_values(ascending=False)
         lead = g[g["p_top15"].fillna(0) >= 0.5] if has_p else g.iloc[0:0]
         change = high["trend_change"].dropna() if "trend_change" in high else pd.Series(dtype=float)
@@ -190,9 +219,12 @@ def priorities(scores: pd.DataFrame, pairs: pd.DataFrame, language: str, _, most
             lower = np.expm1(np.log1p(high["trend_change"]) - 1.96 * high["trend_se"])
             rising = int((lower > 0).sum())
         n_pairs = int((pairs["crime_type"] == crime).sum()) if len(pairs) else 0
-        evidence = [_("%(n)s regions of %(m)s members at a high or very high level (%(list)s)") % {
-            "n": _num(len(high), language, 0), "m": _num(len(countries), language, 0),
-            "list": ", ".join(f"{reference.country_name(c, language)} {_num(k, language, 0)}" for c, k in countries.items())}]
+        at = {"n": _num(len(high), language, 0), "m": _num(len(countries), language, 0),
+              "list": ", ".join(f"{reference.country_name(c, language)} {_num(k, language, 0)}" for c, k in countries.items())}
+        medium_only = not high["level"].isin(HIGH).any()
+        evidence = [(_("no region at a high or very high level; %(n)s regions of %(m)s members at a medium level (%(list)s)")
+                     if medium_only else
+                     _("%(n)s regions of %(m)s members at a high or very high level (%(list)s)")) % at]
         if has_p:
             evidence.append(_("%(n)s of its regions in the top 15 in at least half of the simulations of the data") % {
                 "n": _num(len(lead), language, 0)})
@@ -203,6 +235,8 @@ def priorities(scores: pd.DataFrame, pairs: pd.DataFrame, language: str, _, most
         evidence.append(_("%(n)s cross-border pairs") % {"n": _num(n_pairs, language, 0)})
         evidence.append(_("reliability %(r)s of 10") % {"r": _num(high["reliability"].mean(), language)})
         doubts = []
+        if medium_only:
+            doubts.append(_("no region reaches a high level: a market to watch more than to act on"))
         if len(countries) == 1:
             doubts.append(_("it rests on one member's data"))
         if has_p and lead.empty:
@@ -213,7 +247,7 @@ def priorities(scores: pd.DataFrame, pairs: pd.DataFrame, language: str, _, most
             doubts.append(_("a quarter or more of its regions use data of an earlier year"))
         if "population_method" in high and (~high["population_method"].isin(OFFICIAL_POPULATION)).mean() > 0.25:
             doubts.append(_("a quarter or more of its regions use a population that is not official"))
-        out.append({"crime": reference.crime_name(crime, language), "evidence": "; ".join(evidence),
+        out.append({"crime_type": crime, "crime": reference.crime_name(crime, language), "evidence": "; ".join(evidence),
                     "doubts": "; ".join(doubts) if doubts else _("no particular doubt beyond the intervals shown")})
     return out
 
@@ -259,7 +293,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
     _ = translations(language).gettext
     labels = {k: _(v) for k, v in LEVELS.items()}
     profile = run["profile"] or load_profile(run["profile_name"])
-    harm = reference.iccs().set_index("code")["harm_weight"]
+    harm = reference.harm_weights((profile.get("harm") or {}).get("weights", "iccs"))  # the run's own
     period = run["period"]
     scope = list(run["countries"])
     top = top_threats(scores, harm, profile["top_threats"])
@@ -469,7 +503,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
     created = run["created_at"]
     return {
         "language": language,
-        "classification": get_settings().classification,
+        "classification": marking(language),
         "period": period,
         "run": {"id": run["id"], "created": format_date(created, format="long", locale=language),
                 "created_iso": created.replace(microsecond=0).isoformat(),
@@ -511,6 +545,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "rate_per": _num(profile["rate_per"], language, 0),
         "weights": _weights(profile, language),
         "harm_scale": _harm_scale(profile, harm, language),
+        "model": _model_facts(profile, language),
         "draws": profile.get("uncertainty", {}).get("draws"),
         "mc_data": bool(profile.get("uncertainty", {}).get("data_variants")),
         "log_goalposts": profile.get("normalisation", {}).get("goalposts_scale") == "log",

@@ -71,7 +71,8 @@ def legend(labels: dict[str, str], no_data: str, outside: str | None) -> list[tu
 
 MEMBERS_EXTENT = (-118.0, -56.0, -33.5, 33.0)  # the mainland of the 18 members (Easter Island, 109 W, off it)
 MAP_CRIMES = 6  # the leading crime types (by their highest score) get a map each in the annex: three pages
-SMALL = (3.6, 3.5)  # inches: the annex's maps, two to a row
+SMALL = (3.35, 3.3)  # inches: the annex's maps, two to a row (49 % of the 6.85 in text width: printed 1:1)
+BRIEFING_MAPS = 4  # the briefing's small multiples: the leading crime markets
 
 
 def leading_crime_types(scores: pd.DataFrame, n: int = MAP_CRIMES) -> list[str]:
@@ -85,6 +86,15 @@ def level_map(scores: pd.DataFrame, scope: list[str], legend_rows: list, crime_t
     """The members' regions coloured by threat level (the highest of any crime type, or of one)."""
     return charts.choropleth(_fills(region_levels(scores, crime_type), set(scope)), reference.boundaries()["countries"],
                              legend_rows, extent=MEMBERS_EXTENT, size=size, legend_loc="lower left")
+
+
+def market_maps(scores: pd.DataFrame, scope: list[str], crimes: list[str], titles: list[str],
+                legend_rows: list) -> bytes:
+    """Small multiples: one map per crime market (each region at its level for that crime type,
+    not the highest of any), two to a row, one legend; printed at the page's text width."""
+    doc = reference.boundaries()
+    panels = [(title, _fills(region_levels(scores, crime), set(scope))) for crime, title in zip(crimes, titles, strict=True)]
+    return charts.choropleths(panels, doc["countries"], legend_rows, extent=MEMBERS_EXTENT)
 
 
 def shared_shapes(scope: list[str]) -> list[str]:
@@ -114,17 +124,18 @@ def hotspots(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def hotspot_map(pairs: pd.DataFrame, scope: list[str], legend_rows: list,
-                size: tuple[float, float] = (5.0, 3.6)) -> bytes:
-    """The regions of the hotspots at their highest level, framed on them and named."""
+                size: tuple[float, float] = (6.85, 2.8)) -> bytes:
+    """The regions of the hotspots at their highest level, framed on them, each named in a
+    column beside the map with a leader line to it (no label over a fill)."""
     doc = reference.boundaries()
     points = {f["properties"]["region"]: f["properties"]["point"] for f in doc["features"]}
     geoms = {f["properties"]["region"]: f["geometry"] for f in doc["features"]}
     levels = region_levels(pd.DataFrame({  # both sides of every pair, each region at its highest level
         "region": [*pairs["region_a"], *pairs["region_b"]], "level": [*pairs["level_a"], *pairs["level_b"]]}))
-    west, south, east, north = charts.bounds([geoms[_drawn(r)] for r in levels], margin=1.0)
+    west, south, east, north = charts.bounds([geoms[_drawn(r)] for r in levels], margin=0.6)
     marks = [(*points[_drawn(r)], reference.region_name(r)) for r in sorted(levels)]
     return charts.choropleth(_fills(levels, set(scope), quiet=True), doc["countries"], legend_rows,
-                             extent=(west, south, east, north), marks=marks, size=size, legend_loc="best")
+                             extent=(west, south, east, north), marks=marks, size=size)
 
 
 def _drawn(region: str) -> str:

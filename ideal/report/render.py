@@ -76,7 +76,7 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes],
             os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
         try:
             doc.write_pdf(tmp, pdf_identifier=identifier.encode() if identifier else None,
-                          pdf_variant=variant, attachments=attachments)
+                          pdf_variant=variant, attachments=attachments, finisher=_one_reference_per_file)
         finally:
             if epoch is not None:
                 if saved is None:
@@ -88,6 +88,16 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes],
         Path(tmp).unlink(missing_ok=True)
         raise
     return len(doc.pages), fetcher.refused
+
+
+def _one_reference_per_file(_document, pdf) -> None:
+    """WeasyPrint 70's PDF/A step lists each attachment twice in the catalogue's associated
+    files (once by its name, once as a file specification): keep one reference to each, so a
+    reader lists the scores file once."""
+    if "AF" in pdf.catalog:
+        import pydyf
+
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
 
 
 def _check_language(language: str) -> None:
@@ -111,13 +121,17 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
     _ = translations(language).gettext
     scope = list(run["countries"])
     legend = maps.legend_for(scope, language)
-    assets = {"map-levels.svg": maps.level_map(scores, scope, legend, size=(4.6, 4.5))}
-    ctx["level_map"] = "map-levels.svg"
+    # small multiples of the leading crime markets (those proposed as priorities first)
+    crimes = list(dict.fromkeys([p["crime_type"] for p in ctx["priorities"]] + maps.leading_crime_types(scores)))
+    crimes = crimes[:maps.BRIEFING_MAPS]
+    ctx["market_maps"] = [reference.crime_name(c, language, short=True) for c in crimes]
+    assets = {"map-markets.svg": maps.market_maps(scores, scope, crimes, ctx["market_maps"], legend)}
+    ctx["level_map"] = "map-markets.svg"
     ctx["hotspot_map"] = None
     if ctx["hotspots"]:
         assets["map-hotspots.svg"] = maps.hotspot_map(ctx["hotspot_pairs"], scope, legend[:2])
         ctx["hotspot_map"] = "map-hotspots.svg"
-    series = ((run.get("info") or {}).get("series") or [])[:10]  # two rows of five: the page budget
+    series = ((run.get("info") or {}).get("series") or [])[:8]  # two rows of four: the page budget
     ctx["trends"] = None
     if series:
         titles = [f"{_short(reference.region_name(x['region']))} ({x['country']})\n"
@@ -134,8 +148,9 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
 
 def render_annex(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es",
                  out_dir: Path | None = None) -> tuple[Path, int]:
-    """The full annex as PDF/A-3b (archival) with the run's scores attached as CSV; returns
-    (path, pages). ``subs``: the submissions the run used."""
+    """The full annex as PDF/A-3a (archival and tagged, like the briefing) with the run's scores
+    attached as CSV; returns (path, pages). ``subs``: the submissions the run used and those of
+    its members that were rejected."""
     _check_language(language)
     ctx, assets = annex.build(run, scores, subs, language)
     html = render_html(ctx, "annex.html.j2")
@@ -146,6 +161,6 @@ def render_annex(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: 
                                 modified=created, relationship="Data")
     target = (out_dir or get_settings().reports_dir) / run["period"] / run["id"] / f"annex-{language}.pdf"
     pages, _refused = write_pdf(html, target, assets, identifier=f"{run['id']}-annex-{language}",
-                                epoch=int(created.timestamp()), variant="pdf/a-3b",
+                                epoch=int(created.timestamp()), variant="pdf/a-3a",
                                 attachments=[csv])
     return target, pages

@@ -376,8 +376,9 @@ def national_figures(units: pd.DataFrame) -> list[dict]:
 
 def leading_series(rates: pd.DataFrame, scores: pd.DataFrame, profile: dict, n: int | None = None) -> list[dict]:
     """For the ``n`` highest scores (the briefing's leading threats): the yearly rates of the
-    trend window up to the data year, and the fitted yearly change with its standard error on
-    the log scale (the briefing draws them as small multiples)."""
+    trend window up to the data year, the modelled rate of the data year with the sd of its log
+    (v4), and the fitted yearly change with its standard error on the log scale (the briefing
+    draws them as small multiples)."""
     n = n or profile.get("top_threats", 15)
     window = profile["pillars"]["trend"]["window_years"]
     top = scores[scores["score"].notna()].sort_values(["score", "rate"], ascending=False).head(n)
@@ -390,8 +391,13 @@ def leading_series(rates: pd.DataFrame, scores: pd.DataFrame, profile: dict, n: 
                     "years": [int(y) for y in own["year"]], "rates": [round(float(v), 3) for v in own["rate"]],
                     "level": r.rate_model if pd.notna(r.rate_model) else r.rate, "data_year": int(r.data_year),
                     "change": None if pd.isna(r.trend_change) else round(float(r.trend_change), 4),
-                    "se": None if pd.isna(r.trend_se) else round(float(r.trend_se), 4)})
+                    "se": None if pd.isna(r.trend_se) else round(float(r.trend_se), 4),
+                    "level_se": _finite(getattr(r, "rate_model_se", None))})
     return out
+
+
+def _finite(x) -> float | None:
+    return None if x is None or pd.isna(x) else round(float(x), 4)
 
 
 def measure(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, harm: pd.Series,
@@ -411,7 +417,8 @@ def measure(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, harm: pd.Se
         # v4: rates and trends from one hierarchical over-dispersed model (ideal.scoring.model)
         fitted = model.fit(model.points(rates, units, window))
         rate_model = np.where(np.isfinite(fitted.level), np.exp(fitted.level) * profile["rate_per"], units["rate"])
-        units = units.assign(rate_model=rate_model)
+        units = units.assign(rate_model=rate_model,  # and the sd of its log (the trend chart's band)
+                             rate_model_se=np.where(np.isfinite(fitted.level), np.sqrt(fitted.level_var), np.nan))
         trend = pd.Series(np.expm1(fitted.slope), index=units.index)
         trend_se = pd.Series(np.sqrt(fitted.slope_var), index=units.index)
     elif trend_spec.get("method", "endpoints") == "loglinear":

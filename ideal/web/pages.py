@@ -361,7 +361,7 @@ def run_page(request: Request, run_id: str, country: str | None = None, crime: s
     found = runs.find(engine, run_id)
     if found is None:
         raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": run_id})
-    _, scores = runs.load(engine, run_id)
+    stored, scores = runs.load(engine, run_id)
     every = _run_scores(scores, country, crime, level, sort)
     listing = {"rows": every.head(SCORES_SHOWN).to_dict("records"), "n": len(every), "total": len(scores),
                "shown": min(len(every), SCORES_SHOWN), "country": (country or "").upper(),
@@ -369,7 +369,7 @@ def run_page(request: Request, run_id: str, country: str | None = None, crime: s
                "countries": sorted(found["countries"]), "crimes": reference.scored_crime_types(),
                "query": "&".join(f"{k}={v}" for k, v in (("country", country), ("crime", crime),
                                                          ("level", level), ("sort", sort)) if v)}
-    top = assessment.top_scores(engine, run_id, scores=scores)[
+    top = assessment.top_scores(engine, run_id, scores=scores, profile=stored.get("profile") or {})[
         ["country", "region", "crime_type", "score", "level", "rate", "reliability", "rank_p5",
          "rank_p95", "p_first", "p_top10"]].to_dict("records")
     _ = gettext(request, u)

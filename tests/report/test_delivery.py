@@ -12,6 +12,7 @@ from ideal.pipeline.delivery import deliver
 from ideal.pipeline.submission import submit_bytes
 from ideal.report.delivery import distribution
 from ideal.store import audit
+from tests.report.pdfsizes import text_sizes
 
 
 class Server:
@@ -116,13 +117,35 @@ def test_briefing_in_each_language(engine, run_id, language, words):
     fonts = {f["/BaseFont"] for page in reader.pages
              for f in page["/Resources"]["/Font"].values() if "/BaseFont" in f.get_object()}
     assert fonts and all("DejaVu" in str(f) for f in fonts)  # the shipped font, embedded
-    # every page carries the marking, the run id and its page number (#32: pages 2-6 had none)
-    from ideal.config import get_settings
+    # every page carries the marking in the briefing's language, the run id and its page number
+    # (#32: pages 2-6 had none, and the cover's marking was Spanish in pt and en)
+    from ideal.report.context import marking
 
-    marking = " ".join(get_settings().classification.split())
+    mark = " ".join(marking(language).split())
+    assert mark == {"es": "USO OFICIAL - DOCUMENTO DE DEMOSTRACIÓN", "en": "OFFICIAL USE - DEMONSTRATION DOCUMENT",
+                    "pt": "USO OFICIAL - DOCUMENTO DE DEMONSTRAÇÃO"}[language]
     for i, page in enumerate(reader.pages, start=1):
         words = " ".join(page.extract_text().split())
-        assert marking in words and run_id in words and f" {i} " in words, (language, i)
+        assert mark in words and run_id in words and f" {i} " in words, (language, i)
+    # no text under 7 pt at print size, the figures' included (#32: legends 5 pt, ticks 4.6 pt)
+    smallest = text_sizes(pdf)[0]
+    print(f"smallest text in the {language} briefing: {smallest[0]} pt, page {smallest[1]}: {smallest[2]!r}")
+    assert smallest[0] >= 6.95, smallest
+
+
+def test_text_sizes_see_a_figure_drawn_smaller_than_its_fonts(tmp_path):
+    """The measure is not blind to scaling: a chart whose 8 pt tick labels are printed in a box
+    half its width measures 4 pt (pypdf's visitor said 8)."""
+    from ideal.report import charts
+    from ideal.report.render import write_pdf
+
+    svg = charts.bars(["uno", "dos"], [1.0, -1.0], "t", "x")
+    html = '<html><body style="margin:0"><img src="c.svg" style="width:3.425in"></body></html>'
+    target = tmp_path / "half.pdf"
+    write_pdf(html, target, {"c.svg": svg})
+    runs = text_sizes(target)
+    assert [s for s, _, text in runs if "uno" in text] == [pytest.approx(4.0, abs=0.05)]
+    assert [s for s, _, text in runs if text == "t"] == [pytest.approx(4.5, abs=0.05)]
 
 
 def test_pt_recipient_gets_the_portuguese_briefing(engine, run_id, tmp_path, monkeypatch):
@@ -160,8 +183,35 @@ def test_annex_has_a_toc_with_page_numbers_sections_and_the_scores_attached(engi
     assert "Data quality annex" in text and "Average rank shift" in text
     (name, (content,)), = reader.attachments.items()
     assert name.startswith("scores-") and content.decode().startswith("country,region,crime_type")
-    xmp = reader.xmp_metadata.rdf_root.toxml()  # PDF/A-3b identification in the XMP metadata
-    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    # the scores file once among the associated files (#32: WeasyPrint listed it twice)
+    assert len(reader.trailer["/Root"]["/AF"]) == 1
+    xmp = reader.xmp_metadata.rdf_root.toxml()  # PDF/A-3a: archival and tagged, like the briefing (#32)
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="A"' in xmp
+    assert "/StructTreeRoot" in reader.trailer["/Root"] and reader.trailer["/Root"]["/MarkInfo"]["/Marked"]
+    # the methodology table is the profile that ran (v4: harm a multiplier, the spread weighs 0)
+    flat = " ".join(text.split())
+    assert "magnitude 67%, trend 33%; harm scales the result, from x 0.5 to x 1" in flat
+    assert "negative-binomial log-linear model" in flat and "statutory sentences" in flat
+    assert "40%" not in flat.split("Pillar weights")[1][:80]
+
+
+def test_annex_lists_the_rejected_submissions_of_its_members(engine):
+    """A member whose file was rejected appears in the annex's data-quality table with its
+    blocking errors (#32: the Venezuelan rejection was missing)."""
+    from pypdf import PdfReader
+
+    from ideal.pipeline.assessment import render_report
+
+    submit_bytes(country_frame("MX").to_csv(index=False).encode(), "mx.csv", "MX", engine)
+    bad = country_frame("CO").head(20).astype({"value": object})
+    bad.loc[3, "value"] = -5
+    rejected = submit_bytes(bad.to_csv(index=False).encode(), "co-bad.csv", "CO", engine)
+    assert rejected.status == "rejected"
+    from ideal.contracts import AssessmentRequest
+
+    rid = assess(engine, AssessmentRequest(countries=("MX", "CO"))).run_id
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(render_report(engine, rid, "annex", "en")).pages)
+    assert rejected.submission_id in text and "co-bad.csv" in text
 
 
 def test_unknown_language_is_refused(engine, run_id):

@@ -314,7 +314,7 @@ def compare(run_a: str = typer.Argument(..., help="The earlier run."),
 @handled
 def report(run: Optional[str] = typer.Option(None, help="Run id (default: newest run)."),
            language: str = typer.Option("es", help="Language: es, en or pt."),
-           annex: bool = typer.Option(False, "--annex", help="Also the full annex (PDF/A-3b with "
+           annex: bool = typer.Option(False, "--annex", help="Also the full annex (PDF/A-3a with "
                                                             "the scores attached).")) -> None:
     """Render the briefing PDF (PDF/UA-1) of an assessment run into reports/<period>/."""
     from ideal.pipeline import assessment

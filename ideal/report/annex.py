@@ -1,6 +1,6 @@
 """The full assessment annex: a section per country (every region x crime score, a trend
 chart), the methodology annex (the profile's choices, sensitivity) and the data-quality annex
-(submissions used). PDF/A-3b with the run's scores attached as CSV."""
+(submissions used, rejected ones listed). PDF/A-3a (tagged) with the run's scores attached as CSV."""
 
 from __future__ import annotations
 

@@ -154,13 +154,17 @@ class Server:
             [sys.executable, "-m", "ideal.cli", "serve", "--port", str(self.port),
              "--workers", str(workers)], cwd=ROOT, env=self.env, stdout=self.log,
             stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 120
+        # up, and done judging every member's codes (in the background since #33): the load
+        # measures a server in its steady state
+        deadline = time.time() + 300
         while time.time() < deadline:
             try:
-                if requests.get(f"{self.base}/login", timeout=2).status_code == 200:
+                health = requests.get(f"{self.base}/api/v1/health", timeout=5)
+                if health.status_code == 200 and health.json().get("warm"):
                     break
             except requests.RequestException:
-                time.sleep(0.5)
+                pass
+            time.sleep(0.5)
         else:
             self.stop()
             raise RuntimeError(f"ideal serve did not start: {(home / 'server.log').read_text()[-2000:]}")

@@ -10,6 +10,9 @@ use it at parse time): no pandas, no SQLAlchemy.
 | IDEAL_DATA_DIR | archive, inbox, quarantine, feedback | $IDEAL_HOME/data |
 | IDEAL_DATABASE_URL | the warehouse (sqlite or postgresql) | SQLite in $IDEAL_HOME |
 | IDEAL_DB_POOL_SIZE | PostgreSQL connections kept per process | 5 |
+| IDEAL_JOB_SECONDS | a portal/API job's wall-clock limit (stopped and failed after) | 3600 |
+| IDEAL_JOB_MEMORY_MB | a portal/API job's address-space limit | 8192 |
+| IDEAL_JOBS_PER_ACCOUNT | jobs one account may have queued or running at once | 2 |
 | IDEAL_REPORTS_DIR | where briefings are written | reports |
 | IDEAL_MEMBERS | member countries (ISO alpha-2) | the 18 CLASI members |
 | IDEAL_LANGUAGE | default language (es, pt, en) | es |
@@ -91,6 +94,9 @@ class Settings:
     https: bool = False
     workers: int = 1
     upload_slots: int = 2
+    job_seconds: int = 3600        # a portal/API job's wall-clock limit
+    job_memory_mb: int = 8192      # its address-space limit
+    jobs_per_account: int = 2      # jobs one account may have queued or running at once
     db_pool_size: int = 5
     actor: str | None = None
     new_password: str | None = None
@@ -233,6 +239,9 @@ def get_settings() -> Settings:
         https=public_url.startswith("https://") or _flag("IDEAL_HTTPS"),
         workers=_whole("IDEAL_WORKERS", os.cpu_count() or 1),
         upload_slots=_whole("IDEAL_UPLOAD_SLOTS", 2),
+        job_seconds=_whole("IDEAL_JOB_SECONDS", 3600),
+        job_memory_mb=_whole("IDEAL_JOB_MEMORY_MB", 8192, least=256),
+        jobs_per_account=_whole("IDEAL_JOBS_PER_ACCOUNT", 2),
         db_pool_size=_whole("IDEAL_DB_POOL_SIZE", 5),
         actor=_text("IDEAL_ACTOR"),
         new_password=_text("IDEAL_NEW_PASSWORD"),

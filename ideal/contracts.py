@@ -45,12 +45,19 @@ def findings_frame(rows: list[tuple] | None = None) -> pd.DataFrame:
     return pd.DataFrame(full, columns=[*FINDING_COLUMNS, "rows"]).astype({"rows": "int64"})
 
 
-def code_list(value) -> list[str]:
+MAX_CODES = 100  # codes in one list of a request: more than any list of members or crime types
+
+
+def code_list(value, name: str = "codes") -> list[str]:
     """Country or crime-type codes from a form, a JSON body or a command line: a list, or one
-    string separated by commas or spaces; upper case, blanks dropped."""
+    string separated by commas or spaces; upper case, blanks and repeats dropped (first kept).
+    More than MAX_CODES items (before repeats are dropped) is refused: no request can make a
+    job work through thousands of copies of one code."""
     if value is None or value == "":
         return []
     if isinstance(value, str):
+        if len(value) > MAX_CODES * 16:
+            raise AssessmentError(f"{name}: at most {MAX_CODES} codes.")
         items = value.replace(",", " ").split()
     elif isinstance(value, (list, tuple)):
         if not all(isinstance(v, (str, int)) for v in value):
@@ -58,7 +65,9 @@ def code_list(value) -> list[str]:
         items = [str(v) for v in value]
     else:
         raise AssessmentError(f"expected a list of codes or a text, not {type(value).__name__}.")
-    return [v.strip().upper() for v in items if v.strip()]
+    if len(items) > MAX_CODES:
+        raise AssessmentError(f"{name}: at most {MAX_CODES} codes (got {len(items)}).")
+    return list(dict.fromkeys(v.strip().upper() for v in items if v.strip()))
 
 
 @dataclass(frozen=True)
@@ -91,13 +100,13 @@ class AssessmentRequest:
             raise AssessmentError("profile: the name of a methodology profile.")
         if note is not None and not isinstance(note, str):
             raise AssessmentError("note: a text.")
-        languages = tuple(v.lower() for v in code_list(data.get("languages")))
+        languages = tuple(v.lower() for v in code_list(data.get("languages"), "languages"))
         bad = [v for v in languages if v not in LANGUAGES]
         if bad:
             raise AssessmentError(f"languages: {', '.join(bad)} (use {', '.join(LANGUAGES)}).")
         return cls(period=str(period).strip() or None if period not in (None, "") else None,
-                   countries=tuple(code_list(data.get("countries"))),
-                   crime_types=tuple(code_list(data.get("crime_types"))),
+                   countries=tuple(code_list(data.get("countries"), "countries")),
+                   crime_types=tuple(code_list(data.get("crime_types"), "crime_types")),
                    profile=profile.strip() or "default",
                    note=(note.strip()[:500] or None) if note else None,
                    languages=languages)

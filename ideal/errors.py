@@ -81,6 +81,12 @@ class LoginLocked(AccountError):
     http_status = 429
 
 
+class TooManyJobs(IdealError):
+    """An account asked for more jobs than it may have queued or running at once."""
+
+    http_status = 429
+
+
 class LoginRequired(IdealError):
     """A portal page was asked for without a session: the portal answers with the login."""
 

@@ -9,6 +9,7 @@ import logging
 import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -82,6 +83,34 @@ def fail(engine: Engine, job_id: str, error: str) -> None:
     job = jobs.get(engine, job_id)
     if job and job["state"] in ("queued", "running"):
         jobs.change(engine, job_id, state="failed", error=error, finished=datetime.now(UTC))
+
+
+def running_job_ids() -> set[str] | None:
+    """The ids of the jobs whose process (`python -m ideal.pipeline.jobs ID`) is alive on this
+    machine, read from /proc; None where there is no /proc to read."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    alive = set()
+    for cmdline in proc.glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:  # the process ended while it was read
+            continue
+        if b"ideal.pipeline.jobs" in args and args.index(b"ideal.pipeline.jobs") + 1 < len(args):
+            alive.add(args[args.index(b"ideal.pipeline.jobs") + 1].decode(errors="replace"))
+    return alive
+
+
+def fail_orphans(engine: Engine) -> list[str]:
+    """At a server's start: every job still queued or running whose process is gone (the server
+    or the machine stopped while it ran) is marked failed, so no job stays "running" forever.
+    Returns their ids."""
+    alive = running_job_ids() or set()
+    gone = [j["id"] for j in jobs.active(engine) if j["id"] not in alive]
+    for job_id in gone:
+        fail(engine, job_id, "the server stopped while the job ran; start it again.")
+    return gone
 
 
 def main(argv: list[str]) -> int:

@@ -29,3 +29,12 @@ def recent(engine: Engine, limit: int = 10) -> list[dict]:
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(
             select(Job.__table__).order_by(Job.started.desc()).limit(limit)).mappings()]
+
+
+def active(engine: Engine, owner: str | None = None) -> list[dict]:
+    """Jobs queued or running (of ``owner``, or of everyone)."""
+    q = select(Job.__table__).where(Job.state.in_(("queued", "running")))
+    if owner is not None:
+        q = q.where(Job.owner == owner)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]

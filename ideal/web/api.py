@@ -58,6 +58,14 @@ def _records(findings, limit: int = 1000) -> list[dict]:
     return _json(head.astype(object).where(head.notna(), None).to_dict("records"))
 
 
+@router.get("/health", summary="Whether the server answers (no token needed)")
+def health(request: Request):
+    """200 as soon as the server accepts requests; ``warm``: whether it has finished judging
+    every member's codes in the background (uploads are accepted either way)."""
+    warm = getattr(request.app.state, "warm", None)
+    return {"status": "ok", "warm": bool(warm is None or warm.is_set())}
+
+
 @router.get("/me", summary="Who this token belongs to")
 def me(u: Account = Depends(token_user)):
     return {"username": u.username, "role": u.role, "country": u.country, "language": u.language}

@@ -8,6 +8,7 @@ configured, assessments go to Airflow instead."""
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -17,9 +18,12 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from ideal.config import ROOT, get_settings
+from ideal.errors import TooManyJobs
 from ideal.pipeline import jobs
+from ideal.store import jobs as jobs_store
 
 NICE = 19  # the lowest priority: uploads come first, a run takes the idle CPU
+_STARTING = threading.Lock()
 
 
 @dataclass
@@ -57,27 +61,50 @@ def step_text(step, gettext=None) -> str:
         return step.get("msg", "")
 
 
-def _lower_priority() -> None:
-    os.nice(NICE)
+def _limits(memory_mb: int):
+    """What the job's process sets before it starts: the lowest CPU priority and an address-space
+    limit (a job that needs more fails with MemoryError instead of taking the machine's memory)."""
+    def apply() -> None:
+        os.nice(NICE)
+        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
+    return apply
 
 
 class Jobs:
-    """The portal's jobs: started as processes, their state read from the warehouse."""
+    """The portal's jobs: started as processes, their state read from the warehouse. Each job
+    has a wall-clock and a memory limit (IDEAL_JOB_SECONDS, IDEAL_JOB_MEMORY_MB) and one account
+    may have IDEAL_JOBS_PER_ACCOUNT queued or running at once; the next is refused with a message
+    that says so."""
+
+    command = [sys.executable, "-m", "ideal.pipeline.jobs"]  # + the job's id
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def start(self, kind: str, owner: str, params: dict) -> Job:
-        job = jobs.create(self.engine, kind, owner, params)
-        logs = get_settings().home / "logs" / "jobs"
+        settings = get_settings()
+        with _STARTING:  # two requests of one account at the same instant count one after the other
+            busy = jobs_store.active(self.engine, owner)
+            if len(busy) >= settings.jobs_per_account:
+                raise TooManyJobs(
+                    f"{owner} already has {len(busy)} job{'s' if len(busy) > 1 else ''} queued or running "
+                    f"(at most {settings.jobs_per_account} at once): wait for one to finish, then ask again.")
+            job = jobs.create(self.engine, kind, owner, params)
+        logs = settings.home / "logs" / "jobs"
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{job['id']}.log", "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "ideal.pipeline.jobs", job["id"]],
-                                    cwd=ROOT, stdout=log,
-                                    stderr=subprocess.STDOUT, preexec_fn=_lower_priority)
+            proc = subprocess.Popen([*self.command, job["id"]], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                    preexec_fn=_limits(settings.job_memory_mb))
+        limit = settings.job_seconds
 
         def watch() -> None:
-            code = proc.wait()
+            try:
+                code = proc.wait(timeout=limit)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                jobs.fail(self.engine, job["id"], f"the job ran past its time limit ({limit} s) and was stopped.")
+                return
             if code not in (0, 1):  # 1: the job failed and said why
                 jobs.fail(self.engine, job["id"], f"the job's process ended unexpectedly (exit {code}).")
 

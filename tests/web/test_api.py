@@ -89,6 +89,23 @@ def test_analyst_api(client, portal):
     assert r.status_code == 400 and "country" in r.json()["detail"]
 
 
+def test_a_runaway_request_is_refused_at_once(client, portal):
+    """#33: `countries` with about 7,500 copies of "MX" ran a job for 88 minutes; now it is
+    refused before anything starts, saying what is wrong."""
+    import time
+
+    h = bearer(portal, "analyst")
+    t0 = time.perf_counter()
+    r = client.post("/api/v1/runs", headers=h, json={"countries": ["MX"] * 7500})
+    assert r.status_code == 400 and "at most 100" in r.json()["detail"]
+    assert time.perf_counter() - t0 < 5
+
+
+def test_health_answers_without_a_token(client):
+    r = client.get("/api/v1/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok" and isinstance(r.json()["warm"], bool)
+
+
 def test_openapi_description(client):
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/submissions" in spec["paths"] and "post" in spec["paths"]["/api/v1/submissions"]

@@ -68,18 +68,21 @@ def server(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     import requests
 
-    for _ in range(120):
+    # wait on readiness, not a fixed time: on a loaded machine the start (imports, the
+    # database) takes longer, and the test waits as long as the server is alive (#33)
+    deadline = time.monotonic() + 300
+    while True:
         try:
-            if requests.get(f"{base}/login", timeout=2).status_code == 200:
+            if requests.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
                 break
         except requests.RequestException:
             pass
         if proc.poll() is not None:
             break
-        time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"the portal did not start: {(home / 'server.log').read_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the portal did not start: {(home / 'server.log').read_text()[-2000:]}")
+        time.sleep(0.3)
     if proc.poll() is not None:
         pytest.fail(f"the portal stopped: {(home / 'server.log').read_text()[-2000:]}")
     yield {"base": base, "home": home}

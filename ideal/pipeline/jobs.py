@@ -78,6 +78,11 @@ def recent(engine: Engine, limit: int = 10) -> list[dict]:
     return jobs.recent(engine, limit)
 
 
+def active(engine: Engine, owner: str | None = None) -> list[dict]:
+    """Jobs queued or running (of ``owner``, or of everyone)."""
+    return jobs.active(engine, owner)
+
+
 def fail(engine: Engine, job_id: str, error: str) -> None:
     """Record that a job's process ended without finishing it (killed, crashed)."""
     job = jobs.get(engine, job_id)
@@ -107,7 +112,7 @@ def fail_orphans(engine: Engine) -> list[str]:
     or the machine stopped while it ran) is marked failed, so no job stays "running" forever.
     Returns their ids."""
     alive = running_job_ids() or set()
-    gone = [j["id"] for j in jobs.active(engine) if j["id"] not in alive]
+    gone = [j["id"] for j in active(engine) if j["id"] not in alive]
     for job_id in gone:
         fail(engine, job_id, "the server stopped while the job ran; start it again.")
     return gone

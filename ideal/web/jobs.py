@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 from ideal.config import ROOT, get_settings
 from ideal.errors import TooManyJobs
 from ideal.pipeline import jobs
-from ideal.store import jobs as jobs_store
 
 NICE = 19  # the lowest priority: uploads come first, a run takes the idle CPU
 _STARTING = threading.Lock()
@@ -84,7 +83,7 @@ class Jobs:
     def start(self, kind: str, owner: str, params: dict) -> Job:
         settings = get_settings()
         with _STARTING:  # two requests of one account at the same instant count one after the other
-            busy = jobs_store.active(self.engine, owner)
+            busy = jobs.active(self.engine, owner)
             if len(busy) >= settings.jobs_per_account:
                 raise TooManyJobs(
                     f"{owner} already has {len(busy)} job{'s' if len(busy) > 1 else ''} queued or running "

@@ -17,15 +17,20 @@ from ideal.validate.runner import rules
 
 SEVERITY = {"error": "Error (blocks the file)", "warning": "Warning", "info": "Information"}
 STATUS = {"accepted": "Accepted", "rejected": "Rejected", "failed": "Failed", "received": "Received"}
-FORMULA_START = ("=", "+", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: every such first character
 
 
 def safe_cell(value) -> str:
-    """Text that a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    if text.startswith(FORMULA_START) or (text.startswith("-") and not text[1:2].isdigit()):
-        return "'" + text
-    return text
+    """Text that a spreadsheet will not run as a formula (CSV injection, OWASP): a text cell
+    whose first character is =, +, -, @, a tab or a carriage return gets a leading apostrophe,
+    "-1" from a steward's file included (#34: "-1+cmd|..." went through as a negative number);
+    numbers the program wrote stay numbers."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def finding_rows(findings: pd.DataFrame, _) -> list[dict]:

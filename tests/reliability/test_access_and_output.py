@@ -20,7 +20,15 @@ from ideal.store.models import ApiToken, Observation, User
 from tests.web.conftest import PASSWORD, bad_and_good, csrf, login
 
 ROOT = Path(__file__).resolve().parents[2]
-FORMULA = ("=", "+", "@", "\t", "\r")
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
 
 
 def refusals(engine) -> int:
@@ -156,7 +164,8 @@ def test_exported_csvs_cannot_run_formulas(engine, tally):
     evil = ("country,region,period,crime_type,indicator,value\n"
             'MX,"=HYPERLINK(""http://evil.example"",""x"")",2024,0101,incidents,5\n'
             "MX,MX-JAL,2024,0101,@SUM(A1),-1\n"
-            "MX,MX-JAL,2024,0101,incidents,+cmd|' /C calc'!A0\n")
+            "MX,MX-JAL,2024,0101,incidents,+cmd|' /C calc'!A0\n"
+            "MX,MX-JAL,2024,0101,incidents,-1+cmd|' /C calc'!A0\n")
     rejected = submit_bytes(evil.encode(), "evil.csv", "MX", engine)
     assert rejected.status == "rejected"
     accounts.add_user(engine, "mx.steward", PASSWORD, "steward", "MX")
@@ -169,10 +178,12 @@ def test_exported_csvs_cannot_run_formulas(engine, tally):
     run = assess(engine, AssessmentRequest(countries=("MX",)))
     _, scores = load_run(engine, run.run_id)
     scores_cells = [c for line in scores_csv(scores).splitlines() for c in line.split(",")]
-    dangerous = [c for c in cells + scores_cells
-                 if c.startswith(FORMULA) or (c.startswith("-") and not c[1:2].isdigit() and c != "-")]
+    # a cell the program wrote as a number may be negative; nothing else may start a formula
+    dangerous = [c for c in cells if c.startswith(FORMULA)]
+    dangerous += [c for c in scores_cells if c.startswith(FORMULA) and not _number(c)]
     tally.add("formulas", len(dangerous))
     assert any(c.startswith("'=HYPERLINK") for c in cells)
+    assert any(c.startswith("'-1+cmd") for c in cells)  # #34: a minus and a digit is no excuse
     assert not dangerous, dangerous[:5]
 
 

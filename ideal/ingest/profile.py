@@ -379,10 +379,24 @@ def _where(loc: tuple, lines: dict[tuple, int]) -> int | None:
     return lines.get(())
 
 
+class _NoAliases(yaml.SafeLoader):
+    """YAML without anchors and aliases: a profile has no use for them, and nested aliases
+    (a "billion laughs") make a few hundred bytes expand tenfold per level (#34)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent) or getattr(self.peek_event(), "anchor", None):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "anchors and aliases (& and *) are not allowed in a profile: write each value out",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def parse(text: str, source: str = "profile") -> Profile:
-    """A profile from YAML text; ProfileError naming each key, line and expectation."""
+    """A profile from YAML text (no anchors or aliases); ProfileError naming each key, line and
+    expectation."""
     try:
-        node = yaml.compose(text)
+        node = yaml.compose(text, Loader=_NoAliases)  # refuses anchors and aliases first
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -57,6 +57,17 @@ def test_broken_yaml_names_the_line():
         profile.parse("name: x\ntitle: [unclosed\n", "x.yaml")
 
 
+def test_anchors_and_aliases_are_refused_before_they_expand():
+    """#34: a "billion laughs" in the profile check grew tenfold per level; now the first anchor
+    is refused with its line, before anything is built."""
+    levels = "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 9))
+    bomb = GOOD + "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + levels
+    with pytest.raises(ProfileError, match=r"line \d+ not valid YAML \(anchors and aliases"):
+        profile.parse(bomb, "bomb.yaml")
+    with pytest.raises(ProfileError, match="anchors and aliases"):
+        profile.parse(GOOD.replace("name:", "name: &n", 1))
+
+
 def test_one_shape_only():
     with pytest.raises(ProfileError, match="exactly one of values"):
         profile.parse(GOOD + "count: {indicator: victims}\n")

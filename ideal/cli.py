@@ -577,6 +577,32 @@ def user_token(username: str = typer.Argument(...),
     typer.echo(accounts.make_token(_engine(), username, name, actor=audit_actor()))
 
 
+@user_app.command("tokens")
+@handled
+def user_tokens(username: str = typer.Argument(...)) -> None:
+    """List USERNAME's API tokens (id, what for, made, last used, revoked); never the token."""
+    from ideal.store import accounts
+
+    found = accounts.tokens(_engine(), username)
+    if not found:
+        typer.echo(f"{username} has no tokens.")
+    for t in found:
+        used = t["last_used"].strftime("%Y-%m-%d %H:%M") if t["last_used"] else "never used"
+        typer.echo(f"{t['id']:5} {t['name']:24} made {t['created_at']:%Y-%m-%d} {used:16} "
+                   f"{'revoked' if t['revoked'] else 'active'}")
+
+
+@user_app.command("revoke-token")
+@handled
+def user_revoke_token(username: str = typer.Argument(...),
+                      token_id: int = typer.Argument(..., help="The token's id (`ideal user tokens NAME`).")) -> None:
+    """Revoke one API token of USERNAME; the account's other tokens keep working."""
+    from ideal.store import accounts
+
+    accounts.revoke_token(_engine(), username, token_id, actor=audit_actor())
+    typer.echo(f"token {token_id} of {username} revoked.")
+
+
 @user_app.command("disable")
 @handled
 def user_disable(username: str = typer.Argument(...)) -> None:
@@ -627,11 +653,11 @@ def user_role(username: str = typer.Argument(...),
 @handled
 def user_password(username: str = typer.Argument(...),
                   password_stdin: bool = typer.Option(False, "--password-stdin")) -> None:
-    """Set a new password for USERNAME (its open sessions end)."""
+    """Set a new password for USERNAME (its open sessions end and its API tokens are revoked)."""
     from ideal.store import accounts
 
     accounts.set_password(_engine(), username, _new_password(password_stdin), actor=audit_actor())
-    typer.echo(f"password of {username} changed.")
+    typer.echo(f"password of {username} changed; its sessions ended and its API tokens are revoked.")
 
 
 def audit_actor() -> str:

@@ -9,6 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -68,11 +69,29 @@ def _account(row) -> Account:
                    getattr(row, "email", None))
 
 
+MIN_DISTINCT = 5  # different characters: "aaaaaaaaaa" and ten spaces are not passwords
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords (zxcvbn's list, from leaked password corpora)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
 def check_password_strength(password: str, username: str = "") -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters.")
+    """NIST SP 800-63B: a minimum length, no password from a list of common ones, and (here) not
+    the user name nor a string of a few characters repeated; no composition rules."""
+    if len(password.strip()) < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters (spaces at the ends do not count).")
+    if len(set(password)) < MIN_DISTINCT:
+        raise AccountError(f"the password must use at least {MIN_DISTINCT} different characters.")
     if username and username.lower() in password.lower():
         raise AccountError("the password must not contain the user name.")
+    lowered = password.lower()
+    if lowered in _common_passwords() or lowered.rstrip("0123456789!.") in _common_passwords():
+        raise AccountError("this password is among the most common ones (leaked password lists): choose another.")
 
 
 def add_user(engine: Engine, username: str, password: str, role: str, country: str | None = None,
@@ -145,8 +164,12 @@ def set_password(engine: Engine, username: str, password: str, actor: str = "cli
         conn.execute(update(User.__table__).where(User.id == user.id)
                      .values(password_hash=_hasher.hash(password)))
         ended = sessions.end_all(conn, user.id)  # every session opened with the old password
-        audit.record(conn, actor=actor, action="user.password", outcome="ok",
-                     object_id=user.username, country=user.country, detail=f"{ended} sessions ended")
+        # and every token made with it (#34: a password changed after a leak left them working)
+        revoked = conn.execute(update(ApiToken.__table__).where(ApiToken.user_id == user.id,
+                                                                ApiToken.revoked.is_(False))
+                               .values(revoked=True)).rowcount
+        audit.record(conn, actor=actor, action="user.password", outcome="ok", object_id=user.username,
+                     country=user.country, detail=f"{ended} sessions ended, {revoked} tokens revoked")
 
 
 def set_role(engine: Engine, username: str, role: str, country: str | None = None,
@@ -279,6 +302,30 @@ def make_token(engine: Engine, username: str, name: str = "script", actor: str =
         audit.record(conn, actor=actor, action="token.created", outcome="ok",
                      object_id=user.username, country=user.country, detail=name[:64])
     return token
+
+
+def tokens(engine: Engine, username: str) -> list[dict]:
+    """An account's tokens (never the token itself): id, name, created, last used, revoked."""
+    user = get_user(engine, username)
+    with engine.connect() as conn:
+        rows = conn.execute(select(ApiToken.id, ApiToken.name, ApiToken.created_at, ApiToken.last_used,
+                                   ApiToken.revoked).where(ApiToken.user_id == user.id)
+                            .order_by(ApiToken.id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def revoke_token(engine: Engine, username: str, token_id: int, actor: str = "cli") -> None:
+    """Revoke one of the account's tokens (its id from ``tokens``); the others keep working."""
+    user = get_user(engine, username)
+    with engine.begin() as conn:
+        done = conn.execute(update(ApiToken.__table__).where(ApiToken.id == token_id,
+                                                             ApiToken.user_id == user.id)
+                            .values(revoked=True)).rowcount
+        if not done:
+            raise AccountError(f"user {username!r} has no token {token_id}; `ideal user tokens "
+                               f"{username}` lists them.")
+        audit.record(conn, actor=actor, action="token.revoked", outcome="ok", object_id=user.username,
+                     country=user.country, detail=f"token {token_id}")
 
 
 def user_for_token(engine: Engine, token: str) -> Account | None:

@@ -51,3 +51,29 @@ def test_tokens_are_digests_and_end_with_the_account(engine):
     assert accounts.user_for_token(engine, token) is None  # revoked stays revoked
     accounts.set_password(engine, "ana", "another long secret")
     assert accounts.authenticate(engine, "ana", "another long secret").username == "ana"
+
+
+@pytest.mark.parametrize("weak, says", [
+    ("aaaaaaaaaa", "5 different characters"), (" " * 10, "at least 10"), ("  short  ", "at least 10"),
+    ("1234567890", "most common"), ("qwertyuiop", "most common"), ("Password123!", "most common"),
+    ("ana-xyz-2026", "user name")])
+def test_the_password_policy_refuses_weak_ones(engine, weak, says):
+    """#34: "aaaaaaaaaa" and ten spaces were accepted. NIST SP 800-63B: length, a list of
+    common passwords (zxcvbn's 30,000), not the user name; a passphrase passes."""
+    with pytest.raises(AccountError, match=says):
+        accounts.add_user(engine, "ana", weak, "analyst")
+    assert accounts.add_user(engine, "ana", "three plain words", "analyst").username == "ana"
+
+
+def test_a_new_password_revokes_the_tokens_and_one_token_can_be_revoked(engine):
+    """#34: a password change left the API tokens working, and no command revoked one."""
+    accounts.add_user(engine, "ana", PASSWORD, "analyst")
+    first, second = accounts.make_token(engine, "ana", "nightly"), accounts.make_token(engine, "ana", "manual")
+    ids = {t["name"]: t["id"] for t in accounts.tokens(engine, "ana")}
+    accounts.revoke_token(engine, "ana", ids["manual"])
+    assert accounts.user_for_token(engine, second) is None and accounts.user_for_token(engine, first)
+    with pytest.raises(AccountError, match="no token 999"):
+        accounts.revoke_token(engine, "ana", 999)
+    accounts.set_password(engine, "ana", "another long secret")
+    assert accounts.user_for_token(engine, first) is None
+    assert all(t["revoked"] for t in accounts.tokens(engine, "ana"))

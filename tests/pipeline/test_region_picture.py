@@ -103,7 +103,9 @@ def test_one_run_puts_every_member_at_its_own_latest_year(engine):
              .sum().rename("known"))
     est = ec.join(known, on=["region", "crime_type", "indicator"])
     span = est["partial"].str.extract(r": (\d+)-(\d+)$").astype(float)
-    assert (est["value"] > est["known"]).all() and (est["value"] < est["known"] * 12 / 11 * 1.5).all()
+    # (a December with no event in the earlier years of a small unit adds nothing: >=)
+    assert (est["value"] >= est["known"]).all() and (est["value"] > est["known"]).mean() > 0.5
+    assert (est["value"] <= est["known"] * 12 / 11 * 1.5).all()
     assert ((span[0] <= est["value"].round() + 1) & (est["value"].round() - 1 <= span[1])).all()
 
     # a year after one member's data but within others': that member carries its year forward

@@ -28,6 +28,7 @@ from ideal.store import sessions
 from ideal.validate import runner
 from ideal.web import api, pages
 from ideal.web.jobs import Jobs
+from ideal.web.limits import BodyLimit
 from ideal.web.render import WEB_TEMPLATES, environment, gettext, page
 from ideal.web.sessions import ServerSessions
 
@@ -94,6 +95,7 @@ def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         return response
 
+    app.add_middleware(BodyLimit)  # inside the sessions: it sees who is logged in before reading a body
     app.add_middleware(ServerSessions, cookie="ideal_session", max_age=SESSION_HOURS * 3600,
                        same_site="lax", https_only=https)
 

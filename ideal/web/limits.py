@@ -1,0 +1,105 @@
+"""Request bodies bounded while they are read, before anything else reads them (#34: an
+anonymous 600 MB POST was spooled whole to /tmp before its 401; with a token the 413 came only
+after the whole body).
+
+A pure ASGI middleware inside the session middleware:
+* a body larger than its path allows is answered 413 at once when its Content-Length says so,
+  and cut off with 413 as soon as the bytes read pass the limit when it does not (chunked);
+* an upload path (/submissions, /api/v1/submissions) is answered before its body is read when
+  the request carries neither a valid API token nor a logged-in session (401 from the API, the
+  login page from the portal);
+* every other request with a body (a login, a form) may send at most FORM_BYTES.
+An upload may be HARD_CAP times the size limit (such files are kept and refused with a reason,
+ideal.web.uploads), plus the multipart envelope."""
+
+from __future__ import annotations
+
+import json
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ideal.store.accounts import user_by_id, user_for_token
+from ideal.web.uploads import HARD_CAP
+
+UPLOAD_PATHS = ("/submissions", "/api/v1/submissions")
+FORM_BYTES = 1 << 20       # a login, a form, a JSON request: far less than this
+ENVELOPE = 1 << 20         # multipart boundaries and the form's other fields
+
+
+class BodyLimit:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"].rstrip("/") or "/"
+        upload = path in UPLOAD_PATHS
+        settings = scope["app"].state.settings
+        limit = settings.max_upload_bytes * HARD_CAP + ENVELOPE if upload else FORM_BYTES
+        api = path.startswith("/api/")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            await _answer(send, 413, _too_large(limit, upload), api)
+            return
+        if upload and not await _known(scope, headers):
+            if not api:  # the portal: to the login page, as any page asked for without a session
+                await send({"type": "http.response.start", "status": 303,
+                            "headers": [(b"location", b"/login?next=/submissions"), (b"content-length", b"0"),
+                                        (b"connection", b"close")]})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await _answer(send, 401, "Give a valid token: `Authorization: Bearer <token>`, before sending a file.", api)
+            return
+        seen, answered = 0, False
+
+        async def bounded() -> Message:
+            nonlocal seen, answered
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit and not answered:
+                    answered = True
+                    await _answer(send, 413, _too_large(limit, upload), api)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            if not answered:  # after our 413 the application's own answer is dropped
+                await send(message)
+
+        await self.app(scope, bounded, guarded)
+
+
+def _too_large(limit: int, upload: bool) -> str:
+    if upload:
+        return (f"The file is far over the size limit ({limit / 2**20:.0f} MB with its form); split it by "
+                "year or region and send the parts.")
+    return f"The request is larger than {limit / 2**20:.0f} MB; this page takes only a short form."
+
+
+async def _known(scope: Scope, headers: dict[str, str]) -> bool:
+    """A valid API token or a logged-in session (the session middleware has read it)."""
+    engine = scope["app"].state.engine
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return await anyio.to_thread.run_sync(user_for_token, engine, token.strip()) is not None
+    user_id = (scope.get("session") or {}).get("user_id")
+    if user_id is None:
+        return False
+    user = await anyio.to_thread.run_sync(user_by_id, engine, user_id)
+    return user is not None and user.active
+
+
+async def _answer(send: Send, status: int, message: str, api: bool) -> None:
+    if api:
+        body, kind = json.dumps({"detail": message}).encode(), b"application/json"
+    else:
+        body, kind = message.encode(), b"text/plain; charset=utf-8"
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

@@ -55,6 +55,7 @@ def read_csv_text(data: bytes, filename: str, options: ReadOptions,
                                  "the sheet as CSV UTF-8.", file=filename))
     if "\r\n" in text[:4096]:
         notes.add(tr("line endings: CRLF (Windows)"))
+    _check_width(text, filename)
     sep = separator(text, filename, options, notes)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
@@ -64,6 +65,28 @@ def read_csv_text(data: bytes, filename: str, options: ReadOptions,
                                  "that every line has the same number of fields.", file=filename,
                                  why=exc)) from exc
     return df, sep
+
+
+MAX_COLUMNS = 2000  # a wide export by month over twenty years has 240; no real one comes near
+MAX_CELLS = 20_000_000  # cells of one sheet or file (a 100 MB template holds about 4 million)
+
+
+def _check_width(text: str, filename: str) -> None:
+    """Refuse, before parsing, a file whose first line has more fields than any real export
+    (#34: a 9.9 MB CSV of a million columns killed a server worker)."""
+    end = text.find("\n", 0, 1 << 20)
+    first = text[:end if end >= 0 else 1 << 20]
+    fields = max(first.count(c) for c in ",;\t|") + 1
+    if fields > MAX_COLUMNS:
+        raise SubmissionError(tr("%(file)s: the first line has %(n)s fields or more, more than the %(most)s a "
+                                 "national export may have; send the data in long form (one row per "
+                                 "region, period and crime type) or the IDEAL template.",
+                                 file=filename, n=fields, most=MAX_COLUMNS))
+    lines = text.count("\n", 0, len(text)) + 1
+    if lines * fields > MAX_CELLS:
+        raise SubmissionError(tr("%(file)s: %(lines)s lines of %(n)s fields are more than the %(most)s "
+                                 "cells a file may have; split the file by year or region.",
+                                 file=filename, lines=lines, n=fields, most=MAX_CELLS))
 
 
 def _open_workbook(data: bytes, filename: str):
@@ -94,6 +117,11 @@ def _open_workbook(data: bytes, filename: str):
 def _sheet_table(ws, name: str, filename: str, notes: Assumptions) -> pd.DataFrame:
     """One sheet as text cells, every row whatever its <dimension> element declares; a
     ``_row`` column keeps each row's number in the sheet."""
+    if (ws.max_column or 0) > MAX_COLUMNS or (ws.max_row or 0) * (ws.max_column or 0) > MAX_CELLS:
+        raise SubmissionError(tr("%(file)s: sheet %(sheet)s spans %(rows)s rows and %(cols)s columns, more "
+                                 "than a file may have (%(most)s columns, %(cells)s cells); delete the "
+                                 "empty columns and rows, or split the file.", file=filename, sheet=name,
+                                 rows=ws.max_row, cols=ws.max_column, most=MAX_COLUMNS, cells=MAX_CELLS))
     declared = ws.calculate_dimension() if ws.max_row else None
     ws.reset_dimensions()  # read_only trusts <dimension>; a stale one would cut rows silently
     rows = [(i, r) for i, r in enumerate(ws.iter_rows(values_only=True), start=1)

@@ -194,3 +194,19 @@ def test_xlsx_template_types_codes_as_text_in_every_row_with_drop_down_lists(lan
     assert f"E2:E{last}" in lists and f"G2:G{last}" in lists
     assert wb[sheet]["A1"].value.startswith(("Plantilla", "Modelo", "IDEAL template"))
     assert read_submission(xlsx_template(("MX",), language), "t.xlsx").format == "template-xlsx"
+
+
+def test_a_file_wider_than_any_export_is_refused_before_it_is_parsed(engine):
+    """#34: a 9.9 MB CSV of a million columns killed a server worker and its submission stayed
+    "received"; now it is refused at once with a reason, and rejected."""
+    import time
+
+    from ideal.pipeline.submission import submit_bytes
+
+    data = (",".join(f"c{i}" for i in range(1_000_000)) + "\n" + ",".join("1" for _ in range(1_000_000)) + "\n").encode()
+    t0 = time.perf_counter()
+    with pytest.raises(SubmissionError, match="fields or more, more than the 2000"):
+        read_submission(data, "wide.csv")
+    assert time.perf_counter() - t0 < 2
+    receipt = submit_bytes(data, "wide.csv", "MX", engine)
+    assert receipt.status == "rejected" and "2000" in receipt.message

@@ -19,7 +19,8 @@ import json
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ideal.store.accounts import user_by_id, user_for_token
+from ideal.errors import LoginLocked
+from ideal.store.accounts import token_refused, user_by_id, user_for_token
 from ideal.web.uploads import HARD_CAP
 
 UPLOAD_PATHS = ("/submissions", "/api/v1/submissions")
@@ -45,7 +46,12 @@ class BodyLimit:
         if length.isdigit() and int(length) > limit:
             await _answer(send, 413, _too_large(limit, upload), api)
             return
-        if upload and not await _known(scope, headers):
+        try:
+            known = await _known(scope, headers) if upload else True
+        except LoginLocked as exc:
+            await _answer(send, 429, str(exc), api)
+            return
+        if not known:
             if not api:  # the portal: to the login page, as any page asked for without a session
                 await send({"type": "http.response.start", "status": 303,
                             "headers": [(b"location", b"/login?next=/submissions"), (b"content-length", b"0"),
@@ -86,7 +92,11 @@ async def _known(scope: Scope, headers: dict[str, str]) -> bool:
     engine = scope["app"].state.engine
     scheme, _, token = headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return await anyio.to_thread.run_sync(user_for_token, engine, token.strip()) is not None
+        if await anyio.to_thread.run_sync(user_for_token, engine, token.strip()) is not None:
+            return True
+        client = scope.get("client") or ("", 0)
+        await anyio.to_thread.run_sync(token_refused, engine, client[0])  # counted, audited; 429 past the limit
+        return False
     user_id = (scope.get("session") or {}).get("user_id")
     if user_id is None:
         return False

@@ -10,7 +10,7 @@ from fastapi import Request
 
 from ideal.errors import IdealError, NotFound, Refused
 from ideal.store import queries
-from ideal.store.accounts import Account, record_refusal, user_by_id, user_for_token
+from ideal.store.accounts import Account, record_refusal, token_refused, user_by_id, user_for_token
 
 
 def client_address(request: Request) -> str:
@@ -47,7 +47,10 @@ def token_user(request: Request) -> Account | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
-    return user_for_token(request.app.state.engine, token.strip())
+    found = user_for_token(request.app.state.engine, token.strip())
+    if found is None:  # counted and audited per address; refused (429) past the limit
+        token_refused(request.app.state.engine, client_address(request))
+    return found
 
 
 def refuse(request: Request, user: Account, what: str, country: str | None = None) -> Refused:

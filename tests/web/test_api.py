@@ -128,3 +128,23 @@ def test_every_portal_text_is_translated():
             catalog = read_po(fh, locale=lang)
         missing = sorted(m for m in msgids if not (catalog.get(m) and catalog.get(m).string))
         assert not missing, (lang, missing)
+
+
+def test_wrong_tokens_are_limited_and_audited(portal):
+    """#34: 150 wrong tokens in 3.8 s: no limit, none audited. Now each is audited until the
+    address is locked (429) after TOKEN_LIMIT within the window; a flood adds one line more."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from ideal.store.models import AuditEvent as AuditLog
+    from ideal.web import create_app
+
+    with TestClient(create_app(portal.engine), client=("198.51.100.7", 50000)) as c:
+        codes = [c.get("/api/v1/me", headers={"Authorization": f"Bearer ideal_guess{i}"}).status_code
+                 for i in range(accounts.TOKEN_LIMIT + 10)]
+    assert codes[:accounts.TOKEN_LIMIT] == [401] * accounts.TOKEN_LIMIT
+    assert set(codes[accounts.TOKEN_LIMIT:]) == {429}
+    with portal.engine.connect() as conn:
+        lines = conn.execute(select(AuditLog.outcome, func.count()).where(
+            AuditLog.action == "auth.token", AuditLog.detail == "from 198.51.100.7").group_by(AuditLog.outcome)).all()
+    assert dict(lines) == {"refused": accounts.TOKEN_LIMIT, "locked": 1}

@@ -4,6 +4,7 @@ instead of spelling the columns again."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
@@ -46,6 +47,7 @@ def findings_frame(rows: list[tuple] | None = None) -> pd.DataFrame:
 
 
 MAX_CODES = 100  # codes in one list of a request: more than any list of members or crime types
+CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
 
 
 def code_list(value, name: str = "codes") -> list[str]:
@@ -67,7 +69,10 @@ def code_list(value, name: str = "codes") -> list[str]:
         raise AssessmentError(f"expected a list of codes or a text, not {type(value).__name__}.")
     if len(items) > MAX_CODES:
         raise AssessmentError(f"{name}: at most {MAX_CODES} codes (got {len(items)}).")
-    return list(dict.fromkeys(v.strip().upper() for v in items if v.strip()))
+    codes = list(dict.fromkeys(v.strip().upper() for v in items if v.strip()))
+    if any(not CODE.fullmatch(c) for c in codes):  # refused without echoing what was sent
+        raise AssessmentError(f"{name}: codes are 2 to 16 letters, digits or hyphens (e.g. MX, 0101).")
+    return codes
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ def test_codes_are_deduplicated_and_capped():
         AssessmentRequest.from_mapping({"countries": ["MX"] * 7500})
     with pytest.raises(AssessmentError, match="crime_types: at most"):
         AssessmentRequest.from_mapping({"crime_types": "0101 " * 5000})
+    # a code that is not one is refused without being echoed back (#34: 400 answers echoed the input)
+    with pytest.raises(AssessmentError) as refused:
+        AssessmentRequest.from_mapping({"countries": ["MX", "<img src=x onerror=alert(1)>" * 50]})
+    assert "onerror" not in str(refused.value) and "2 to 16 letters" in str(refused.value)
 
 
 def _wait(engine, job_id: str, seconds: float = 30) -> dict:

@@ -14,10 +14,12 @@ import json
 from typing import Literal
 
 import anyio
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ideal.config import secret_key
 from ideal.store import sessions
 
 
@@ -28,15 +30,39 @@ class ServerSessions:
         self.cookie = cookie
         self.max_age = max_age
         self.flags = f"path=/; httponly; samesite={same_site}" + ("; secure" if https_only else "")
+        self.pre_cookie = f"{cookie}_pre"
+        self._signer: URLSafeTimedSerializer | None = None
+
+    def _serializer(self) -> URLSafeTimedSerializer:
+        if self._signer is None:
+            self._signer = URLSafeTimedSerializer(secret_key(), salt="ideal-pre-login")
+        return self._signer
+
+    def _sign(self, data: dict) -> str:
+        return self._serializer().dumps(data)
+
+    def _pre(self, value: str | None) -> dict | None:
+        """The pre-login data of a cookie this server signed within max_age; None otherwise."""
+        if not value:
+            return None
+        try:
+            data = self._serializer().loads(value, max_age=self.max_age)
+        except BadSignature:
+            return None
+        # never a signed-in user from this cookie: a login always has its row on the server
+        return {k: v for k, v in data.items() if k != "user_id"} if isinstance(data, dict) else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         engine = scope["app"].state.engine
-        token = HTTPConnection(scope).cookies.get(self.cookie)
+        cookies = HTTPConnection(scope).cookies
+        token = cookies.get(self.cookie)
         loaded = await anyio.to_thread.run_sync(sessions.load, engine, token) if token else None
         known = token if loaded is not None else None
+        if loaded is None:  # before a login: the CSRF token and language, from a signed cookie
+            loaded = self._pre(cookies.get(self.pre_cookie))
         scope["session"] = dict(loaded or {})
         before = json.dumps(loaded or {}, sort_keys=True)
 
@@ -44,6 +70,21 @@ class ServerSessions:
             if message["type"] == "http.response.start":
                 data = scope["session"]
                 cookie = None
+                if "user_id" not in data and json.dumps(data, sort_keys=True) != before and data:
+                    # no one signed in: no row in the warehouse (#34: every anonymous GET made one,
+                    # kept 8 hours), the data signed into a cookie of their own
+                    if known:
+                        await anyio.to_thread.run_sync(sessions.end, engine, known)
+                    headers = MutableHeaders(scope=message)
+                    headers.append("Set-Cookie", f"{self.pre_cookie}={self._sign(data)}; {self.flags}; "
+                                                 f"max-age={self.max_age}")
+                    if known or token:
+                        headers.append("Set-Cookie", f'{self.cookie}=""; {self.flags}; max-age=0')
+                    headers.add_vary_header("Cookie")
+                    await send(message)
+                    return
+                if "user_id" in data and cookies.get(self.pre_cookie):  # signed in: the pre-login cookie goes
+                    MutableHeaders(scope=message).append("Set-Cookie", f'{self.pre_cookie}=""; {self.flags}; max-age=0')
                 if json.dumps(data, sort_keys=True) != before:
                     if not data:
                         if known:

@@ -243,3 +243,35 @@ def test_another_countrys_submission_answers_as_a_missing_one(client, portal):
     with portal.engine.connect() as conn:  # the attempt is still audited
         refused = conn.execute(select(AuditEvent.object_id).where(AuditEvent.action == "access.refused")).scalars().all()
     assert portal.co_submission in refused
+
+
+def test_no_session_row_before_login(portal):
+    """#34: every anonymous GET created a session row kept 8 hours. Before a login, the CSRF
+    token and the language travel in a signed cookie; the first row is the login's."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from ideal.store.models import WebSession as PortalSession
+    from ideal.web import create_app
+
+    def rows():
+        with portal.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(PortalSession)).scalar_one()
+
+    with TestClient(create_app(portal.engine)) as c:
+        before = rows()
+        for _ in range(5):
+            page = c.get("/login")
+        assert page.status_code == 200 and rows() == before
+        assert c.cookies.get("ideal_session_pre") and not c.cookies.get("ideal_session")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        c.post("/language", data={"language": "pt", "csrf_token": token, "next": "/login"})
+        assert rows() == before and "Entrar" in c.get("/login").text  # the language kept, no row
+        tampered = c.cookies.get("ideal_session_pre")[:-2] + "xx"
+        c.cookies.set("ideal_session_pre", tampered)
+        assert c.post("/login", data={"username": "analyst", "password": PASSWORD,
+                                      "csrf_token": token}).status_code in (400, 403)  # not this server's
+        c.cookies.clear()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+        c.post("/login", data={"username": "analyst", "password": PASSWORD, "csrf_token": token})
+        assert rows() == before + 1 and c.cookies.get("ideal_session")

@@ -6,10 +6,25 @@ from __future__ import annotations
 
 
 class IdealError(Exception):
-    """Base of every error IDEAL raises on purpose; its message is for the user."""
+    """Base of every error IDEAL raises on purpose; its message is for the user. Raised with
+    ``msgid`` (a catalogue message marked with ideal.i18n.N_) and its ``values``, the portal shows
+    it in the user's language (``in_language``); its text (str) is the English one."""
 
     exit_code = 1
     http_status = 400
+
+    def __init__(self, message: str = "", *, msgid: str | None = None, values: dict | None = None) -> None:
+        self.msgid, self.values = msgid, dict(values or {})
+        super().__init__(message or (msgid % self.values if msgid and self.values else msgid or ""))
+
+    def in_language(self, gettext) -> str:
+        """The message through ``gettext`` (a language's catalogue) when it has a msgid; a value
+        that is itself a catalogue message (a role, a status) is translated too."""
+        if self.msgid is None:
+            return str(self)
+        text = gettext(self.msgid)
+        values = {k: gettext(v) if isinstance(v, str) and v else v for k, v in self.values.items()}
+        return text % values if values else text
 
 
 class ConfigError(IdealError):

@@ -39,6 +39,12 @@ def translations(language: str) -> gettext.NullTranslations:
     return Translations(buf, domain="ideal")
 
 
+def N_(msgid: str) -> str:
+    """Marks a message for the catalogues where it is raised; translated where it is shown
+    (ideal.errors.IdealError.in_language)."""
+    return msgid
+
+
 def gettext_for(language: str):
     return translations(language).gettext
 

@@ -15,13 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def used_messages(root: Path = ROOT) -> dict[str, str]:
-    """msgid -> a file that uses it: gettext calls in ideal/ (_, gettext, tr) and {{ _() }} in
-    the Jinja templates."""
+    """msgid -> a file that uses it: gettext calls in ideal/ (_, gettext, tr; N_ marks a message
+    raised in English and shown translated) and {{ _() }} in the Jinja templates."""
     found = {}
     for filename, _line, message, _comments, _context in extract_from_dir(
             str(root), [("ideal/**.py", "python"), ("templates/**.j2", "jinja2")],
             {"templates/**.j2": {"extensions": "jinja2.ext.i18n"}},
-            keywords={"_": None, "gettext": None, "tr": None}):
+            keywords={"_": None, "gettext": None, "tr": None, "N_": None}):
         message = message[0] if isinstance(message, tuple) else message
         if message:
             found.setdefault(message, filename)

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ideal import services
 from ideal.config import get_settings
 from ideal.errors import IdealError, LoginRequired
+from ideal.i18n import N_
 from ideal.pipeline import jobs
 from ideal.store import sessions
 from ideal.validate import runner
@@ -37,6 +38,7 @@ SESSION_HOURS = sessions.HOURS
 STARLETTE_WORDS = {"Not Found": "This page does not exist. Check the address, or start again from the "
                                 "start page.",
                    "Method Not Allowed": "This address does not take that kind of request."}
+FORM_WRONG = N_("The form is incomplete or wrong (%(fields)s): reload the page and send it again.")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -114,17 +116,18 @@ def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
     async def ideal_error(request: Request, exc: IdealError):
         if isinstance(exc, LoginRequired) and not request.url.path.startswith("/api/"):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return answer(request, exc.http_status, str(exc))
+        if request.url.path.startswith("/api/"):
+            return answer(request, exc.http_status, str(exc))
+        return answer(request, exc.http_status, exc.in_language(gettext(request)))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"
-                             for e in exc.errors())
         if request.url.path.startswith("/api/"):  # where and what, never the input echoed back
             return JSONResponse({"detail": [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
                                             for e in exc.errors()]}, status_code=422)
+        fields = ", ".join(sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")}))
         return page(request, "error.html.j2", status_code=422, code=422,
-                    message=f"The form is incomplete or wrong: {problems}")
+                    message=gettext(request)(FORM_WRONG) % {"fields": fields})
 
     app.mount("/static", StaticFiles(directory=str(WEB_TEMPLATES / "static")), name="static")
     app.include_router(pages.router)

@@ -9,6 +9,7 @@ import secrets
 from fastapi import Request
 
 from ideal.errors import IdealError, NotFound, Refused
+from ideal.i18n import N_
 from ideal.store import queries
 from ideal.store.accounts import Account, record_refusal, token_refused, user_by_id, user_for_token
 
@@ -27,8 +28,8 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not submitted or not hmac.compare_digest(expected, submitted):
-        raise IdealError("The form has expired or did not come from this site: "
-                                 "reload the page and send it again.")
+        raise IdealError(msgid=N_("The form has expired or did not come from this site: "
+                                  "reload the page and send it again."))
 
 
 def session_user(request: Request) -> Account | None:
@@ -58,8 +59,8 @@ def refuse(request: Request, user: Account, what: str, country: str | None = Non
     record_refusal(request.app.state.engine, user.actor, what, country,
                    f"{request.method} {request.url.path} by {user.role}"
                    f"{' of ' + user.country if user.country else ''}")
-    return Refused(f"Your account ({user.role}{' of ' + user.country if user.country else ''}) "
-                        "may not see or change this.")
+    return Refused(msgid=N_("Your account (%(role)s%(country)s) may not see or change this."),
+                   values={"role": user.role, "country": f" {user.country}" if user.country else ""})
 
 
 def own_submission(request: Request, user: Account, submission_id: str) -> dict:

@@ -5,7 +5,7 @@ after the whole body).
 A pure ASGI middleware inside the session middleware:
 * a body larger than its path allows is answered 413 at once when its Content-Length says so,
   and cut off with 413 as soon as the bytes read pass the limit when it does not (chunked);
-* an upload path (/submissions, /api/v1/submissions) is answered before its body is read when
+* an upload path (/submissions, /api/v1/submissions, /profiles/check) is answered before its body is read when
   the request carries neither a valid API token nor a logged-in session (401 from the API, the
   login page from the portal);
 * every other request with a body (a login, a form) may send at most FORM_BYTES.
@@ -23,7 +23,7 @@ from ideal.errors import LoginLocked
 from ideal.store.accounts import token_refused, user_by_id, user_for_token
 from ideal.web.uploads import HARD_CAP
 
-UPLOAD_PATHS = ("/submissions", "/api/v1/submissions")
+UPLOAD_PATHS = ("/submissions", "/api/v1/submissions", "/profiles/check")  # they take a data file
 FORM_BYTES = 1 << 20       # a login, a form, a JSON request: far less than this
 ENVELOPE = 1 << 20         # multipart boundaries and the form's other fields
 
@@ -53,8 +53,9 @@ class BodyLimit:
             return
         if not known:
             if not api:  # the portal: to the login page, as any page asked for without a session
+                back = f"/login?next={path}".encode()
                 await send({"type": "http.response.start", "status": 303,
-                            "headers": [(b"location", b"/login?next=/submissions"), (b"content-length", b"0"),
+                            "headers": [(b"location", back), (b"content-length", b"0"),
                                         (b"connection", b"close")]})
                 await send({"type": "http.response.body", "body": b""})
                 return

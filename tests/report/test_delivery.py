@@ -33,10 +33,28 @@ def port():
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def light_profile(tmp_path_factory) -> str:
+    """Profile default with fewer simulations (40 draws of the data, 128 Sobol base samples):
+    the same method, a tenth of the time. These tests are about rendering and delivery; the
+    profile's own counts are tested with the assessment (tests/pipeline/test_assessment.py)."""
+    import yaml
+
+    from ideal.scoring.profile import load_profile
+
+    profile = load_profile("default")
+    profile["uncertainty"].update(draws=40, sobol_samples=128, sobol_data_draws=4)
+    path = tmp_path_factory.mktemp("profile") / "default.yaml"
+    path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
 @pytest.fixture
-def run_id(engine):
+def run_id(engine, light_profile):
+    from ideal.contracts import AssessmentRequest
+
     submit_bytes(country_frame("MX").to_csv(index=False).encode(), "mx.csv", "MX", engine)
-    rid = assess(engine).run_id
+    rid = assess(engine, AssessmentRequest(profile=light_profile)).run_id
     render_report(engine, rid, "briefing", "es")
     return rid
 
@@ -195,7 +213,7 @@ def test_annex_has_a_toc_with_page_numbers_sections_and_the_scores_attached(engi
     assert "40%" not in flat.split("Pillar weights")[1][:80]
 
 
-def test_annex_lists_the_rejected_submissions_of_its_members(engine):
+def test_annex_lists_the_rejected_submissions_of_its_members(engine, light_profile):
     """A member whose file was rejected appears in the annex's data-quality table with its
     blocking errors (#32: the Venezuelan rejection was missing)."""
     from pypdf import PdfReader
@@ -209,7 +227,7 @@ def test_annex_lists_the_rejected_submissions_of_its_members(engine):
     assert rejected.status == "rejected"
     from ideal.contracts import AssessmentRequest
 
-    rid = assess(engine, AssessmentRequest(countries=("MX", "CO"))).run_id
+    rid = assess(engine, AssessmentRequest(countries=("MX", "CO"), profile=light_profile)).run_id
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(render_report(engine, rid, "annex", "en")).pages)
     assert rejected.submission_id in text and "co-bad.csv" in text
 

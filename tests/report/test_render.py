@@ -35,7 +35,8 @@ def minimal_context(**over):
            "findings": ["uno"], "top": [], "countries": [], "levels": [], "bands": [],
            "rate_per": "100.000", "weights": None, "harm_scale": None, "draws": 1000, "mc_data": False, "log_goalposts": False, "emerging": [], "early_warning": False, "markets": [], "trends": None, "synthetic": False,
            "level_map": "map-levels.svg", "hotspot_map": None, "hotspots": [], "hotspots_total": 0,
-           "shared_shapes": [], "assessed": [], "not_assessed": [], "national": [], "partial_year": {}}
+           "shared_shapes": [], "assessed": [], "not_assessed": [], "national": [], "partial_year": {},
+           "market_maps": [], "model": None}
     ctx.update(over)
     return ctx
 

@@ -74,7 +74,7 @@ def test_forms_need_the_csrf_token(client):
     _, good = bad_and_good()
     r = client.post("/submissions", data={"country": "MX", "csrf_token": "forged"},
                     files={"file": ("mx.csv", good, "text/csv")})
-    assert r.status_code == 400 and "reload the page" in r.text
+    assert r.status_code == 400 and "recargue la página" in r.text  # in the steward's language (#34)
     assert client.post("/logout", data={}).status_code == 400
     assert csrf_of(page.text)
 

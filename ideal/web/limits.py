@@ -17,10 +17,11 @@ from __future__ import annotations
 import json
 
 import anyio
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ideal.errors import LoginLocked
-from ideal.store.accounts import token_refused, user_by_id, user_for_token
+from ideal.web import security
 from ideal.web.uploads import HARD_CAP
 
 UPLOAD_PATHS = ("/submissions", "/api/v1/submissions", "/profiles/check")  # they take a data file
@@ -89,20 +90,13 @@ def _too_large(limit: int, upload: bool) -> str:
 
 
 async def _known(scope: Scope, headers: dict[str, str]) -> bool:
-    """A valid API token or a logged-in session (the session middleware has read it)."""
-    engine = scope["app"].state.engine
+    """A valid API token or a logged-in session (the session middleware has read it): the
+    portal's own checks (ideal.web.security), an invalid token counted and audited there."""
+    request = Request(scope)
     scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        if await anyio.to_thread.run_sync(user_for_token, engine, token.strip()) is not None:
-            return True
-        client = scope.get("client") or ("", 0)
-        await anyio.to_thread.run_sync(token_refused, engine, client[0])  # counted, audited; 429 past the limit
-        return False
-    user_id = (scope.get("session") or {}).get("user_id")
-    if user_id is None:
-        return False
-    user = await anyio.to_thread.run_sync(user_by_id, engine, user_id)
-    return user is not None and user.active
+    bearer = scheme.lower() == "bearer" and bool(token.strip())
+    check = security.token_user if bearer else security.session_user
+    return await anyio.to_thread.run_sync(check, request) is not None
 
 
 async def _answer(send: Send, status: int, message: str, api: bool) -> None:

@@ -13,17 +13,20 @@ class IdealError(Exception):
     exit_code = 1
     http_status = 400
 
-    def __init__(self, message: str = "", *, msgid: str | None = None, values: dict | None = None) -> None:
-        self.msgid, self.values = msgid, dict(values or {})
+    def __init__(self, message: str = "", *, msgid: str | None = None, values: dict | None = None,
+                 translated: tuple[str, ...] = ()) -> None:
+        self.msgid, self.values, self.translated = msgid, dict(values or {}), translated
         super().__init__(message or (msgid % self.values if msgid and self.values else msgid or ""))
 
     def in_language(self, gettext) -> str:
-        """The message through ``gettext`` (a language's catalogue) when it has a msgid; a value
-        that is itself a catalogue message (a role, a status) is translated too."""
+        """The message through ``gettext`` (a language's catalogue) when it has a msgid; the
+        values named in ``translated`` (a role, a status: catalogue words) are translated too,
+        the others (a user's name, a code) never."""
         if self.msgid is None:
             return str(self)
         text = gettext(self.msgid)
-        values = {k: gettext(v) if isinstance(v, str) and v else v for k, v in self.values.items()}
+        values = {k: gettext(v) if k in self.translated and isinstance(v, str) and v else v
+                  for k, v in self.values.items()}
         return text % values if values else text
 
 

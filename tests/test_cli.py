@@ -42,7 +42,7 @@ def test_submit_exit_codes_and_messages(engine, tmp_path):
 
 def test_assess_refusal_is_a_message_not_a_traceback(engine):
     res = runner.invoke(app, ["assess", "--period", "1999"])
-    assert res.exit_code == 1 and "no accepted observations for 1999" in res.output
+    assert res.exit_code == 1 and "no accepted observations yet" in res.output
     res = runner.invoke(app, ["assess", "--period", "2025-Q1"])
     assert res.exit_code == 1 and "give a year" in res.output
 

@@ -17,6 +17,7 @@ from ideal import __version__, reference
 from ideal.config import get_settings
 from ideal.contracts import AssessmentRequest
 from ideal.errors import AssessmentError
+from ideal.i18n import N_
 from ideal.report import render
 from ideal.scoring import compare, run, window
 from ideal.scoring.early_warning import detect, detect_regression, gathered, monthly_up_to
@@ -107,9 +108,9 @@ def plan(engine: Engine, request: AssessmentRequest | None = None) -> Plan:
     mine = known[known["country"].isin(scope)]
     if mine.empty:
         if known.empty and not request.countries:
-            raise AssessmentError(("there are no accepted observations yet" if not request.period else
-                                   f"no accepted observations for {request.period}: there are none yet")
-                                  + "; submit data first (`ideal submit FILE --country CC` or `ideal ingest`).")
+            raise AssessmentError(msgid=N_("there are no accepted observations yet: a member's data must be "
+                                           "submitted and accepted first (`ideal submit FILE --country CC`, "
+                                           "the portal's upload or `ideal ingest`)."))
         reasons = window.statuses(known, scope, int(request.period or known["year"].max()), 0, None,
                                   runs.rejected_submissions(engine))
         raise AssessmentError("there are no accepted observations for "
@@ -120,8 +121,9 @@ def plan(engine: Engine, request: AssessmentRequest | None = None) -> Plan:
     latest = int(known["year"].max())
     year = request.period or f"{window.reference_year(mine):04d}"
     if int(year) > latest:
-        raise AssessmentError(f"no accepted observations for {year}: the latest year with data "
-                              f"is {latest}; assess {latest} or an earlier year.")
+        raise AssessmentError(msgid=N_("no accepted observations for %(year)s: the latest year with data is "
+                                       "%(latest)s; assess %(latest)s or an earlier year."),
+                              values={"year": year, "latest": latest})
     carry = prof["missing"]["carry_forward_years"]
     statuses = window.statuses(known, scope, int(year), carry, window.need_months(prof),
                                runs.rejected_submissions(engine))

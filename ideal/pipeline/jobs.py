@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from ideal import services
 from ideal.contracts import AssessmentRequest
 from ideal.errors import IdealError, NotFound
+from ideal.i18n import N_
 from ideal.pipeline.assessment import assess_and_report, render_report
 from ideal.store import jobs
 
@@ -59,12 +60,14 @@ def run(engine: Engine, job_id: str) -> dict:
             result = {"run_id": params["run_id"], "paths": [str(path)]}
         state, error = "success", None
     except IdealError as exc:
-        result, state, error = {}, "failed", str(exc)
+        state, error = "failed", str(exc)
+        result = {"error": _said(exc.msgid, **exc.values)} if exc.msgid else {}
     except Exception as exc:  # reported on the job page, logged here
         log.exception("job %s (%s) failed", job_id, job["kind"])
         # the exception's text can hold an SQL statement or a server path: the log has it
-        result, state, error = {}, "failed", (f"the job failed unexpectedly ({type(exc).__name__}); "
-                                              f"the server's log has the details (job {job_id}).")
+        said = _said(N_("the job failed unexpectedly (%(kind)s); the server's log has the details (job "
+                        "%(id)s)."), kind=type(exc).__name__, id=job_id)
+        result, state, error = {"error": said}, "failed", said["msg"] % said["args"]
     jobs.change(engine, job_id, state=state, result=result, error=error,
                   finished=datetime.now(UTC))
     return jobs.get(engine, job_id)
@@ -83,11 +86,20 @@ def active(engine: Engine, owner: str | None = None) -> list[dict]:
     return jobs.active(engine, owner)
 
 
-def fail(engine: Engine, job_id: str, error: str) -> None:
-    """Record that a job's process ended without finishing it (killed, crashed)."""
+def _said(msgid: str, **values) -> dict:
+    """A message as the job page shows it in the reader's language (ideal.web.jobs.step_text)."""
+    return {"msg": msgid, "args": {k: str(v) for k, v in values.items()}}
+
+
+def fail(engine: Engine, job_id: str, msgid: str, **values) -> None:
+    """Record that a job's process ended without finishing it (killed, crashed): ``msgid`` a
+    catalogue message with its ``values``, kept in English as the error and as a message the
+    job page translates."""
     job = jobs.get(engine, job_id)
     if job and job["state"] in ("queued", "running"):
-        jobs.change(engine, job_id, state="failed", error=error, finished=datetime.now(UTC))
+        said = _said(msgid, **values)
+        jobs.change(engine, job_id, state="failed", error=said["msg"] % said["args"] if values else msgid,
+                    result={"error": said}, finished=datetime.now(UTC))
 
 
 def running_job_ids() -> set[str] | None:
@@ -114,7 +126,7 @@ def fail_orphans(engine: Engine) -> list[str]:
     alive = running_job_ids() or set()
     gone = [j["id"] for j in active(engine) if j["id"] not in alive]
     for job_id in gone:
-        fail(engine, job_id, "the server stopped while the job ran; start it again.")
+        fail(engine, job_id, N_("the server stopped while the job ran; start it again."))
     return gone
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ideal.contracts import LANGUAGES
 from ideal.errors import AccountError, LoginLocked
+from ideal.i18n import N_
 from ideal.store import audit, sessions
 from ideal.store.models import ApiToken, LoginCounter, User
 
@@ -84,14 +85,17 @@ def check_password_strength(password: str, username: str = "") -> None:
     """NIST SP 800-63B: a minimum length, no password from a list of common ones, and (here) not
     the user name nor a string of a few characters repeated; no composition rules."""
     if len(password.strip()) < MIN_PASSWORD:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters (spaces at the ends do not count).")
+        raise AccountError(msgid=N_("the password must have at least %(n)s characters (spaces at the ends do not count)."),
+                           values={"n": MIN_PASSWORD})
     if len(set(password)) < MIN_DISTINCT:
-        raise AccountError(f"the password must use at least {MIN_DISTINCT} different characters.")
+        raise AccountError(msgid=N_("the password must use at least %(n)s different characters."),
+                           values={"n": MIN_DISTINCT})
     if username and username.lower() in password.lower():
-        raise AccountError("the password must not contain the user name.")
+        raise AccountError(msgid=N_("the password must not contain the user name."))
     lowered = password.lower()
     if lowered in _common_passwords() or lowered.rstrip("0123456789!.") in _common_passwords():
-        raise AccountError("this password is among the most common ones (leaked password lists): choose another.")
+        raise AccountError(msgid=N_("this password is among the most common ones (leaked password lists): "
+                                    "choose another."))
 
 
 def add_user(engine: Engine, username: str, password: str, role: str, country: str | None = None,
@@ -100,24 +104,25 @@ def add_user(engine: Engine, username: str, password: str, role: str, country: s
     username = username.strip().lower()
     email = checked_email(email)
     if not USERNAME.match(username):
-        raise AccountError(f"user name {username!r}: use 3-64 lower-case letters, digits, . _ @ -")
+        raise AccountError(msgid=N_("user name %(name)s: use 3-64 lower-case letters, digits, . _ @ -"),
+                           values={"name": username})
     if role not in ROLES:
-        raise AccountError(f"role {role!r}: use one of {', '.join(ROLES)}.")
+        raise AccountError(msgid=N_("role %(role)s: use one of %(roles)s."), values={"role": role, "roles": ", ".join(ROLES)})
     country = (country or "").strip().upper() or None
     if role == "steward":
         if not country:
-            raise AccountError("a steward is bound to one country: give --country (e.g. MX).")
+            raise AccountError(msgid=N_("a steward is bound to one country: give their country (e.g. MX)."))
         if members and country not in members:
-            raise AccountError(f"{country} is not a member in this installation "
-                               f"({' '.join(members)}).")
+            raise AccountError(msgid=N_("%(country)s is not a member in this installation (%(members)s)."),
+                               values={"country": country, "members": " ".join(members)})
     elif country:
-        raise AccountError("only stewards are bound to a country; analysts and admins see all.")
+        raise AccountError(msgid=N_("only stewards are bound to a country; analysts and admins see all."))
     if language not in LANGUAGES:
-        raise AccountError(f"language: {', '.join(LANGUAGES)}.")
+        raise AccountError(msgid=N_("language: %(languages)s."), values={"languages": ", ".join(LANGUAGES)})
     check_password_strength(password, username)
     with engine.begin() as conn:
         if conn.execute(select(User.id).where(User.username == username)).first():
-            raise AccountError(f"user {username!r} already exists.")
+            raise AccountError(msgid=N_("user %(name)s already exists."), values={"name": username})
         conn.execute(insert(User.__table__).values(
             username=username, role=role, country=country, password_hash=_hasher.hash(password),
             language=language, active=True, created_at=datetime.now(UTC), email=email))
@@ -178,14 +183,15 @@ def set_role(engine: Engine, username: str, role: str, country: str | None = Non
     new rights apply from the next login, never alongside a page opened with the old ones."""
     user = get_user(engine, username)
     if role not in ROLES:
-        raise AccountError(f"role {role!r}: use one of {', '.join(ROLES)}.")
+        raise AccountError(msgid=N_("role %(role)s: use one of %(roles)s."), values={"role": role, "roles": ", ".join(ROLES)})
     country = (country or "").strip().upper() or None
     if role == "steward" and not country:
-        raise AccountError("a steward is bound to one country: give --country (e.g. MX).")
+        raise AccountError(msgid=N_("a steward is bound to one country: give their country (e.g. MX)."))
     if role != "steward" and country:
-        raise AccountError("only stewards are bound to a country; analysts and admins see all.")
+        raise AccountError(msgid=N_("only stewards are bound to a country; analysts and admins see all."))
     if members and country and country not in members:
-        raise AccountError(f"{country} is not a member in this installation ({' '.join(members)}).")
+        raise AccountError(msgid=N_("%(country)s is not a member in this installation (%(members)s)."),
+                           values={"country": country, "members": " ".join(members)})
     with engine.begin() as conn:
         conn.execute(update(User.__table__).where(User.id == user.id).values(role=role, country=country))
         ended = sessions.end_all(conn, user.id)
@@ -201,7 +207,7 @@ def checked_email(email: str | None) -> str | None:
     """The address trimmed (None when empty); AccountError when it is not one."""
     email = (email or "").strip() or None
     if email and (len(email) > 254 or not EMAIL.match(email)):
-        raise AccountError(f"{email!r} is not an e-mail address.")
+        raise AccountError(msgid=N_("%(email)s is not an e-mail address."), values={"email": email})
     return email
 
 

@@ -38,6 +38,10 @@ SESSION_HOURS = sessions.HOURS
 STARLETTE_WORDS = {"Not Found": "This page does not exist. Check the address, or start again from the "
                                 "start page.",
                    "Method Not Allowed": "This address does not take that kind of request."}
+# a body Starlette or FastAPI could not parse (a broken multipart envelope, a bad boundary): their
+# own words are English and technical
+FORM_UNREADABLE = N_("The form could not be read (the upload was cut off or is not a form): reload the "
+                     "page and send it again.")
 FORM_WRONG = N_("The form is incomplete or wrong (%(fields)s): reload the page and send it again.")
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -101,16 +105,19 @@ def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
     app.add_middleware(ServerSessions, cookie="ideal_session", max_age=SESSION_HOURS * 3600,
                        same_site="lax", https_only=https)
 
-    def answer(request: Request, status: int, message: str, headers: dict | None = None):
+    def answer(request: Request, status: int, message: str, headers: dict | None = None,
+               from_framework: bool = False):
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": message}, status_code=status, headers=headers)
         if message in STARLETTE_WORDS:  # the router's own 404/405: in the user's language
             message = gettext(request)(STARLETTE_WORDS[message])
+        elif status == 400 and from_framework:
+            message = gettext(request)(FORM_UNREADABLE)
         return page(request, "error.html.j2", status_code=status, code=status, message=message)
 
     @app.exception_handler(StarletteHTTPException)  # FastAPI's and the router's own 404/405
     async def http_error(request: Request, exc: StarletteHTTPException):
-        return answer(request, exc.status_code, exc.detail, getattr(exc, "headers", None))
+        return answer(request, exc.status_code, exc.detail, getattr(exc, "headers", None), from_framework=True)
 
     @app.exception_handler(IdealError)
     async def ideal_error(request: Request, exc: IdealError):

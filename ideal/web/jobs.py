@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from ideal.config import ROOT, get_settings
 from ideal.errors import TooManyJobs
+from ideal.i18n import N_
 from ideal.pipeline import jobs
 
 NICE = 19  # the lowest priority: uploads come first, a run takes the idle CPU
@@ -39,7 +40,8 @@ class Job:
     finished: datetime | None = None
 
     def as_dict(self) -> dict:
-        result = {k: v for k, v in self.result.items() if k != "paths"}  # server paths stay here
+        # server paths stay here; the error, in English, is the job's own field
+        result = {k: v for k, v in self.result.items() if k not in ("paths", "error")}
         if self.result.get("run_id"):
             result["links"] = {"run": f"/runs/{self.result['run_id']}"}
         return {"id": self.id, "kind": self.kind, "owner": self.owner, "params": self.params,
@@ -85,9 +87,9 @@ class Jobs:
         with _STARTING:  # two requests of one account at the same instant count one after the other
             busy = jobs.active(self.engine, owner)
             if len(busy) >= settings.jobs_per_account:
-                raise TooManyJobs(
-                    f"{owner} already has {len(busy)} job{'s' if len(busy) > 1 else ''} queued or running "
-                    f"(at most {settings.jobs_per_account} at once): wait for one to finish, then ask again.")
+                raise TooManyJobs(msgid=N_("%(owner)s already has %(n)s jobs queued or running (at most %(limit)s "
+                                           "at once): wait for one to finish, then ask again."),
+                                  values={"owner": owner, "n": len(busy), "limit": settings.jobs_per_account})
             job = jobs.create(self.engine, kind, owner, params)
         logs = settings.home / "logs" / "jobs"
         logs.mkdir(parents=True, exist_ok=True)
@@ -102,10 +104,12 @@ class Jobs:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-                jobs.fail(self.engine, job["id"], f"the job ran past its time limit ({limit} s) and was stopped.")
+                jobs.fail(self.engine, job["id"], N_("the job ran past its time limit (%(seconds)s s) and was "
+                                                     "stopped."), seconds=limit)
                 return
             if code not in (0, 1):  # 1: the job failed and said why
-                jobs.fail(self.engine, job["id"], f"the job's process ended unexpectedly (exit {code}).")
+                jobs.fail(self.engine, job["id"], N_("the job's process ended unexpectedly (exit %(code)s)."),
+                          code=code)
 
         threading.Thread(target=watch, name=f"ideal-job-{job['id']}", daemon=True).start()
         return Job(**job)

@@ -21,7 +21,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ideal.errors import LoginLocked
+from ideal.i18n import N_
 from ideal.web import security
+from ideal.web.render import gettext
 from ideal.web.uploads import HARD_CAP
 
 UPLOAD_PATHS = ("/submissions", "/api/v1/submissions", "/profiles/check")  # they take a data file
@@ -45,7 +47,7 @@ class BodyLimit:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            await _answer(send, 413, _too_large(limit, upload), api)
+            await _answer(send, 413, _too_large(scope, limit, upload, api), api)
             return
         try:
             known = await _known(scope, headers) if upload else True
@@ -71,7 +73,7 @@ class BodyLimit:
                 seen += len(message.get("body", b""))
                 if seen > limit and not answered:
                     answered = True
-                    await _answer(send, 413, _too_large(limit, upload), api)
+                    await _answer(send, 413, _too_large(scope, limit, upload, api), api)
                     return {"type": "http.disconnect"}
             return message
 
@@ -82,11 +84,15 @@ class BodyLimit:
         await self.app(scope, bounded, guarded)
 
 
-def _too_large(limit: int, upload: bool) -> str:
-    if upload:
-        return (f"The file is far over the size limit ({limit / 2**20:.0f} MB with its form); split it by "
-                "year or region and send the parts.")
-    return f"The request is larger than {limit / 2**20:.0f} MB; this page takes only a short form."
+TOO_LARGE_FILE = N_("The file is far over the size limit (%(mb)s MB with its form); split it by year or "
+                    "region and send the parts.")
+TOO_LARGE_FORM = N_("The request is larger than %(mb)s MB; this page takes only a short form.")
+
+
+def _too_large(scope: Scope, limit: int, upload: bool, api: bool) -> str:
+    """What the 413 says: in English to a script, in the user's language on the portal."""
+    _ = (lambda m: m) if api else gettext(Request(scope))
+    return _(TOO_LARGE_FILE if upload else TOO_LARGE_FORM) % {"mb": f"{limit / 2**20:.0f}"}
 
 
 async def _known(scope: Scope, headers: dict[str, str]) -> bool:

@@ -26,6 +26,7 @@ from ideal.errors import (
     ProfileError,
     UpstreamError,
 )
+from ideal.i18n import N_
 from ideal.ingest.template import xlsx_template
 from ideal.pipeline import assessment, profiles, trigger
 from ideal.report import maps
@@ -100,7 +101,7 @@ def set_language(request: Request, language: str = Form(...), next: str = Form("
                  csrf_token: str = Form("")):
     security.check_csrf(request, csrf_token)
     if language not in LANGUAGES:
-        raise IdealError(f"language {language!r}: es, pt or en.")
+        raise IdealError(msgid=N_("Language: es, pt or en."))
     request.session["lang"] = language
     signed_in = security.session_user(request)
     if signed_in:
@@ -226,14 +227,13 @@ def feedback_file(request: Request, u: Account, submission_id: str, kind: str) -
     found = _own_submission(request, u, submission_id)
     names = FEEDBACK_FILES
     if kind not in names:
-        raise NotFound(f"No {kind} for a submission: feedback.csv, receipt.json or "
-                                 "feedback.html.")
+        raise NotFound(msgid=N_("A submission's files are feedback.csv, receipt.json and feedback.html."))
     suffix, media = names[kind]
     folder = request.app.state.settings.feedback_dir / found["country"]
     path = folder / f"{submission_id}{suffix}"
     if not path.is_file():
-        raise NotFound("This submission has no feedback file (it failed before "
-                                 "validation); ask an analyst to look at the audit log.")
+        raise NotFound(msgid=N_("This submission has no feedback file (it failed before validation); ask "
+                                "an analyst to look at the audit log."))
     return FileResponse(path, media_type=media,
                         filename=f"{submission_id}-{kind}",
                         content_disposition_type="attachment")
@@ -304,7 +304,7 @@ def job(request: Request, job_id: str, u: Account = Depends(user)):
     security.require_analyst(request, u, "job")
     found = request.app.state.jobs.get(job_id)
     if found is None:
-        raise NotFound(f"No job {job_id} (jobs are kept until the server restarts).")
+        raise NotFound(msgid=N_("No job %(id)s."), values={"id": job_id})
     return page(request, "job.html.j2", job=found)
 
 
@@ -392,9 +392,9 @@ def render(request: Request, run_id: str, kind: str = Form("briefing"), language
     security.require_analyst(request, u, "run.render")
     security.check_csrf(request, csrf_token)
     if kind not in ("briefing", "annex") or language not in LANGUAGES:
-        raise IdealError("kind: briefing or annex; language: es, pt or en.")
+        raise IdealError(msgid=N_("A report is a briefing or an annex, in es, pt or en."))
     if runs.find(request.app.state.engine, run_id) is None:
-        raise NotFound(f"No assessment run {run_id}.")
+        raise NotFound(msgid=N_("No assessment run %(id)s."), values={"id": run_id})
     found = request.app.state.jobs.start(kind, u.username, {"run_id": run_id, "language": language})
     return RedirectResponse(f"/jobs/{found.id}", status_code=303)
 
@@ -404,13 +404,13 @@ def download_report(request: Request, report_id: int, u: Account = Depends(user)
     security.require_analyst(request, u, "report")
     found = reports.get(request.app.state.engine, report_id)
     if found is None:
-        raise NotFound(f"No report {report_id}.")
+        raise NotFound(msgid=N_("No report %(id)s."), values={"id": report_id})
     path = Path(found["path"]).resolve()
     if not path.is_relative_to(reports_root()):
-        raise NotFound("The report file is outside the reports folder.")
+        raise NotFound(msgid=N_("The report file is outside the reports folder."))
     if not found["current"]:
-        raise Conflict("This file has since been replaced by another run's report of "
-                                 "the same period: render it again from the run's page.")
+        raise Conflict(msgid=N_("This file has since been replaced by another run's report of the same "
+                                "period: render it again from the run's page."))
     return FileResponse(path, media_type="application/pdf",
                         filename=f"{found['kind']}-{found['run_id']}-{found['language']}.pdf",
                         content_disposition_type="attachment")
@@ -518,14 +518,11 @@ def add_user(request: Request, username: str = Form(...), password: str = Form(.
     security.require_admin(request, u, "user.add")
     security.check_csrf(request, csrf_token)
     try:
-        try:
-            address = accounts.checked_email(email)
-        except AccountError:  # said in the admin's language
-            raise AccountError(gettext(request, u)("%(email)s is not an e-mail address.") % {"email": email}) from None
         accounts.add_user(request.app.state.engine, username, password, role, country or None,
-                          language, request.app.state.settings.members, actor=u.actor, email=address)
-    except AccountError as exc:
-        flash(request, str(exc), "error")
+                          language, request.app.state.settings.members, actor=u.actor, email=email)
+    except AccountError as exc:  # said in the admin's language
+        flash(request, gettext(request, u)("User %(name)s not added: %(reason)s")
+              % {"name": username.strip().lower(), "reason": exc.in_language(gettext(request, u))}, "error")
     else:
         flash(request, gettext(request, u)("User %(name)s added.") % {"name": username}, "ok")
     return RedirectResponse("/users", status_code=303)
@@ -537,9 +534,9 @@ def set_active(request: Request, username: str, active: str = Form(...),
     security.require_admin(request, u, "user.active")
     security.check_csrf(request, csrf_token)
     if username == u.username:
-        raise IdealError("You cannot disable your own account.")
+        raise IdealError(msgid=N_("You cannot disable your own account."))
     try:
         accounts.set_active(request.app.state.engine, username, active == "1", actor=u.actor)
     except AccountError as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(exc.in_language(gettext(request, u))) from None
     return RedirectResponse("/users", status_code=303)

@@ -60,7 +60,8 @@ def refuse(request: Request, user: Account, what: str, country: str | None = Non
                    f"{request.method} {request.url.path} by {user.role}"
                    f"{' of ' + user.country if user.country else ''}")
     return Refused(msgid=N_("Your account (%(role)s%(country)s) may not see or change this."),
-                   values={"role": user.role, "country": f" {user.country}" if user.country else ""})
+                   values={"role": user.role, "country": f" {user.country}" if user.country else ""},
+                   translated=("role",))
 
 
 def own_submission(request: Request, user: Account, submission_id: str) -> dict:

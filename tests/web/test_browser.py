@@ -245,9 +245,35 @@ def test_admin_checks_tries_and_installs_a_profile(server, browser, tmp_path, wi
     page.close()
 
 
-PAGES = {"mx.steward": ["/", "/submissions", "/template.csv?view=none", "/no/such/page"],
-         "analyst": ["/coverage", "/submissions", "/submissions/{co}", "/runs", "/compare", "/api/v1"],
+PAGES = {"mx.steward": ["/", "/submissions", "/submissions/{mx}", "/template.csv?view=none", "/no/such/page"],
+         "analyst": ["/coverage", "/submissions", "/submissions/{co}", "/runs", "/runs/{run}", "/compare",
+                     "/api/v1"],
          "admin": ["/users", "/profiles"]}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical violations of WCAG 2.1 A and AA on the page (#34), each
+    with the first elements it names."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
+                                     "resultTypes": ["violations"]}).response["violations"]
+    return [f"{v['id']} ({v['impact']}, {len(v['nodes'])}×: {v['nodes'][0]['target']})" for v in found
+            if v["impact"] in ("serious", "critical")]
+
+
+def key_cells_in_view(page, width: int) -> list[str]:
+    """On a phone, what a user comes for is on the screen without scrolling sideways: each
+    submission's status, the latest year of a coverage matrix, a finding's value and what to do."""
+    out = []
+    for selector in ("table.stack .badge", "table.findings td.fix", "table.summary td.fix",
+                     ".scroll.latest thead th:last-child"):
+        for box in [b for b in (e.bounding_box() for e in page.locator(selector).all()[:5]) if b]:
+            if box["x"] < 0 or box["x"] + min(box["width"], 40) > width + 1:
+                out.append(f"{selector} at x={box['x']:.0f}..{box['x'] + box['width']:.0f}")
+                break
+    return out
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -256,31 +282,43 @@ def test_every_page_fits_the_screen(server, browser, width, language):
     """Every portal page at phone (390 px) and desktop width, in Spanish and Portuguese: the
     page is never wider than the screen (a wide table scrolls inside its card). Screenshots
     `30-<role>-<page>-<language>-<width>.png` in reports/screenshots/."""
-    co = None
-    wide = []
+    found = {}
+    wide, hidden, inaccessible = [], [], []
     for role, paths in PAGES.items():
         page = browser.new_page(locale=f"{language}-ES" if language == "es" else "pt-BR",
                                 viewport={"width": width, "height": 900})
         sign_in(page, server["base"], role)
         page.goto(f"{server['base']}/submissions")
-        if co is None and role == "analyst":
-            link = page.locator("a[href^='/submissions/CO-']").first
-            co = link.get_attribute("href").rsplit("/", 1)[1] if link.count() else None
+        for key, prefix in (("co", "/submissions/CO-"), ("mx", "/submissions/MX-")):
+            link = page.locator(f"a[href^='{prefix}']").first
+            if key not in found and link.count():
+                found[key] = link.get_attribute("href").rsplit("/", 1)[1]
+        if role == "analyst":
+            page.goto(f"{server['base']}/runs")
+            link = page.locator("a[href^='/runs/']").first
+            if link.count():
+                found["run"] = link.get_attribute("href").rsplit("/", 1)[1]
         # the language of the session, as a user would choose it in the header
         with page.expect_navigation():
             page.click(f"form[action='/language'] button[value='{language}']")
         for path in paths:
             if path.startswith("/template.csv"):
                 continue  # a download, not a page
-            if "{co}" in path:
-                if co is None:
+            if "{" in path:
+                key = path.split("{")[1].rstrip("}")
+                if key not in found:  # no such submission or run in this module's order of tests
                     continue
-                path = path.format(co=co)
+                path = path.format(**found)
             page.goto(f"{server['base']}{path}")
             page.wait_for_load_state()
-            name = ("submission" if co and co in path else path.strip("/").replace("/", "-")) or "home"
+            name = path.strip("/").replace("/", "-").split("-MX-")[0].split("-CO-")[0] or "home"
             shot(page, f"30-{role}-{name[:30]}-{language}-{width}")
             if page.evaluate("document.documentElement.scrollWidth") > width + 1:
                 wide.append(f"{role} {path}: {page.evaluate('document.documentElement.scrollWidth')} px")
+            if width < 600:
+                hidden += [f"{role} {path}: {p}" for p in key_cells_in_view(page, width)]
+            inaccessible += [f"{role} {path}: {p}" for p in accessibility_problems(page)]
         page.close()
     assert not wide, f"pages wider than {width} px: {wide}"
+    assert not hidden, f"key cells off the screen at {width} px: {hidden}"
+    assert not inaccessible, f"axe-core, serious or critical: {inaccessible}"

@@ -101,3 +101,71 @@ def test_the_check_finds_english(client, portal):
     client.post("/language", data={"language": "en", "next": "/runs", "csrf_token": csrf(client)})
     text = _visible(client.get("/runs").text)
     assert len(_english(text, _phrases("es"))) > 5
+
+
+@pytest.mark.parametrize("lang", ["es", "pt"])
+def test_errors_in_the_users_language(client, portal, lang):
+    """#34: the errors a user meets were English on es and pt pages: a failed job, an account the
+    admin could not add, a form the server could not read, a job or report that does not exist,
+    an upload far over the limit. Each is answered in the page's language."""
+    from ideal.i18n import translations
+    from ideal.pipeline import jobs
+    from ideal.store import jobs as stored
+
+    _ = translations(lang).gettext
+    phrases = _phrases(lang)
+    failed = jobs.create(portal.engine, "assessment", "analyst", {"profile": "default", "period": "2031"})
+    jobs.fail(portal.engine, failed["id"], "the job ran past its time limit (%(seconds)s s) and was stopped.",
+              seconds=3600)
+    refused = jobs.create(portal.engine, "assessment", "analyst", {"profile": "default", "period": "2031"})
+    stored.change(portal.engine, refused["id"], state="failed", error="no accepted observations for 2031 ...",
+                  result={"error": {"msg": "no accepted observations for %(year)s: the latest year with data "
+                                           "is %(latest)s; assess %(latest)s or an earlier year.",
+                                    "args": {"year": "2031", "latest": "2024"}}})
+    login(client, "admin")
+    client.post("/language", data={"language": lang, "next": "/", "csrf_token": csrf(client)})
+    token = csrf(client)
+    seen = {}
+    for job_id in (failed["id"], refused["id"]):
+        seen[f"job {job_id}"] = client.get(f"/jobs/{job_id}").text
+    seen["no job"] = client.get("/jobs/nope").text
+    seen["no report"] = client.get("/reports/99999").text
+    for password in ("short", "password1234", "admin.user-x1"):
+        r = client.post("/users", data={"username": "admin.user", "password": password, "role": "analyst",
+                                        "csrf_token": token})
+        seen[f"password {password}"] = r.text
+    seen["steward without country"] = client.post("/users", data={
+        "username": "xx.steward", "password": "correct-horse-battery", "role": "steward",
+        "csrf_token": token}).text
+    seen["existing user"] = client.post("/users", data={
+        "username": "analyst", "password": "correct-horse-battery", "role": "analyst",
+        "csrf_token": token}).text
+    seen["broken form"] = client.post("/submissions", content=b"--x\r\nContent-Disposition: form-data\r\n",
+                                      headers={"content-type": "multipart/form-data"}).text  # no boundary
+    seen["form too large"] = client.post("/language", content=b"x" * (2 << 20),
+                                         headers={"content-type": "application/x-www-form-urlencoded"}).text
+    expected = {f"job {failed['id']}": _("the job ran past its time limit (%(seconds)s s) and was stopped.")
+                % {"seconds": 3600},
+                f"job {refused['id']}": _("no accepted observations for %(year)s: the latest year with data "
+                                          "is %(latest)s; assess %(latest)s or an earlier year.")
+                % {"year": "2031", "latest": "2024"},
+                "no job": _("No job %(id)s.") % {"id": "nope"},
+                "no report": _("No report %(id)s.") % {"id": 99999},
+                "password short": _("the password must have at least %(n)s characters (spaces at the ends do "
+                                    "not count).") % {"n": 10},
+                "password password1234": _("this password is among the most common ones (leaked password "
+                                           "lists): choose another."),
+                "password admin.user-x1": _("the password must not contain the user name."),
+                "steward without country": _("a steward is bound to one country: give their country (e.g. MX)."),
+                "existing user": _("user %(name)s already exists.") % {"name": "analyst"},
+                "broken form": _("The form could not be read (the upload was cut off or is not a form): "
+                                 "reload the page and send it again."),
+                "form too large": _("The request is larger than %(mb)s MB; this page takes only a short form.")
+                % {"mb": 1}}
+    problems = []
+    for what, text in seen.items():
+        visible = _visible(text)
+        if expected[what] not in visible:
+            problems.append(f"{what}: expected {expected[what]!r} in {visible[:300]!r}")
+        problems += [f"{what}: {w}" for w in _english(visible, phrases)]
+    assert not problems, problems

@@ -79,8 +79,11 @@ lint: install
 	$(VENV)/bin/ruff check ideal tests bench dags scripts
 	$(VENV)/bin/bandit -q -r ideal dags scripts -ll
 
+# the suite on every core (pytest-xdist): each test file on one worker, so a module's fixtures are
+# built once; TEST_WORKERS=0 runs it in this process alone
+TEST_WORKERS ?= auto
 test: install chromium lint
-	IDEAL_CHROMIUM=$${IDEAL_CHROMIUM:-$(CHROMIUM)} $(PY) -m pytest -q
+	IDEAL_CHROMIUM=$${IDEAL_CHROMIUM:-$(CHROMIUM)} $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # the reliability and security suite alone, with its table (it also runs inside make test)
 reliability: install

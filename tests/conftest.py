@@ -111,3 +111,26 @@ def engine(request, ideal_env, monkeypatch):
                               "observation_facts, submissions, audit_log, deliveries, api_tokens, users, web_sessions, login_counters "
                               "RESTART IDENTITY CASCADE"))
     eng.dispose()
+
+
+# --- the reliability table (tests/reliability), also when the suite runs on several workers ----
+
+def pytest_sessionfinish(session):
+    from tests.reliability.conftest import TALLY
+
+    output = getattr(session.config, "workeroutput", None)  # a pytest-xdist worker
+    if output is not None and TALLY:
+        output["ideal_tally"] = list(TALLY.items())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    from tests.reliability.conftest import merge
+
+    merge(getattr(node, "workeroutput", {}).get("ideal_tally", []))
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.reliability.conftest import summary
+
+    summary(terminalreporter)

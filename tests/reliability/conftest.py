@@ -80,7 +80,15 @@ def table() -> tuple[list[tuple[str, int, str]], bool]:
     return rows, ok
 
 
-def pytest_terminal_summary(terminalreporter):
+def merge(part: list) -> None:
+    """A worker's tally (pytest-xdist: each worker runs some of the tests) added to this one."""
+    for key, value in part:
+        TALLY[key] = value if isinstance(value, str) else TALLY.get(key, 0) + value
+
+
+def summary(terminalreporter) -> None:
+    """The table, printed and written to reports/ (called by tests/conftest.py's hook, which the
+    controller of a parallel run loads too)."""
     if not TALLY:
         return
     rows, ok = table()

@@ -311,7 +311,8 @@ def test_every_page_fits_the_screen(server, browser, width, language):
                 path = path.format(**found)
             page.goto(f"{server['base']}{path}")
             page.wait_for_load_state()
-            name = path.strip("/").replace("/", "-").split("-MX-")[0].split("-CO-")[0] or "home"
+            name = ("submission" if path.startswith("/submissions/") else "run" if path.startswith("/runs/")
+                    else path.strip("/").replace("/", "-") or "home")
             shot(page, f"30-{role}-{name[:30]}-{language}-{width}")
             if page.evaluate("document.documentElement.scrollWidth") > width + 1:
                 wide.append(f"{role} {path}: {page.evaluate('document.documentElement.scrollWidth')} px")

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from ideal.errors import AssessmentError
+from ideal.errors import N_, AssessmentError
 
 # the canonical observation (shared/DESIGN.md): the template's columns, in this order
 OBSERVATION_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "value",
@@ -48,6 +48,7 @@ def findings_frame(rows: list[tuple] | None = None) -> pd.DataFrame:
 
 MAX_CODES = 100  # codes in one list of a request: more than any list of members or crime types
 CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,15}")
+MAX_NOTE = 1000  # an analyst's reason for a run: a few sentences
 
 
 def code_list(value, name: str = "codes") -> list[str]:
@@ -59,19 +60,20 @@ def code_list(value, name: str = "codes") -> list[str]:
         return []
     if isinstance(value, str):
         if len(value) > MAX_CODES * 16:
-            raise AssessmentError(f"{name}: at most {MAX_CODES} codes.")
+            raise AssessmentError(msgid=N_("%(name)s: at most %(n)s codes."), values={"name": name, "n": MAX_CODES})
         items = value.replace(",", " ").split()
     elif isinstance(value, (list, tuple)):
         if not all(isinstance(v, (str, int)) for v in value):
-            raise AssessmentError("codes must be text, e.g. [\"MX\", \"CO\"].")
+            raise AssessmentError(msgid=N_("codes must be text, e.g. [\"MX\", \"CO\"]."))
         items = [str(v) for v in value]
     else:
         raise AssessmentError(f"expected a list of codes or a text, not {type(value).__name__}.")
     if len(items) > MAX_CODES:
-        raise AssessmentError(f"{name}: at most {MAX_CODES} codes (got {len(items)}).")
+        raise AssessmentError(msgid=N_("%(name)s: at most %(n)s codes."), values={"name": name, "n": MAX_CODES})
     codes = list(dict.fromkeys(v.strip().upper() for v in items if v.strip()))
     if any(not CODE.fullmatch(c) for c in codes):  # refused without echoing what was sent
-        raise AssessmentError(f"{name}: codes are 2 to 16 letters, digits or hyphens (e.g. MX, 0101).")
+        raise AssessmentError(msgid=N_("%(name)s: codes are 2 to 16 letters, digits or hyphens (e.g. MX, 0101)."),
+                              values={"name": name})
     return codes
 
 
@@ -98,17 +100,20 @@ class AssessmentRequest:
                                   "crime_types, profile, note.")
         period = data.get("period")
         if period is not None and not isinstance(period, (str, int)):
-            raise AssessmentError("period: a year such as 2025.")
+            raise AssessmentError(msgid=N_("period: assessments are annual; give a year such as 2025."))
         profile = data.get("profile") or "default"
         note = data.get("note")
         if not isinstance(profile, str):
             raise AssessmentError("profile: the name of a methodology profile.")
         if note is not None and not isinstance(note, str):
-            raise AssessmentError("note: a text.")
+            raise AssessmentError(msgid=N_("note: a text."))
+        if note is not None and len(note) > MAX_NOTE:
+            raise AssessmentError(msgid=N_("note: at most %(n)s characters."), values={"n": MAX_NOTE})
         languages = tuple(v.lower() for v in code_list(data.get("languages"), "languages"))
         bad = [v for v in languages if v not in LANGUAGES]
         if bad:
-            raise AssessmentError(f"languages: {', '.join(bad)} (use {', '.join(LANGUAGES)}).")
+            raise AssessmentError(msgid=N_("languages: %(bad)s (use %(languages)s)."),
+                                  values={"bad": ", ".join(bad), "languages": ", ".join(LANGUAGES)})
         return cls(period=str(period).strip() or None if period not in (None, "") else None,
                    countries=tuple(code_list(data.get("countries"), "countries")),
                    crime_types=tuple(code_list(data.get("crime_types"), "crime_types")),

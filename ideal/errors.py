@@ -5,6 +5,13 @@ exception handler in ideal.web.app turns any of them into an answer)."""
 from __future__ import annotations
 
 
+def N_(msgid: str) -> str:
+    """Marks a message for the catalogues where it is raised; translated where it is shown
+    (IdealError.in_language). Here, at the bottom of the layers, so that any module may mark one
+    (ideal.i18n re-exports it)."""
+    return msgid
+
+
 class IdealError(Exception):
     """Base of every error IDEAL raises on purpose; its message is for the user. Raised with
     ``msgid`` (a catalogue message marked with ideal.i18n.N_) and its ``values``, the portal shows

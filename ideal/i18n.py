@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from ideal.contracts import LANGUAGES
-from ideal.errors import ConfigError
+from ideal.errors import N_, ConfigError  # noqa: F401 - N_ re-exported for the modules that mark messages
 
 LOCALE_DIR = files("ideal") / "locale"
 
@@ -37,12 +37,6 @@ def translations(language: str) -> gettext.NullTranslations:
     write_mo(buf, catalog)
     buf.seek(0)
     return Translations(buf, domain="ideal")
-
-
-def N_(msgid: str) -> str:
-    """Marks a message for the catalogues where it is raised; translated where it is shown
-    (ideal.errors.IdealError.in_language)."""
-    return msgid
 
 
 def gettext_for(language: str):

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ideal import reference
 from ideal.contracts import SCORE_COLUMNS
-from ideal.errors import AssessmentError
+from ideal.errors import N_, AssessmentError
 from ideal.scoring.profile import profile_hash
 
 
@@ -25,15 +25,16 @@ def check_scope(period: str | None, countries: list[str], crime_types: list[str]
     """Refuse an assessment's parameters before anything runs: a year (or none: the latest),
     member countries, ICCS codes. Used by the assessment and by the portal's trigger form."""
     if period and not (len(period) == 4 and period.isdigit()):
-        raise AssessmentError(f"period {period!r}: assessments are annual; give a year such as 2025.")
+        # the input is not echoed (#34): it can be anything a request sent
+        raise AssessmentError(msgid=N_("period: assessments are annual; give a year such as 2025."))
     bad = [c for c in countries if c not in members]
     if bad:
-        raise AssessmentError(f"countries {', '.join(bad)} are not members "
-                              f"({' '.join(members)}).")
+        raise AssessmentError(msgid=N_("countries %(bad)s are not members (%(members)s)."),
+                              values={"bad": ", ".join(bad), "members": " ".join(members)})
     unknown = sorted(set(crime_types) - set(reference.iccs()["code"]))
     if unknown:
-        raise AssessmentError(f"crime types {', '.join(unknown)} are not ICCS codes in "
-                              "ideal/reference/data/iccs.csv.")
+        raise AssessmentError(msgid=N_("crime types %(codes)s are not ICCS codes in "
+                                       "ideal/reference/data/iccs.csv."), values={"codes": ", ".join(unknown)})
 
 
 def first_year(year: str, profile: dict) -> int:

@@ -87,8 +87,8 @@ class Jobs:
         with _STARTING:  # two requests of one account at the same instant count one after the other
             busy = jobs.active(self.engine, owner)
             if len(busy) >= settings.jobs_per_account:
-                raise TooManyJobs(msgid=N_("%(owner)s already has %(n)s jobs queued or running (at most %(limit)s "
-                                           "at once): wait for one to finish, then ask again."),
+                raise TooManyJobs(msgid=N_("%(owner)s already has jobs queued or running: %(n)s, of at most "
+                                           "%(limit)s at once; wait for one to finish, then ask again."),
                                   values={"owner": owner, "n": len(busy), "limit": settings.jobs_per_account})
             job = jobs.create(self.engine, kind, owner, params)
         logs = settings.home / "logs" / "jobs"

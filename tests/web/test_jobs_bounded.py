@@ -13,6 +13,7 @@ import pytest
 from ideal.contracts import MAX_CODES, AssessmentRequest, code_list
 from ideal.errors import AssessmentError, TooManyJobs
 from ideal.pipeline import jobs
+from ideal.scoring import run
 from ideal.web.jobs import Jobs
 
 
@@ -28,6 +29,12 @@ def test_codes_are_deduplicated_and_capped():
     with pytest.raises(AssessmentError) as refused:
         AssessmentRequest.from_mapping({"countries": ["MX", "<img src=x onerror=alert(1)>" * 50]})
     assert "onerror" not in str(refused.value) and "2 to 16 letters" in str(refused.value)
+    # nor a period that is not a year, nor is a note of any length taken
+    with pytest.raises(AssessmentError) as refused:
+        run.check_scope("<script>" * 100, [], [], ("MX",))
+    assert "script" not in str(refused.value) and "give a year" in str(refused.value)
+    with pytest.raises(AssessmentError, match="note: at most 1000 characters"):
+        AssessmentRequest.from_mapping({"note": "x" * 1001})
 
 
 def _wait(engine, job_id: str, seconds: float = 30) -> dict:
@@ -44,7 +51,7 @@ def test_one_account_runs_at_most_n_jobs(engine, monkeypatch):
     monkeypatch.setenv("IDEAL_JOBS_PER_ACCOUNT", "1")
     busy = jobs.create(engine, "assessment", "ana", {})
     jobs_ = Jobs(engine)
-    with pytest.raises(TooManyJobs, match="ana already has 1 job queued or running \\(at most 1 at once\\)"):
+    with pytest.raises(TooManyJobs, match="ana already has jobs queued or running: 1, of at most 1 at once"):
         jobs_.start("assessment", "ana", {})
     assert TooManyJobs.http_status == 429
     jobs.fail(engine, busy["id"], "done")

@@ -17,6 +17,10 @@ from matplotlib.path import Path as MplPath  # noqa: E402
 
 plt.rcParams.update({"svg.fonttype": "none", "font.family": "DejaVu Sans", "font.size": 8,
                      "svg.hashsalt": "ideal"})
+# a boundary is drawn with the detail the printed map can show: vertices within half a point
+# (0.18 mm) of the simplified line are dropped (Douglas-Peucker, shapely, topology kept).
+# Natural Earth's detail made WeasyPrint spend most of a briefing on its maps.
+PRINT_DETAIL_PT = 0.5
 # the smallest text in any figure at print size: figures are drawn at the size they are printed
 # at (6.85 in: the width of an A4 page within the briefing's margins), so a point is a point
 MIN_PT = 7.0
@@ -115,8 +119,14 @@ def _svg(fig) -> bytes:
     return buf.getvalue()
 
 
-def _path(geometry: dict) -> MplPath:
-    """A GeoJSON (Multi)Polygon as one compound path (holes included)."""
+def _path(geometry: dict, tolerance: float = 0.0) -> MplPath:
+    """A GeoJSON (Multi)Polygon as one compound path (holes included), simplified to
+    ``tolerance`` (degrees; 0: as it is)."""
+    if tolerance > 0:
+        import shapely
+        from shapely.geometry import mapping, shape
+
+        geometry = mapping(shapely.simplify(shape(geometry), tolerance, preserve_topology=True))
     polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
     rings = [np.asarray(ring, dtype="float64") for polygon in polygons for ring in polygon]
     return MplPath.make_compound_path(*[MplPath(r, closed=True) for r in rings if len(r) >= 3])
@@ -125,15 +135,21 @@ def _path(geometry: dict) -> MplPath:
 def _draw_map(ax, shapes: list[dict], outlines: list[dict], extent: tuple[float, float, float, float]) -> None:
     """Fills, hatches and country outlines on ``ax``, framed on ``extent`` (west, south, east,
     north), lon/lat drawn with the aspect of the middle latitude."""
+    west, south, east, north = extent
+    box = ax.get_position()  # the axes in the figure, to the size it is printed at, in points
+    width_pt, height_pt = box.width * ax.figure.get_figwidth() * 72, box.height * ax.figure.get_figheight() * 72
+    tolerance = PRINT_DETAIL_PT * min((east - west) / width_pt, (north - south) / height_pt)
     by_style: dict[tuple[str, bool], list] = {}
     for s in shapes:
-        by_style.setdefault((s["fill"], bool(s.get("hatch"))), []).append(PathPatch(_path(s["geometry"])))
-    for (fill, hatch), patches in sorted(by_style.items()):
+        by_style.setdefault((s["fill"], bool(s.get("hatch"))), []).append(_path(s["geometry"], tolerance))
+    for (fill, hatch), paths in sorted(by_style.items()):
+        # the hatched shapes as one compound path: one hatch pattern to paint, not one per region
+        # (WeasyPrint paints an SVG pattern once per use: 1,281 of them took 11 s of a briefing)
+        patches = [PathPatch(MplPath.make_compound_path(*paths))] if hatch else [PathPatch(p) for p in paths]
         ax.add_collection(PatchCollection(patches, facecolor=fill, edgecolor="#ffffff" if not hatch else "#9a9a9a",
                                           linewidth=0.25, hatch="/////" if hatch else None))
-    ax.add_collection(PatchCollection([PathPatch(_path(o["geometry"])) for o in outlines], facecolor="none",
-                                      edgecolor="#333333", linewidth=0.6))
-    west, south, east, north = extent
+    ax.add_collection(PatchCollection([PathPatch(_path(o["geometry"], tolerance)) for o in outlines],
+                                      facecolor="none", edgecolor="#333333", linewidth=0.6))
     ax.set_xlim(west, east)
     ax.set_ylim(south, north)
     ax.set_aspect(1 / np.cos(np.radians((south + north) / 2)))

@@ -88,6 +88,10 @@ def current_observations(engine: Engine, first_year: int, last_year: int,
             out = to_frame(result)
     if out.empty:
         return out
+    # in one order whatever the database's plan (it differed between PostgreSQL and SQLite, and
+    # with a table's history): what reads the rows, the data simulations included, sees the same
+    # rows in the same order for the same data
+    out = out.sort_values(["country", "region", "period", "crime_type", "indicator"], ignore_index=True)
     # a complete year has no coverage: "" on both backends (COPY writes NULL as "")
     return out.astype({"warned": "bool"}).assign(coverage=out["coverage"].fillna("").astype(str))
 

@@ -49,6 +49,55 @@ def light_profile(tmp_path_factory) -> str:
     return str(path)
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def rendered(request, tmp_path_factory, light_profile):
+    """One assessed warehouse per backend for this module's rendering tests (#33: each of them
+    assessed Mexico again first, about 38 s): Mexico's demo submission, a run with the light
+    profile and its Spanish briefing. The rendering tests only read it; the delivery tests, which
+    record deliveries, keep a warehouse each (``run_id``)."""
+    import uuid
+    from dataclasses import dataclass
+
+    from sqlalchemy import create_engine, text
+
+    from ideal.contracts import AssessmentRequest
+    from ideal.store import make_engine, upgrade
+    from tests.conftest import PG_ADMIN_URL
+
+    @dataclass
+    class Rendered:
+        engine: object
+        run_id: str
+
+    home = tmp_path_factory.mktemp(f"rendered-{request.param}")
+    name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{home / 'ideal.db'}"
+    else:
+        request.getfixturevalue("pg_url")  # the server is up
+        name = f"ideal_render_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = admin.url.set(database=name).render_as_string(hide_password=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IDEAL_HOME", str(home / "var"))
+        mp.setenv("IDEAL_REPORTS_DIR", str(home / "reports"))
+        mp.setenv("IDEAL_DATABASE_URL", url)
+        mp.delenv("IDEAL_MEMBERS", raising=False)
+        engine = make_engine(url)
+        upgrade(engine)
+        submit_bytes(country_frame("MX").to_csv(index=False).encode(), "mx.csv", "MX", engine)
+        rid = assess(engine, AssessmentRequest(profile=light_profile)).run_id
+        render_report(engine, rid, "briefing", "es")
+        yield Rendered(engine, rid)
+        engine.dispose()
+    if name:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def run_id(engine, light_profile):
     from ideal.contracts import AssessmentRequest
@@ -107,9 +156,10 @@ def test_distribution_list_errors_are_named(tmp_path):
         distribution(bad)
 
 
-def test_same_run_renders_the_same_bytes(engine, run_id):
+def test_same_run_renders_the_same_bytes(rendered):
     import hashlib
 
+    engine, run_id = rendered.engine, rendered.run_id
     first = render_report(engine, run_id, "briefing", "es").read_bytes()
     second = render_report(engine, run_id, "briefing", "es").read_bytes()
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
@@ -123,9 +173,10 @@ def test_same_run_renders_the_same_bytes(engine, run_id):
     ("pt", ["Principais conclusões", "Principais ameaças", "Página 1 de", "México", "Homicídio intencional",
             "Foram avaliadas 32 regiões de 1 países", "simulações dos dados"]),
 ])
-def test_briefing_in_each_language(engine, run_id, language, words):
+def test_briefing_in_each_language(rendered, language, words):
     from pypdf import PdfReader
 
+    engine, run_id = rendered.engine, rendered.run_id
     pdf = render_report(engine, run_id, "briefing", language)
     assert pdf.name == f"briefing-{language}.pdf"
     reader = PdfReader(pdf)
@@ -182,9 +233,10 @@ def test_pt_recipient_gets_the_portuguese_briefing(engine, run_id, tmp_path, mon
     assert b"briefing-pt.pdf" in handler.messages[0][1]
 
 
-def test_annex_has_a_toc_with_page_numbers_sections_and_the_scores_attached(engine, run_id):
+def test_annex_has_a_toc_with_page_numbers_sections_and_the_scores_attached(rendered):
     from pypdf import PdfReader
 
+    engine, run_id = rendered.engine, rendered.run_id
     from ideal.pipeline.assessment import render_report
 
     pdf = render_report(engine, run_id, "annex", "en")
@@ -232,8 +284,8 @@ def test_annex_lists_the_rejected_submissions_of_its_members(engine, light_profi
     assert rejected.submission_id in text and "co-bad.csv" in text
 
 
-def test_unknown_language_is_refused(engine, run_id):
+def test_unknown_language_is_refused(rendered):
     from ideal.errors import ReportError
 
     with pytest.raises(ReportError, match="available in es, pt, en"):
-        render_report(engine, run_id, "briefing", "fr")
+        render_report(rendered.engine, rendered.run_id, "briefing", "fr")

@@ -446,11 +446,24 @@ def main() -> None:
 
     report = scenario(args.db, Path(tempfile.mkdtemp(prefix="ideal-load-")), workers=args.workers,
                       runs=args.runs)
-    print(report.markdown())
     for line in report.wrong[:20] + report.lost[:20]:
         print("  ", line)
     for run in report.together.runs:
         print("   assessment:", run.get("state"), run.get("error") or "", run.get("result") or "")
+    from datetime import date
+
+    from bench.harness import write_report
+
+    t, a = report.together, report.alone
+    ratio = t.throughput / a.throughput if a.throughput else 0.0
+    met = ratio >= 1.5 and t.latency(0.95) < 3.0 and not t.errors_5xx and not report.wrong and not report.lost
+    res = {"date": date.today().isoformat(), "db": args.db, "workers": args.workers, "runs": args.runs,
+           "rows": dict(report.rows()), "p50_s": t.latency(0.5), "p95_s": t.latency(0.95),
+           "throughput_ratio": ratio, "target": "together >= 1.5x one by one, p95 < 3 s", "met": met}
+    write_report(res, f"load-{args.db}",
+                 f"# Load, {args.db}: 18 stewards at once (`python -m bench.load --db {args.db}`)\n\n"
+                 + report.markdown()
+                 + f"\nTarget: together at least 1.5x one by one and p95 under 3 s: {'met' if met else 'missed'}.\n")
 
 
 if __name__ == "__main__":

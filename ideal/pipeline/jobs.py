@@ -44,7 +44,7 @@ def run(engine: Engine, job_id: str) -> dict:
 
     def step(message: str, **values) -> None:
         """A step as its catalogue message and values (shown translated), never a path."""
-        steps.append({"msg": message, "args": {k: str(v) for k, v in values.items()}})
+        steps.append(_said(message, **values))
         jobs.change(engine, job_id, steps=list(steps))
 
     jobs.change(engine, job_id, state="running")

@@ -55,14 +55,11 @@ def rendered(request, tmp_path_factory, light_profile):
     assessed Mexico again first, about 38 s): Mexico's demo submission, a run with the light
     profile and its Spanish briefing. The rendering tests only read it; the delivery tests, which
     record deliveries, keep a warehouse each (``run_id``)."""
-    import uuid
     from dataclasses import dataclass
 
-    from sqlalchemy import create_engine, text
-
+    from bench.load import drop_database, new_database
     from ideal.contracts import AssessmentRequest
     from ideal.store import make_engine, upgrade
-    from tests.conftest import PG_ADMIN_URL
 
     @dataclass
     class Rendered:
@@ -70,16 +67,9 @@ def rendered(request, tmp_path_factory, light_profile):
         run_id: str
 
     home = tmp_path_factory.mktemp(f"rendered-{request.param}")
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{home / 'ideal.db'}"
-    else:
+    if request.param == "postgresql":
         request.getfixturevalue("pg_url")  # the server is up
-        name = f"ideal_render_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin.url.set(database=name).render_as_string(hide_password=False)
+    url = new_database(request.param, home)  # a fresh SQLite file or PostgreSQL database
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("IDEAL_HOME", str(home / "var"))
         mp.setenv("IDEAL_REPORTS_DIR", str(home / "reports"))
@@ -92,10 +82,7 @@ def rendered(request, tmp_path_factory, light_profile):
         render_report(engine, rid, "briefing", "es")
         yield Rendered(engine, rid)
         engine.dispose()
-    if name:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    drop_database(url)
 
 
 @pytest.fixture

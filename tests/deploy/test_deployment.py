@@ -78,6 +78,7 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
     port = free_port()
     home = tmp_path / "airflow"
     home.mkdir()
+    # token_urlsafe may start with "-", which argparse would read as an option: passed as --password=VALUE
     password = secrets.token_urlsafe(12)
     env = dict(os.environ)
     env.update({
@@ -114,7 +115,7 @@ def test_trigger_through_rest_reaches_a_pdf(tmp_path, databases):
     migrated = run(str(BIN / "airflow"), "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr[-3000:]
     # an analyst's account with the role User (trigger and edit DAG runs, no administration)
-    user = run(str(BIN / "airflow"), "users", "create", "--username", "analyst", "--password", password,
+    user = run(str(BIN / "airflow"), "users", "create", "--username", "analyst", f"--password={password}",
                "--role", "User", "--firstname", "Ana", "--lastname", "Lista", "--email", "analyst@example.org")
     assert user.returncode == 0, user.stdout[-2000:] + user.stderr[-3000:]
     seeded = run(sys.executable, "-c", "from ideal.config import get_settings; from ideal.ingest.demo import generate;"

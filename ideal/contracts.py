@@ -40,10 +40,17 @@ LANGUAGES = ("es", "pt", "en")
 
 
 def findings_frame(rows: list[tuple] | None = None) -> pd.DataFrame:
-    """Findings as a frame with the finding columns and ``rows``, the number of source rows
-    each stands for (a 7th field of the tuple; 1 when not given)."""
+    """Findings as a frame with the finding columns, ``rows``, the number of source rows each
+    stands for (a 7th field of the tuple; 1 when not given), and ``said``: how the message was
+    said (i18n.Said.parts: catalogue messages and values, None for plain text), kept so that
+    it can be shown in a reader's language."""
     full = [tuple(r) + (1,) * (7 - len(r)) for r in rows or []]
-    return pd.DataFrame(full, columns=[*FINDING_COLUMNS, "rows"]).astype({"rows": "int64"})
+    said = [getattr(r[5], "parts", None) for r in full]
+    return (pd.DataFrame(full, columns=[*FINDING_COLUMNS, "rows"]).astype({"rows": "int64"})
+            .assign(said=pd.Series(said, index=range(len(full)), dtype=object)))
+
+
+FINDING_FRAME = [*FINDING_COLUMNS, "rows", "said"]  # the columns of findings_frame
 
 
 MAX_CODES = 100  # codes in one list of a request: more than any list of members or crime types

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import numbers
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -65,7 +66,76 @@ def spoken() -> str:
     return _SPOKEN.get()
 
 
-def tr(msgid: str, **params) -> str:
-    """``msgid`` (English, with %(name)s placeholders) in the spoken language, filled in."""
+class Said(str):
+    """Text in the spoken language that remembers how it was said: ``parts``, a list of
+    catalogue messages with their values ({"msg": msgid, "args": {name: value}}) and literal
+    text, so that a message stored in a steward's language can be shown to a reader in theirs
+    (said_in). Joining with + keeps the parts; anything else (an f-string) keeps only the text."""
+
+    def __new__(cls, text: str = "", parts: list | None = None):
+        obj = super().__new__(cls, text)
+        obj.parts = parts if parts is not None else [str(text)]
+        return obj
+
+    def __add__(self, other) -> Said:
+        return Said(str(self) + str(other), self.parts + parts_of(other))
+
+    def __radd__(self, other) -> Said:
+        return Said(str(other) + str(self), parts_of(other) + self.parts)
+
+
+def parts_of(text) -> list:
+    """The parts of a message (said_in says them again): a Said's own, or the text as a literal."""
+    return list(text.parts) if isinstance(text, Said) else [str(text)]
+
+
+def said_of(exc: BaseException) -> str:
+    """An error's message as a Said when it can be said again: raised with a tr() message, or
+    with a catalogue ``msgid`` and values (errors.IdealError); else its text."""
+    first = exc.args[0] if exc.args else None
+    if isinstance(first, Said):
+        return first
+    msgid = getattr(exc, "msgid", None)
+    if msgid and not getattr(exc, "translated", ()):
+        values = {k: _value(v) for k, v in (getattr(exc, "values", None) or {}).items()}
+        return Said(str(exc), [{"msg": msgid, "args": values}])
+    return str(exc)
+
+
+def said_in(parts, gettext, fallback: str = "") -> str:
+    """A message's ``parts`` (Said.parts, as stored) in the language of ``gettext``; ``fallback``
+    (the text as first written) when there are no parts or they no longer fit the catalogue."""
+    if not parts:
+        return fallback
+    try:
+        out = []
+        for part in parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            args = {k: said_in(v, gettext) if isinstance(v, list) else v
+                    for k, v in (part.get("args") or {}).items()}
+            text = gettext(part["msg"])
+            out.append(text % args if args else text)
+        return "".join(out)
+    except (KeyError, TypeError, ValueError):
+        return fallback
+
+
+def _value(v):
+    """A message's value as stored with it (JSON): a Said's parts, a number, else text."""
+    if isinstance(v, Said):
+        return v.parts
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        return int(v)
+    if isinstance(v, numbers.Real) and not isinstance(v, bool):
+        return float(v)
+    return str(v)
+
+
+def tr(msgid: str, **params) -> Said:
+    """``msgid`` (English, with %(name)s placeholders) in the spoken language, filled in; the
+    result remembers the message and its values (Said)."""
     text = translations(_SPOKEN.get()).gettext(msgid)
-    return text % params if params else text
+    args = {k: _value(v) for k, v in params.items()}
+    return Said(text % params if params else text, [{"msg": msgid, "args": args}])

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
 from ideal.errors import IdealError, ProfileError, SubmissionError
-from ideal.i18n import speaking, tr
+from ideal.i18n import said_of, speaking, tr
 from ideal.ingest import draft, profile, registry, shapes
 from ideal.ingest.formats import read_submission
 from ideal.ingest.readers import is_workbook, read_table
@@ -95,7 +95,7 @@ def _check(data: bytes, filename: str, name: str, country: str, engine: Engine,
     try:
         parsed = read_submission(data, Path(filename).name, ReadOptions(profile=name, sheet=sheet))
     except SubmissionError as exc:
-        found = findings_frame([("error", "file_readable", None, None, None, str(exc))])
+        found = findings_frame([("error", "file_readable", None, None, None, said_of(exc))])
         return DryRun(name, False, str(exc), n_errors=1, findings=found)
     exam = examine(parsed, cc, engine, settings, today)
     report = exam.report

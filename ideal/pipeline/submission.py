@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
 from ideal.errors import IdealError, SubmissionError
-from ideal.i18n import speaking, tr
+from ideal.i18n import said_of, speaking, tr
 from ideal.ingest import periods
 from ideal.ingest.archive import archive, sha256_bytes
 from ideal.ingest.formats import Parsed, read_submission
@@ -184,7 +184,7 @@ def _submit(data: bytes, filename: str, country: str, engine: Engine, channel: s
                     limit=f"{settings.max_upload_bytes / 2**20:.0f}"))
             parsed = read_submission(data, filename, options)
         except SubmissionError as exc:
-            receipt.findings = findings_frame([("error", "file_readable", None, None, None, str(exc))])
+            receipt.findings = findings_frame([("error", "file_readable", None, None, None, said_of(exc))])
             receipt.n_errors = 1
             return _reject(engine, receipt, raw, settings, actor, str(exc))
         receipt.format, receipt.notes = parsed.format, parsed.notes

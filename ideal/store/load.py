@@ -93,8 +93,14 @@ def _findings(conn: Connection, submission_id: str, findings: pd.DataFrame) -> N
     rows = [{"submission_id": submission_id, "severity": f.severity, "rule": f.rule,
              "column": f.column, "row": None if pd.isna(f.row) else int(f.row),
              "value": None if f.value is None or pd.isna(f.value) else str(f.value)[:500],
-             "message": f.message, "rows": int(getattr(f, "rows", 1) or 1)} for f in findings.itertuples()]
+             "message": f.message, "rows": int(getattr(f, "rows", 1) or 1),
+             "said": _said(getattr(f, "said", None))} for f in findings.itertuples()]
     conn.execute(insert(ValidationResult.__table__), rows)
+
+
+def _said(parts) -> list | None:
+    """A finding's parts as stored (JSON): only when there are parts to say again."""
+    return list(parts) if isinstance(parts, list) and any(isinstance(p, dict) for p in parts) else None
 
 
 def _one_load_per_country(conn: Connection, country: str) -> None:

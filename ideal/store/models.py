@@ -162,6 +162,8 @@ class ValidationResult(Base):
     value: Mapped[str | None] = mapped_column(Text, nullable=True)
     message: Mapped[str] = mapped_column(Text)
     rows: Mapped[int | None] = mapped_column(Integer, nullable=True)  # source rows it stands for
+    # the message's catalogue messages and values (i18n.Said.parts), to say it in a reader's language
+    said: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
 
 class AssessmentRun(Base):

@@ -43,7 +43,8 @@ def submission(engine: Engine, submission_id: str) -> dict | None:
 
 def findings(engine: Engine, submission_id: str, limit: int | None = None) -> pd.DataFrame:
     q = (select(ValidationResult.severity, ValidationResult.rule, ValidationResult.column,
-                ValidationResult.row, ValidationResult.value, ValidationResult.message)
+                ValidationResult.row, ValidationResult.value, ValidationResult.message,
+                ValidationResult.said)
          .where(ValidationResult.submission_id == submission_id)
          .order_by(ValidationResult.severity, ValidationResult.row.asc().nulls_last(),
                    ValidationResult.id))

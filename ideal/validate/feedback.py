@@ -12,7 +12,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ideal import reference
 from ideal.config import TEMPLATES_DIR
-from ideal.i18n import translations
+from ideal.contracts import LANGUAGES
+from ideal.i18n import parts_of, said_in, translations
 from ideal.validate.runner import rules
 
 SEVERITY = {"error": "Error (blocks the file)", "warning": "Warning", "info": "Information"}
@@ -38,13 +39,29 @@ def finding_rows(findings: pd.DataFrame, _) -> list[dict]:
     out = []
     for f in findings.itertuples():
         rule = table.get(f.rule, {"title": f.rule, "fix": ""})
-        detail = "" if f.message == rule["fix"] else f.message
+        said = getattr(f, "said", None)
+        detail = "" if _is_fix(f.message, said, rule["fix"]) else said_in(
+            said if isinstance(said, list) else None, _, f.message)
         out.append({"row": "" if pd.isna(f.row) else int(f.row), "column": f.column or "",
                     "value": "" if f.value is None or pd.isna(f.value) else str(f.value),
                     "severity": f.severity, "severity_label": _(SEVERITY.get(f.severity, f.severity)),
                     "rule": f.rule, "title": _(rule["title"]), "fix": _(rule["fix"]) if rule["fix"] else "",
                     "detail": detail})
     return out
+
+
+def _is_fix(message: str, said, fix: str) -> bool:
+    """Whether a finding's message only repeats its rule's "what to do" (said in any language)."""
+    if not fix:
+        return False
+    if isinstance(said, list) and len(said) == 1 and isinstance(said[0], dict):
+        return said[0].get("msg") == fix
+    return message in _fix_in_every_language(fix)
+
+
+@cache
+def _fix_in_every_language(fix: str) -> frozenset[str]:
+    return frozenset(translations(language).gettext(fix) for language in LANGUAGES)
 
 
 def summary_rows(counts: pd.DataFrame, _) -> list[dict]:
@@ -66,11 +83,9 @@ def _template(language: str):
     return env.get_template("feedback.html.j2")
 
 
-def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
-    """Write <id>.html, <id>.csv and <id>.receipt.json into ``folder``; returns their paths."""
-    t = translations(language)
-    _ = t.gettext
-    folder.mkdir(parents=True, exist_ok=True)
+def _documents(receipt, language: str) -> tuple[str, pd.DataFrame, list[dict]]:
+    """The feedback page, the CSV of every problem and the lines per rule, in ``language``."""
+    _ = translations(language).gettext
     rows = finding_rows(receipt.findings, _)
     found = receipt.findings if "rows" in receipt.findings else receipt.findings.assign(rows=1)
     counts = (found.groupby(["severity", "rule"], sort=False)["rows"].sum()  # rows affected
@@ -81,20 +96,40 @@ def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
             "rows": receipt.rows_accepted, "warnings": receipt.n_warnings}
     else:
         headline = _("Nothing was loaded: fix the problems marked as errors and send the file again.")
+    notes = [said_in(parts_of(n), _, str(n)) for n in receipt.notes]
     html = _template(language).render(
-        r=receipt, language=language, rows=rows, counts=count_rows, headline=headline,
+        r=receipt, notes=notes, language=language, rows=rows, counts=count_rows, headline=headline,
         status_label=_(STATUS.get(receipt.status, receipt.status)),
         country_name=reference.country_name(receipt.country, language))
-    base = folder / receipt.submission_id
-    paths = {"html": base.with_suffix(".html"), "csv": base.with_suffix(".csv"),
-             "receipt": base.with_suffix(".receipt.json")}
-    paths["html"].write_text(html, encoding="utf-8")
     csv_rows = pd.DataFrame([{"row": r["row"], "column": r["column"], "value": safe_cell(r["value"]),
                               "severity": r["severity"], "rule": r["rule"], "title": r["title"],
                               "what_to_do": r["fix"], "detail": safe_cell(r["detail"])} for r in rows],
                             columns=["row", "column", "value", "severity", "rule", "title",
                                      "what_to_do", "detail"])
-    csv_rows.to_csv(paths["csv"], index=False, encoding="utf-8-sig")
+    return html, csv_rows, count_rows
+
+
+def in_language(path: Path, language: str) -> Path:
+    """The copy of a feedback file (<id>.html, <id>.csv) in another language: <id>.<language>.html."""
+    return path.with_name(f"{path.stem}.{language}{path.suffix}")
+
+
+def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
+    """Write <id>.html, <id>.csv (in the steward's ``language``) and <id>.receipt.json into
+    ``folder``, and the page and CSV in each other language (<id>.pt.html ...) for readers of
+    the portal who read another; returns the paths of the steward's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = folder / receipt.submission_id
+    paths = {"html": base.with_suffix(".html"), "csv": base.with_suffix(".csv"),
+             "receipt": base.with_suffix(".receipt.json")}
+    for other in [language, *(lang for lang in LANGUAGES if lang != language)]:
+        html, csv_rows, counts = _documents(receipt, other)
+        own = other == language
+        (paths["html"] if own else in_language(paths["html"], other)).write_text(html, encoding="utf-8")
+        csv_rows.to_csv(paths["csv"] if own else in_language(paths["csv"], other), index=False,
+                        encoding="utf-8-sig")
+        if own:
+            count_rows = counts
     paths["receipt"].write_text(json.dumps({
         "submission_id": receipt.submission_id, "country": receipt.country,
         "filename": receipt.filename, "sha256": receipt.sha256, "status": receipt.status,
@@ -102,6 +137,8 @@ def write(receipt, folder: Path, language: str = "es") -> dict[str, Path]:
         "rows_accepted": receipt.rows_accepted, "rows_rejected": receipt.rows_rejected,
         "rows_superseded": receipt.rows_superseded, "errors": receipt.n_errors,
         "warnings": receipt.n_warnings, "assumptions": receipt.notes,
+        # how each assumption was said (i18n.Said.parts), to show it in a reader's language
+        "assumptions_said": [parts_of(n) for n in receipt.notes],
         "problems_by_rule": {c["rule"]: c["count"] for c in count_rows},
         "language": language,
     }, indent=2, ensure_ascii=False), encoding="utf-8")

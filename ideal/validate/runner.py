@@ -20,9 +20,9 @@ import pandas as pd
 import yaml
 
 from ideal import reference
-from ideal.contracts import FINDING_COLUMNS, findings_frame
+from ideal.contracts import FINDING_FRAME, findings_frame
 from ideal.frames import per_unique
-from ideal.i18n import tr
+from ideal.i18n import Said, tr
 from ideal.validate.gx import VERDICTS, Validator, checked_out, rule_key, value_key
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -292,6 +292,7 @@ def fold(findings: pd.DataFrame) -> pd.DataFrame:
     line with the number of rows and the first of them (errors stay one line per row: the
     steward corrects each)."""
     findings = findings if "rows" in findings else findings.assign(rows=1)
+    findings = findings if "said" in findings else findings.assign(said=None)
     if len(findings) < 2:
         return findings
     key = ["severity", "rule", "column", "value", "message"]
@@ -307,10 +308,12 @@ def fold(findings: pd.DataFrame) -> pd.DataFrame:
         rows = sorted(int(r) for r in group["row"].dropna())
         first = group.iloc[0]
         shown = ", ".join(map(str, rows[:FOLD_SHOWN])) + (" ..." if len(rows) > FOLD_SHOWN else "")
+        said = first.get("said")
+        message = (Said(first["message"], said if isinstance(said, list) else None) + " [" + (
+            tr("%(n)s rows: %(rows)s", n=int(group["rows"].sum()), rows=shown) if rows
+            else tr("%(n)s rows", n=int(group["rows"].sum()))) + "]")
         many.append({**first.to_dict(), "row": rows[0] if rows else None, "rows": int(group["rows"].sum()),
-                     "message": f"{first['message']} [" + (
-                         tr("%(n)s rows: %(rows)s", n=int(group["rows"].sum()), rows=shown) if rows
-                         else tr("%(n)s rows", n=int(group["rows"].sum()))) + "]"})
+                     "message": str(message), "said": message.parts})
     return pd.concat([single, pd.DataFrame(many, columns=findings.columns)], ignore_index=True)
 
 
@@ -337,7 +340,8 @@ def validate_submission(df: pd.DataFrame, submitter: str, members: tuple[str, ..
     frames = [findings_frame(findings)]
     if extra is not None and not extra.empty:
         extra = extra if "rows" in extra else extra.assign(rows=1)
-        frames.append(extra[[*FINDING_COLUMNS, "rows"]])
+        extra = extra if "said" in extra else extra.assign(said=None)
+        frames.append(extra[FINDING_FRAME])
         for rule, group in extra.groupby("rule"):  # the rows each finding stands for
             unexpected[rule] = unexpected.get(rule, 0) + int(group["rows"].fillna(1).sum())
             severity[rule] = group["severity"].iloc[0]

@@ -26,7 +26,7 @@ from ideal.errors import (
     ProfileError,
     UpstreamError,
 )
-from ideal.i18n import N_
+from ideal.i18n import N_, said_in
 from ideal.ingest.template import xlsx_template
 from ideal.pipeline import assessment, profiles, trigger
 from ideal.report import maps
@@ -36,7 +36,7 @@ from ideal.scoring.profile import installed, load_profile
 from ideal.services import ASSESS_DAG, airflow
 from ideal.store import accounts, queries, reports, runs
 from ideal.store.accounts import Account
-from ideal.validate.feedback import STATUS, finding_rows, summary_rows
+from ideal.validate.feedback import STATUS, finding_rows, in_language, summary_rows
 from ideal.web import security
 from ideal.web.render import flash, gettext, language_of, page, reports_root
 from ideal.web.uploads import read_upload, receive
@@ -194,22 +194,25 @@ def submission(request: Request, submission_id: str, notice: str | None = None,
                          "it another way, send it with another profile or sheet."), "warning")
     rows = finding_rows(queries.findings(engine, submission_id, SHOWN_FINDINGS), _)
     counts = queries.finding_counts(engine, submission_id)
-    return page(request, "submission.html.j2", s=found, rows=rows, reading=reading_of(request, found),
+    return page(request, "submission.html.j2", s=found, rows=rows, reading=reading_of(request, found, _),
                 counts=summary_rows(counts, _), total=int(counts["count"].sum()),
                 shown=SHOWN_FINDINGS, status_label=_(STATUS.get(found["status"], found["status"])))
 
 
-def reading_of(request: Request, found: dict) -> list[str]:
+def reading_of(request: Request, found: dict, _) -> list[str]:
     """What IDEAL assumed when it read the file (format, encoding, separator, decimal mark,
-    sheet, header row), as its receipt recorded it in the steward's language."""
+    sheet, header row), as its receipt recorded them, said again with the reader's ``_``
+    (receipts written before they kept how each was said stay in the steward's language)."""
     path = request.app.state.settings.feedback_dir / found["country"] / f"{found['id']}.receipt.json"
     try:
         receipt = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    notes = [str(n) for n in receipt.get("assumptions") or []]
+    written = [str(n) for n in receipt.get("assumptions") or []]
+    said = receipt.get("assumptions_said") or []
+    notes = [said_in(said[i] if i < len(said) else None, _, note) for i, note in enumerate(written)]
     fmt = receipt.get("format")
-    return ([f"{gettext(request)('format')}: {fmt}"] if fmt else []) + notes
+    return ([f"{_('format')}: {fmt}"] if fmt else []) + notes
 
 
 @router.get("/submissions/{submission_id}/{kind}")
@@ -231,6 +234,9 @@ def feedback_file(request: Request, u: Account, submission_id: str, kind: str) -
     suffix, media = names[kind]
     folder = request.app.state.settings.feedback_dir / found["country"]
     path = folder / f"{submission_id}{suffix}"
+    translated = in_language(path, language_of(request, u))
+    if kind != "receipt.json" and translated.is_file():
+        path = translated  # in the reader's language, not the steward's
     if not path.is_file():
         raise NotFound(msgid=N_("This submission has no feedback file (it failed before validation); ask "
                                 "an analyst to look at the audit log."))

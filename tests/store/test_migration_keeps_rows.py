@@ -90,10 +90,18 @@ def test_the_migration_keeps_every_row_and_gives_them_back(old_warehouse):
                                  "WHERE r.code = 'CO-05001'")).scalar() == "CO-ANT"
         assert conn.execute(text("SELECT parent_id FROM regions WHERE code = 'MX-JAL'")).scalar() is None
     # 0014: methodology v4's probabilities and enforcement flag beside each score
-    assert upgrade(engine) == "0014"
+    assert upgrade(engine, "0014") == "0014"
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(p_first) + COUNT(p_top10) + COUNT(p_top15) + COUNT(enforcement) "
                                  "FROM threat_scores")).scalar() == 0
+    # 0015: how each finding was said, beside its text; findings stored before keep their text
+    findings = "SELECT submission_id, rule, message FROM validation_results ORDER BY id"
+    with engine.connect() as conn:
+        stored = conn.execute(text(findings)).all()
+    assert upgrade(engine) == "0015"
+    with engine.connect() as conn:
+        assert conn.execute(text(findings)).all() == stored
+        assert conn.execute(text("SELECT COUNT(said) FROM validation_results")).scalar() == 0
 
     command.downgrade(alembic_config(engine), "0011")
     with engine.connect() as conn:

@@ -6,11 +6,12 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 from ideal.config import TEMPLATES_DIR
+from ideal.contracts import FINDING_COLUMNS
 from ideal.i18n import catalog_path, translations
 from ideal.pipeline.submission import Receipt
 from ideal.validate import feedback
 from ideal.validate.plausibility import checks_config
-from ideal.validate.runner import FINDING_COLUMNS, load_suite, rules
+from ideal.validate.runner import load_suite, rules
 
 
 def receipt(findings):

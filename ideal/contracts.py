@@ -35,6 +35,10 @@ SCORE_COLUMNS = ["country", "region", "crime_type", "period", "indicator", "valu
                  "contrib_harm", "contrib_spread", "rate_model", "trend_change", "trend_se",
                  "p_first", "p_top10", "p_top15", "enforcement"]
 
+# the threat levels, lowest first, with their names (msgids of the catalogues)
+LEVEL_NAMES = {"very_low": "very low", "low": "low", "medium": "medium", "high": "high",
+               "very_high": "very high"}
+
 # languages of the portal, the feedback and the briefings (Spanish first: most members)
 LANGUAGES = ("es", "pt", "en")
 

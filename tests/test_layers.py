@@ -150,3 +150,20 @@ def test_exception_classes_live_in_errors():
                     for b in node.bases):
                 wrong.append(f"{rel}:{node.lineno} class {node.name}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_server_process_starts_without_the_assessment_and_report_modules(tmp_path):
+    """#33: `ideal serve` answered 8 s after start, 1.7 s of each process's start spent importing
+    the assessment and report modules (scipy, matplotlib) that only a run's pages need. They are
+    imported when used, or by the server's background warm-up."""
+    import os
+    import subprocess
+    import sys
+
+    heavy = ["scipy", "matplotlib", "weasyprint", "great_expectations", "ideal.pipeline.assessment",
+             "ideal.report.context", "ideal.scoring.score"]
+    out = subprocess.run([sys.executable, "-c", "import sys, ideal.web.server; "
+                          f"print(','.join(m for m in {heavy!r} if m in sys.modules))"],
+                         capture_output=True, text=True, timeout=120, check=True,
+                         env={**os.environ, "IDEAL_HOME": str(tmp_path / "var"), "IDEAL_DATABASE_URL": ""})
+    assert out.stdout.strip() == "", f"imported at a server's start: {out.stdout.strip()}"

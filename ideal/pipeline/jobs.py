@@ -17,7 +17,6 @@ from ideal import services
 from ideal.contracts import AssessmentRequest
 from ideal.errors import IdealError, NotFound
 from ideal.i18n import N_
-from ideal.pipeline.assessment import assess_and_report, render_report
 from ideal.store import jobs
 
 log = logging.getLogger("ideal.jobs")
@@ -46,6 +45,9 @@ def run(engine: Engine, job_id: str) -> dict:
         """A step as its catalogue message and values (shown translated), never a path."""
         steps.append(_said(message, **values))
         jobs.change(engine, job_id, steps=list(steps))
+
+    # imported here: the portal's processes import this module and must start in seconds (#33)
+    from ideal.pipeline.assessment import assess_and_report, render_report
 
     jobs.change(engine, job_id, state="running")
     params = job["params"]

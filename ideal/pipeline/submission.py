@@ -11,7 +11,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -108,6 +108,16 @@ def _quarantine(raw: Path, sha: str, country: str, filename: str, reason: str,
     (folder / f"{sha}.reason.txt").write_text(
         f"file: {filename}\nsha256: {sha}\nreason: {reason}\n", encoding="utf-8")
     return target
+
+
+def receipt_dict(receipt: Receipt) -> dict:
+    """A receipt as JSON-ready values (an Airflow task's result, the API's answer): no
+    findings (a frame), paths as text."""
+    out = asdict(receipt)
+    out.pop("findings")
+    for key in ("feedback_path", "feedback_csv"):
+        out[key] = str(out[key]) if out[key] else None
+    return out
 
 
 def _reject(engine: Engine, receipt: Receipt, raw: Path, settings: Settings, actor: str,

@@ -14,19 +14,11 @@ from ideal.config import get_settings
 from ideal.contracts import AssessmentRequest
 from ideal.errors import ConfigError, DeliveryFailed, ValidationFailed
 from ideal.pipeline import assessment, delivery, inbox, recover
-from ideal.pipeline.submission import Receipt
+from ideal.pipeline.submission import receipt_dict
 from ideal.report.delivery import distribution
 from ideal.scoring.profile import check_name
 from ideal.services import engine
 from ideal.store import runs
-
-
-def receipt_dict(receipt: Receipt) -> dict:
-    out = asdict(receipt)
-    out.pop("findings")
-    for key in ("feedback_path", "feedback_csv"):
-        out[key] = str(out[key]) if out[key] else None
-    return out
 
 
 def pending_submissions() -> list[dict]:

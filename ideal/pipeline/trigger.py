@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 
 from ideal.config import get_settings
 from ideal.contracts import AssessmentRequest
-from ideal.pipeline.assessment import assess_and_report
 from ideal.scoring.profile import check_name
 from ideal.scoring.run import check_scope
 from ideal.services import ASSESS_DAG, airflow
@@ -46,6 +45,8 @@ def trigger(engine: Engine, request: AssessmentRequest, actor: str,
     elif local is not None:
         done = local(request)
     else:
+        from ideal.pipeline.assessment import assess_and_report  # heavy: not at a server's start
+
         rendered = assess_and_report(engine, request)
         done = Triggered(rendered["run_id"], "local", rendered["paths"][0], "success")
     audit.log(engine, actor=actor, action="run.triggered", outcome="ok",

@@ -20,6 +20,7 @@ from ideal.report.context import (
     member_status,
     pillar_labels,
     unit_reason,
+    w3c_time,
 )
 
 ROWS_PER_TABLE = 40  # long tables split: WeasyPrint slows down on one table over many pages
@@ -189,7 +190,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
            "period": run["period"], "crime_maps": crime_maps, "heatmap": "chart-heatmap.svg",
            "shared_shapes": maps.shared_shapes(scope),
            "run": {"id": run["id"], "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
-                   "created_iso": run["created_at"].replace(microsecond=0).isoformat()},
+                   "created_iso": w3c_time(run["created_at"])},
            "countries": countries, "method": method, "sensitivity": sens, "harm": harm_rows,
            "submissions": [{"id": s.id, "country": s.country, "filename": s.filename,
                             "rows": _num(s.rows_accepted, language, 0), "warnings": s.n_warnings,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pandas as pd
 from babel.dates import format_date
@@ -16,6 +18,13 @@ from ideal.scoring.score import country_scores, top_threats
 
 HOTSPOT_ROWS = 8  # the briefing's page budget; the annex CSV has every score
 LEVELS = LEVEL_NAMES
+
+
+def w3c_time(moment: datetime) -> str:
+    """A time as the W3C datetime a PDF's <meta name="dcterms.created"> needs (with its zone:
+    SQLite gives times back without one, and they are UTC)."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _num(x: float, language: str, digits: int = 1) -> str:
@@ -506,7 +515,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "classification": marking(language),
         "period": period,
         "run": {"id": run["id"], "created": format_date(created, format="long", locale=language),
-                "created_iso": created.replace(microsecond=0).isoformat(),
+                "created_iso": w3c_time(created),
                 "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
                 "observations": _num(run["n_observations"], language, 0),
                 "scores": _num(run["n_scores"], language, 0)},

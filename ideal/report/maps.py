@@ -8,14 +8,13 @@ import pandas as pd
 
 from ideal import reference
 from ideal.config import get_settings
+from ideal.contracts import LEVEL_NAMES
 from ideal.i18n import translations
 from ideal.report import charts
 
 LEVEL_ORDER = ("very_low", "low", "medium", "high", "very_high")
 LEVEL_COLOURS = {"very_low": "#ffffcc", "low": "#fed976", "medium": "#fd8d3c", "high": "#e31a1c",
                  "very_high": "#800026"}  # as the level badges of briefing.css
-LEVEL_NAMES = {"very_low": "very low", "low": "low", "medium": "medium", "high": "high",
-               "very_high": "very high"}  # msgids of the level names
 HIGH = ("high", "very_high")
 NO_DATA = "#ffffff"   # hatched: a region of a country of the run without a score
 OUTSIDE = "#e4e4e4"   # a member outside the run

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from ideal.config import TEMPLATES_DIR
 from ideal.contracts import AssessmentRequest
 from ideal.errors import NotFound
-from ideal.pipeline.tasks import receipt_dict
+from ideal.pipeline.submission import receipt_dict
 from ideal.store import queries, runs
 from ideal.store.accounts import Account
 from ideal.web import security

@@ -56,12 +56,17 @@ def lifespan(members: tuple[str, ...]):
         reporting deadline are as fast as the rest. Both happen in the background: the server
         accepts requests at once (#33: it answered its first request 24.6 s after start); a
         file that arrives meanwhile is judged as it comes. A server also marks failed the jobs
-        that a previous server left queued or running with no process (ideal.pipeline.jobs)."""
+        that a previous server left queued or running with no process (ideal.pipeline.jobs).
+        The assessment and report modules, which only a run's pages use, are imported in the
+        same background thread (about 2 s: the process answers before)."""
         app.state.warm = threading.Event()
 
         def warm() -> None:
             try:
                 runner.warm_up(members)
+                if members:
+                    import ideal.pipeline.assessment  # noqa: F401
+                    import ideal.report.maps  # noqa: F401
             finally:
                 app.state.warm.set()
         if members:

@@ -28,11 +28,7 @@ from ideal.errors import (
 )
 from ideal.i18n import N_, said_in
 from ideal.ingest.template import xlsx_template
-from ideal.pipeline import assessment, profiles, trigger
-from ideal.report import maps
-from ideal.report.annex import scores_csv
-from ideal.report.context import member_status, unit_reason
-from ideal.scoring.profile import installed, load_profile
+from ideal.pipeline import profiles, trigger
 from ideal.services import ASSESS_DAG, airflow
 from ideal.store import accounts, queries, reports, runs
 from ideal.store.accounts import Account
@@ -42,6 +38,9 @@ from ideal.web.render import flash, gettext, language_of, page, reports_root
 from ideal.web.uploads import read_upload, receive
 
 router = APIRouter(include_in_schema=False)
+# The assessment, scoring and report modules (scipy, matplotlib: about 2 s) are imported by the
+# pages that need them, not when a server process starts: it must answer within seconds (#33).
+# The server's warm-up thread imports them soon after start (ideal.web.app.lifespan).
 
 
 def user(request: Request) -> Account:
@@ -266,6 +265,8 @@ def runs_page(request: Request, u: Account = Depends(user)):
         airflow_error = str(exc)
     crime_types = reference.iccs()
     crime_types = crime_types[crime_types["code"].isin(reference.scored_crime_types())]
+    from ideal.scoring.profile import installed, load_profile
+
     profiles = [{"name": n, "version": load_profile(n)["version"]} for n in installed()]
     return page(request, "runs.html.j2", runs=runs.recent(request.app.state.engine),
                 jobs=request.app.state.jobs.recent(), airflow_runs=airflow_runs, profiles=profiles,
@@ -342,6 +343,8 @@ def run_scores_csv(request: Request, run_id: str, country: str | None = None, cr
     if runs.find(request.app.state.engine, run_id) is None:
         raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": run_id})
     _, scores = runs.load(request.app.state.engine, run_id)
+    from ideal.report.annex import scores_csv
+
     return Response(scores_csv(_run_scores(scores, country, crime, level, sort)), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{run_id}-scores.csv"'})
 
@@ -355,6 +358,8 @@ def run_map(request: Request, run_id: str, crime: str | None = None, u: Account 
         raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": run_id})
     _, scores = runs.load(request.app.state.engine, run_id)
     scope = list(found["countries"])
+    from ideal.report import maps
+
     svg = maps.level_map(scores, scope, maps.legend_for(scope, language_of(request, u)), crime_type=crime or None)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})
 
@@ -375,6 +380,9 @@ def run_page(request: Request, run_id: str, country: str | None = None, crime: s
                "countries": sorted(found["countries"]), "crimes": reference.scored_crime_types(),
                "query": "&".join(f"{k}={v}" for k, v in (("country", country), ("crime", crime),
                                                          ("level", level), ("sort", sort)) if v)}
+    from ideal.pipeline import assessment
+    from ideal.report.context import member_status, unit_reason
+
     top = assessment.top_scores(engine, run_id, scores=scores, profile=stored.get("profile") or {})[
         ["country", "region", "crime_type", "score", "level", "rate", "reliability", "rank_p5",
          "rank_p95", "p_first", "p_top10"]].to_dict("records")
@@ -442,6 +450,8 @@ def compare(request: Request, a: str | None = None, b: str | None = None, countr
         found_a, found_b = runs.find(engine, a), runs.find(engine, b)
         if found_a is None or found_b is None:
             raise NotFound(gettext(request, u)("No assessment run %(id)s.") % {"id": a if found_a is None else b})
+        from ideal.pipeline import assessment
+
         same, d = assessment.compare_runs(engine, a, b)
         changed = d[d["cause"] != "none"]
         countries_a, countries_b = set(found_a["countries"] or []), set(found_b["countries"] or [])

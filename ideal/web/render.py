@@ -11,9 +11,8 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 
 from ideal import reference
 from ideal.config import TEMPLATES_DIR, get_settings
-from ideal.contracts import LANGUAGES
+from ideal.contracts import LANGUAGES, LEVEL_NAMES
 from ideal.i18n import translations
-from ideal.report.context import LEVELS
 from ideal.web import security
 from ideal.web.jobs import step_text
 
@@ -41,7 +40,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(WEB_TEMPLATES)),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.globals.update(country_name=reference.country_name, region_name=reference.region_name,
-                       crime_name=reference.crime_name, levels=LEVELS)
+                       crime_name=reference.crime_name, levels=LEVEL_NAMES)
     env.filters["when"] = lambda d: d.strftime("%Y-%m-%d %H:%M") if d else ""
     env.filters["num"] = _number
     env.globals["step_text"] = step_text

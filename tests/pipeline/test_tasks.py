@@ -3,8 +3,8 @@
 from datetime import date
 
 from ideal.ingest.demo import country_frame
-from ideal.pipeline.submission import submit_bytes
-from ideal.pipeline.tasks import receipt_dict, summarise
+from ideal.pipeline.submission import receipt_dict, submit_bytes
+from ideal.pipeline.tasks import summarise
 
 TODAY = date(2026, 11, 28)
 

@@ -173,6 +173,9 @@ def test_briefing_in_each_language(rendered, language, words):
     fonts = {f["/BaseFont"] for page in reader.pages
              for f in page["/Resources"]["/Font"].values() if "/BaseFont" in f.get_object()}
     assert fonts and all("DejaVu" in str(f) for f in fonts)  # the shipped font, embedded
+    # the run's time as the PDF's creation date (on SQLite it was written without its zone,
+    # which WeasyPrint dropped as an invalid W3C date)
+    assert reader.metadata.creation_date is not None
     # every page carries the marking in the briefing's language, the run id and its page number
     # (#32: pages 2-6 had none, and the cover's marking was Spanish in pt and en)
     from ideal.report.context import marking

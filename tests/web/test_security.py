@@ -195,7 +195,9 @@ def test_job_errors_show_no_sql_path_or_traceback(portal, monkeypatch):
         raise RuntimeError("(sqlite3.OperationalError) no such table: x [SQL: SELECT * FROM x] "
                            "File \"/srv/ideal/var/data/archive/MX/abc.csv\"")
 
-    monkeypatch.setattr(jobs, "assess_and_report", boom)
+    from ideal.pipeline import assessment
+
+    monkeypatch.setattr(assessment, "assess_and_report", boom)  # what the job imports when it runs
     done = jobs.run(portal.engine, job["id"])
     assert done["state"] == "failed"
     assert "SQL" not in done["error"] and "/srv" not in done["error"] and "Traceback" not in done["error"]

@@ -49,9 +49,13 @@ def findings_frame(rows: list[tuple] | None = None) -> pd.DataFrame:
     said (i18n.Said.parts: catalogue messages and values, None for plain text), kept so that
     it can be shown in a reader's language."""
     full = [tuple(r) + (1,) * (7 - len(r)) for r in rows or []]
-    said = [getattr(r[5], "parts", None) for r in full]
-    return (pd.DataFrame(full, columns=[*FINDING_COLUMNS, "rows"]).astype({"rows": "int64"})
-            .assign(said=pd.Series(said, index=range(len(full)), dtype=object)))
+    columns = dict(zip([*FINDING_COLUMNS, "rows"], map(list, zip(*full, strict=True)), strict=True)) if full \
+        else {c: [] for c in [*FINDING_COLUMNS, "rows"]}
+    return pd.DataFrame({**{c: pd.Series(v, dtype=object if c in ("column", "row", "value") else None)
+                            for c, v in columns.items() if c != "rows"},
+                         "rows": pd.Series(columns["rows"], dtype="int64"),
+                         "said": pd.Series([getattr(m, "parts", None) for m in columns["message"]],
+                                           dtype=object)})
 
 
 FINDING_FRAME = [*FINDING_COLUMNS, "rows", "said"]  # the columns of findings_frame

@@ -92,6 +92,23 @@ def pg_url():
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def light_profile(tmp_path_factory) -> str:
+    """Profile default with fewer simulations (40 draws of the data, 128 Sobol base samples):
+    the same method, a tenth of the time, for tests about rendering, delivery and what makes a
+    new run. The profile's own counts are tested with the assessment
+    (tests/pipeline/test_assessment.py::test_assess_and_report)."""
+    import yaml
+
+    from ideal.scoring.profile import load_profile
+
+    profile = load_profile("default")
+    profile["uncertainty"].update(draws=40, sobol_samples=128, sobol_data_draws=4)
+    path = tmp_path_factory.mktemp("profile") / "default.yaml"
+    path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, ideal_env, monkeypatch):
     """A migrated, empty warehouse on each backend; IDEAL_DATABASE_URL points at it."""

@@ -16,7 +16,7 @@ import yaml
 from ideal import reference
 from ideal.contracts import findings_frame
 from ideal.frames import per_unique
-from ideal.i18n import tr
+from ideal.i18n import N_, tr
 
 UNIT = ["region", "crime_type", "indicator"]
 
@@ -63,14 +63,13 @@ def _beside(frame: pd.DataFrame, cfg: dict, rule: str, upper: pd.Series, unit: p
     diff = (both["value_number"] - both["sum"]).abs() / both["value_number"].abs().clip(lower=1)
     bad = diff[diff > cfg["tolerance"]]
     keep_lower = cfg.get("keep", lower_level) == lower_level
-    besides, keep_low, keep_top, equals, differs = texts  # translated, placeholders unfilled
-    msg = " ".join([besides % {"n": len(both)}, keep_low if keep_lower else keep_top,
-                    equals % {"ok": len(both) - len(bad), "n": len(both)}])
+    besides, keep_low, keep_top, equals, differs = texts  # msgids (N_), said here with values
+    msg = (tr(besides, n=len(both)) + " " + tr(keep_low if keep_lower else keep_top) + " "
+           + tr(equals, ok=len(both) - len(bad), n=len(both)))
     if len(bad):
         k = bad.index[0]
-        msg += " " + differs % {"n": len(bad), "period": k[1], "crime": k[2], "indicator": k[3],
-                                "total": f"{both.loc[k, 'value_number']:.0f}",
-                                "sum": f"{both.loc[k, 'sum']:.0f}"}
+        msg += " " + tr(differs, n=len(bad), period=k[1], crime=k[2], indicator=k[3],
+                        total=f"{both.loc[k, 'value_number']:.0f}", sum=f"{both.loc[k, 'sum']:.0f}")
     first = int(both["source_row"].min())
     findings = [_f(cfg, rule, "region", first, both.index[0][0], msg, len(both))]
     marks = keyed.set_index(keys).index.isin(both.index)
@@ -84,11 +83,11 @@ def national_beside_regions(frame: pd.DataFrame, cfg: dict) -> tuple[pd.DataFram
     if not is_nat.any():
         return frame, []
     return _beside(frame, cfg, "national_beside_regions", is_nat, frame["country"].where(~is_nat), (
-        tr("%(n)s national totals are sent beside their regions; adding both would count twice."),
-        tr("Rule: keep the regions; the national rows are not loaded."),
-        tr("Rule: keep the national totals; the regional rows are not loaded."),
-        tr("The total equals the sum of the regions in %(ok)s of %(n)s."),
-        tr("It differs in %(n)s (e.g. %(period)s %(crime)s %(indicator)s: total %(total)s, "
+        N_("%(n)s national totals are sent beside their regions; adding both would count twice."),
+        N_("Rule: keep the regions; the national rows are not loaded."),
+        N_("Rule: keep the national totals; the regional rows are not loaded."),
+        N_("The total equals the sum of the regions in %(ok)s of %(n)s."),
+        N_("It differs in %(n)s (e.g. %(period)s %(crime)s %(indicator)s: total %(total)s, "
            "regions %(sum)s).")))
 
 
@@ -101,11 +100,11 @@ def regions_beside_municipalities(frame: pd.DataFrame, cfg: dict) -> tuple[pd.Da
     parent = per_unique(frame["region"], lambda u: u.map(parents))
     upper = frame["region"].isin(set(parent.dropna()))
     return _beside(frame, cfg, "regions_beside_municipalities", upper, parent, (
-        tr("%(n)s regional totals are sent beside their municipalities; adding both would count twice."),
-        tr("Rule: keep the municipalities; the regional totals are not loaded."),
-        tr("Rule: keep the regional totals; the municipal rows are not loaded."),
-        tr("The total equals the sum of the municipalities in %(ok)s of %(n)s."),
-        tr("It differs in %(n)s (e.g. %(period)s %(crime)s %(indicator)s: total %(total)s, "
+        N_("%(n)s regional totals are sent beside their municipalities; adding both would count twice."),
+        N_("Rule: keep the municipalities; the regional totals are not loaded."),
+        N_("Rule: keep the regional totals; the municipal rows are not loaded."),
+        N_("The total equals the sum of the municipalities in %(ok)s of %(n)s."),
+        N_("It differs in %(n)s (e.g. %(period)s %(crime)s %(indicator)s: total %(total)s, "
            "municipalities %(sum)s).")), lower_level="municipalities")
 
 

@@ -55,7 +55,7 @@ def test_assess_and_report(engine, mx, ideal_env):
 
 
 def test_reference_data_and_submitted_populations_make_new_runs_and_runs_keep_their_pdfs(
-        engine, mx, ideal_env, monkeypatch):
+        engine, mx, ideal_env, monkeypatch, light_profile):
     """Changing the population or a harm weight is a new run (not 'already assessed'); a
     country's own population takes precedence and is recorded; two runs of one period keep
     their own briefings."""
@@ -65,20 +65,20 @@ def test_reference_data_and_submitted_populations_make_new_runs_and_runs_keep_th
     from ideal.store.audit import events
 
     submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
-    first = assess(engine, AssessmentRequest(countries=("MX",)))
+    first = assess(engine, AssessmentRequest(countries=("MX",), profile=light_profile))
     pdf_first = render_report(engine, first.run_id, "briefing", "es")
 
     pop = reference.population()
     bigger = pop.assign(population=pop["population"] * 2)
     monkeypatch.setattr(reference, "population", lambda: bigger)
-    second = assess(engine, AssessmentRequest(countries=("MX",)))
+    second = assess(engine, AssessmentRequest(countries=("MX",), profile=light_profile))
     assert second.run_id != first.run_id and not second.reused
     monkeypatch.setattr(reference, "population", lambda: pop)
 
     iccs = reference.iccs()
     heavier = iccs.assign(harm_weight=iccs["harm_weight"].where(iccs["code"] != "0101", 9))
     monkeypatch.setattr(reference, "iccs", lambda: heavier)
-    third = assess(engine, AssessmentRequest(countries=("MX",)))
+    third = assess(engine, AssessmentRequest(countries=("MX",), profile=light_profile))
     assert third.run_id not in (first.run_id, second.run_id)
     monkeypatch.undo()
 
@@ -89,7 +89,7 @@ def test_reference_data_and_submitted_populations_make_new_runs_and_runs_keep_th
                         "crime_type": "_T", "indicator": "population", "value": [9_000_000, 800_000],
                         "obs_status": "A"})
     assert submit_bytes(csv(own), "pop.csv", "MX", engine, today=TODAY).status == "accepted"
-    fourth = assess(engine, AssessmentRequest(countries=("MX",)))
+    fourth = assess(engine, AssessmentRequest(countries=("MX",), profile=light_profile))
     stored, scores = load_run(engine, fourth.run_id)
     jal = scores[(scores["region"] == "MX-JAL") & (scores["data_year"] == 2025)]
     assert (jal["population"] == 9_000_000).all() and (jal["population_method"] == "submitted").all()
@@ -144,7 +144,7 @@ def test_a_monthly_surge_is_an_emerging_threat_and_each_leader_says_why(engine, 
         assert magnitude in row["why"], (row["why"], magnitude)
 
 
-def test_country_by_country_gives_the_run_of_all_countries_at_once(engine, mx, tmp_path):
+def test_country_by_country_gives_the_run_of_all_countries_at_once(engine, mx, tmp_path, light_profile):
     """The assessment read and computed one country at a time (each part through files, as
     between the Airflow tasks) scores exactly as reading every country at once did."""
     from ideal import reference
@@ -157,7 +157,7 @@ def test_country_by_country_gives_the_run_of_all_countries_at_once(engine, mx, t
     submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
     for cc in ("CO", "PE", "GT"):
         submit_bytes(csv(country_frame(cc)), f"{cc.lower()}.csv", cc, engine, today=TODAY)
-    p = plan(engine, AssessmentRequest(countries=("CO", "GT", "MX", "PE")))
+    p = plan(engine, AssessmentRequest(countries=("CO", "GT", "MX", "PE"), profile=light_profile))
     parts = [CountryPart.load(prepare(engine, p, cc).save(tmp_path)) for cc in p.countries]
     assert [part.country for part in parts] == ["CO", "GT", "MX", "PE"]
     result = combine(engine, p, parts)

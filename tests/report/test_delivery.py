@@ -33,22 +33,6 @@ def port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def light_profile(tmp_path_factory) -> str:
-    """Profile default with fewer simulations (40 draws of the data, 128 Sobol base samples):
-    the same method, a tenth of the time. These tests are about rendering and delivery; the
-    profile's own counts are tested with the assessment (tests/pipeline/test_assessment.py)."""
-    import yaml
-
-    from ideal.scoring.profile import load_profile
-
-    profile = load_profile("default")
-    profile["uncertainty"].update(draws=40, sobol_samples=128, sobol_data_draws=4)
-    path = tmp_path_factory.mktemp("profile") / "default.yaml"
-    path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
-    return str(path)
-
-
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def rendered(request, tmp_path_factory, light_profile):
     """One assessed warehouse per backend for this module's rendering tests (#33: each of them

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import matplotlib
 import matplotlib.ticker
@@ -119,9 +120,31 @@ def _svg(fig) -> bytes:
     return buf.getvalue()
 
 
+_SIMPLIFIED: dict[tuple[int, float], tuple[dict, MplPath]] = {}
+_SIMPLIFIED_MAX = 20_000  # paths kept: every member's regions at a few map sizes
+_SIMPLIFIED_LOCK = threading.Lock()
+
+
 def _path(geometry: dict, tolerance: float = 0.0) -> MplPath:
     """A GeoJSON (Multi)Polygon as one compound path (holes included), simplified to
-    ``tolerance`` (degrees; 0: as it is)."""
+    ``tolerance`` (degrees; 0: as it is). Kept per geometry and tolerance: the boundaries are
+    read once per process (reference.boundaries), and the annex's and the briefing's small
+    multiples draw the same regions at the same size several times (the geometry is kept with
+    its path, so its id cannot be reused while the entry lives)."""
+    key = (id(geometry), tolerance)
+    with _SIMPLIFIED_LOCK:
+        kept = _SIMPLIFIED.get(key)
+    if kept is not None and kept[0] is geometry:
+        return kept[1]
+    path = _simplified(geometry, tolerance)
+    with _SIMPLIFIED_LOCK:
+        if len(_SIMPLIFIED) >= _SIMPLIFIED_MAX:
+            _SIMPLIFIED.clear()
+        _SIMPLIFIED[key] = (geometry, path)
+    return path
+
+
+def _simplified(geometry: dict, tolerance: float) -> MplPath:
     if tolerance > 0:
         import shapely
         from shapely.geometry import mapping, shape

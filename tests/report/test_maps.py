@@ -112,3 +112,18 @@ def test_level_map_and_hotspot_map_are_vector_svg_with_their_legend():
     assert "<pattern" in svg  # the hatching of the regions without a score
     inset = maps.hotspot_map(maps.hotspots(s), ["MX", "GT"], legend[:2]).decode()
     assert "Chiapas" in inset and "Huehuetenango" in inset and "<image" not in inset
+
+
+def test_a_boundary_is_simplified_once_per_print_size():
+    """#33: the briefing's and the annex's small multiples simplified the same boundaries for
+    every panel at the same tolerance; each is now simplified once (per geometry and tolerance)."""
+    from ideal import reference
+    from ideal.report import charts
+
+    geometry = reference.boundaries()["features"][0]["geometry"]
+    first = charts._path(geometry, 0.05)
+    assert charts._path(geometry, 0.05) is first
+    assert charts._path(geometry, 0.01) is not first  # another print size: simplified again
+    copy = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
+    assert charts._path(copy, 0.05) is not first  # another object is never taken for this one
+    assert len(charts._path(geometry, 0.0).vertices) > len(first.vertices)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -63,8 +65,9 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes],
     from ideal.report.fetcher import AssetFetcher
 
     fetcher = AssetFetcher(ASSETS, generated)
-    doc = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/",
-                          url_fetcher=fetcher).render()
+    with _fewer_collections():
+        doc = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/",
+                              url_fetcher=fetcher).render()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".render-", suffix=".pdf")
     os.close(fd)
@@ -75,8 +78,9 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes],
         if epoch is not None:
             os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
         try:
-            doc.write_pdf(tmp, pdf_identifier=identifier.encode() if identifier else None,
-                          pdf_variant=variant, attachments=attachments, finisher=_one_reference_per_file)
+            with _fewer_collections():
+                doc.write_pdf(tmp, pdf_identifier=identifier.encode() if identifier else None,
+                              pdf_variant=variant, attachments=attachments, finisher=_one_reference_per_file)
         finally:
             if epoch is not None:
                 if saved is None:
@@ -88,6 +92,23 @@ def write_pdf(html: str, target: Path, generated: dict[str, bytes],
         Path(tmp).unlink(missing_ok=True)
         raise
     return len(doc.pages), fetcher.refused
+
+
+# The cyclic garbage collector's first threshold while WeasyPrint lays out and writes a PDF:
+# it makes millions of boxes that live until the end, and each full collection scans them all
+# again. 21 full collections took a quarter of the annex's time (47.7 s; 40.6 s with this, the
+# same peak memory, 1,261 MB; python's default is 700).
+RENDER_GC_THRESHOLD = (100_000, 20, 100)
+
+
+@contextmanager
+def _fewer_collections():
+    saved = gc.get_threshold()
+    gc.set_threshold(*RENDER_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 def _one_reference_per_file(_document, pdf) -> None:

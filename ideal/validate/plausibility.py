@@ -250,13 +250,22 @@ def disappeared(frame: pd.DataFrame, history: pd.DataFrame, cfg: dict) -> list:
     return out
 
 
+def _relevant(history: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """The stored rows a check can compare this file with: its own periods (revisions) and the
+    year before each of its years (changes, partial years, what disappeared). A country's
+    history is many years; the checks then join a few hundred rows instead of thousands."""
+    periods = set(pd.unique(frame["period"].dropna().astype(str)))
+    periods |= {str(int(p) - 1) for p in periods if len(p) == 4 and p.isdigit()}
+    return history[history["period"].isin(periods)] if len(history) else history
+
+
 def run(frame: pd.DataFrame, history: pd.DataFrame,
         checks_path: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All checks. ``history``: the country's current stored observations (columns region,
     period, crime_type, indicator, value_number); ``checks_path``: IDEAL_CHECKS. Returns
     (rows to load, findings)."""
     cfg = checks_config(checks_path)
-    history = history[["region", "period", "crime_type", "indicator", "value_number"]]
+    history = _relevant(history[["region", "period", "crime_type", "indicator", "value_number"]], frame)
     to_load, findings = regions_beside_municipalities(frame, cfg["regions_beside_municipalities"])
     to_load, more = national_beside_regions(to_load, cfg["national_beside_regions"])
     findings += more

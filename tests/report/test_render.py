@@ -79,3 +79,19 @@ def test_priorities_for_clasi_name_markets_with_evidence_and_doubts():
     assert "2 regions of 2 members" in out[0]["evidence"] and "1 cross-border pairs" in out[0]["evidence"]
     assert "2 rising beyond doubt" in out[0]["evidence"]
     assert "one member's data" in out[1]["doubts"] and "arrests or seizures" in out[1]["doubts"]
+
+
+def test_rendering_collects_garbage_less_often_and_then_as_before():
+    """#33: full garbage collections over WeasyPrint's boxes took a quarter of the annex's time;
+    the threshold is raised while a PDF is made and restored after, an error included."""
+    import gc
+
+    import pytest
+
+    from ideal.report import render
+
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), render._fewer_collections():
+        assert gc.get_threshold() == render.RENDER_GC_THRESHOLD
+        raise RuntimeError("a failed render")
+    assert gc.get_threshold() == before

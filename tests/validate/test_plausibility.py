@@ -108,3 +108,24 @@ def test_another_indicator_of_the_same_crime_types_has_not_disappeared():
     assert p.disappeared(victims, h, CFG["disappeared"]) == []
     incidents = frame([("MX", "MX-JAL", "2024", "0101", "incidents", 12.0)])
     assert [x[4] for x in p.disappeared(incidents, h, CFG["disappeared"])] == ["MX-COL"]
+
+
+def test_the_checks_read_only_the_stored_years_they_compare_with(monkeypatch):
+    """#33: the checks joined a country's whole history to each file; they now take its periods
+    and the year before each, and find exactly what they found with everything."""
+    from ideal.ingest.demo import country_frame
+
+    stored = country_frame("MX", years=list(range(2015, 2025)))
+    stored = stored.assign(value_number=stored["value"].astype(float))
+    sent = country_frame("MX", years=[2025])
+    sent = sent.assign(value_number=sent["value"].astype(float) * 1.0, source_row=range(2, len(sent) + 2),
+                       action="I")
+    sent.loc[sent.index[:5], "value_number"] *= 3  # large changes against 2024
+    sent = sent[sent["region"] != "MX-COL"]  # a region sent for 2024, missing for 2025
+    kept = p._relevant(stored, sent)
+    assert set(kept["period"]) == {"2024"} and len(kept) < len(stored) / 5
+    _, found = p.run(sent, stored)
+    monkeypatch.setattr(p, "_relevant", lambda history, _frame: history)
+    _, everything = p.run(sent, stored)
+    assert {"change_vs_previous", "disappeared"} <= set(found["rule"])
+    pd.testing.assert_frame_equal(found.drop(columns="said"), everything.drop(columns="said"))

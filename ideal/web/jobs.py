@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from ideal.config import ROOT, get_settings
 from ideal.errors import TooManyJobs
-from ideal.i18n import N_
+from ideal.i18n import N_, said_in
 from ideal.pipeline import jobs
 
 NICE = 19  # the lowest priority: uploads come first, a run takes the idle CPU
@@ -55,11 +55,7 @@ def step_text(step, gettext=None) -> str:
     values filled in. Steps stored as plain text (before messages had values) stay as they are."""
     if not isinstance(step, dict):
         return str(step)
-    message = (gettext or (lambda m: m))(step.get("msg", ""))
-    try:
-        return message % step.get("args", {}) if step.get("args") else message
-    except (KeyError, TypeError, ValueError):
-        return step.get("msg", "")
+    return said_in([step], gettext or (lambda m: m), step.get("msg", ""))
 
 
 def _limits(memory_mb: int):

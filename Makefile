@@ -83,7 +83,7 @@ lint: install
 # built once; TEST_WORKERS=0 runs it in this process alone
 TEST_WORKERS ?= auto
 test: install chromium lint
-	IDEAL_CHROMIUM=$${IDEAL_CHROMIUM:-$(CHROMIUM)} $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	IDEAL_CHROMIUM=$${IDEAL_CHROMIUM:-$(CHROMIUM)} $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # the reliability and security suite alone, with its table (it also runs inside make test)
 reliability: install

@@ -34,6 +34,23 @@ PG_ADMIN_URL = os.environ.get("IDEAL_TEST_PG_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The longest test files first, each file's tests in their own order (#33): xdist's
+    ``--dist loadfile`` hands files to its workers in this order (with
+    ``--no-loadscope-reorder``, as `make test` runs it), so a long file no longer starts last
+    while the other worker has nothing left. The seconds are a past run's
+    (tests/durations.json, written by scripts/test_durations.py); a new file counts as short."""
+    import json
+
+    durations = ROOT / "tests" / "durations.json"
+    seconds = json.loads(durations.read_text(encoding="utf-8")) if durations.exists() else {}
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        first.setdefault(item.nodeid.split("::")[0], i)
+    items.sort(key=lambda item: (-seconds.get(item.nodeid.split("::")[0], 0.0),
+                                 first[item.nodeid.split("::")[0]]))
+
+
 def real_file(*parts: str) -> Path:
     """A file of ../shared/data/real; the test is skipped with a reason if it is absent."""
     path = REAL.joinpath(*parts)

@@ -3,7 +3,8 @@ the portal's form, all at once, to `ideal serve` with two processes, while an an
 two assessments; on SQLite and on PostgreSQL. Every file must get the verdict it gets when
 sent alone; no answer may be a 5xx; no submission may be lost. Timings are reported (the
 targets are checked by the benchmark, not here). In the suite at a smaller size (four members,
-four API files (one invalid) and one portal file each, one assessment meanwhile: #33, a suite that
+four API files (one invalid) and one portal file each, one assessment of two members
+meanwhile: #33, a suite that
 fits); at full size in `make load`."""
 
 from __future__ import annotations

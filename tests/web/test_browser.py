@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.airflow_dev import stop
 from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -84,17 +85,13 @@ def server(tmp_path_factory):
         if proc.poll() is not None:
             break
         if time.monotonic() > deadline:
-            proc.kill()
+            stop(proc, grace=5)
             pytest.fail(f"the portal did not start: {(home / 'server.log').read_text()[-2000:]}")
         time.sleep(0.3)
     if proc.poll() is not None:
         pytest.fail(f"the portal stopped: {(home / 'server.log').read_text()[-2000:]}")
     yield {"base": base, "home": home}
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc)  # the whole session: the server's processes and any job still running
     log.close()
 
 

@@ -18,6 +18,8 @@ use it at parse time): no pandas, no SQLAlchemy.
 | IDEAL_LANGUAGE | default language (es, pt, en) | es |
 | IDEAL_CLASSIFICATION | the marking printed on briefings | demonstration marking |
 | IDEAL_MAX_UPLOAD_MB | size limit of one submitted file | 100 |
+| IDEAL_READ_SECONDS | wall-clock limit of reading one submitted file (a child process, stopped after) | 120 |
+| IDEAL_READ_MEMORY_MB | memory the reading of one file may take beyond its server process | 2048 |
 | IDEAL_INBOX_SETTLE_SECONDS | a landing-folder file must be unchanged this long | 2 |
 | IDEAL_STALE_MINUTES | a submission 'received' this long was interrupted | 30 |
 | IDEAL_DEMO_HOME | where `ideal demo` keeps its own warehouse and folders | $IDEAL_HOME/demo |
@@ -82,6 +84,8 @@ class Settings:
     language: str
     classification: str
     max_upload_bytes: int = 100 * 2**20
+    read_seconds: float = 120.0    # reading one submitted file: wall-clock limit
+    read_memory_mb: int = 2048     # and memory beyond what its process already has
     inbox_settle_seconds: float = 2.0
     stale_minutes: float = 30.0
     checks_path: str | None = None
@@ -223,6 +227,8 @@ def get_settings() -> Settings:
         language=language,
         classification=_text("IDEAL_CLASSIFICATION", DEFAULT_CLASSIFICATION),
         max_upload_bytes=int(_number("IDEAL_MAX_UPLOAD_MB", 100) * 2**20),
+        read_seconds=_number("IDEAL_READ_SECONDS", 120.0),
+        read_memory_mb=_whole("IDEAL_READ_MEMORY_MB", 2048, least=64),
         inbox_settle_seconds=_number("IDEAL_INBOX_SETTLE_SECONDS", 2.0),
         stale_minutes=_number("IDEAL_STALE_MINUTES", 30.0),
         checks_path=_text("IDEAL_CHECKS"),

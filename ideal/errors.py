@@ -53,6 +53,15 @@ class SubmissionError(IdealError):
     """A submitted file cannot be read: encoding, columns, format."""
 
 
+class ReadingLimit(SubmissionError):
+    """The reading of a file outlived a limit of time or memory, or died (ideal.pipeline.bounded):
+    the submission is rejected with the reason, and the same bytes may be sent again."""
+
+    def __init__(self, message: str = "", *, limit: str = "time", **kw) -> None:
+        super().__init__(message, **kw)
+        self.limit = limit
+
+
 class ProfileError(SubmissionError):
     """A crosswalk profile is malformed (key, line, what was expected) or unknown."""
 

@@ -14,9 +14,9 @@ import yaml
 from ideal import reference
 from ideal.ingest import categories, periods
 from ideal.ingest.profile import Category, Region
-from ideal.ingest.readers import HEADER_SCAN, read_workbook, rehead
+from ideal.ingest.decode import Decoded
+from ideal.ingest.locate import HEADER_SCAN, rehead
 from ideal.ingest.shapes import lookup, resolve
-from ideal.ingest.sniff import Assumptions
 
 MAX_LISTED = 200
 
@@ -73,8 +73,12 @@ def header_row(table: pd.DataFrame) -> int:
     return -1
 
 
-def choose_sheet(data: bytes, filename: str, notes: Assumptions) -> tuple[str | None, pd.DataFrame]:
-    sheets = read_workbook(data, filename, notes)
+def choose_sheet(decoded: Decoded) -> tuple[str | None, pd.DataFrame, list[str]]:
+    """(the sheet to draft from, its table, the other sheets with data): a CSV's one table, or
+    a workbook's longest sheet."""
+    sheets = decoded.tables
+    if decoded.kind == "csv":
+        return None, sheets[""], []
     best = max(sheets, key=lambda n: (len(sheets[n]) if not sheets[n].empty else -1))
     return best, sheets[best], [n for n in sheets if n != best and not sheets[n].empty]
 

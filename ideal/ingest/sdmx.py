@@ -18,33 +18,14 @@ from ideal.ingest.template import finish, unit_findings
 
 DIMENSIONS = {"REF_AREA": "region", "CRIME_TYPE": "crime_type", "INDICATOR": "indicator",
               "TIME_PERIOD": "period", "OBS_VALUE": "value", "OBS_STATUS": "obs_status"}
-ALIASES = {"ICCS": "CRIME_TYPE", "MEASURE": "INDICATOR"}
 ACTIONS = {"I", "A", "R", "D"}
 
 
-def version(table: pd.DataFrame) -> str | None:
-    first = _ids(table.columns)[0] if len(table.columns) else ""
-    if first == "DATAFLOW":
-        return "1.0"
-    if first == "STRUCTURE" and "STRUCTURE_ID" in _ids(table.columns):
-        return "2.0"
-    return None
-
-
-def _ids(columns) -> list[str]:
-    """Column ids: SDMX-CSV may label headers 'REF_AREA: Reference area'."""
-    out = []
-    for c in columns:
-        cid = str(c).split(":", 1)[0].strip().upper()
-        out.append(ALIASES.get(cid, cid))
-    return out
-
-
-def from_sdmx(table: pd.DataFrame, filename: str, sep: str, options: ReadOptions,
+def from_sdmx(table: pd.DataFrame, version: str, filename: str, sep: str, options: ReadOptions,
               notes: Assumptions) -> pd.DataFrame:
-    ver = version(table)
-    df = table.copy()
-    df.columns = _ids(df.columns)
+    """Canonical rows of a located SDMX-CSV table (its columns named by their dataflow ids)."""
+    ver = version
+    df = table.drop(columns="_row", errors="ignore")
     missing = [d for d in DIMENSIONS if d not in df.columns and d != "OBS_STATUS"]
     if missing:
         raise SubmissionError(tr("%(file)s: SDMX-CSV %(version)s without column(s) %(missing)s; "
@@ -57,14 +38,15 @@ def from_sdmx(table: pd.DataFrame, filename: str, sep: str, options: ReadOptions
     if isinstance(action, pd.Series):
         bad = sorted(set(action) - ACTIONS)
         if bad:
-            rows = (action[~action.isin(ACTIONS)].index[:5] + 2).tolist()
+            rows = (table.loc[~action.isin(ACTIONS), "_row"].astype(int).head(5).tolist() if "_row" in table
+                    else (action[~action.isin(ACTIONS)].index[:5] + 2).tolist())
             raise SubmissionError(tr("%(file)s: ACTION must be I, A, R or D; found %(found)s "
                                      "(rows %(rows)s).", file=filename,
                                      found=", ".join(map(repr, bad)), rows=rows))
     out = pd.DataFrame({dest: df[src] if src in df else "" for src, dest in DIMENSIONS.items()})
     area = out["region"].str.strip().str.upper()
     out = out.assign(region=area, country=area.str.slice(0, 2), action=action,
-                     source_row=range(2, len(df) + 2))
+                     source_row=table["_row"].astype(int).to_numpy() if "_row" in table else range(2, len(df) + 2))
     decimal = decimal_mark(out["value"], "OBS_VALUE", sep, filename, options, notes)
     frame = finish(out, decimal)
     if "UNIT_MEASURE" in df:

@@ -66,7 +66,8 @@ class Assumptions:
             self.notes.append(note)
 
 
-def decode(data: bytes, filename: str, options: ReadOptions, notes: Assumptions) -> str:
+def decode_text(data: bytes, filename: str, options: ReadOptions, notes: Assumptions) -> str:
+    """The file's text in its encoding: given, stated by a BOM, UTF-8, else detected."""
     if options.encoding:
         try:
             return data.decode(options.encoding)
@@ -114,10 +115,20 @@ def _fields(line: str, sep: str) -> int:
         return line.count(sep) + 1
 
 
+def _agreeing(counts: list[int]) -> bool:
+    """Most lines have the same number of separators, at least one (three in four lines, or
+    all but one)."""
+    if len(counts) < 3:
+        return False
+    mode = max(set(counts), key=counts.count)
+    same = counts.count(mode)
+    return mode > 0 and (same >= 0.75 * len(counts) or same >= len(counts) - 1)
+
+
 def separator(text: str, filename: str, options: ReadOptions, notes: Assumptions) -> str:
     if options.separator:
         return options.separator
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    lines = [ln for ln in text[:1 << 20].splitlines()[:50] if ln.strip()]
     if not lines:
         raise SubmissionError(tr("%(file)s: the file is empty; send the filled-in IDEAL template.", file=filename))
     try:
@@ -129,6 +140,10 @@ def separator(text: str, filename: str, options: ReadOptions, notes: Assumptions
     # a separator is consistent when the header has it and every line but a footnote has as many
     consistent = [s for s, c in counts.items()
                   if c[0] > 0 and sum(n == c[0] for n in c) >= min(len(c) - 1, 0.9 * len(c))]
+    # else, when most lines agree with each other (a title line above the header, rows with a
+    # field more than the header): the next stage finds the header and names the wider rows
+    # (trailing separators left out: an export padding some rows with them)
+    loose = [s for s in SEPARATORS if _agreeing([_fields(ln.rstrip().rstrip(s), s) - 1 for ln in lines])]
     if sep is None or sep not in consistent:
         if len(consistent) == 1:
             sep = consistent[0]
@@ -138,6 +153,8 @@ def separator(text: str, filename: str, options: ReadOptions, notes: Assumptions
             names = " / ".join(tr(SEPARATORS[s]) for s in consistent)
             raise SubmissionError(tr("%(file)s: the column separator is ambiguous (%(names)s); give "
                                      "it with --separator.", file=filename, names=names))
+        elif len(loose) == 1:
+            sep = loose[0]
         else:
             raise SubmissionError(tr("%(file)s: no consistent column separator (comma, semicolon, "
                                      "tab or pipe) found: the lines have different numbers of "

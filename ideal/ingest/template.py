@@ -15,11 +15,6 @@ from ideal.i18n import tr
 from ideal.ingest.sniff import Assumptions, ReadOptions, decimal_mark, to_numbers
 
 
-def is_template(table: pd.DataFrame) -> bool:
-    cols = {str(c).strip().lower() for c in table.columns}
-    return len(cols & set(REQUIRED_COLUMNS)) >= 4
-
-
 def finish(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     """Trimmed text columns, default status A, parsed numbers, default action I."""
     # Arrow-backed strings are trimmed in one vectorised pass (a column of values has about as

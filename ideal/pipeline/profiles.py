@@ -18,8 +18,9 @@ from ideal.errors import IdealError, ProfileError, SubmissionError
 from ideal.i18n import said_of, speaking, tr
 from ideal.ingest import draft, profile, registry, shapes
 from ideal.ingest.formats import read_submission
-from ideal.ingest.readers import is_workbook, read_table
+from ideal.ingest.decode import decode
 from ideal.ingest.sniff import Assumptions, ReadOptions
+from ideal.pipeline.bounded import bounded
 from ideal.pipeline.submission import examine
 from ideal.store import audit
 
@@ -37,15 +38,14 @@ def new(data: bytes, filename: str, country: str | None = None) -> str:
     cc = (country or "").strip().upper()
     if not cc:
         raise IdealError("give the country of the export (--country CC).")
-    notes = Assumptions()
-    sheet, others = None, []
-    if is_workbook(data, filename):
-        sheet, table, others = draft.choose_sheet(data, filename, notes)
-    else:
-        table, _ = read_table(data, filename, ReadOptions(), notes)
+    return bounded(_draft, data, filename, cc, filename=filename)
+
+
+def _draft(data: bytes, filename: str, country: str) -> str:
+    sheet, table, others = draft.choose_sheet(decode(data, filename, ReadOptions(), Assumptions()))
     if table.empty:
         raise SubmissionError(f"{filename}: no rows to draft a profile from.")
-    return draft.draft(table, cc, filename, sheet, others)
+    return draft.draft(table, country, filename, sheet, others)
 
 
 @dataclass
@@ -93,7 +93,8 @@ def _check(data: bytes, filename: str, name: str, country: str, engine: Engine,
         raise IdealError(tr("profile %(name)s is for %(country)s, not %(cc)s.", name=name,
                             country=prof.country, cc=cc))
     try:
-        parsed = read_submission(data, Path(filename).name, ReadOptions(profile=name, sheet=sheet))
+        parsed = bounded(read_submission, data, Path(filename).name, ReadOptions(profile=name, sheet=sheet),
+                         filename=Path(filename).name, settings=settings)
     except SubmissionError as exc:
         found = findings_frame([("error", "file_readable", None, None, None, said_of(exc))])
         return DryRun(name, False, str(exc), n_errors=1, findings=found)

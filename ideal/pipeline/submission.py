@@ -20,13 +20,14 @@ from sqlalchemy import Engine
 
 from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
-from ideal.errors import IdealError, SubmissionError
+from ideal.errors import IdealError, ReadingLimit, SubmissionError
 from ideal.i18n import said_of, speaking, tr
 from ideal.ingest import periods
 from ideal.ingest.archive import archive, sha256_bytes
 from ideal.ingest.formats import Parsed, read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.pipeline import mail_feedback
+from ideal.pipeline.bounded import bounded
 from ideal.store import audit, load
 from ideal.validate import feedback, plausibility
 from ideal.validate.runner import ValidationReport, validate_submission
@@ -163,12 +164,13 @@ def _submit(data: bytes, filename: str, country: str, engine: Engine, channel: s
     options = options or ReadOptions()
     reading = options.key()
     known = load.find_submission(engine, country, sha, reading)
-    if known and (known["status"] in ("accepted", "rejected", "superseded")
+    if known and (known["status"] in ("accepted", "superseded")
+                  or (known["status"] == "rejected" and not load.rejected_by_limit(engine, known["id"]))
                   or (channel != "retry" and _in_flight(known, settings))):
         return _duplicate(engine, known, filename, sha, actor)
     raw = archive(data, country, filename, settings.archive_dir)
     attempt_of = None
-    if known:  # an earlier attempt stopped half-way (crash) or failed: process it again
+    if known:  # an earlier attempt stopped half-way (crash), failed or outlived a limit: again
         submission_id, attempt_of = known["id"], known.get("attempt_of")
     else:
         # the same bytes read with other options (profile, sheet...) are a new attempt
@@ -192,9 +194,11 @@ def _submit(data: bytes, filename: str, country: str, engine: Engine, channel: s
                     "(IDEAL_MAX_UPLOAD_MB); split the file by year or region and send the parts.",
                     file=filename, size=f"{len(data) / 2**20:.1f}",
                     limit=f"{settings.max_upload_bytes / 2**20:.0f}"))
-            parsed = read_submission(data, filename, options)
+            parsed = bounded(read_submission, data, filename, options, filename=filename,
+                             settings=settings)
         except SubmissionError as exc:
-            receipt.findings = findings_frame([("error", "file_readable", None, None, None, said_of(exc))])
+            rule = "reading_limit" if isinstance(exc, ReadingLimit) else "file_readable"
+            receipt.findings = findings_frame([("error", rule, None, None, None, said_of(exc))])
             receipt.n_errors = 1
             return _reject(engine, receipt, raw, settings, actor, str(exc))
         receipt.format, receipt.notes = parsed.format, parsed.notes

@@ -40,6 +40,15 @@ def find_submission(engine: Engine, country: str, sha256: str, reading: str = ""
     return dict(row) if row else None
 
 
+def rejected_by_limit(engine: Engine, submission_id: str) -> bool:
+    """The submission was rejected because its reading outlived a limit or died (rule
+    reading_limit): the same bytes may be sent again."""
+    with engine.connect() as conn:
+        return conn.execute(select(ValidationResult.id).where(
+            ValidationResult.submission_id == submission_id,
+            ValidationResult.rule == "reading_limit").limit(1)).first() is not None
+
+
 def first_attempt(engine: Engine, country: str, sha256: str) -> str | None:
     """The first submission of these bytes, however they were read (resubmissions link to it)."""
     with engine.connect() as conn:

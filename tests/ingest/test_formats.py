@@ -210,3 +210,58 @@ def test_a_file_wider_than_any_export_is_refused_before_it_is_parsed(engine):
     assert time.perf_counter() - t0 < 2
     receipt = submit_bytes(data, "wide.csv", "MX", engine)
     assert receipt.status == "rejected" and "2000" in receipt.message
+
+
+def test_a_data_row_wider_than_any_export_is_refused_naming_its_row():
+    """#46: a 7-field header, then one row of a million fields (2 MB): the width guard measured
+    only the first line and the worker grew to 4.4 GB; every record is measured as it is read."""
+    import time
+    import tracemalloc
+
+    data = (HEADER + ",".join("1" for _ in range(1_000_000)) + "\n").encode()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    with pytest.raises(SubmissionError, match=r"row 2 has 1000000 fields, more than the 2000"):
+        read_submission(data, "row.csv")
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seconds < 5 and peak < 300 * 2**20
+
+
+@pytest.mark.parametrize("separator", [None, ","])
+def test_rows_with_a_field_in_front_are_refused_not_read_from_other_columns(separator):
+    """#46: with separator=comma, rows carrying one extra leading field were accepted with the
+    values of the last seven fields; a row wider than its header is an error naming it."""
+    rows = "".join(f"JUNK,MX,MX-JAL,2024,0101,incidents,{n},A\n" for n in (10, 11, 12))
+    parsed = read_submission((HEADER + rows).encode(), "junk.csv", ReadOptions(separator=separator))
+    wide = parsed.findings[parsed.findings["rule"] == "row_width"]
+    assert len(wide) == 1 and wide["severity"].iloc[0] == "error"
+    assert wide["row"].iloc[0] == 2 and wide["rows"].iloc[0] == 3
+    assert "row 2 (8 fields)" in wide["message"].iloc[0] and "header's 7" in wide["message"].iloc[0]
+
+
+def test_trailing_empty_fields_are_not_a_wider_row():
+    rows = "MX,MX-JAL,2024,0101,incidents,10,A,,\nMX,MX-COL,2024,0101,incidents,3,A,\n"
+    parsed = read_submission((HEADER + rows).encode(), "t.csv")
+    assert parsed.findings.empty and parsed.frame["value_number"].tolist() == [10, 3]
+
+
+def test_cells_right_of_a_sheets_header_are_a_warning_and_not_read():
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "data"
+    ws.append(HEADER.strip().split(","))
+    ws.append(["MX", "MX-JAL", "2024", "0101", "incidents", 10, "A", None, "revisar"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    parsed = read_submission(buf.getvalue(), "t.xlsx")
+    wide = parsed.findings[parsed.findings["rule"] == "row_width"]
+    assert wide["severity"].tolist() == ["warning"] and "row 2 (9 fields)" in wide["message"].iloc[0]
+    assert parsed.frame["value_number"].tolist() == [10]
+
+
+def test_row_numbers_are_the_rows_a_spreadsheet_shows():
+    """Blank lines count as rows, as a spreadsheet opening the CSV shows them."""
+    data = (HEADER + "MX,MX-JAL,2024,0101,incidents,10,A\n\nMX,MX-COL,2024,0101,incidents,3,A\n").encode()
+    assert read_submission(data, "t.csv").frame["source_row"].tolist() == [2, 4]

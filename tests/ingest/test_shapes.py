@@ -213,7 +213,7 @@ def test_the_rows_read_are_checked_against_the_rows_in_the_sheet(monkeypatch):
 
     import openpyxl
 
-    from ideal.ingest import readers
+    from ideal.ingest import decode as readers
 
     data, truth = E.br_sinesp_workbook(stale_dimension="A1:E2")
     ws = openpyxl.load_workbook(io.BytesIO(data), read_only=True)["Ocorrências"]

@@ -137,3 +137,54 @@ def test_real_sesnsp_file_through_the_normal_path(engine):
     # the same file from another steward country is refused: rows of Mexico
     other = submit_bytes(path.read_bytes(), path.name, "CO", engine, today=TODAY)
     assert other.status == "rejected" and "country_is_submitter" in set(other.findings["rule"])
+
+
+def _slow(*args, **kwargs):
+    import time
+
+    time.sleep(30)
+
+
+def _greedy(*args, **kwargs):
+    return bytearray(8 * 2**30)  # 8 GB: over any reading's memory limit
+
+
+@pytest.mark.parametrize(("reader", "limit", "words"), [
+    (_slow, {"IDEAL_READ_SECONDS": "1"}, "IDEAL_READ_SECONDS"),
+    (_greedy, {"IDEAL_READ_MEMORY_MB": "256"}, "IDEAL_READ_MEMORY_MB"),
+])
+def test_a_reading_past_its_limit_is_rejected_and_may_be_sent_again(engine, mx, monkeypatch, ideal_env,
+                                                                     reader, limit, words):
+    """#46: a reading that outlives its limit of time or memory ends in its own process; the
+    submission is rejected naming the limit (never left 'received'), the raw file is kept in
+    quarantine, this process lives, and the same bytes are processed again when resent."""
+    import os
+
+    from ideal.pipeline import submission
+
+    for name, value in limit.items():
+        monkeypatch.setenv(name, value)
+    original = submission.read_submission
+    monkeypatch.setattr(submission, "read_submission", reader)
+    data = csv(mx.head(30))
+    pid = os.getpid()
+    receipt = submit_bytes(data, "mx.csv", "MX", engine, today=TODAY, language="en")
+    assert os.getpid() == pid and receipt.status == "rejected"
+    assert words in receipt.message and "nothing was loaded" in receipt.message
+    assert receipt.findings["rule"].tolist() == ["reading_limit"]
+    assert count(engine, Submission, Submission.status == "rejected") == 1
+    assert {p.suffix for p in (ideal_env.quarantine_dir / "MX").iterdir()} == {".csv", ".txt"}
+    monkeypatch.setattr(submission, "read_submission", original)
+    for name in limit:
+        monkeypatch.delenv(name)
+    again = submit_bytes(data, "mx.csv", "MX", engine, today=TODAY)
+    assert not again.duplicate and again.status == "accepted"
+    assert again.submission_id == receipt.submission_id and count(engine, Submission) == 1
+
+
+def test_a_row_of_a_million_fields_is_rejected_naming_the_row(engine):
+    """#46: the 2 MB CSV whose second line has 1,000,000 fields."""
+    header = "country,region,period,crime_type,indicator,value,obs_status\n"
+    data = (header + ",".join("1" for _ in range(1_000_000)) + "\n").encode()
+    receipt = submit_bytes(data, "row.csv", "MX", engine, today=TODAY, language="en")
+    assert receipt.status == "rejected" and "row 2 has 1000000 fields" in receipt.message

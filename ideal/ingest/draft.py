@@ -13,9 +13,9 @@ import yaml
 
 from ideal import reference
 from ideal.ingest import categories, periods
-from ideal.ingest.profile import Category, Region
 from ideal.ingest.decode import Decoded
 from ideal.ingest.locate import HEADER_SCAN, rehead
+from ideal.ingest.profile import Category, Region
 from ideal.ingest.shapes import lookup, resolve
 
 MAX_LISTED = 200

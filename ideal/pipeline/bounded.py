@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 from ideal.config import Settings, get_settings
 from ideal.errors import ReadingLimit, SubmissionError
-from ideal.i18n import spoken, speaking, tr
+from ideal.i18n import speaking, spoken, tr
 
 log = logging.getLogger("ideal.bounded")
 

@@ -17,8 +17,8 @@ from ideal.contracts import findings_frame
 from ideal.errors import IdealError, ProfileError, SubmissionError
 from ideal.i18n import said_of, speaking, tr
 from ideal.ingest import draft, profile, registry, shapes
-from ideal.ingest.formats import read_submission
 from ideal.ingest.decode import decode
+from ideal.ingest.formats import read_submission
 from ideal.ingest.sniff import Assumptions, ReadOptions
 from ideal.pipeline.bounded import bounded
 from ideal.pipeline.submission import examine

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle  # nosec B403 - our own child's answer, over a pipe it alone writes
+# pickle: our own child's answer, over a pipe it alone writes
+import pickle  # nosec B403
 import resource
 import select
 import signal
@@ -128,7 +129,8 @@ def bounded(fn: Callable, *args, filename: str, settings: Settings | None = None
     if late:
         raise _limit("time", filename, seconds=seconds)
     try:
-        kind, value = pickle.loads(payload) if payload else ("died", None)  # nosec B301 - see import
+        # the child's own answer (see the import)
+        kind, value = pickle.loads(payload) if payload else ("died", None)  # nosec B301
     except Exception:  # noqa: BLE001 - a cut answer: the child died writing it
         kind, value = "died", None
     if kind == "ok":

@@ -53,6 +53,13 @@ class SubmissionError(IdealError):
     """A submitted file cannot be read: encoding, columns, format."""
 
 
+class UnsafeInput(IdealError):
+    """YAML or JSON that IDEAL refuses to read: anchors or aliases, nesting or size past their
+    bounds, or not valid (ideal.safe_load)."""
+
+    http_status = 422
+
+
 class ReadingLimit(SubmissionError):
     """The reading of a file outlived a limit of time or memory, or died (ideal.pipeline.bounded):
     the submission is rejected with the reason, and the same bytes may be sent again."""

@@ -135,3 +135,33 @@ def test_a_closed_output_pipe_ends_a_command_quietly(tmp_path):
     out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=120)  # noqa: S603,S607
     assert out.stdout.splitlines() == ["line 0", "line 1"]
     assert "unexpected error" not in out.stderr and "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr
+
+
+BILLION_LAUGHS = "".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 9))
+
+
+def test_yaml_with_aliases_or_deep_nesting_is_refused_wherever_it_is_read(engine, tmp_path, monkeypatch):
+    """#46: a methodology profile with an 8-level alias block reached 1.5 GB; a profile of 50,000
+    `[` said "unexpected error: RecursionError". One loader (ideal.safe_load) for every YAML."""
+    laughs = tmp_path / "laughs.yaml"
+    laughs.write_text("l0: &l0 [x]\n" + BILLION_LAUGHS, encoding="utf-8")
+    res = runner.invoke(app, ["assess", "--profile", str(laughs)])
+    assert res.exit_code == 1 and "anchors and aliases" in res.output and "line 1" in res.output
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("[" * 50_000, encoding="utf-8")
+    data = tmp_path / "x.csv"
+    data.write_text("a,b\n1,2\n", encoding="utf-8")
+    res = runner.invoke(app, ["profile", "check", str(data), "--profile", str(deep), "--country", "MX"])
+    assert res.exit_code == 1 and "nested more than 40 levels deep" in res.output
+    assert "RecursionError" not in res.output and "unexpected" not in res.output
+    from ideal.report.delivery import distribution
+    from ideal.validate.plausibility import checks_config
+
+    import pytest
+
+    from ideal.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="anchors and aliases"):
+        checks_config(str(laughs))
+    with pytest.raises(ConfigError, match="anchors and aliases"):
+        distribution(laughs)

@@ -14,7 +14,7 @@ IDEAL = Path(__file__).resolve().parent.parent / "ideal"
 # rooms and their floors: a module may import its own room and rooms on lower floors only
 FLOOR = {
     "errors": 0,
-    "config": 1, "contracts": 1, "frames": 1,
+    "config": 1, "contracts": 1, "frames": 1, "safe_load": 1,
     "i18n": 2,
     "reference": 3,
     "ingest": 4, "validate": 4, "scoring": 4, "store": 4,

@@ -19,7 +19,8 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ideal.errors import ProfileError
+from ideal.errors import ProfileError, UnsafeInput
+from ideal.safe_load import yaml_node
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 INDICATORS = ("incidents", "victims", "population")
@@ -379,29 +380,13 @@ def _where(loc: tuple, lines: dict[tuple, int]) -> int | None:
     return lines.get(())
 
 
-class _NoAliases(yaml.SafeLoader):
-    """YAML without anchors and aliases: a profile has no use for them, and nested aliases
-    (a "billion laughs") make a few hundred bytes expand tenfold per level (#34)."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent) or getattr(self.peek_event(), "anchor", None):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases (& and *) are not allowed in a profile: write each value out",
-                event.start_mark)
-        return super().compose_node(parent, index)
-
-
 def parse(text: str, source: str = "profile") -> Profile:
     """A profile from YAML text (no anchors or aliases); ProfileError naming each key, line and
     expectation."""
-    try:
-        node = yaml.compose(text, Loader=_NoAliases)  # refuses anchors and aliases first
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ProfileError(f"{source}:{where} not valid YAML ({getattr(exc, 'problem', exc)}).") from exc
+    try:  # no anchors or aliases, nesting bounded (ideal.safe_load)
+        data, node = yaml_node(text, source)
+    except UnsafeInput as exc:
+        raise ProfileError(str(exc)) from None
     if not isinstance(data, dict):
         raise ProfileError(f"{source}: a profile is a YAML mapping of keys (name, title, country, "
                            "detect, period, region, category and values, count or wide).")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+
 # pickle: our own child's answer, over a pipe it alone writes
 import pickle  # nosec B403
 import resource

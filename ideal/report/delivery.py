@@ -12,10 +12,9 @@ from __future__ import annotations
 from email.message import EmailMessage
 from pathlib import Path
 
-import yaml
-
 from ideal.config import get_settings
-from ideal.errors import ConfigError
+from ideal.errors import ConfigError, UnsafeInput
+from ideal.safe_load import yaml_file
 
 SUBJECTS = {"es": "Evaluación de amenazas", "pt": "Avaliação de ameaças", "en": "Threat assessment"}
 
@@ -25,7 +24,12 @@ def distribution(path: Path | None = None) -> list[dict]:
     if not path.exists():
         raise ConfigError(f"no distribution list at {path}; write one (see the README, "
                           "'Delivery') or set IDEAL_DISTRIBUTION.")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:
+        data = yaml_file(path, f"distribution list {path.name}") or {}
+    except UnsafeInput as exc:
+        raise ConfigError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a distribution list is a mapping with the key 'recipients'.")
     out = []
     for i, r in enumerate(data.get("recipients") or [], 1):
         if not isinstance(r, dict) or "@" not in str(r.get("email", "")):

@@ -7,9 +7,8 @@ import json
 from importlib.resources import files
 from pathlib import Path
 
-import yaml
-
-from ideal.errors import AssessmentError, ConfigError
+from ideal.errors import AssessmentError, ConfigError, UnsafeInput
+from ideal.safe_load import yaml_file
 
 PROFILES = files("ideal.scoring") / "profiles"
 REQUIRED = {"name": str, "version": int, "indicator_preference": list, "rate_per": (int, float),
@@ -39,8 +38,9 @@ def load_profile(name_or_path: str = "default") -> dict:
     path = Path(name_or_path)
     source = path if path.suffix in (".yaml", ".yml") else PROFILES / f"{name_or_path}.yaml"
     try:
-        with source.open("r", encoding="utf-8") as fh:
-            profile = yaml.safe_load(fh)
+        profile = yaml_file(source, f"methodology profile {source.name}")
+    except UnsafeInput as exc:
+        raise ConfigError(str(exc)) from None
     except FileNotFoundError as exc:
         raise ConfigError(f"methodology profile {name_or_path!r} not found; shipped profiles are "
                           "in ideal/scoring/profiles/ (e.g. 'default').") from exc

@@ -9,7 +9,6 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,15 +16,16 @@ from sqlalchemy import Engine, case, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ideal.config import get_settings
 from ideal.contracts import LANGUAGES
 from ideal.errors import AccountError, LoginLocked
 from ideal.i18n import N_
-from ideal.store import audit, sessions
+from ideal.store import audit, passwords, sessions
 from ideal.store.models import ApiToken, LoginCounter, User
 
 ROLES = ("steward", "analyst", "admin")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
-MIN_PASSWORD = 10
+MIN_PASSWORD = passwords.MIN_PASSWORD
 # a user name is locked for a while after this many failed logins in the window (and so is
 # the client address after ADDRESS_LIMIT failures on any names)
 FAILURE_LIMIT = 5
@@ -70,32 +70,13 @@ def _account(row) -> Account:
                    getattr(row, "email", None))
 
 
-MIN_DISTINCT = 5  # different characters: "aaaaaaaaaa" and ten spaces are not passwords
-
-
-@cache
-def _common_passwords() -> frozenset[str]:
-    """The 30,000 most common passwords (zxcvbn's list, from leaked password corpora)."""
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    return frozenset(FREQUENCY_LISTS["passwords"])
-
-
-def check_password_strength(password: str, username: str = "") -> None:
-    """NIST SP 800-63B: a minimum length, no password from a list of common ones, and (here) not
-    the user name nor a string of a few characters repeated; no composition rules."""
-    if len(password.strip()) < MIN_PASSWORD:
-        raise AccountError(msgid=N_("the password must have at least %(n)s characters (spaces at the ends do not count)."),
-                           values={"n": MIN_PASSWORD})
-    if len(set(password)) < MIN_DISTINCT:
-        raise AccountError(msgid=N_("the password must use at least %(n)s different characters."),
-                           values={"n": MIN_DISTINCT})
-    if username and username.lower() in password.lower():
-        raise AccountError(msgid=N_("the password must not contain the user name."))
-    lowered = password.lower()
-    if lowered in _common_passwords() or lowered.rstrip("0123456789!.") in _common_passwords():
-        raise AccountError(msgid=N_("this password is among the most common ones (leaked password lists): "
-                                    "choose another."))
+def check_password_strength(password: str, username: str = "", engine: Engine | None = None) -> None:
+    """ideal.store.passwords.check, with the other accounts' names (from ``engine``) and the members."""
+    others: tuple[str, ...] = ()
+    if engine is not None:
+        with engine.connect() as conn:
+            others = tuple(conn.execute(select(User.username)).scalars())
+    passwords.check(password, username, others, get_settings().members)
 
 
 def add_user(engine: Engine, username: str, password: str, role: str, country: str | None = None,
@@ -119,7 +100,7 @@ def add_user(engine: Engine, username: str, password: str, role: str, country: s
         raise AccountError(msgid=N_("only stewards are bound to a country; analysts and admins see all."))
     if language not in LANGUAGES:
         raise AccountError(msgid=N_("language: %(languages)s."), values={"languages": ", ".join(LANGUAGES)})
-    check_password_strength(password, username)
+    check_password_strength(password, username, engine)
     with engine.begin() as conn:
         if conn.execute(select(User.id).where(User.username == username)).first():
             raise AccountError(msgid=N_("user %(name)s already exists."), values={"name": username})
@@ -164,7 +145,7 @@ def set_active(engine: Engine, username: str, active: bool, actor: str = "cli") 
 
 def set_password(engine: Engine, username: str, password: str, actor: str = "cli") -> None:
     user = get_user(engine, username)
-    check_password_strength(password, user.username)
+    check_password_strength(password, user.username, engine)
     with engine.begin() as conn:
         conn.execute(update(User.__table__).where(User.id == user.id)
                      .values(password_hash=_hasher.hash(password)))

@@ -45,7 +45,12 @@ def of_run(engine: Engine, run_id: str | None = None) -> list[dict]:
     return rows
 
 
+MAX_ID = 2**63 - 1  # the largest key a database holds; a larger id names no report
+
+
 def get(engine: Engine, report_id: int) -> dict | None:
+    if not 0 < report_id <= MAX_ID:
+        return None
     with engine.connect() as conn:
         row = conn.execute(select(Report.__table__).where(Report.id == report_id)).mappings().first()
     if not row:

@@ -8,27 +8,33 @@ from __future__ import annotations
 import copy
 from functools import lru_cache
 from importlib.resources import files
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ideal import reference
 from ideal.contracts import findings_frame
+from ideal.errors import ConfigError, UnsafeInput
 from ideal.frames import per_unique
 from ideal.i18n import N_, tr
+from ideal.safe_load import yaml_file, yaml_text
 
 UNIT = ["region", "crime_type", "indicator"]
 
 
 @lru_cache(maxsize=4)
 def _load(path: str | None) -> dict:
-    with (files("ideal.validate") / "checks.yaml").open("r", encoding="utf-8") as fh:
-        config = yaml.safe_load(fh)
+    config = yaml_text((files("ideal.validate") / "checks.yaml").read_text(encoding="utf-8"), "checks.yaml")
     if path:
-        with open(path, encoding="utf-8") as fh:
-            for key, over in (yaml.safe_load(fh) or {}).items():
-                config[key] = {**config.get(key, {}), **over}
+        try:
+            overrides = yaml_file(path, f"IDEAL_CHECKS {Path(path).name}") or {}
+        except UnsafeInput as exc:
+            raise ConfigError(str(exc)) from None
+        if not isinstance(overrides, dict) or not all(isinstance(v, dict) for v in overrides.values()):
+            raise ConfigError(f"IDEAL_CHECKS {Path(path).name}: a mapping of check names to their settings.")
+        for key, over in overrides.items():
+            config[key] = {**config.get(key, {}), **over}
     return config
 
 

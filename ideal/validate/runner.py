@@ -17,12 +17,12 @@ from functools import cache
 from importlib.resources import files
 
 import pandas as pd
-import yaml
 
 from ideal import reference
 from ideal.contracts import FINDING_FRAME, findings_frame
 from ideal.frames import per_unique
 from ideal.i18n import Said, tr
+from ideal.safe_load import yaml_file, yaml_text
 from ideal.validate.gx import VERDICTS, Validator, checked_out, rule_key, value_key
 
 logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -67,8 +67,7 @@ class ValidationReport:
 @cache
 def rules() -> dict[str, dict]:
     """rule -> {title, fix} in English (msgids of the translation catalogues)."""
-    with (files("ideal.validate") / "rules.yaml").open("r", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return yaml_text((files("ideal.validate") / "rules.yaml").read_text(encoding="utf-8"), "rules.yaml")
 
 
 def load_suite(name: str = "template") -> dict:
@@ -78,8 +77,7 @@ def load_suite(name: str = "template") -> dict:
 
 @cache
 def _suite_file(name: str) -> dict:
-    with (SUITES / f"{name}.yaml").open("r", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    return yaml_file(SUITES / f"{name}.yaml")
 
 
 def suite_parameters(submitter: str, members: tuple[str, ...], today: date,

@@ -28,6 +28,7 @@ from ideal.pipeline import jobs
 from ideal.store import sessions
 from ideal.validate import runner
 from ideal.web import api, pages
+from ideal.web.failsafe import FAILED, LastResort
 from ideal.web.jobs import Jobs
 from ideal.web.limits import BodyLimit
 from ideal.web.render import WEB_TEMPLATES, environment, gettext, page
@@ -109,6 +110,12 @@ def create_app(engine: Engine | None = None, warm: bool = False) -> FastAPI:
     app.add_middleware(BodyLimit)  # inside the sessions: it sees who is logged in before reading a body
     app.add_middleware(ServerSessions, cookie="ideal_session", max_age=SESSION_HOURS * 3600,
                        same_site="lax", https_only=https)
+
+    def failed_page(request: Request, status: int, _message, ref: str):
+        return page(request, "error.html.j2", status_code=status, code=status,
+                    message=gettext(request)(FAILED) % {"ref": ref})
+
+    app.add_middleware(LastResort, render=failed_page)  # outermost: nothing answers a bare 500
 
     def answer(request: Request, status: int, message: str, headers: dict | None = None,
                from_framework: bool = False):

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ideal.errors import LoginLocked
 from ideal.i18n import N_
+from ideal.safe_load import MAX_DEPTH, JsonDepth
 from ideal.web import security
 from ideal.web.render import gettext
 from ideal.web.uploads import HARD_CAP
@@ -65,15 +66,22 @@ class BodyLimit:
             await _answer(send, 401, "Give a valid token: `Authorization: Bearer <token>`, before sending a file.", api)
             return
         seen, answered = 0, False
+        # a JSON body's nesting measured as it arrives, before a parser recurses into it
+        depth = JsonDepth() if "json" in headers.get("content-type", "") else None
 
         async def bounded() -> Message:
             nonlocal seen, answered
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                seen += len(chunk)
                 if seen > limit and not answered:
                     answered = True
                     await _answer(send, 413, _too_large(scope, limit, upload, api), api)
+                    return {"type": "http.disconnect"}
+                if depth is not None and depth.feed(chunk) > MAX_DEPTH and not answered:
+                    answered = True
+                    await _answer(send, 400, _too_deep(scope, api), api)
                     return {"type": "http.disconnect"}
             return message
 
@@ -87,6 +95,15 @@ class BodyLimit:
 TOO_LARGE_FILE = N_("The file is far over the size limit (%(mb)s MB with its form); split it by year or "
                     "region and send the parts.")
 TOO_LARGE_FORM = N_("The request is larger than %(mb)s MB; this page takes only a short form.")
+
+
+TOO_DEEP = N_("The request's JSON is nested more than %(n)s levels deep; no request of IDEAL's needs "
+              "more than a few.")
+
+
+def _too_deep(scope: Scope, api: bool) -> str:
+    _ = (lambda m: m) if api else gettext(Request(scope))
+    return _(TOO_DEEP) % {"n": MAX_DEPTH}
 
 
 def _too_large(scope: Scope, limit: int, upload: bool, api: bool) -> str:

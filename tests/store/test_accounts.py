@@ -65,6 +65,23 @@ def test_the_password_policy_refuses_weak_ones(engine, weak, says):
     assert accounts.add_user(engine, "ana", "three plain words", "analyst").username == "ana"
 
 
+@pytest.mark.parametrize("guessable, says", [
+    ("ideal123456", "service's own words"), ("Ideal2026!", "service's own words"),
+    ("CLASI2026!!", "service's own words"), ("Colombia2026!", "service's own words"),
+    ("contraseña123", "most common"), ("senha123456", "most common"), ("correcthorse", "easy to guess"),
+    ("maria.lopez.77", "another user"), ("lopez-secret-key", "another user")])
+def test_passwords_a_colleague_would_guess_are_refused(engine, guessable, says):
+    """#46: ideal123456, Ideal2026!, CLASI2026!!, contraseña123, correcthorse and a password holding
+    another user's name were accepted while senha123456 was refused."""
+    accounts.add_user(engine, "maria.lopez", "tortuga verde lima 9", "analyst")
+    with pytest.raises(AccountError, match=says):
+        accounts.add_user(engine, "ana.garcia", guessable, "analyst")
+    accounts.add_user(engine, "ana.garcia", "El perro de Juana 77", "analyst")
+    with pytest.raises(AccountError, match=says):  # a new password of ana's: the same rules
+        accounts.set_password(engine, "ana.garcia", guessable)
+    assert accounts.authenticate(engine, "ana.garcia", "El perro de Juana 77").username == "ana.garcia"
+
+
 def test_a_new_password_revokes_the_tokens_and_one_token_can_be_revoked(engine):
     """#34: a password change left the API tokens working, and no command revoked one."""
     accounts.add_user(engine, "ana", PASSWORD, "analyst")

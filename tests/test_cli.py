@@ -154,12 +154,11 @@ def test_yaml_with_aliases_or_deep_nesting_is_refused_wherever_it_is_read(engine
     res = runner.invoke(app, ["profile", "check", str(data), "--profile", str(deep), "--country", "MX"])
     assert res.exit_code == 1 and "nested more than 40 levels deep" in res.output
     assert "RecursionError" not in res.output and "unexpected" not in res.output
-    from ideal.report.delivery import distribution
-    from ideal.validate.plausibility import checks_config
-
     import pytest
 
     from ideal.errors import ConfigError
+    from ideal.report.delivery import distribution
+    from ideal.validate.plausibility import checks_config
 
     with pytest.raises(ConfigError, match="anchors and aliases"):
         checks_config(str(laughs))

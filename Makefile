@@ -13,7 +13,10 @@ export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export GX_ANALYTICS_ENABLED ?= False
 
-.PHONY: help uv install syslibs chromium demo test lint reliability soak load serve airflow airflow-home clean bench
+FUZZ_FILES ?= 100000
+FUZZ_SUBMIT ?= 2000
+FUZZ_API ?= 2000
+.PHONY: fuzz help uv install syslibs chromium demo test lint reliability soak load serve airflow airflow-home clean bench
 
 help:
 	@echo "make demo   install and run the pipeline on demo data (SQLite + var/) to reports/<period>/briefing-es.pdf"
@@ -21,6 +24,7 @@ help:
 	@echo "make lint   ruff over the code and the tests (also part of make test)"
 	@echo "make reliability  hostile inputs, crashes, concurrency, access: prints the table"
 	@echo "make load   18 stewards at once against ideal serve (DB=sqlite or postgresql)"
+	@echo "make fuzz   100,000 mutants of real files through the reading, submit_bytes and ideal serve (not in CI)"
 	@echo "make soak   ten minutes of uploads and runs: no error, memory stable (not in CI)"
 	@echo "make serve  start the web portal on http://127.0.0.1:8000/ (add accounts with .venv/bin/ideal user add)"
 	@echo "make airflow  Airflow (standalone, development) on http://127.0.0.1:8080/ with the login printed; Ctrl-C stops it all"
@@ -93,6 +97,11 @@ reliability: install
 DB ?= sqlite
 load: install
 	$(PY) -m bench.load --db $(DB)
+
+# mutants of the template and the real exports through the reading (under its limits),
+# submit_bytes and a running server's API; figures in bench/results/<date>-fuzz.json (#46)
+fuzz: install
+	$(PY) -m bench.fuzz --files $(FUZZ_FILES) --submit $(FUZZ_SUBMIT) --api $(FUZZ_API)
 
 # ten minutes of steady uploads and runs: no error, server memory within 10 % (not in CI)
 soak: install

@@ -95,7 +95,8 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
         names = table
         expected = [{_norm(names.at[c, col]) for col in spec.get("name_keys", ["nombre"])}
                     if c in names.index else set() for c in code]
-        wrong = pd.Series([bool(e) and g not in e for g, e in zip(given, expected, strict=False)], index=df.index)
+        wrong = pd.Series([bool(e) and g not in e for g, e in zip(given, expected, strict=False)],
+                          index=df.index, dtype=bool)
         for (name, value), group in df[wrong].groupby([spec["name_column"], spec["column"]], sort=False):
             findings.append(finding(
                 "warning", "region_name_matches_code", spec["name_column"],

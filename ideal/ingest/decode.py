@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import bz2
 import csv
-import gzip
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,7 +29,7 @@ from ideal.i18n import tr
 from ideal.ingest.sniff import Assumptions, ReadOptions, decode_text, separator
 
 MAX_EXPANDED = 512 * 1024 * 1024  # bytes a compressed upload may expand to
-MAX_RATIO = 200  # XLSX: uncompressed / compressed size above this is treated as a zip bomb
+MAX_RATIO = 200  # uncompressed / compressed size above this (and 20 MB) is treated as a bomb
 MAX_COLUMNS = 2000  # a wide export by month over twenty years has 240; no real one comes near
 MAX_CELLS = 20_000_000  # cells of one sheet or file (a 100 MB template holds about 4 million)
 MAX_CELL_CHARS = 1_000_000  # characters of one cell (a real cell holds a name or a number)
@@ -66,29 +66,41 @@ def decode(data: bytes, filename: str, options: ReadOptions, notes: Assumptions,
 
 
 def _decompress(data: bytes, filename: str, notes: Assumptions) -> bytes:
+    """A bz2 or gzip file unpacked in pieces, stopped as soon as it outgrows what any real
+    export compresses from (MAX_RATIO times the upload, at least 20 MB, at most MAX_EXPANDED):
+    a bomb is refused after a few megabytes, not after gigabytes."""
     if data[:3] == b"BZh":
-        notes.add(tr("compression: %(kind)s", kind="bzip2"))
-        dec = bz2.BZ2Decompressor()
-        try:
-            out = dec.decompress(data, max_length=MAX_EXPANDED)
-        except (OSError, EOFError, ValueError) as exc:
-            raise SubmissionError(tr("%(file)s: the bzip2 file is damaged or incomplete.", file=filename)) from exc
-        if not dec.eof:
-            raise SubmissionError(tr("%(file)s: the bzip2 file is incomplete or expands beyond "
-                                     "%(mb)s MB; send it uncompressed or split it.", file=filename,
-                                     mb=MAX_EXPANDED // 2**20))
-        return out
-    if data[:2] == b"\x1f\x8b":
-        notes.add(tr("compression: %(kind)s", kind="gzip"))
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
-                out = fh.read(MAX_EXPANDED + 1)
-        except (OSError, EOFError, ValueError) as exc:
-            raise SubmissionError(tr("%(file)s: the gzip file is damaged or incomplete.", file=filename)) from exc
-        if len(out) > MAX_EXPANDED:
-            raise SubmissionError(tr("%(file)s: expands beyond %(mb)s MB.", file=filename, mb=MAX_EXPANDED // 2**20))
-        return out
-    return data
+        kind, make = "bzip2", bz2.BZ2Decompressor
+    elif data[:2] == b"\x1f\x8b":
+        kind, make = "gzip", lambda: zlib.decompressobj(wbits=31)
+    else:
+        return data
+    notes.add(tr("compression: %(kind)s", kind=kind))
+    most = min(MAX_EXPANDED, max(20 * 2**20, MAX_RATIO * len(data)))
+    out, dec, rest = bytearray(), make(), data
+    try:
+        while True:
+            piece = dec.decompress(rest, 1 << 20) if kind == "gzip" else dec.decompress(rest, max_length=1 << 20)
+            out += piece
+            if len(out) > most:
+                raise SubmissionError(tr("%(file)s: the %(kind)s file expands to more than %(mb)s MB, %(ratio)s "
+                                         "times its size or more; refused as a possible compression bomb. "
+                                         "Send it uncompressed or split it.", file=filename, kind=kind,
+                                         mb=most // 2**20, ratio=MAX_RATIO))
+            if kind == "gzip":
+                rest = dec.unconsumed_tail
+                if dec.eof or (not rest and not piece):
+                    break
+            else:
+                rest = b""
+                if dec.eof or (dec.needs_input and not piece):
+                    break
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        raise SubmissionError(tr("%(file)s: the %(kind)s file is damaged or incomplete.", file=filename,
+                                 kind=kind)) from exc
+    if not dec.eof:
+        raise SubmissionError(tr("%(file)s: the %(kind)s file is damaged or incomplete.", file=filename, kind=kind))
+    return bytes(out)
 
 
 def _too_wide(filename: str, row: int, n: int, sheet: str | None = None, *, more: bool = False) -> SubmissionError:
@@ -263,7 +275,14 @@ def _workbook(data: bytes, filename: str, notes: Assumptions, only: list[str] | 
                                      names=", ".join(names)))
         tables, widths = {}, {}
         for n in only or names:
-            tables[n], widths[n] = _sheet(wb[n], n, filename, notes)
+            try:
+                tables[n], widths[n] = _sheet(wb[n], n, filename, notes)
+            except SubmissionError:
+                raise
+            except Exception as exc:  # the sheet's XML is damaged (openpyxl parses it as it goes)
+                raise SubmissionError(tr("%(file)s: sheet %(sheet)s of the XLSX file is damaged (%(why)s); "
+                                         "save the workbook again and resend.", file=filename, sheet=n,
+                                         why=type(exc).__name__)) from exc
         return Decoded("xlsx", "xlsx", tables, widths)
     finally:
         wb.close()

@@ -33,16 +33,21 @@ from ideal.i18n import speaking, spoken, tr
 log = logging.getLogger("ideal.bounded")
 
 
-def _vm_bytes() -> int:
-    """This process's address space now (what a forked child starts with)."""
+def _status_kb(key: str) -> int:
+    """A figure of this process's /proc status, in kB (VmSize: its address space, what a forked
+    child starts with; VmRSS: its resident memory)."""
     try:
         with open("/proc/self/status", encoding="ascii") as fh:
             for line in fh:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) * 1024
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def _vm_bytes() -> int:
+    return _status_kb("VmSize") * 1024
 
 
 def _child(fn: Callable, args: tuple, memory_mb: int, seconds: float, language: str, out: int) -> None:
@@ -80,8 +85,9 @@ def _child(fn: Callable, args: tuple, memory_mb: int, seconds: float, language: 
         os._exit(code)
 
 
-def _wait(pid: int, fd: int, seconds: float) -> tuple[bytes, bool, int]:
-    """(what the child wrote, whether it outlived ``seconds``, its wait status)."""
+def _wait(pid: int, fd: int, seconds: float) -> tuple[bytes, bool, int, int]:
+    """(what the child wrote, whether it outlived ``seconds``, its wait status, its peak
+    resident memory in kB)."""
     chunks, deadline, late = [], time.monotonic() + seconds, False
     while True:
         left = deadline - time.monotonic()
@@ -100,8 +106,13 @@ def _wait(pid: int, fd: int, seconds: float) -> tuple[bytes, bool, int]:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    _, status = os.waitpid(pid, 0)
-    return b"".join(chunks), late, status
+    _, status, usage = os.wait4(pid, 0)
+    return b"".join(chunks), late, status, usage.ru_maxrss
+
+
+# the last reading of this process: the child's peak resident memory and how much of it is more
+# than its parent had (kB), and its wall-clock seconds (bench/fuzz.py reports them)
+LAST: dict[str, float] = {}
 
 
 def bounded(fn: Callable, *args, filename: str, settings: Settings | None = None):
@@ -112,6 +123,7 @@ def bounded(fn: Callable, *args, filename: str, settings: Settings | None = None
     if not hasattr(os, "fork"):
         return fn(*args)
     read_fd, write_fd = os.pipe()
+    resident = _status_kb("VmRSS")
     try:
         pid = os.fork()
     except OSError as exc:
@@ -123,10 +135,12 @@ def bounded(fn: Callable, *args, filename: str, settings: Settings | None = None
         os.close(read_fd)
         _child(fn, args, memory, seconds, spoken(), write_fd)
     os.close(write_fd)
+    t0 = time.monotonic()
     try:
-        payload, late, status = _wait(pid, read_fd, seconds)
+        payload, late, status, peak = _wait(pid, read_fd, seconds)
     finally:
         os.close(read_fd)
+    LAST.update(peak_kb=peak, extra_kb=max(0, peak - resident), seconds=time.monotonic() - t0)
     if late:
         raise _limit("time", filename, seconds=seconds)
     try:

@@ -84,6 +84,19 @@ CLASSES: list[tuple[str, str, str]] = [
                        r"animales silvestres)\b"),
 ]
 
+# a member's own usage where it differs from the region's (checked before CLASSES): (code or None,
+# confidence, pattern, why when out of scope); tested per member in tests/ingest/test_categories.py
+MEMBER_USAGE: dict[str, list[tuple[str | None, str, str, str | None]]] = {
+    # Uruguay: "rapiña" is robbery (theft with violence or threat against a person, Código Penal
+    # art. 344); "hurto" is theft; "copamiento" a robbery holding people in a place (art. 344 bis)
+    "UY": [("0401", "high", r"\b(rapinas?|copamientos?)\b", None)],
+    # Costa Rica: "robo" is theft with force on things (Código Penal arts. 212-213: breaking in),
+    # ICCS 0501 burglary, which IDEAL does not score; robbery against a person is "asalto"
+    "CR": [(None, "high", r"^(?!.*\basaltos?\b).*\brobos?\b",
+            "in Costa Rica, robo is theft with force on things (ICCS 0501, burglary), not robbery; "
+            "robbery is asalto")],
+}
+
 NEGLIGENT = r"\b(culposos?|culposas?|negligentes?|negligencia|imprudentes?|imprudencia|imprudencial|" \
             r"involuntari[oa]s?|no intencional(es)?|nao intencional|sin intencion|accidente de transito|" \
             r"transito|atropell)"
@@ -104,8 +117,9 @@ def _hit(pattern: str, text: str) -> str | None:
     return m.group(0).strip() if m else None
 
 
-def guess(category: str) -> Guess:
-    """The ICCS class of a national category (its words, any case and accents)."""
+def guess(category: str, country: str | None = None) -> Guess:
+    """The ICCS class of a national category (its words, any case and accents), in the usage
+    of ``country`` where it differs from the region's (MEMBER_USAGE)."""
     text = fold(category)
     if not text:
         return Guess(None, None, None)
@@ -113,7 +127,14 @@ def guess(category: str) -> Guess:
     if word:
         return Guess(None, "not a crime (suicide, natural or accidental death)", "high", (word,))
     code, confidence, matched = None, None, ()
-    for c, conf, pattern in CLASSES:
+    for c, conf, pattern, why in MEMBER_USAGE.get((country or "").upper(), []):
+        word = _hit(pattern, text)
+        if word:
+            if c is None:
+                return Guess(None, why, conf, (word.split()[-1],))
+            code, confidence, matched = c, conf, (word,)
+            break
+    for c, conf, pattern in ([] if code else CLASSES):
         word = _hit(pattern, text)
         if word:
             code, confidence, matched = c, conf, (word,)
@@ -164,11 +185,11 @@ def related(a: str, b: str) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
-def review(category: str, mapped: str | None) -> tuple[Guess, str | None]:
+def review(category: str, mapped: str | None, country: str | None = None) -> tuple[Guess, str | None]:
     """(the guess, a doubt) for a profile's mapping of ``category`` to ``mapped`` (an ICCS code,
     or None when the profile says out of scope): a doubt when the category's words surely
     (confidence high) name another class or say that the offence is not the mapped one."""
-    g = guess(category)
+    g = guess(category, country)
     if mapped is None or not g.recognised or g.confidence != "high":
         return g, None
     if g.code is None and g.out_of_scope:

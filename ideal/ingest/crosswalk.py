@@ -164,7 +164,8 @@ def _hierarchy(df: pd.DataFrame, spec: dict, value_cols: list[str], findings: li
     return df.drop(index=drop)
 
 
-def _categories(df: pd.DataFrame, spec: dict, findings: list, mappings: list | None = None) -> pd.Series:
+def _categories(df: pd.DataFrame, spec: dict, findings: list, mappings: list | None = None,
+                country: str | None = None) -> pd.Series:
     """The ICCS code of each row by the profile's rules; each category's mapping reviewed
     against its own words (ideal.ingest.categories): a warning where they surely say another
     offence, and (``mappings``) every category with its mapping, the guess and its confidence."""
@@ -187,7 +188,7 @@ def _categories(df: pd.DataFrame, spec: dict, findings: list, mappings: list | N
     out_of_scope, unmapped = [], []
     for name, (rule, idx) in outcome.items():
         mapped = rule.get("iccs") if rule else None
-        g, doubt = categories.review(name, mapped)
+        g, doubt = categories.review(name, mapped, country)
         if mappings is not None:
             mappings.append({"category": name, "rows": len(idx), "iccs": mapped,
                              "out_of_scope": rule.get("out_of_scope") if rule else None,
@@ -306,7 +307,7 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
     if prof["category"].get("hierarchy"):
         df = _hierarchy(df, prof["category"]["hierarchy"], value_cols, findings)
     mappings: list[dict] = []
-    df = df.assign(_iccs=_categories(df, prof["category"], findings, mappings))
+    df = df.assign(_iccs=_categories(df, prof["category"], findings, mappings, country))
     for spec in prof.get("rates", []):
         decimal = decimal_mark(df[spec["count"]], spec["count"], sep, filename, options, notes)
         cat_cols = prof["category"].get("columns") or [spec["column"]]

@@ -156,6 +156,58 @@ def totals(df: pd.DataFrame, prof: Profile, findings: list) -> pd.DataFrame:
     return out
 
 
+# the words in front of a region's name that exports write or leave out ("Región de Valparaíso",
+# "Departamento de Montevideo", "Comarca Ngäbe-Buglé", "Provincia de Panamá")
+PREFIX = re.compile(r"^(la |el )?(region|regiao|provincia|departamento|depto\.?|dpto\.?|estado|comarca|"
+                    r"distrito|territorio|municipio)( metropolitana)?( de la| de los| de las| del| de| do| da)?\s+")
+
+
+FIRST_WORD = re.compile(r"^(region|regiao|provincia|departamento|comarca|estado)( de la| del| de| do| da)?\s+")
+
+
+def core(folded: str) -> str:
+    """A folded region name without the words in front of it (región de, comarca, ...) and its
+    punctuation: the name exports and ISO 3166-2 share."""
+    text = re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", " ", folded)).strip()
+    stripped = PREFIX.sub("", text + " ").strip()
+    return stripped or text
+
+
+def cores(folded: str) -> set[str]:
+    """The name's cores: without every word in front (región metropolitana de), and without the
+    first one only (región): "Región Metropolitana de Santiago" is also "Metropolitana de Santiago"."""
+    text = re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", " ", folded)).strip()
+    return {core(folded), FIRST_WORD.sub("", text + " ").strip() or text}
+
+
+PROPOSE_AT = 80  # a similarity below this proposes nothing ('CARCEL' is not Canelones)
+
+
+def propose(value: str, country: str) -> tuple[str, str, int] | None:
+    """The ISO 3166-2 subdivision of ``country`` whose name is closest to ``value`` (official names
+    and their cores, forgiving case, accents and the words in front): (code, name, similarity
+    0-100, rapidfuzz's WRatio); None below PROPOSE_AT or when two codes tie."""
+    from rapidfuzz import fuzz, process
+
+    subs = reference.regions([country])
+    names = {}
+    for code, name in zip(subs["region"], subs["name"], strict=False):
+        for key in {periods.fold(name), *cores(periods.fold(name))}:
+            names[key] = (code, name)
+    target = core(periods.fold(value))
+    if not target or not names:
+        return None
+    hits = process.extract(target, list(names), scorer=fuzz.WRatio, limit=4)
+    if not hits or hits[0][1] < PROPOSE_AT:
+        return None
+    best = hits[0]
+    rivals = [h for h in hits[1:] if names[h[0]][0] != names[best[0]][0] and h[1] >= best[1]]
+    if rivals:
+        return None
+    code, name = names[best[0]]
+    return code, name, int(round(best[1]))
+
+
 def lookup(country: str, crosswalk: str | None, name_keys: list[str], aliases: dict[str, str],
            key: str | None = None) -> dict[str, str]:
     """Folded name or code -> ISO 3166-2 code of the country's regions: ISO names and codes,
@@ -164,6 +216,8 @@ def lookup(country: str, crosswalk: str | None, name_keys: list[str], aliases: d
     subs = reference.regions([country])
     for code, name in zip(subs["region"], subs["name"], strict=False):
         out[periods.fold(name)] = code
+        for key in cores(periods.fold(name)):
+            out.setdefault(key, code)
         out[periods.fold(code)] = code
         out[periods.fold(code.split("-", 1)[1])] = code
     if crosswalk:
@@ -177,7 +231,8 @@ def lookup(country: str, crosswalk: str | None, name_keys: list[str], aliases: d
 def resolve(folded: str, table: dict[str, str]) -> str | None:
     """The ISO code of a folded region name or code: as written, without punctuation, or
     with accents lost as '?' (the one name that fits)."""
-    return table.get(folded) or table.get(re.sub(r"[^a-z0-9 ]", "", folded)) or _wildcard(folded, table)
+    return (table.get(folded) or table.get(re.sub(r"[^a-z0-9 ]", "", folded))
+            or next((table[c] for c in sorted(cores(folded)) if c in table), None) or _wildcard(folded, table))
 
 
 def _wildcard(value: str, lookup: dict[str, str]) -> str | None:
@@ -243,12 +298,16 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
                 "error", "region_other_country", r.column, group["source_row"].iloc[0], value,
                 other_country(value, len(group), other, country), rows=len(group)))
         else:
+            near = propose(value, country)
+            hint = tr(" The closest name is %(name)s (%(code)s, similarity %(score)s of 100): if it is that "
+                      "region, add %(alias)s to region.aliases.", name=near[1], code=near[0], score=near[2],
+                      alias=f'"{value}": {near[0]}') if near else ""
             findings.append(finding(
                 "error", "region_name_mapped", r.column, group["source_row"].iloc[0], value,
                 tr("%(column)s = %(value)r (%(n)s rows, %(rows)s) is not a region of %(country)s; "
                    "correct it or add it to the profile's region.aliases.", column=r.column,
                    value=value, n=len(group), rows=_rows(df, raw.eq(value)),
-                   country=reference.country_name(country, spoken())), rows=len(group)))
+                   country=reference.country_name(country, spoken())) + hint, rows=len(group)))
         # not loaded (the error names the value once with its rows): no made-up code
         region[group.index] = None
     return region

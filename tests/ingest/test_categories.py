@@ -96,3 +96,16 @@ def test_no_doubt_on_the_curated_profiles_of_the_real_exports(name):
             agreed += bool(g.code)
     assert not doubts
     assert agreed >= 0.75 * mapped_n, (agreed, mapped_n)
+
+
+@pytest.mark.parametrize("country, category, code, out", [
+    ("UY", "RAPIÑA", "0401", False), ("UY", "RAPIÑA / HURTO / COPAMIENTO", "0401", False),
+    ("UY", "COPAMIENTO", "0401", False), ("UY", "HURTO", "0502", False),
+    ("CR", "ROBO", None, True), ("CR", "ROBO A VIVIENDA", None, True), ("CR", "ASALTO / ROBO", "0401", False),
+    ("MX", "ROBO A TRANSEUNTE", "0401", False), ("AR", "Robos (excluye los agravados por el resultado de lesiones y/o muertes)", "0401", False),
+    (None, "RAPIÑA", None, False)])
+def test_each_members_own_usage(country, category, code, out):
+    """#47: in Uruguay rapiña is robbery (the guesser read "RAPIÑA / HURTO / COPAMIENTO" as theft);
+    in Costa Rica robo is theft with force on things (burglary), robbery is asalto."""
+    g = guess(category, country)
+    assert g.code == code and bool(g.out_of_scope) == out, g

@@ -61,8 +61,11 @@ def _regions(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Series:
     national = code.isin([str(c) for c in spec.get("national", [])])
     unknown_marks = {_norm(u) for u in spec.get("unknown", [])}
     folded = code.map(_norm)
-    unknown = folded.isin(unknown_marks) | code.eq("")
+    apart = folded.isin({_norm(v) for v in spec.get("no_region", [])})
+    unknown = (folded.isin(unknown_marks) | code.eq("")) & ~apart
     region = code.map(mapping).fillna(folded.map(aliases)).where(~national, country)
+    region = region.mask(apart, reference.no_region(country))
+    shapes.remainder_finding(df, code, region, spec["column"], country, findings)
     if unknown.any():
         for value, group in df[unknown].groupby(code[unknown], sort=False):
             findings.append(shapes.unknown_region(spec["column"], value, group))

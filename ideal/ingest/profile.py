@@ -122,6 +122,11 @@ class Region(_Strict):
                                                        "sem informacao", "nao informado"],
                                description="Values meaning 'region unknown': those rows are "
                                "counted in the feedback and not loaded.")
+    no_region: list[str] = Field(default_factory=list, description="Values of rows that belong to the "
+                                 "country but to no first-level region (homicides in prisons, abroad, "
+                                 "'no especificado'): kept as the country's remainder (CC-_X), counted "
+                                 "in the national figure, listed apart, never ranked, mapped or taken "
+                                 "for a national total.")
 
     @field_validator("aliases")
     @classmethod

@@ -244,6 +244,21 @@ def _wildcard(value: str, lookup: dict[str, str]) -> str | None:
     return hits.pop() if len(hits) == 1 else None
 
 
+def remainder_finding(df: pd.DataFrame, raw: pd.Series, region: pd.Series, column: str, country: str,
+                      findings: list) -> None:
+    """One note for the rows kept as the country's remainder (region.no_region)."""
+    kept = region.eq(reference.no_region(country))
+    if not kept.any():
+        return
+    values = ", ".join(f"{v} ({n})" for v, n in raw[kept].value_counts().items())
+    findings.append(finding(
+        "info", "region_none", column, int(df.loc[kept, "source_row"].iloc[0]), None,
+        tr("%(n)s rows belong to %(country)s but to no region (%(values)s): kept as the country's "
+           "remainder, counted in its national figure and listed apart; never ranked or mapped.",
+           n=int(kept.sum()), country=reference.country_name(country, spoken()), values=values),
+        rows=int(kept.sum())))
+
+
 def unknown_region(column: str, value: str, group: pd.DataFrame) -> tuple:
     """The warning for the rows of a region marked unknown: counted, not loaded."""
     return finding("warning", "region_unknown", column, group["source_row"].iloc[0], value,
@@ -275,16 +290,20 @@ def regions_by_name(df: pd.DataFrame, prof: Profile, findings: list) -> pd.Serie
     table = lookup(country, r.crosswalk, r.name_keys, r.aliases, r.key)
     unknown = {periods.fold(u) for u in r.unknown}
     national = {periods.fold(n) for n in r.national} | {periods.fold(t) for t in prof.category.totals}
+    apart = {periods.fold(n) for n in r.no_region}
     found: dict[str, str | None] = {}
     for value in raw.unique():
         key = periods.fold(value)
-        if key in national:
+        if key in apart:
+            found[value] = reference.no_region(country)
+        elif key in national:
             found[value] = country
         elif key in unknown or key == "":
             found[value] = None
         else:
             found[value] = resolve(key, table)
     region = raw.map(found)
+    remainder_finding(df, raw, region, r.column, country, findings)
     for value, group in df.groupby(raw, sort=False):
         if found[value] is not None:
             continue

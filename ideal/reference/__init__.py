@@ -213,10 +213,25 @@ def subdivision(code: str):
     return pycountry.subdivisions.get(code=code)
 
 
+NO_REGION = "_X"  # SDMX's "not allocated": the part of a country's figure no region holds
+
+
+def no_region(country: str) -> str:
+    """The code of a country's remainder: rows that belong to it but to no first-level region
+    (homicides in prisons, abroad), counted in its national figure, never ranked or mapped."""
+    return f"{country}-{NO_REGION}"
+
+
+def is_remainder(code: str) -> bool:
+    return str(code).endswith("-" + NO_REGION)
+
+
 @lru_cache(maxsize=8192)
 def region_name(code: str) -> str:
     if "-" not in code:
         return country_name(code)
+    if is_remainder(code):
+        return f"{country_name(code[:2])}: not attributable to a region"
     sub = pycountry.subdivisions.get(code=code)
     if sub:
         return sub.name

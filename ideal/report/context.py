@@ -548,6 +548,13 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                       "value": _num(n["value"], language, 0) if n.get("value") is not None else "-",
                       "year": n["data_year"], "partial": bool(n.get("partial"))}
                      for n in info.get("national") or []],
+        "remainder": [{"country": reference.country_name(r["country"], language),
+                       "crime": reference.crime_name(r["crime_type"], language, short=True),
+                       "value": _num(r["value"], language, 0), "national": _num(r["national_value"], language, 0),
+                       "share": _num(100 * r["share"], language, 1) if r.get("share") is not None else "-",
+                       "rate": _num(r["national_rate"], language, 1) if r.get("national_rate") is not None else "-",
+                       "year": r["data_year"]}
+                      for r in info.get("remainder") or []],
         "partial_year": profile.get("partial_year") or {},
         "levels": level_counts,
         "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],

@@ -256,6 +256,11 @@ def point_scores(rates: pd.DataFrame, profile: dict, year: str,
     y = int(year)
     carry = profile["missing"]["carry_forward_years"]
     window = profile["pillars"]["trend"]["window_years"]
+    # rows that belong to a country but to no region (CC-_X, a profile's region.no_region): part
+    # of its national figure, listed apart, never ranked or mapped
+    apart = rates["region"].astype(str).str.endswith("-_X")
+    remainder = remainder_figures(rates, apart, y, carry)
+    rates = rates[~apart].reset_index(drop=True)
     units = pl.latest_values(rates, y, carry)
     # a national total (region == country) is an average over a whole country: never ranked
     # beside first-level regions, it is reported apart ("national figure only")
@@ -267,7 +272,7 @@ def point_scores(rates: pd.DataFrame, profile: dict, year: str,
     # (the longer trend windows of the uncertainty analysis read earlier years: a unit seen only
     # there is not reported as unscored)
     units, unscored = _flags_and_reasons(regional, units, y, carry, profile)
-    out = {"units": units, "unscored": unscored, "national": national}
+    out = {"units": units, "unscored": unscored, "national": national, "remainder": remainder}
     if units.empty:
         return out
     from ideal import reference
@@ -289,8 +294,10 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
     carry = profile["missing"]["carry_forward_years"]
     point = point_scores(rates, profile, year, harm)
     units, unscored, national = point["units"], point["unscored"], point["national"]
+    remainder = point["remainder"]
+    rates = rates[~rates["region"].astype(str).str.endswith("-_X")].reset_index(drop=True)
     if units.empty:
-        return units, unscored, {"national": national}
+        return units, unscored, {"national": national, "remainder": remainder}
     from ideal import reference
 
     harm, weights, key, comp = point["harm"], point["weights"], point["key"], point["score"]
@@ -352,12 +359,36 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
                            "rank": int(r.rank), "moved_most_by": r.rank_mover}
                           for r in scores[scores["rank_mover"].notna()].sort_values("rank").itertuples()]
     info = {"outliers": treated, "series": leading_series(rates, scores, profile), "national": national,
+            "remainder": remainder,
             "sensitivity": sensitivity, "monte_carlo": description,
             "sobol": sob,
             "coherence": coherence.report(matrices[key], weights, comp, scores[
                 [f"contrib_{p}" for p in pl.PILLARS]].to_numpy(dtype="float64"),
                 harm_scales=(profile.get("harm") or {}).get("mode") == "scale")}
     return scores.drop(columns="_group").reset_index(drop=True), unscored.reset_index(drop=True), info
+
+
+def remainder_figures(rates: pd.DataFrame, apart: pd.Series, year: int, carry: int) -> list[dict]:
+    """Each country's figure of no region (CC-_X) in the latest year up to ``year`` (within the
+    carry-forward): its count, the national figure it belongs to (the regions' sum plus it), its
+    share of that figure, and the national rate (over the regions' population)."""
+    rem = rates[apart & rates["year"].between(year - carry, year)]
+    out = []
+    if rem.empty:
+        return out
+    regional = rates[~apart & (rates["region"] != rates["country"])]
+    for (cc, crime, ind), group in rem.groupby(["country", "crime_type", "indicator"], sort=True):
+        row = group.sort_values("year").iloc[-1]
+        yr = int(row["year"])
+        parts = regional[(regional["country"] == cc) & (regional["crime_type"] == crime)
+                         & (regional["indicator"] == ind) & (regional["year"] == yr)]
+        total = float(parts["value"].sum()) + float(row["value"])
+        population = float(parts["population"].sum()) if parts["population"].notna().all() and len(parts) else None
+        out.append({"country": cc, "crime_type": crime, "indicator": ind, "data_year": yr,
+                    "value": float(row["value"]), "national_value": total,
+                    "share": float(row["value"]) / total if total else None, "regions": int(len(parts)),
+                    "national_rate": total / population * 100_000 if population else None})
+    return out
 
 
 def national_figures(units: pd.DataFrame) -> list[dict]:

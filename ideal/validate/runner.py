@@ -90,7 +90,8 @@ def suite_parameters(submitter: str, members: tuple[str, ...], today: date,
     if submitter not in members:
         own = [submitter]
     else:
-        first = set(reference.regions([submitter])["region"]) | {submitter}
+        # its regions, its own code (a national total) and its remainder (rows of no region)
+        first = set(reference.regions([submitter])["region"]) | {submitter, reference.no_region(submitter)}
         municipal = set(reference.municipalities([submitter])["region"])
         own = sorted(first | (municipal if regions is None else municipal & set(regions)))
     return {
@@ -152,7 +153,7 @@ def _every_code(country: str, today: date) -> pd.DataFrame:
     years = range(today.year - 11, today.year + 1)
     periods = [str(y) for y in years] + [f"{y}-Q{q}" for y in years for q in range(1, 5)] + \
               [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
-    lists = {"region": reference.regions([country])["region"].tolist() + [country],
+    lists = {"region": reference.regions([country])["region"].tolist() + [country, reference.no_region(country)],
              "period": periods, "crime_type": reference.submittable_crime_types(),
              "indicator": reference.indicators()["code"].tolist(), "obs_status": ["A", "E", "P", "M"]}
     n = max(len(v) for v in lists.values())

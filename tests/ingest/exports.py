@@ -244,3 +244,80 @@ def ec_mdi_victims(seed: int = 6, unknown: str | None = None) -> tuple[bytes, di
                          datetime(2024, month, 3), "ARMA BLANCA", 30, "HOMBRE"])
     cover = [["Ministerio del Interior - Homicidios intencionales"], ["Cifras provisionales, sujetas a revisión"]]
     return _xlsx({"Portada": cover, "mdi_homicidios": rows}), truth
+
+
+# --- #47: three shapes of homicide-victim microdata that drafts got wrong --------------------
+
+CL_REGIONS = [("Región de Arica y Parinacota", "CL-AP"), ("Región de Tarapacá", "CL-TA"),
+              ("Región de Antofagasta", "CL-AN"), ("Región de Valparaíso", "CL-VS"),
+              ("Metropolitana de Santiago", "CL-RM"), ("Región del Maule", "CL-ML"),
+              ("Región de La Araucanía", "CL-AR"), ("Región de Los Lagos", "CL-LL"),
+              ("Aysén del General Carlos Ibáñez del Campo", "CL-AI"),
+              ("Magallanes y de la Antártica Chilena", "CL-MA")]
+
+
+def cl_victims_workbook(seed: int = 11) -> tuple[bytes, dict]:
+    """Chile-like: a 'Variables' sheet describing the data ("Unidad: Víctimas de homicidio"), then
+    one row per victim with the region's published rate repeated on every row beside the region's
+    name, a constant crime column ("Homicidio"), the weapon and the victim's sex. Truth:
+    {(ISO code, 'YYYY-MM'): victims}."""
+    rng = random.Random(seed)
+    rates = {code: round(rng.uniform(2, 9), 1) for _, code in CL_REGIONS}
+    rows = [["Año", "Mes", "Tasa regional", "Región", "Delito", "Arma", "Sexo"]]
+    truth: dict = {}
+    for _ in range(500):
+        name, code = rng.choice(CL_REGIONS)
+        month = rng.randint(1, 12)
+        rows.append([2024, month, rates[code], name, "Homicidio", rng.choice(["Arma de Fuego", "Arma Blanca", "Otra"]),
+                     rng.choice(["Hombre", "Mujer"])])
+        truth[(code, f"2024-{month:02d}")] = truth.get((code, f"2024-{month:02d}"), 0) + 1
+    variables = [["Variable", "Descripción"], ["Unidad", "Víctimas de homicidio consumado"],
+                 ["Tasa regional", "Tasa por 100.000 habitantes publicada para la región"],
+                 ["Región", "Región de ocurrencia"]]
+    return _xlsx({"Variables": variables, "Datos": rows}), truth
+
+
+UY_DEPARTMENTS = [("MONTEVIDEO", "UY-MO"), ("CANELONES", "UY-CA"), ("MALDONADO", "UY-MA"),
+                  ("PAYSANDU", "UY-PA"), ("RIVERA", "UY-RV"), ("TACUAREMBO", "UY-TA")]
+UY_MONTHS = ["ENERO", "FEBRERO", "MARZO", "ABRIL", "MAYO", "JUNIO", "JULIO", "AGOSTO", "SETIEMBRE",
+             "OCTUBRE", "NOVIEMBRE", "DICIEMBRE"]
+
+
+def uy_victims_csv(seed: int = 12, prison: str = "ESTABLECIMIENTO PENITENCIARIO", years=(2024,)) -> tuple[bytes, dict]:
+    """Uruguay-like: Latin-1, semicolons, dotted dates (05.09.2024), the month's name beside it
+    ("SETIEMBRE"), a department for homicides in prisons, and the robbery target column of the
+    ministry's shared layout ("NO CORRESPONDE" for homicides). Truth: {(code or 'UY', 'YYYY'): victims},
+    the prison rows under 'UY:prison'."""
+    rng = random.Random(seed)
+    lines = ["FECHA;MES;DEPARTAMENTO;TIPO_DELITO;A_QUIEN;ARMA"]
+    truth: dict = {}
+    for year in years:
+        for _ in range(300):
+            month = rng.randint(1, 12)
+            if rng.random() < 0.05:
+                dept, code = prison, "UY:prison"
+            else:
+                dept, code = rng.choice(UY_DEPARTMENTS)
+            lines.append(f"{rng.randint(1, 28):02d}.{month:02d}.{year};{UY_MONTHS[month - 1]};{dept};HOMICIDIO;"
+                         f"NO CORRESPONDE;{rng.choice(['ARMA DE FUEGO', 'ARMA BLANCA'])}")
+            truth[(code, str(year))] = truth.get((code, str(year)), 0) + 1
+    return ("\n".join(lines) + "\n").encode("latin-1"), truth
+
+
+EC_TWO_WAYS = [("GUAYAS", "EC-G"), ("PICHINCHA", "EC-P"), ("SANTA ELENA", "EC-SE"), ("STA ELENA", "EC-SE"),
+               ("EL ORO", "EC-O"), ("MANABÍ", "EC-M")]
+
+
+def ec_victims_bom_csv(seed: int = 13) -> tuple[bytes, dict]:
+    """Ecuador-like: UTF-8 with a BOM, trailing spaces in cells, one province written two ways
+    (SANTA ELENA and STA ELENA), a count column of victims, 11 months of 2025. Truth:
+    {(ISO code, 'YYYY-MM'): victims}."""
+    rng = random.Random(seed)
+    lines = ["Provincia,Año,Mes,Tipo,Numero de victimas"]
+    truth: dict = {}
+    for month in range(1, 12):
+        for name, code in EC_TWO_WAYS:
+            n = rng.randint(0, 40)
+            lines.append(f"{name}  ,2025,{month},HOMICIDIO INTENCIONAL ,{n}")
+            truth[(code, f"2025-{month:02d}")] = truth.get((code, f"2025-{month:02d}"), 0) + n
+    return b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode("utf-8"), truth

@@ -177,7 +177,8 @@ def cores(folded: str) -> set[str]:
     """The name's cores: without every word in front (región metropolitana de), and without the
     first one only (región): "Región Metropolitana de Santiago" is also "Metropolitana de Santiago"."""
     text = re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", " ", folded)).strip()
-    return {core(folded), FIRST_WORD.sub("", text + " ").strip() or text}
+    out = {core(folded), FIRST_WORD.sub("", text + " ").strip() or text}
+    return out | {re.sub(r"^(la|el|los|las|o|a) ", "", c) for c in out}
 
 
 PROPOSE_AT = 80  # a similarity below this proposes nothing ('CARCEL' is not Canelones)

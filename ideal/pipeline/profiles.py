@@ -42,10 +42,10 @@ def new(data: bytes, filename: str, country: str | None = None) -> str:
 
 
 def _draft(data: bytes, filename: str, country: str) -> str:
-    sheet, table, others = draft.choose_sheet(decode(data, filename, ReadOptions(), Assumptions()))
+    sheet, table, others, context = draft.choose_sheet(decode(data, filename, ReadOptions(), Assumptions()))
     if table.empty:
         raise SubmissionError(f"{filename}: no rows to draft a profile from.")
-    return draft.draft(table, country, filename, sheet, others)
+    return draft.draft(table, country, filename, sheet, others, context)
 
 
 @dataclass

@@ -263,7 +263,7 @@ def cl_victims_workbook(seed: int = 11) -> tuple[bytes, dict]:
     {(ISO code, 'YYYY-MM'): victims}."""
     rng = random.Random(seed)
     rates = {code: round(rng.uniform(2, 9), 1) for _, code in CL_REGIONS}
-    rows = [["Año", "Mes", "Tasa regional", "Región", "Delito", "Arma", "Sexo"]]
+    rows = [["Año", "Mes", "Tasa Región", "Nombre Región", "Delito", "Arma", "Sexo"]]
     truth: dict = {}
     for _ in range(500):
         name, code = rng.choice(CL_REGIONS)

@@ -64,13 +64,27 @@ def _engine(initialise: bool = False):
 
 @app.command()
 @handled
-def init() -> None:
-    """Create or migrate the warehouse and the data folders."""
+def init(marking: str = typer.Option(None, "--marking", help="The classification marking printed on "
+                                     "every page of the briefings (e.g. 'USO OFICIAL - RESERVADO'); asked "
+                                     "when not given and none is set")) -> None:
+    """Create or migrate the warehouse and the data folders; set the briefings' marking."""
+    import sys
+
+    from ideal.config import get_settings, set_marking
     from ideal.pipeline import inbox
 
+    s = get_settings()
+    if marking is None and not s.classification and sys.stdin.isatty():
+        marking = typer.prompt("Classification marking of the briefings (e.g. USO OFICIAL - RESERVADO)",
+                               default="", show_default=False) or None
+    if marking:
+        set_marking(s.home, marking)
     s, engine, revision = inbox.initialise()
     typer.echo(f"warehouse ready at {engine.url.render_as_string(hide_password=True)} "
                f"(schema {revision}); data folders under {s.data_dir}")
+    typer.echo(f"briefings are marked: {s.classification}" if s.classification else
+               "no classification marking is set: briefings say so on every page; set it with "
+               "`ideal init --marking TEXT` (or IDEAL_CLASSIFICATION)")
 
 
 def _print_receipt(receipt, max_rows: int = 20) -> None:

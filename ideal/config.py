@@ -16,7 +16,7 @@ use it at parse time): no pandas, no SQLAlchemy.
 | IDEAL_REPORTS_DIR | where briefings are written | reports |
 | IDEAL_MEMBERS | member countries (ISO alpha-2) | the 18 CLASI members |
 | IDEAL_LANGUAGE | default language (es, pt, en) | es |
-| IDEAL_CLASSIFICATION | the marking printed on briefings | demonstration marking |
+| IDEAL_CLASSIFICATION | the marking printed on briefings | the one set by `ideal init --marking` ($IDEAL_HOME/marking.txt); the demonstration marking in the demo's home; else none (said on page 1) |
 | IDEAL_MAX_UPLOAD_MB | size limit of one submitted file | 100 |
 | IDEAL_READ_SECONDS | wall-clock limit of reading one submitted file (a child process, stopped after) | 120 |
 | IDEAL_READ_MEMORY_MB | memory the reading of one file may take beyond its server process | 2048 |
@@ -209,6 +209,21 @@ def use_demo_home() -> Path:
 
 
 DEFAULT_CLASSIFICATION = "USO OFICIAL - DOCUMENTO DE DEMOSTRACIÓN"
+MARKING_FILE = "marking.txt"  # in IDEAL_HOME: the marking `ideal init --marking` set
+
+
+def _marking_file(home: Path) -> str:
+    """The marking set at `ideal init` for this home; "" when none was set."""
+    try:
+        return (home / MARKING_FILE).read_text(encoding="utf-8").strip()[:200]
+    except OSError:
+        return ""
+
+
+def set_marking(home: Path, text: str) -> None:
+    """Keep the marking of this installation (`ideal init --marking`, the demo's home)."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / MARKING_FILE).write_text(text.strip()[:200] + "\n", encoding="utf-8")
 
 
 def get_settings() -> Settings:
@@ -225,7 +240,7 @@ def get_settings() -> Settings:
         reports_dir=Path(_text("IDEAL_REPORTS_DIR", "reports")),
         members=_members(os.environ.get("IDEAL_MEMBERS")),
         language=language,
-        classification=_text("IDEAL_CLASSIFICATION", DEFAULT_CLASSIFICATION),
+        classification=_text("IDEAL_CLASSIFICATION") or _marking_file(home),
         max_upload_bytes=int(_number("IDEAL_MAX_UPLOAD_MB", 100) * 2**20),
         read_seconds=_number("IDEAL_READ_SECONDS", 120.0),
         read_memory_mb=_whole("IDEAL_READ_MEMORY_MB", 2048, least=64),

@@ -164,3 +164,21 @@ def test_yaml_with_aliases_or_deep_nesting_is_refused_wherever_it_is_read(engine
         checks_config(str(laughs))
     with pytest.raises(ConfigError, match="anchors and aliases"):
         distribution(laughs)
+
+
+def test_the_marking_is_set_at_init_and_the_demo_home_alone_is_a_demonstration(ideal_env, monkeypatch, tmp_path):
+    """#47: every page of a briefing made from real submissions said "DOCUMENTO DE DEMOSTRACIÓN"."""
+    from ideal.config import get_settings, use_demo_home
+    from ideal.report.context import marking
+
+    monkeypatch.delenv("IDEAL_CLASSIFICATION", raising=False)
+    assert marking("es") == "SIN MARCA DE CLASIFICACIÓN (ideal init --marking)"
+    res = runner.invoke(app, ["init", "--marking", "USO OFICIAL - RESERVADO"])
+    assert res.exit_code == 0 and "briefings are marked: USO OFICIAL - RESERVADO" in res.output
+    assert marking("pt") == "USO OFICIAL - RESERVADO"
+    monkeypatch.setenv("IDEAL_DEMO_HOME", str(tmp_path / "demo"))
+    use_demo_home()  # the demo's home (what `ideal demo` does before it runs)
+    from ideal.config import DEFAULT_CLASSIFICATION, set_marking
+
+    set_marking(get_settings().home, DEFAULT_CLASSIFICATION)
+    assert marking("en") == "OFFICIAL USE - DEMONSTRATION DOCUMENT"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ideal import services
-from ideal.config import get_settings, use_demo_home
+from ideal.config import DEFAULT_CLASSIFICATION, get_settings, set_marking, use_demo_home
 from ideal.contracts import AssessmentRequest
 from ideal.ingest.demo import generate
 from ideal.pipeline import assessment, inbox
@@ -33,7 +33,9 @@ class DemoResult:
 def run(say: Callable[[str], None], heard: Callable[[int, int, Receipt], None] | None = None) -> DemoResult:
     """Run the demo in its own home (config.use_demo_home); ``say`` hears each step, ``heard``
     each ingested file's receipt."""
-    use_demo_home()
+    home = use_demo_home()
+    if not get_settings().classification:  # the demonstration marking, in the demo's home only
+        set_marking(home, DEFAULT_CLASSIFICATION)
     s = get_settings()
     eng = services.engine(s)
     say(f"[1/4] warehouse ready ({eng.url.render_as_string(hide_password=True)})")

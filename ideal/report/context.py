@@ -71,13 +71,16 @@ def _weights(profile: dict, language: str) -> dict | None:
 
 
 def marking(language: str) -> str:
-    """The classification marking in the report's language: the default marking is translated;
-    one set in IDEAL_CLASSIFICATION is printed as the secretariat wrote it."""
+    """The classification marking in the report's language: the demonstration marking (the
+    demo's home) is translated; one set at `ideal init --marking` or in IDEAL_CLASSIFICATION is
+    printed as the secretariat wrote it; an installation with none says so."""
     from ideal.config import DEFAULT_CLASSIFICATION
 
     text = get_settings().classification
     if text == DEFAULT_CLASSIFICATION:
         return translations(language).gettext("OFFICIAL USE - DEMONSTRATION DOCUMENT")
+    if not text:
+        return translations(language).gettext("NO CLASSIFICATION MARKING SET (ideal init --marking)")
     return text
 
 

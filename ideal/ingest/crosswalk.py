@@ -143,7 +143,7 @@ def _hierarchy(df: pd.DataFrame, spec: dict, value_cols: list[str], findings: li
     par = to_numbers(par, ".")
     diff = (sums - par.reindex(sums.index)).abs()
     bad = diff[diff > 0.5]
-    codes = sorted(both["_p"].unique(), key=lambda c: int(c) if c.isdigit() else 0)
+    codes = sorted(both["_p"].unique(), key=lambda c: int(c) if c.isascii() and c.isdigit() else 0)
     dropped_children = keep == "parent"
     findings.append(finding(
         "warning", "parent_and_child_categories", col, None, ", ".join(codes),

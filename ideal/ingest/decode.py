@@ -310,7 +310,7 @@ def _sheet(ws, name: str, filename: str, notes: Assumptions) -> tuple[pd.DataFra
     last = rows[-1][0]
     if declared and declared != "A1:A1":
         _, _, bottom = declared.partition(":")
-        stated = int("".join(ch for ch in bottom if ch.isdigit()) or 0)
+        stated = int("".join(ch for ch in bottom if "0" <= ch <= "9") or 0)
         if stated and stated < last:
             notes.add(tr("sheet %(sheet)s: its <dimension> says %(declared)s but it has rows up "
                          "to %(last)s; every row was read", sheet=name, declared=declared, last=last))

@@ -30,6 +30,8 @@ scripts.nowcast_study`` and the README's table.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
@@ -73,7 +75,7 @@ def mask_from_coverage(text: str) -> int | None:
     months: list[int] = []
     for part in text.split(":", 1)[1].split(","):
         a, _, b = part.strip().partition("-")
-        if not a.strip().isdigit() or (b and not b.strip().isdigit()):
+        if not re.fullmatch(r"[0-9]+", a.strip()) or (b and not re.fullmatch(r"[0-9]+", b.strip())):
             return None
         months += list(range(int(a), int(b or a) + 1))
     return mask_of(months) if months and all(1 <= m <= 12 for m in months) else None

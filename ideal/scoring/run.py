@@ -24,7 +24,7 @@ def check_scope(period: str | None, countries: list[str], crime_types: list[str]
                 members: tuple[str, ...]) -> None:
     """Refuse an assessment's parameters before anything runs: a year (or none: the latest),
     member countries, ICCS codes. Used by the assessment and by the portal's trigger form."""
-    if period and not (len(period) == 4 and period.isdigit()):
+    if period and not (len(period) == 4 and period.isascii() and period.isdigit()):
         # the input is not echoed (#34): it can be anything a request sent
         raise AssessmentError(msgid=N_("period: assessments are annual; give a year such as 2025."))
     bad = [c for c in countries if c not in members]

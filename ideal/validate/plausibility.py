@@ -261,7 +261,7 @@ def _relevant(history: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     year before each of its years (changes, partial years, what disappeared). A country's
     history is many years; the checks then join a few hundred rows instead of thousands."""
     periods = set(pd.unique(frame["period"].dropna().astype(str)))
-    periods |= {str(int(p) - 1) for p in periods if len(p) == 4 and p.isdigit()}
+    periods |= {str(int(p) - 1) for p in periods if len(p) == 4 and p.isascii() and p.isdigit()}
     return history[history["period"].isin(periods)] if len(history) else history
 
 

@@ -47,7 +47,7 @@ class BodyLimit:
         api = path.startswith("/api/")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
+        if length.isascii() and length.isdigit() and int(length) > limit:
             await _answer(send, 413, _too_large(scope, limit, upload, api), api)
             return
         try:

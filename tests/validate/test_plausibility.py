@@ -129,3 +129,15 @@ def test_the_checks_read_only_the_stored_years_they_compare_with(monkeypatch):
     _, everything = p.run(sent, stored)
     assert {"change_vs_previous", "disappeared"} <= set(found["rule"])
     pd.testing.assert_frame_equal(found.drop(columns="said"), everything.drop(columns="said"))
+
+
+def test_a_period_of_unicode_digits_is_no_year_to_compare_with():
+    """bench/fuzz.py through a running server: a period '201²' (str.isdigit is true for '²')
+    answered 500."""
+    frame = pd.DataFrame({"country": ["MX"], "region": ["MX-JAL"], "period": ["201²"], "crime_type": ["0101"],
+                          "indicator": ["incidents"], "value": ["3"], "value_number": [3.0], "obs_status": ["A"],
+                          "source_row": [2], "action": ["I"]})
+    history = pd.DataFrame({"region": ["MX-JAL"], "period": ["2023"], "crime_type": ["0101"],
+                            "indicator": ["incidents"], "value_number": [100.0]})
+    to_load, found = p.run(frame, history)
+    assert len(to_load) == 1

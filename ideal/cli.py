@@ -230,7 +230,11 @@ def assess(period: Optional[str] = typer.Option(
     verb = "already assessed as" if result.reused else "stored as"
     typer.echo(f"assessment as of {result.period}: {result.n_scores} region x crime scores from "
                f"{result.n_observations} observations, {verb} run {result.run_id}")
-    _print_countries(result.countries)
+    _print_countries(result.countries, int(result.period))
+    for other in result.other_years:
+        typer.echo(f"  {other['year']} would also assess {', '.join(other['adds'])}"
+                   + (f" and leave out {', '.join(other['leaves_out'])}" if other["leaves_out"] else "")
+                   + f" ({other['assessed']} members)")
     if len(result.unscored):
         typer.secho(f"  {len(result.unscored)} region x crime units not scored:", fg="yellow")
         by = result.unscored.groupby(["country", "reason"]).size().reset_index(name="n")
@@ -238,15 +242,18 @@ def assess(period: Optional[str] = typer.Option(
             typer.echo(f"    {r.country}: {r.n} - {r.reason}")
 
 
-def _print_countries(countries: list[dict]) -> None:
-    """Each member in scope: the years its scored units' data come from, or why it is not
-    assessed."""
+def _print_countries(countries: list[dict], year: int | None = None) -> None:
+    """Each member in scope: the years its scored units' data come from (carried forward when
+    older than the run's year; its later data), or why it is not assessed."""
     done = [c for c in countries if c.get("status") == "assessed"]
     if done:
         typer.echo("  assessed: " + "; ".join(
             f"{c['country']} {', '.join(f'{y} ({n})' for y, n in c.get('data_years', {}).items())}"
+            + (", carried forward" if year and c.get("data_years")
+               and max(int(y) for y in c["data_years"]) < year else "")
             + (f", {c['nowcast']} nowcast" if c.get("nowcast") else "")
-            + (f", {c['annualised']} annualised" if c.get("annualised") else "") for c in done))
+            + (f", {c['annualised']} annualised" if c.get("annualised") else "")
+            + (f", later data {c['later']}" if c.get("later") else "") for c in done))
     others = [c for c in countries if c.get("status") != "assessed"]
     if others:
         typer.secho(f"  {len(others)} members not assessed:", fg="yellow")

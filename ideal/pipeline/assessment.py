@@ -35,6 +35,8 @@ class RunResult:
     n_scores: int
     unscored: pd.DataFrame
     countries: list[dict] = field(default_factory=list)
+    # other years that would assess members this run does not (window.best_year)
+    other_years: list[dict] = field(default_factory=list)
 
     def not_assessed(self) -> list[dict]:
         """The members in scope that no unit of was scored, each with its reason."""
@@ -53,6 +55,8 @@ class Plan:
     note: str | None = None
     # per member in scope: assessed on which year, or why not (ideal.scoring.window.statuses)
     window: list[dict] = field(default_factory=list)
+    # other years that would assess members this one does not (window.best_year)
+    other_years: list[dict] = field(default_factory=list)
 
     def params(self) -> dict:
         return {"period": self.period, "countries": self.countries,
@@ -119,15 +123,18 @@ def plan(engine: Engine, request: AssessmentRequest | None = None) -> Plan:
     # a year after every member's data is refused; one after some members' data is not: they
     # carry their latest year forward within the window, or are listed with the reason
     latest = int(known["year"].max())
-    year = request.period or f"{window.reference_year(mine):04d}"
+    carry = prof["missing"]["carry_forward_years"]
+    best, other_years = window.best_year(known, scope, carry, window.need_months(prof),
+                                         int(request.period) if request.period else None)
+    year = request.period or f"{best:04d}"
     if int(year) > latest:
         raise AssessmentError(msgid=N_("no accepted observations for %(year)s: the latest year with data is "
                                        "%(latest)s; assess %(latest)s or an earlier year."),
                               values={"year": year, "latest": latest})
-    carry = prof["missing"]["carry_forward_years"]
     statuses = window.statuses(known, scope, int(year), carry, window.need_months(prof),
                                runs.rejected_submissions(engine))
-    return Plan(year, scope, types, prof, request.note, statuses)
+    return Plan(year, scope, types, prof, request.note, statuses, other_years)
+
 
 
 # a country's observations are read a few crime types at a time: the rates of one crime type
@@ -187,7 +194,6 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
     own = pd.concat([part.own for part in parts if not part.own.empty] or [pd.DataFrame()],
                     ignore_index=True)
     used = sorted(set().union(*(part.submissions for part in parts)))
-    n_obs = sum(part.n_observations for part in parts)
     run_id = run.run_id(params, prof, used, run.reference_fingerprint(
         population, reference.iccs(), reference.crosswalks_digest() + reference.harm_digest()), __version__)
     existing = runs.find(engine, run_id)
@@ -198,7 +204,7 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
         return RunResult(run_id, year, True, existing["n_observations"], existing["n_scores"],
                          pd.DataFrame(info.get("unscored") or [],
                                       columns=["country", "region", "crime_type", "reason"]),
-                         info.get("countries") or [])
+                         info.get("countries") or [], info.get("other_years") or [])
     rates = pd.concat([part.rates for part in parts if not part.rates.empty], ignore_index=True)
     scores, unscored, info = score_rates(rates, prof, year)
     monthly = gathered([part.monthly for part in parts])
@@ -208,7 +214,12 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
     else:
         warnings_, monitoring = detect(monthly, ew), None
     accounted = window.account(statuses, scores, unscored, info.get("national", []), observations)
+    # the observations of the members assessed (#47: the cover counted those of members left out)
+    counted = {c["country"] for c in accounted if c.get("status") in (window.ASSESSED, window.NATIONAL_ONLY)}
+    n_obs = sum(n for cc, n in observations.items() if cc in counted)
     info = {**info, "unscored": unscored.to_dict("records"), "countries": accounted,
+            "observations_not_assessed": {cc: n for cc, n in observations.items() if cc not in counted and n},
+            "other_years": p.other_years,
             "early_warning": warnings_.head(200).to_dict("records"),
             **({"monitoring": monitoring} if monitoring else {}),
             "population_methods": population.groupby("method").size().to_dict()}
@@ -226,7 +237,7 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
                   detail="own population figures of " + ", ".join(sorted(own["submission_id"].unique()))
                          + " take precedence over the reference population")
     # not stored: the same run was stored meanwhile by an assessment started at the same time
-    return RunResult(run_id, year, not stored, n_obs, len(rows), unscored, accounted)
+    return RunResult(run_id, year, not stored, n_obs, len(rows), unscored, accounted, p.other_years)
 
 
 def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResult:

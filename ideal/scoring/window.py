@@ -2,9 +2,10 @@
 
 Members publish months or years apart: an assessment is made *as of a reference year* R, and
 each member enters it with its own latest data within the profile's window (R and the
-``missing.carry_forward_years`` before it). The default R is the latest year in which any
-member in scope has a complete year of data (twelve months), not the latest row stored: one
-member's first months of a new year do not move everyone's reference.
+``missing.carry_forward_years`` before it). The default R is the year in which the most members
+in scope can be assessed (each on its latest data within the window, partial years where the
+profile nowcasts them), the latest among equals; a run says which members another year would add
+or leave out.
 
 Input: per country, year and period the number of current observations and the coverage a
 partial year says it has (sql/country_years.sql). A year is complete for a country when it has
@@ -59,14 +60,29 @@ def months_known(country_years: pd.DataFrame) -> pd.DataFrame:
                       n=out["n"].astype("int64"))[cols]
 
 
-def reference_year(known: pd.DataFrame, countries: list[str] | None = None) -> int | None:
-    """The latest year in which any member (of ``countries``) has complete data; without any
-    complete year, the latest year with data; None without data."""
-    k = known if countries is None else known[known["country"].isin(countries)]
+def best_year(known: pd.DataFrame, countries: list[str], carry: int, need: int | None,
+              year: int | None = None) -> tuple[int | None, list[dict]]:
+    """The reference year that assesses the most members in scope (each on its own latest data
+    within the window, partial years where the profile scores them), the latest among equals
+    (#47: the latest complete year left out the member with the newest data), or ``year`` when
+    asked for; and each other year that would assess a member that one does not: {year,
+    assessed, adds, leaves_out}, the nearest three."""
+    k = known[known["country"].isin(countries)]
     if k.empty:
-        return None
-    complete = k[k["months"] >= 12]
-    return int((complete if not complete.empty else k)["year"].max())
+        return None, []
+    years = list(range(int(k["year"].min()), int(k["year"].max()) + 1))
+    found = {y: statuses(k, countries, y, carry, need) for y in years}
+    assessed = {y: {s["country"] for s in found[y] if s["status"] == ASSESSED} for y in years}
+    # among equals, the year more members are assessed on their data of that very year (not
+    # carried forward), then the latest
+    own = {y: sum(s["status"] == ASSESSED and s["data_year"] == y for s in found[y]) for y in years}
+    best = year if year is not None else max(years, key=lambda y: (len(assessed[y]), own[y], y))
+    if best not in assessed:
+        assessed[best] = {s["country"] for s in statuses(k, countries, best, carry, need) if s["status"] == ASSESSED}
+    others = [{"year": y, "assessed": len(assessed[y]), "adds": sorted(assessed[y] - assessed[best]),
+               "leaves_out": sorted(assessed[best] - assessed[y])}
+              for y in sorted(years, key=lambda y: abs(y - best)) if y != best and assessed[y] - assessed[best]]
+    return best, others[:3]
 
 
 def need_months(profile: dict) -> int | None:

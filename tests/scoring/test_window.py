@@ -27,11 +27,23 @@ def test_months_known_reads_annual_monthly_quarterly_and_stated_coverage():
     assert KNOWN.set_index(["country", "year"]).at[("EC", 2025), "n"] == 110
 
 
-def test_the_reference_year_is_the_latest_complete_year_not_the_latest_row():
-    assert w.reference_year(KNOWN) == 2024                  # EC's 11 months of 2025 do not count
-    assert w.reference_year(KNOWN, ["BR", "CR"]) == 2022
-    assert w.reference_year(KNOWN, ["CR"]) == 2023          # no complete year: the latest with data
-    assert w.reference_year(KNOWN, ["VE"]) is None
+def test_the_reference_year_assesses_the_most_members_and_says_what_other_years_add():
+    """#47: five members, the default (the latest complete year, 2024) left out Ecuador, whose
+    file holds 11 months of 2025; 2025 assesses as many, Ecuador among them."""
+    known = w.months_known(cy([
+        *[(cc, y, str(y), None, 100) for cc in ("AR", "CL", "MX", "UY") for y in (2023, 2024)],
+        *[("EC", 2025, f"2025-{m:02d}", None, 10) for m in range(1, 12)]]))
+    members = ["AR", "CL", "EC", "MX", "UY"]
+    year, others = w.best_year(known, members, carry=1, need=6)
+    assert year == 2025 and others == []  # no year adds a member to 2025
+    year, others = w.best_year(known, members, carry=1, need=6, year=2024)  # asked for 2024
+    assert others == [{"year": 2025, "assessed": 5, "adds": ["EC"], "leaves_out": []}]
+    # only complete years scored: EC is assessed in no year, the others in 2023-2025 alike, and
+    # on their own year's data in 2023 and 2024 only: the latest of those
+    year, others = w.best_year(known, members, carry=1, need=None)
+    assert year == 2024 and others == []
+    assert w.best_year(KNOWN, ["BR", "CR"], 2, 6)[0] == 2023  # BR carries 2022 forward; CR never
+    assert w.best_year(KNOWN, ["VE"], 2, 6) == (None, [])
 
 
 def test_each_member_is_assessed_on_its_latest_year_in_the_window_or_told_why_not():

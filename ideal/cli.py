@@ -26,6 +26,11 @@ STATE = {"debug": False}
 @app.callback()
 def main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")) -> None:
     STATE["debug"] = debug
+    if not debug:  # a library's warnings are for developers, not on a steward's console (#47)
+        import warnings
+
+        for kind in (RuntimeWarning, FutureWarning, DeprecationWarning, UserWarning):
+            warnings.filterwarnings("ignore", category=kind)
 
 
 def handled(fn):

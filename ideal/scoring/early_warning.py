@@ -17,6 +17,8 @@ Pure functions: frames in, frames out.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -25,6 +27,17 @@ from ideal.frames import per_unique
 UNIT = ["country", "region", "crime_type"]
 DEFAULTS = {"monitor_months": 12, "baseline_months": 24, "min_baseline_months": 12,
             "k": 0.5, "h": 5.0, "min_baseline_mean": 1.0}
+
+
+def _quiet(fn):
+    """Empty and zero series are expected here (a month without events, a series all zeros):
+    numpy's divide and invalid-value warnings are not a finding (#47: one reached a steward's
+    console)."""
+    @functools.wraps(fn)
+    def quiet(*args, **kwargs):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return fn(*args, **kwargs)
+    return quiet
 
 
 def monthly_series(obs: pd.DataFrame, preference: list[str], end: str) -> pd.DataFrame:
@@ -46,6 +59,7 @@ def monthly_series(obs: pd.DataFrame, preference: list[str], end: str) -> pd.Dat
     return table.sort_index(axis=1)
 
 
+@_quiet
 def detect(series: pd.DataFrame, settings: dict | None = None) -> pd.DataFrame:
     """Alarms of the monitored window (the last ``monitor_months`` columns): one row per unit
     whose CUSUM crossed h, with the month it started, the month of the alarm, the baseline and
@@ -181,6 +195,7 @@ def benjamini_hochberg(p: np.ndarray, q: float) -> float:
     return float(v[np.flatnonzero(ok).max()]) if ok.any() else -1.0
 
 
+@_quiet
 def detect_regression(series: pd.DataFrame, settings: dict | None = None) -> tuple[pd.DataFrame, dict]:
     """Alarms of the monitored window with a regression baseline (methodology v4), and what was
     monitored. Per series, a quasi-Poisson log-linear model of the ``baseline_months`` before

@@ -128,14 +128,6 @@ class Region(_Strict):
                                  "in the national figure, listed apart, never ranked, mapped or taken "
                                  "for a national total.")
 
-    @field_validator("aliases")
-    @classmethod
-    def _iso(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = [v for v in value.values() if not re.match(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$", str(v))]
-        if bad:
-            raise ValueError(f"aliases map to ISO 3166-2 codes such as CR-SJ; not {', '.join(map(str, bad))}")
-        return value
-
     @model_validator(mode="after")
     def _crosswalk_key(self) -> Region:
         if self.crosswalk and not self.key:
@@ -346,7 +338,24 @@ class Profile(_Strict):
         wide_years = self.wide is not None and self.wide.period == "year"
         if not (self.period.fixed or self.period.year or self.period.date or wide_years):
             raise ValueError("period: give fixed, year or date (or wide.period: year)")
+        self._aliases_of_the_country()
         return self
+
+    def _aliases_of_the_country(self) -> None:
+        """region.aliases map to ISO 3166-2 codes of the profile's own country; the message's
+        example is one of that country's regions (#47: "such as CR-SJ" to a Uruguayan steward)."""
+        subs = sorted(s.code for s in pycountry.subdivisions.get(country_code=self.country) or [])
+        allowed = {*subs, self.country, f"{self.country}-_X"}
+        bad = [f"{k!r}: {v}" for k, v in self.region.aliases.items() if str(v) not in allowed
+               and not (self.region.municipal and str(v).startswith(self.country + "-"))]
+        if bad:
+            example = subs[0] if subs else self.country
+            name = pycountry.subdivisions.get(code=example).name if subs else self.country
+            more = " ..." if len(bad) > 5 else ""
+            raise ValueError(f"region.aliases map each value to an ISO 3166-2 code of {self.country}, such as "
+                             f"{example} ({name}); not {'; '.join(bad[:5])}{more}. A value that means 'region "
+                             "unknown' goes to region.unknown, one of no region (prisons, abroad) to "
+                             "region.no_region")
 
     def as_dict(self) -> dict:
         return self.model_dump(exclude_none=True)
@@ -402,6 +411,9 @@ def parse(text: str, source: str = "profile") -> Profile:
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
+            said = re.match(r"^Value error, ((?:region|period|category|read)(?:\.[a-z_]+)?)[: ]", err["msg"])
+            if not loc and said:  # a check of the whole profile that names its key
+                loc = tuple(said.group(1).split("."))
             key = ".".join(str(p) for p in loc) or "(top level)"
             line = _where(loc, lines)
             msg = err["msg"].removeprefix("Value error, ")

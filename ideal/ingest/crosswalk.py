@@ -363,6 +363,13 @@ def apply_profile(table: pd.DataFrame, profile: Profile, filename: str, sep: str
     elif (agg["n"] > 1).any():
         notes.add(tr("%(n)s canonical rows are sums of several source rows (sub-categories or "
                      "sub-regions of the same ICCS code and region)", n=int((agg["n"] > 1).sum())))
+    for code, part in profile.category.partial.items():  # a class counted in part, said with the rows
+        hit = agg["crime_type"].eq(code)
+        if hit.any():
+            findings.append(finding("info", "category_partial", None, None, f"{code}|{part}"[:500], tr(
+                "ICCS %(code)s is covered only in part by this export (%(part)s): its %(n)s figures are "
+                "kept apart from the ranking of the whole class, and the briefing says so.", code=code,
+                part=part, n=int(hit.sum())), rows=int(hit.sum())))
     frame = finish(agg.assign(obs_status=_status(agg["period"], profile.status, notes), action="I"), ".")
     frame = frame.assign(coverage=agg["coverage"].to_numpy())
     frame.attrs["mappings"] = mappings

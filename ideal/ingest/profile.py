@@ -202,6 +202,10 @@ class Category(_Strict):
     """How the national category maps to ICCS."""
 
     fixed: str | None = Field(None, description="The one ICCS code of a file of one crime type.")
+    partial: dict[str, str] = Field(default_factory=dict, description="ICCS classes the export covers "
+                                    "only in part, each with the part it covers (e.g. '0401': 'robbery "
+                                    "of vehicles, cargo and banks only'): their units are kept apart "
+                                    "from the class's ranking and the briefing says so.")
     columns: list[str] = Field(default_factory=list, description="Columns that together name "
                                "the national category.")
     rules: list[Rule] = Field(default_factory=list)

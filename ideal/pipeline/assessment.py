@@ -206,7 +206,16 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
                                       columns=["country", "region", "crime_type", "reason"]),
                          info.get("countries") or [], info.get("other_years") or [])
     rates = pd.concat([part.rates for part in parts if not part.rates.empty], ignore_index=True)
+    # classes a member's export covers only in part (its profile's category.partial): kept apart
+    # from the ranking of the whole class (#47: robbery of vehicles, cargo and banks alone made
+    # every region "very low" beside members that send all robbery)
+    partial = runs.partial_classes(engine, used)
+    in_part = pd.Series([(c, t) in partial for c, t in zip(rates["country"], rates["crime_type"], strict=True)],
+                        index=rates.index, dtype=bool)
+    partial_units = _partial_figures(rates[in_part], partial, int(year))
+    rates = rates[~in_part].reset_index(drop=True)
     scores, unscored, info = score_rates(rates, prof, year)
+    info = {**info, "partial_classes": partial_units}
     monthly = gathered([part.monthly for part in parts])
     ew = prof.get("early_warning") or {}
     if ew.get("method") == "regression":  # v4: regression baseline, false-discovery control
@@ -238,6 +247,21 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
                          + " take precedence over the reference population")
     # not stored: the same run was stored meanwhile by an assessment started at the same time
     return RunResult(run_id, year, not stored, n_obs, len(rows), unscored, accounted, p.other_years)
+
+
+def _partial_figures(rates: pd.DataFrame, partial: dict[tuple[str, str], str], year: int) -> list[dict]:
+    """Per member and class covered in part: the part, and the latest year's count and rate over
+    its regions (listed apart, never ranked beside the members that send the whole class)."""
+    out = []
+    regional = rates[(rates["region"] != rates["country"]) & (rates["year"] <= year)]
+    for (cc, crime, ind), group in regional.groupby(["country", "crime_type", "indicator"], sort=True):
+        latest = group[group["year"] == group["year"].max()]
+        pop = latest["population"].sum()
+        out.append({"country": cc, "crime_type": crime, "indicator": ind, "part": partial.get((cc, crime), ""),
+                    "data_year": int(latest["year"].max()), "regions": int(len(latest)),
+                    "value": float(latest["value"].sum()),
+                    "rate": float(latest["value"].sum() / pop * 100_000) if pop and pop == pop else None})
+    return out
 
 
 def assess(engine: Engine, request: AssessmentRequest | None = None) -> RunResult:

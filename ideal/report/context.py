@@ -558,6 +558,12 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                        "rate": _num(r["national_rate"], language, 1) if r.get("national_rate") is not None else "-",
                        "year": r["data_year"]}
                       for r in info.get("remainder") or []],
+        "partial_classes": [{"country": reference.country_name(r["country"], language),
+                             "crime": reference.crime_name(r["crime_type"], language, short=True),
+                             "part": r["part"], "regions": r["regions"], "value": _num(r["value"], language, 0),
+                             "rate": _num(r["rate"], language, 1) if r.get("rate") is not None else "-",
+                             "year": r["data_year"]}
+                            for r in info.get("partial_classes") or []],
         "partial_year": profile.get("partial_year") or {},
         "levels": level_counts,
         "bands": [{"label": labels[b["level"]], "max": b["max"]} for b in profile["bands"]],

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ideal.config import sql
 from ideal.errors import AssessmentError, NotFound
 from ideal.store.db import to_frame
-from ideal.store.models import AssessmentRun, Submission, ThreatScore
+from ideal.store.models import AssessmentRun, Submission, ThreatScore, ValidationResult
 
 TEXT_COLUMNS = ["country", "region", "period", "crime_type", "indicator", "obs_status", "coverage",
                 "submission_id"]
@@ -127,6 +127,20 @@ def save(engine: Engine, run: dict, scores: list[dict]) -> bool:
             raise
         return False
     return True
+
+
+def partial_classes(engine: Engine, submissions: list[str]) -> dict[tuple[str, str], str]:
+    """(country, ICCS code) -> the part of the class covered, for the classes these submissions
+    said they cover only in part (their reading's finding category_partial)."""
+    if not submissions:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(select(Submission.country, ValidationResult.value)
+                            .join(Submission, Submission.id == ValidationResult.submission_id)
+                            .where(ValidationResult.rule == "category_partial",
+                                   ValidationResult.submission_id.in_(submissions))).all()
+    return {(cc, str(v).split("|", 1)[0]): str(v).split("|", 1)[1] if "|" in str(v) else ""
+            for cc, v in rows}
 
 
 def load(engine: Engine, run_id: str | None = None) -> tuple[dict, pd.DataFrame]:

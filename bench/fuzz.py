@@ -269,6 +269,46 @@ def fuzz_reading(n: int, rng: random.Random, pool, tally: Tally, every: int = 50
                 checkpoint({**tally.summary(), "wall_s": round(time.time() - t0, 1), "partial": i + 1 < n})
 
 
+def _reading_share(args) -> Tally:
+    n, seed, pool, every = args
+    tally = Tally()
+    fuzz_reading(n, random.Random(seed), pool, tally, every=every)
+    return tally
+
+
+def fuzz_reading_parallel(n: int, seed: int, pool, workers: int, checkpoint=None) -> Tally:
+    """fuzz_reading on ``workers`` processes (each its own share and seed), merged; in rounds of
+    5,000 files so that the figures so far are written between rounds."""
+    import multiprocessing as mp
+
+    total, done, round_no = Tally(), 0, 0
+    with mp.get_context("fork").Pool(workers) as workers_pool:
+        while done < n:
+            size = min(5000, n - done)
+            shares = [size // workers + (i < size % workers) for i in range(workers)]
+            parts = workers_pool.map(_reading_share, [(k, seed * 1000 + round_no * workers + i, pool, 0)
+                                                      for i, k in enumerate(shares) if k])
+            for t in parts:
+                total.files += t.files
+                for k, v in t.verdicts.items():
+                    total.verdicts[k] = total.verdicts.get(k, 0) + v
+                for how, outcomes in t.by_mutator.items():
+                    mine = total.by_mutator.setdefault(how, {})
+                    for k, v in outcomes.items():
+                        mine[k] = mine.get(k, 0) + v
+                total.seconds += t.seconds
+                total.slowest = max(total.slowest, t.slowest)
+                total.peak_kb = max(total.peak_kb, t.peak_kb)
+                total.unhandled += t.unhandled
+                total.late += t.late
+            done += size
+            round_no += 1
+            print(f"  reading: {done:>7} files, {total.verdicts}", flush=True)
+            if checkpoint:
+                checkpoint({**total.summary(), "partial": done < n})
+    return total
+
+
 def fuzz_submissions(n: int, rng: random.Random, pool, tally: Tally, home: Path) -> dict:
     """Mutants through submit_bytes on a fresh SQLite warehouse; afterwards, what was stored."""
     os.environ.update(IDEAL_HOME=str(home / "var"), IDEAL_REPORTS_DIR=str(home / "reports"))
@@ -393,7 +433,7 @@ def _write(res: dict) -> Path:
     return path
 
 
-def run(files: int, submit: int, api: int, seed: int) -> dict:
+def run(files: int, submit: int, api: int, seed: int, workers: int = 1) -> dict:
     pool = seeds()
     res: dict = {"date": date.today().isoformat(), "seed": seed, "seeds": [n for n, _ in pool],
                  "verdict_limit_s": VERDICT_SECONDS}
@@ -414,10 +454,14 @@ def run(files: int, submit: int, api: int, seed: int) -> dict:
             res["api"] = {**tally.summary(), "wall_s": round(time.time() - t0, 1), **stored}
         if files:
             print(f"reading {files} mutants under the reading limits ...", flush=True)
-            tally = Tally()
             t0 = time.time()
-            fuzz_reading(files, random.Random(seed), pool, tally,
-                         checkpoint=lambda part: _write({**res, "reading": part}))
+            if workers > 1:
+                tally = fuzz_reading_parallel(files, seed, pool, workers,
+                                              checkpoint=lambda part: _write({**res, "reading": part}))
+            else:
+                tally = Tally()
+                fuzz_reading(files, random.Random(seed), pool, tally,
+                             checkpoint=lambda part: _write({**res, "reading": part}))
             res["reading"] = {**tally.summary(), "wall_s": round(time.time() - t0, 1),
                               "by_mutator": tally.by_mutator}
     return res
@@ -429,9 +473,11 @@ def main() -> None:
     parser.add_argument("--submit", type=int, default=2000, help="mutants through submit_bytes")
     parser.add_argument("--api", type=int, default=2000, help="mutants through a running server's API")
     parser.add_argument("--seed", type=int, default=46)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes reading mutants at once (default: every core)")
     args = parser.parse_args()
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    res = run(args.files, args.submit, args.api, args.seed)
+    res = run(args.files, args.submit, args.api, args.seed, args.workers)
     _write(res)
     print(json.dumps({k: v for k, v in res.items() if k not in ("seeds",)}, indent=2, default=str)[:6000])
     bad = sum(res.get(k, {}).get("n_unhandled", 0) + res.get(k, {}).get("n_late", 0)

@@ -475,7 +475,7 @@ def profile_check(file: Path = typer.Argument(..., help="A national export to tr
         path = Path(profile)
         if not path.is_file():
             raise IdealError(f"{path}: no such profile file.")
-        with profiles.trying(path.read_text(encoding="utf-8"), path.name) as name:
+        with profiles.trying(path.read_text(encoding="utf-8"), path.name, language) as name:
             result = profiles.check(file.read_bytes(), file.name, name, country, engine, sheet=sheet,
                                     language=language)
     else:

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ideal.errors import ProfileError, UnsafeInput
+from ideal.i18n import tr
 from ideal.safe_load import yaml_node
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
@@ -356,10 +357,11 @@ class Profile(_Strict):
             example = subs[0] if subs else self.country
             name = pycountry.subdivisions.get(code=example).name if subs else self.country
             more = " ..." if len(bad) > 5 else ""
-            raise ValueError(f"region.aliases map each value to an ISO 3166-2 code of {self.country}, such as "
-                             f"{example} ({name}); not {'; '.join(bad[:5])}{more}. A value that means 'region "
-                             "unknown' goes to region.unknown, one of no region (prisons, abroad) to "
-                             "region.no_region")
+            raise ValueError(tr("region.aliases map each value to an ISO 3166-2 code of %(country)s, such as "
+                                "%(example)s (%(name)s); not %(bad)s. A value that means 'region unknown' "
+                                "goes to region.unknown, one of no region (prisons, abroad) to "
+                                "region.no_region", country=self.country, example=example, name=name,
+                                bad="; ".join(bad[:5]) + more))
 
     def as_dict(self) -> dict:
         return self.model_dump(exclude_none=True)
@@ -422,8 +424,9 @@ def parse(text: str, source: str = "profile") -> Profile:
             line = _where(loc, lines)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":
-                msg = "missing (required)"
+                msg = tr("missing (required)")
             elif err["type"] == "extra_forbidden":
-                msg = "not a profile key (see docs/profile.schema.json)"
-            problems.append(f"  {key}{f' (line {line})' if line else ''}: {msg}")
-        raise ProfileError(f"{source}: {len(problems)} problem(s) in the profile:\n" + "\n".join(problems)) from None
+                msg = tr("not a profile key (see docs/profile.schema.json)")
+            problems.append(f"  {key}" + (tr(" (line %(n)s)", n=line) if line else "") + f": {msg}")
+        raise ProfileError(tr("%(source)s: %(n)s problem(s) in the profile:", source=source, n=len(problems))
+                           + "\n" + "\n".join(problems)) from None

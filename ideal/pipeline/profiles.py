@@ -129,7 +129,7 @@ def try_text(text: str, data: bytes, filename: str, country: str | None,
     with a file, tried on it. Returns (dry run or None, None)."""
     if not text.strip():
         raise ProfileError("paste the profile's YAML or choose its file.")
-    with trying(text, "profile") as name:
+    with trying(text, "profile", language) as name:
         if not data:
             return None, None
         cc = (country or "").strip().upper() or registry.get(name).country
@@ -137,9 +137,11 @@ def try_text(text: str, data: bytes, filename: str, country: str | None,
 
 
 @contextmanager
-def trying(text: str, source: str):
-    """A profile being written, usable by name for one dry run without installing it."""
-    prof = profile.parse(text, source)
+def trying(text: str, source: str, language: str | None = None):
+    """A profile being written, usable by name for one dry run without installing it; its
+    problems said in ``language`` (default IDEAL_LANGUAGE)."""
+    with speaking(language or get_settings().language):
+        prof = profile.parse(text, source)
     with registry.trial(prof):
         yield prof.name
 

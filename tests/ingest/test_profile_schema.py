@@ -95,3 +95,19 @@ def test_a_malformed_profile_is_never_installed(tmp_path, monkeypatch):
 def test_profiles_are_asked_for_by_name_never_by_path(name):
     with pytest.raises(ProfileError, match="name of an installed profile"):
         registry.get(name)
+
+
+def test_a_stewards_profile_problems_in_their_language_with_an_example_of_their_country():
+    """#47: `profile check` said, in English, "aliases map to ISO 3166-2 codes such as CR-SJ; not
+    TODO" to a Uruguayan steward."""
+    from ideal.errors import ProfileError
+    from ideal.pipeline import profiles
+
+    text = ("name: uy_x\ntitle: x\ncountry: UY\ndetect: [A]\nperiod: {year: A}\n"
+            "region: {column: B, by: name, aliases: {CARCEL: TODO}}\ncategory: {fixed: '0101'}\n"
+            "count: {indicator: victims}\n")
+    with pytest.raises(ProfileError) as exc, profiles.trying(text, "uy.yaml", "es"):
+        pass
+    said = str(exc.value)
+    assert "problema(s) en el perfil" in said and "region.aliases (línea 6)" in said
+    assert "código ISO 3166-2 de UY, como UY-AR (Artigas)" in said and "CR-SJ" not in said

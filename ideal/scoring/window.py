@@ -73,9 +73,9 @@ def best_year(known: pd.DataFrame, countries: list[str], carry: int, need: int |
     years = list(range(int(k["year"].min()), int(k["year"].max()) + 1))
     found = {y: statuses(k, countries, y, carry, need) for y in years}
     assessed = {y: {s["country"] for s in found[y] if s["status"] == ASSESSED} for y in years}
-    # among equals, the year more members are assessed on their data of that very year (not
-    # carried forward), then the latest
-    own = {y: sum(s["status"] == ASSESSED and s["data_year"] == y for s in found[y]) for y in years}
+    # among equals, the latest year in which some member is assessed on that very year's data
+    # (a year everyone would carry forward into is no reference: SESNSP's half 2025)
+    own = {y: any(s["status"] == ASSESSED and s["data_year"] == y for s in found[y]) for y in years}
     best = year if year is not None else max(years, key=lambda y: (len(assessed[y]), own[y], y))
     if best not in assessed:
         assessed[best] = {s["country"] for s in statuses(k, countries, best, carry, need) if s["status"] == ASSESSED}

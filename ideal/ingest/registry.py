@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ideal.config import get_settings
 from ideal.errors import ProfileError
+from ideal.i18n import tr
 from ideal.ingest.profile import NAME, Profile, parse
 
 SHIPPED = files("ideal.ingest") / "profiles"
@@ -155,6 +156,14 @@ def unsettled(text: str) -> list[str]:
     return out
 
 
+def _example(country: str) -> str:
+    """A region code of the country, as an example in a message."""
+    import pycountry
+
+    subs = sorted(s.code for s in pycountry.subdivisions.get(country_code=country) or [])
+    return subs[0] if subs else country
+
+
 def install(text: str, source: str = "profile") -> tuple[Profile, Path]:
     """Check a profile and write it to IDEAL_PROFILES_DIR as <name>.yaml (atomically). A profile
     whose mappings or reasons still say TODO is refused, each such line named: a TODO reason
@@ -162,9 +171,11 @@ def install(text: str, source: str = "profile") -> tuple[Profile, Path]:
     prof = parse(text, source)
     todo = unsettled(text)
     if todo:
-        raise ProfileError(f"{source}: {len(todo)} line(s) still say TODO; settle each (an ICCS code, "
-                           "or out_of_scope with the real reason; an ISO 3166-2 code for a region) "
-                           "before installing:\n  " + "\n  ".join(todo))
+        raise ProfileError(tr("%(source)s: %(n)s line(s) still say TODO; settle each (an ICCS code, or "
+                              "out_of_scope with the real reason; an ISO 3166-2 code of %(country)s for a "
+                              "region, such as %(example)s) before installing:", source=source, n=len(todo),
+                              country=prof.country, example=_example(prof.country))
+                           + "\n  " + "\n  ".join(todo))
     folder = _user_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{prof.name}.yaml"

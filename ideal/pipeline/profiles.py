@@ -113,9 +113,11 @@ def _check(data: bytes, filename: str, name: str, country: str, engine: Engine,
 
 
 def install(text: str, source: str = "profile", *, actor: str | None = None,
-            engine: Engine | None = None) -> tuple[profile.Profile, Path]:
-    """Check a profile and install it in IDEAL_PROFILES_DIR (audited when an engine is given)."""
-    prof, path = registry.install(text, source)
+            engine: Engine | None = None, language: str | None = None) -> tuple[profile.Profile, Path]:
+    """Check a profile and install it in IDEAL_PROFILES_DIR (audited when an engine is given);
+    its problems said in ``language`` (default IDEAL_LANGUAGE)."""
+    with speaking(language or get_settings().language):
+        prof, path = registry.install(text, source)
     if engine is not None:
         audit.log(engine, actor=actor or audit.current_actor("cli"), action="profile.installed",
                   outcome="ok", object_id=prof.name, country=prof.country,

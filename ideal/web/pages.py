@@ -512,7 +512,8 @@ def install_profile(request: Request, text: str = Form(...), csrf_token: str = F
                     u: Account = Depends(user)):
     security.require_analyst(request, u, "profile.install")
     security.check_csrf(request, csrf_token)
-    prof, _path = profiles.install(text, "portal upload", actor=u.actor, engine=request.app.state.engine)
+    prof, _path = profiles.install(text, "portal upload", actor=u.actor, engine=request.app.state.engine,
+                                   language=language_of(request, u))
     flash(request, gettext(request, u)("Profile %(name)s installed: stewards can choose it when "
                                        "they send a file.") % {"name": prof.name}, "ok")
     return RedirectResponse("/profiles", status_code=303)

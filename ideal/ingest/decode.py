@@ -208,13 +208,10 @@ def _cells_of(text: str, sep: str, width: int, records: int, filename: str) -> p
     return pd.DataFrame(rows, columns=range(width), dtype=str)
 
 
-def _names(cells) -> list[str]:
-    """The first record as column names: trimmed, an empty one named by its position, a
-    repeated one numbered as pandas does (``a``, ``a.1``)."""
+def unique_names(names: list[str]) -> list[str]:
+    """Column names with a repeated one numbered as pandas does (``a``, ``a.1``)."""
     out, seen = [], {}
-    for i, c in enumerate(cells):
-        name = str(c).strip() if c is not None else ""
-        name = name or f"column {i + 1}"
+    for name in names:
         if name in seen:
             seen[name] += 1
             name = f"{name}.{seen[name]}"
@@ -222,6 +219,13 @@ def _names(cells) -> list[str]:
             seen[name] = 0
         out.append(name)
     return out
+
+
+def _names(cells) -> list[str]:
+    """The first record as column names: trimmed, an empty one named by its position, a
+    repeated one numbered."""
+    return unique_names([(str(c).strip() if c is not None else "") or f"column {i + 1}"
+                         for i, c in enumerate(cells)])
 
 
 def _table(cells: pd.DataFrame, numbers: list[int]) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import pandas as pd
 from ideal.contracts import OBSERVATION_COLUMNS, REQUIRED_COLUMNS
 from ideal.errors import SubmissionError
 from ideal.i18n import tr
-from ideal.ingest.decode import Decoded
+from ideal.ingest.decode import Decoded, unique_names
 from ideal.ingest.profile import Profile
 from ideal.ingest.shapes import finding
 from ideal.ingest.sniff import Assumptions, ReadOptions
@@ -62,20 +62,8 @@ def rehead(table: pd.DataFrame, at: int) -> pd.DataFrame:
     if "_row" in table.columns:
         cols[list(table.columns).index("_row")] = "_row"
     out = table.iloc[at + 1:].copy()
-    out.columns = _unique(cols)
+    out.columns = unique_names(cols)
     return out.reset_index(drop=True)
-
-
-def _unique(names: list[str]) -> list[str]:
-    out, seen = [], {}
-    for n in names:
-        if n in seen:
-            seen[n] += 1
-            n = f"{n}.{seen[n]}"
-        else:
-            seen[n] = 0
-        out.append(n)
-    return out
 
 
 def wider_than_header(decoded: Decoded, name: str, at: int, filename: str) -> list[tuple]:

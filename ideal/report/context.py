@@ -70,6 +70,20 @@ def _weights(profile: dict, language: str) -> dict | None:
     return {p: _num(profile["pillars"][p]["weight"] / total * 100, language, 0) for p in names}
 
 
+def other_years(years: list[dict], language: str) -> list[str]:
+    """What another reference year would change (window.best_year): one sentence per year."""
+    _ = translations(language).gettext
+    out = []
+    for y in years or []:
+        adds = ", ".join(reference.country_name(c, language) for c in y.get("adds") or [])
+        left = ", ".join(reference.country_name(c, language) for c in y.get("leaves_out") or [])
+        text = _("%(year)s would also assess %(adds)s") % {"year": y["year"], "adds": adds}
+        if left:
+            text += _(" and leave out %(left)s") % {"left": left}
+        out.append(text + ".")
+    return out
+
+
 def marking(language: str) -> str:
     """The classification marking in the report's language: the demonstration marking (the
     demo's home) is translated; one set at `ideal init --marking` or in IDEAL_CLASSIFICATION is
@@ -558,6 +572,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                        "rate": _num(r["national_rate"], language, 1) if r.get("national_rate") is not None else "-",
                        "year": r["data_year"]}
                       for r in info.get("remainder") or []],
+        "other_years": other_years(info.get("other_years"), language),
         "partial_classes": [{"country": reference.country_name(r["country"], language),
                              "crime": reference.crime_name(r["crime_type"], language, short=True),
                              "part": r["part"], "regions": r["regions"], "value": _num(r["value"], language, 0),

@@ -381,7 +381,7 @@ def run_page(request: Request, run_id: str, country: str | None = None, crime: s
                "query": "&".join(f"{k}={v}" for k, v in (("country", country), ("crime", crime),
                                                          ("level", level), ("sort", sort)) if v)}
     from ideal.pipeline import assessment
-    from ideal.report.context import member_status, unit_reason
+    from ideal.report.context import member_status, other_years, unit_reason
 
     top = assessment.top_scores(engine, run_id, scores=scores, profile=stored.get("profile") or {})[
         ["country", "region", "crime_type", "score", "level", "rate", "reliability", "rank_p5",
@@ -397,6 +397,7 @@ def run_page(request: Request, run_id: str, country: str | None = None, crime: s
     return page(request, "run.html.j2", run=found, top=top, listing=listing,
                 scored=runs.scored_countries(engine, run_id),
                 reports=reports.of_run(engine, run_id), members=members,
+                other_years=other_years((found.get("info") or {}).get("other_years"), language_of(request, u)),
                 unscored=[{"country": c, "reason": r, "n": n} for (c, r), n in sorted(unscored.items())])
 
 

@@ -86,3 +86,11 @@ def test_account_completes_each_member_with_what_the_run_did():
     assert out["GT"]["reason"] == "no data submitted"    # the window's reason comes first
     message = w.nothing_scored("2024", list(out.values()))
     assert "GT: no data submitted" in message and "BR:" in message
+
+
+def test_what_another_year_would_add_is_said_in_the_readers_language():
+    from ideal.report.context import other_years
+
+    years = [{"year": 2025, "assessed": 5, "adds": ["EC"], "leaves_out": ["NI"]}]
+    assert other_years(years, "es") == ["2025 también evaluaría a Ecuador y dejaría fuera a Nicaragua."]
+    assert other_years(years, "en") == ["2025 would also assess Ecuador and leave out Nicaragua."]

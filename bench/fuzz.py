@@ -239,7 +239,9 @@ class Tally:
                 if self.seconds else 0, "p99_s": round(qs[98], 3), "slowest_s": round(self.slowest[0], 3),
                 "slowest_file": self.slowest[1], "late": self.late[:20], "n_late": len(self.late),
                 "peak_mb": round(self.peak_kb / 1024, 1), "unhandled": self.unhandled[:20],
-                "n_unhandled": len(self.unhandled), "status_5xx": self.status_5xx, "deaths": self.deaths}
+                "n_unhandled": len(self.unhandled), "status_5xx": self.status_5xx, "deaths": self.deaths,
+                # a reading that failed unexpectedly or died: rejected cleanly, but a bug to find
+                "n_unexpected": self.verdicts.get("limit:failed", 0) + self.verdicts.get("limit:died", 0)}
 
 
 def fuzz_reading(n: int, rng: random.Random, pool, tally: Tally, every: int = 5000, checkpoint=None) -> None:
@@ -481,6 +483,7 @@ def main() -> None:
     _write(res)
     print(json.dumps({k: v for k, v in res.items() if k not in ("seeds",)}, indent=2, default=str)[:6000])
     bad = sum(res.get(k, {}).get("n_unhandled", 0) + res.get(k, {}).get("n_late", 0)
+              + res.get(k, {}).get("n_unexpected", 0)
               + res.get(k, {}).get("status_5xx", 0) + res.get(k, {}).get("deaths", 0)
               + res.get(k, {}).get("received", 0) + res.get(k, {}).get("rejected_without_raw_file", 0)
               for k in ("reading", "submit_bytes", "api"))

@@ -241,7 +241,7 @@ def _open_workbook(data: bytes, filename: str):
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         expanded = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, OSError) as exc:
         raise SubmissionError(tr("%(file)s: the XLSX file is damaged or incomplete (was the upload "
                                  "interrupted?); save it again and resend.", file=filename)) from exc
     # the unpacked size is judged before anything is unpacked (a 1 KB workbook can declare
@@ -277,6 +277,9 @@ def _workbook(data: bytes, filename: str, notes: Assumptions, only: list[str] | 
             raise SubmissionError(tr("%(file)s: no sheet named %(missing)s; the sheets are: "
                                      "%(names)s.", file=filename, missing=", ".join(map(repr, missing)),
                                      names=", ".join(names)))
+        if not names:
+            raise SubmissionError(tr("%(file)s: the workbook has no sheets; save it again and resend.",
+                                     file=filename))
         tables, widths = {}, {}
         for n in only or names:
             try:
@@ -341,7 +344,7 @@ def _rows_present(ws) -> int | None:
     try:
         with ws.parent._archive.open(ws._worksheet_path) as fh:
             xml = fh.read()
-    except (AttributeError, KeyError, OSError):
+    except Exception:  # noqa: BLE001 - a member zipfile cannot open (version, compression): not counted
         return None
     return sum(1 for m in _ROW.finditer(xml) if m.group(1) and _VALUE.search(m.group(1)))
 

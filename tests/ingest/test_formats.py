@@ -265,3 +265,19 @@ def test_row_numbers_are_the_rows_a_spreadsheet_shows():
     """Blank lines count as rows, as a spreadsheet opening the CSV shows them."""
     data = (HEADER + "MX,MX-JAL,2024,0101,incidents,10,A\n\nMX,MX-COL,2024,0101,incidents,3,A\n").encode()
     assert read_submission(data, "t.csv").frame["source_row"].tolist() == [2, 4]
+
+
+def test_damaged_workbooks_are_refused_as_damaged():
+    """bench/fuzz.py: a flipped byte in a member's version ('zip file version 14.3') and a
+    workbook with no sheet raised instead of refusing."""
+    import random
+
+    from bench.fuzz import _flip, seeds
+
+    book = dict(seeds())["template.xlsx"]
+    for seed in (2565, *range(40)):
+        _, damaged = _flip(random.Random(seed), "t.xlsx", book)
+        try:
+            read_submission(damaged, "t.xlsx")
+        except SubmissionError as exc:
+            assert str(exc)

@@ -258,7 +258,7 @@ def point_scores(rates: pd.DataFrame, profile: dict, year: str,
     window = profile["pillars"]["trend"]["window_years"]
     # rows that belong to a country but to no region (CC-_X, a profile's region.no_region): part
     # of its national figure, listed apart, never ranked or mapped
-    apart = rates["region"].astype(str).str.endswith("-_X")
+    apart = _remainder(rates)
     remainder = remainder_figures(rates, apart, y, carry)
     rates = rates[~apart].reset_index(drop=True)
     units = pl.latest_values(rates, y, carry)
@@ -295,7 +295,7 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
     point = point_scores(rates, profile, year, harm)
     units, unscored, national = point["units"], point["unscored"], point["national"]
     remainder = point["remainder"]
-    rates = rates[~rates["region"].astype(str).str.endswith("-_X")].reset_index(drop=True)
+    rates = rates[~_remainder(rates)].reset_index(drop=True)
     if units.empty:
         return units, unscored, {"national": national, "remainder": remainder}
     from ideal import reference
@@ -366,6 +366,13 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
                 [f"contrib_{p}" for p in pl.PILLARS]].to_numpy(dtype="float64"),
                 harm_scales=(profile.get("harm") or {}).get("mode") == "scale")}
     return scores.drop(columns="_group").reset_index(drop=True), unscored.reset_index(drop=True), info
+
+
+def _remainder(rates: pd.DataFrame) -> pd.Series:
+    """The rows of a country's remainder of no region (reference.no_region: CC-_X)."""
+    from ideal import reference
+
+    return rates["region"].astype(str).str.endswith("-" + reference.NO_REGION)
 
 
 def remainder_figures(rates: pd.DataFrame, apart: pd.Series, year: int, carry: int) -> list[dict]:

@@ -38,14 +38,24 @@ def _fold(text: str) -> str:
 
 
 @cache
+def _lists() -> dict[str, list[str]]:
+    """The zxcvbn-ts lists (password_words.txt.gz), by name, each folded in frequency order."""
+    lists: dict[str, list[str]] = {}
+    with gzip.open(files("ideal.reference") / "data" / "password_words.txt.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if "\t" in line:
+                name, word = line.rstrip("\n").split("\t", 1)
+                lists.setdefault(name.replace(":", "_"), []).append(_fold(word))
+    return lists
+
+
+@cache
 def common_words() -> frozenset[str]:
     """Common words, first names, last names and passwords of Spanish and Portuguese (zxcvbn-ts
     lists), and zxcvbn's own English passwords, folded (no accents, lower case)."""
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-    with gzip.open(files("ideal.reference") / "data" / "password_words.txt.gz", "rt", encoding="utf-8") as fh:
-        words = {line.rstrip("\n").split("\t", 1)[1] for line in fh if "\t" in line}
-    return frozenset(_fold(w) for w in words | set(FREQUENCY_LISTS["passwords"]))
+    return frozenset(w for words in _lists().values() for w in words) | {_fold(w) for w in FREQUENCY_LISTS["passwords"]}
 
 
 @cache
@@ -53,13 +63,7 @@ def _zxcvbn():
     """zxcvbn with the Spanish and Portuguese lists added (once per process)."""
     from zxcvbn import matching, zxcvbn
 
-    with gzip.open(files("ideal.reference") / "data" / "password_words.txt.gz", "rt", encoding="utf-8") as fh:
-        lists: dict[str, list[str]] = {}
-        for line in fh:
-            if "\t" in line:
-                name, word = line.rstrip("\n").split("\t", 1)
-                lists.setdefault(name.replace(":", "_"), []).append(_fold(word))
-    matching.add_frequency_lists(lists)
+    matching.add_frequency_lists(_lists())
     return zxcvbn
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ideal.contracts import findings_frame
 from ideal.i18n import tr
-from ideal.ingest import crosswalk, registry, sdmx
+from ideal.ingest import contributions, crosswalk, registry, sdmx
 from ideal.ingest.decode import Decoded, decode
 from ideal.ingest.locate import Located, locate
 from ideal.ingest.profile import Profile
@@ -62,8 +62,10 @@ def located(data: bytes, filename: str, options: ReadOptions) -> tuple[Located, 
     prof = registry.get(options.profile) if options.profile else None
     if prof is not None:
         options = with_profile(options, prof)
-    found = locate(decoded_for(data, filename, options, notes, prof), filename, options, notes,
-                   prof, [] if prof else candidates())
+    decoded = decoded_for(data, filename, options, notes, prof)
+    if prof is None and (name := contributions.find(decoded)) is not None:
+        return Located(decoded.tables[name], "contributions", decoded.separator), options, notes
+    found = locate(decoded, filename, options, notes, prof, [] if prof else candidates())
     if prof is None and found.shape == "profile":
         # recognised by its columns: read again from the bytes as with --profile
         prof, notes = found.profile, Assumptions()
@@ -74,10 +76,16 @@ def located(data: bytes, filename: str, options: ReadOptions) -> tuple[Located, 
     return found, options, notes
 
 
-def read_submission(data: bytes, filename: str, options: ReadOptions | None = None) -> Parsed:
-    """A submission's canonical rows and every finding of its reading."""
+def read_submission(data: bytes, filename: str, options: ReadOptions | None = None,
+                    submitter: str = "", members: tuple[str, ...] = ()) -> Parsed | contributions.Contributed:
+    """A submission's canonical rows and every finding of its reading; or, for a file of
+    structured contributions, its checked contributions for member ``submitter``."""
     found, options, notes = located(data, filename, options or ReadOptions())
     table, sep = found.table, found.separator
+    if found.shape == "contributions":
+        read = contributions.read(table, filename, submitter, members)
+        read.notes = notes.notes
+        return read
     findings = list(found.findings)
     if found.shape == "profile":
         frame, more = crosswalk.apply_profile(table, found.profile, filename, sep, options, notes)

@@ -31,7 +31,7 @@ class Located:
     """The table that holds the data, its header in place and its shape."""
 
     table: pd.DataFrame  # text cells, the header as column names, ``_row`` beside them
-    shape: str  # "template" | "sdmx" | "profile"
+    shape: str  # "template" | "sdmx" | "profile" | "contributions"
     separator: str  # the CSV separator, or "xlsx"
     profile: Profile | None = None
     sdmx: str | None = None  # "1.0" | "2.0"

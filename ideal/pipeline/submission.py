@@ -24,11 +24,13 @@ from ideal.errors import IdealError, ReadingLimit, SubmissionError
 from ideal.i18n import said_of, speaking, tr
 from ideal.ingest import periods
 from ideal.ingest.archive import archive, sha256_bytes
+from ideal.ingest.contributions import Contributed, NamedAssessor
 from ideal.ingest.formats import Parsed, read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.pipeline import mail_feedback
 from ideal.pipeline.bounded import bounded
 from ideal.store import audit, load
+from ideal.store import contributions as contributions_store
 from ideal.validate import feedback, plausibility
 from ideal.validate.runner import ValidationReport, validate_submission
 
@@ -59,6 +61,7 @@ class Receipt:
     attempt_of: str | None = None  # the first submission of the same bytes, read another way
     reading: str = ""
     language: str = "en"  # of the messages and the feedback
+    kept: bool = True  # False: the raw file was deleted (an assessor column that may name a person)
 
     @property
     def ok(self) -> bool:
@@ -84,6 +87,9 @@ class Receipt:
                       "warnings, %(superseded)s earlier values superseded.", file=self.filename,
                       id=self.submission_id, again=again, rows=self.rows_accepted,
                       warnings=self.n_warnings, superseded=self.rows_superseded)
+        if not self.kept:
+            return tr("%(file)s: %(STATUS)s (%(id)s): %(message)s", file=self.filename,
+                      STATUS=tr(self.status).upper(), id=self.submission_id, message=self.message)
         return tr("%(file)s: %(STATUS)s (%(id)s%(again)s): %(message)s The file is kept in "
                   "quarantine; fix it and submit again.", file=self.filename,
                   STATUS=tr(self.status).upper(), id=self.submission_id, again=again,
@@ -194,14 +200,26 @@ def _submit(data: bytes, filename: str, country: str, engine: Engine, channel: s
                     "(IDEAL_MAX_UPLOAD_MB); split the file by year or region and send the parts.",
                     file=filename, size=f"{len(data) / 2**20:.1f}",
                     limit=f"{settings.max_upload_bytes / 2**20:.0f}"))
-            parsed = bounded(read_submission, data, filename, options, filename=filename,
-                             settings=settings)
+            parsed = bounded(read_submission, data, filename, options, country, settings.members,
+                             filename=filename, settings=settings)
+        except NamedAssessor as exc:  # may name a person: not kept anywhere
+            receipt.findings = findings_frame([("error", "contribution_assessor", "assessor", None, None,
+                                                said_of(exc))])
+            receipt.n_errors = 1
+            raw.unlink(missing_ok=True)
+            receipt.status, receipt.message, receipt.kept = "rejected", str(exc), False
+            load.finish_rejected(engine, submission_id, rows_total=0, n_errors=1, n_warnings=0,
+                                 findings=receipt.findings, message=str(exc), actor=actor,
+                                 country=country, quarantine="", kept=False)
+            return receipt
         except SubmissionError as exc:
             rule = "reading_limit" if isinstance(exc, ReadingLimit) else "file_readable"
             receipt.findings = findings_frame([("error", rule, None, None, None, said_of(exc))])
             receipt.n_errors = 1
             return _reject(engine, receipt, raw, settings, actor, str(exc))
         receipt.format, receipt.notes = parsed.format, parsed.notes
+        if isinstance(parsed, Contributed):
+            return _contributions(engine, receipt, parsed, raw, settings, actor)
         exam = examine(parsed, country, engine, settings, today)
         frame, to_load, report = exam.frame, exam.to_load, exam.report
         receipt.periods = sorted(frame["period"].dropna().astype(str).unique().tolist())
@@ -227,6 +245,28 @@ def _submit(data: bytes, filename: str, country: str, engine: Engine, channel: s
             paths = feedback.write(receipt, settings.feedback_dir / country,
                                    language or settings.language)
             receipt.feedback_path, receipt.feedback_csv = paths["html"], paths["csv"]
+
+
+def _contributions(engine: Engine, receipt: Receipt, read: Contributed, raw: Path, settings: Settings,
+                   actor: str) -> Receipt:
+    """A file of structured contributions: checked, then loaded whole or refused whole."""
+    contributions_store.mark_kind(engine, receipt.submission_id)
+    findings = read.findings
+    receipt.rows_total, receipt.findings = len(read.rows), findings
+    receipt.n_errors = int((findings["severity"] == "error").sum())
+    receipt.n_warnings = int((findings["severity"] == "warning").sum())
+    receipt.periods = sorted({str(int(y)) for y in read.rows["year"].dropna()})
+    if not read.ok:
+        rules = ", ".join(sorted(findings.loc[findings["severity"] == "error", "rule"].unique()))
+        return _reject(engine, receipt, raw, settings, actor,
+                       tr("%(n)s blocking problems (%(rules)s); no assessment was loaded.",
+                          n=receipt.n_errors, rules=rules))
+    receipt.rows_superseded = contributions_store.load(
+        engine, receipt.submission_id, read.rows, findings=findings, n_warnings=receipt.n_warnings,
+        actor=actor)
+    receipt.status, receipt.rows_accepted = "accepted", len(read.rows)
+    receipt.message = tr("%(n)s assessments accepted", n=len(read.rows))
+    return receipt
 
 
 @dataclass

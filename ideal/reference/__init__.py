@@ -275,3 +275,58 @@ def scored_crime_types() -> list[str]:
     """ICCS codes that carry a harm weight, i.e. the crime types IDEAL scores."""
     df = iccs()
     return df.loc[df["harm_weight"].notna(), "code"].tolist()
+
+
+def enforcement_crimes() -> list[str]:
+    """ICCS classes whose police counts grow with investigative effort as well as with crime
+    (drugs, money laundering, arms trafficking, organised criminal groups: the
+    ``enforcement_driven`` column of iccs.csv): every number read from them says so."""
+    df = iccs()
+    return df.loc[df["enforcement_driven"].str.lower().eq("true"), "code"].tolist()
+
+
+def indicator_nature() -> dict[str, str]:
+    """Per indicator: prevalence (measures the crime), enforcement (grows with effort) or
+    response (cooperation, not threat); population is the denominator."""
+    return indicators().set_index("code")["nature"].to_dict()
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in str(text or "").split() if w]
+
+
+@_shared
+def markets() -> pd.DataFrame:
+    """The market catalogue (markets.csv, markets.meta.yaml): the Organized Crime Index's 15
+    criminal markets and 5 actor types with code, kind (market | actor), the Index's name,
+    es/pt/en names, linked ICCS classes, linked indicators and CLASI areas (lists)."""
+    df = _read("markets.csv", dtype=str)
+    return df.assign(iccs=df["iccs"].map(_words), indicators=df["indicators"].map(_words),
+                     areas=df["areas"].map(_words))
+
+
+@_shared
+def market_anchors() -> pd.DataFrame:
+    """The written anchors of the 1-10 severity scale (market_anchors.csv), es/pt/en."""
+    return _read("market_anchors.csv", dtype=str).astype({"level": "int64"})
+
+
+@_shared
+def clasi_areas() -> pd.DataFrame:
+    """CLASI's priority areas with their names and the markets each is measured by."""
+    df = _read("clasi_areas.csv", dtype=str)
+    cat = markets()
+    return df.assign(markets=df["code"].map(
+        lambda a: cat.loc[cat["areas"].map(lambda x: a in x), "code"].tolist()))
+
+
+def market_catalogue_version() -> int:
+    from ideal.safe_load import yaml_text
+
+    return int(yaml_text((DATA / "markets.meta.yaml").read_text(encoding="utf-8"), "markets.meta.yaml")["version"])
+
+
+@cache
+def iso_countries() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code (pycountry)."""
+    return frozenset(c.alpha_2 for c in pycountry.countries)

@@ -268,7 +268,7 @@ def priorities(scores: pd.DataFrame, pairs: pd.DataFrame, language: str, _, most
         if has_p and lead.empty:
             doubts.append(_("none of its regions is in the top 15 in half of the simulations"))
         if "enforcement" in high and high["enforcement"].fillna(False).astype(bool).any():
-            doubts.append(_("it rests on arrests or seizures, which grow with police effort as well as with crime"))
+            doubts.append(_("it rests on enforcement counts (arrests, seizures, or a crime found mostly by investigation), which grow with police effort as well as with crime"))
         if "imputed" in high and high["imputed"].fillna(False).astype(bool).mean() > 0.25:
             doubts.append(_("a quarter or more of its regions use data of an earlier year"))
         if "population_method" in high and (~high["population_method"].isin(OFFICIAL_POPULATION)).mean() > 0.25:

@@ -337,7 +337,8 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
         harm=base["harm"], spread=base["spread"].round(4), coverage=cover.round(4),
         score=np.round(comp, 4), reliability=reliability.round(2), rank=base_rank,
         rank_median=median, rank_p5=p5, rank_p95=p95, **probabilities,
-        enforcement=units["indicator"].isin(reference.enforcement_indicators()).to_numpy(),
+        enforcement=(units["indicator"].isin(reference.enforcement_indicators())
+                     | units["crime_type"].isin(reference.enforcement_crimes())).to_numpy(),
         status=np.where(np.isfinite(comp), "scored", "insufficient_data"))
     scores = scores.assign(level=agg.band(scores["score"], profile["bands"]),
                            **contributions(matrices[key], weights, comp, profile["aggregation"]["method"],

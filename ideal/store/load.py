@@ -224,16 +224,24 @@ def keyed(rows: pd.DataFrame, keys: dict[str, dict[str, int]]) -> pd.DataFrame:
 
 def finish_rejected(engine: Engine, submission_id: str, *, rows_total: int, n_errors: int,
                     n_warnings: int, findings: pd.DataFrame, message: str, actor: str,
-                    country: str, quarantine: str) -> None:
+                    country: str, quarantine: str, kept: bool = True) -> None:
+    """Record a rejection. ``kept`` False: the raw file was deleted, not quarantined (a
+    contributions file whose assessor column may name a person)."""
     with engine.begin() as conn:
         audit.record(conn, actor=actor, action="submission.rejected", outcome="refused",
                      object_id=submission_id, country=country, detail=message)
-        audit.record(conn, actor=actor, action="submission.quarantined", outcome="ok",
-                     object_id=submission_id, country=country, detail=quarantine)
+        if kept:
+            audit.record(conn, actor=actor, action="submission.quarantined", outcome="ok",
+                         object_id=submission_id, country=country, detail=quarantine)
+        else:
+            audit.record(conn, actor=actor, action="submission.not_kept", outcome="ok",
+                         object_id=submission_id, country=country,
+                         detail="the raw file was deleted: its assessor column may name a person")
         _findings(conn, submission_id, findings)
+        extra = {} if kept else {"archive_path": "", "kind": "contributions"}
         conn.execute(update(Submission.__table__).where(Submission.id == submission_id).values(
             status="rejected", rows_total=rows_total, rows_accepted=0, rows_rejected=rows_total,
-            n_errors=n_errors, n_warnings=n_warnings, message=message))
+            n_errors=n_errors, n_warnings=n_warnings, message=message, **extra))
 
 
 def load_accepted(engine: Engine, submission_id: str, rows: pd.DataFrame, *, n_warnings: int,

@@ -57,8 +57,71 @@ class Submission(Base):
     # are a new attempt, linked to the first by attempt_of
     reading: Mapped[str] = mapped_column(String(300), default="", server_default="")
     attempt_of: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # data (observations) | contributions (structured expert contributions on markets)
+    kind: Mapped[str] = mapped_column(String(16), default="data", server_default="data")
 
     __table_args__ = (Index("uq_submission_country_sha", "country", "sha256", "reading", unique=True),)
+
+
+class Contribution(Base):
+    """One assessor's rating of one market of the catalogue for a member (and optionally one of
+    its first-level regions), a year and a round (ingest.contributions). The assessor is a
+    number the focal point gave, never a name; who sent the file is in the audit log."""
+
+    __tablename__ = "contributions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    market: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    round: Mapped[int] = mapped_column(SmallInteger)
+    assessor: Mapped[int] = mapped_column(SmallInteger)
+    role: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[float] = mapped_column(Float)
+    trend: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    scope: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cross_border: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    international: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    violence: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    corruption: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    laundering: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    adaptability: Mapped[int | None] = mapped_column(SmallInteger, nullable=True)
+    confidence: Mapped[str] = mapped_column(String(8))
+    evidence: Mapped[str | None] = mapped_column(Text, nullable=True)
+    evidence_grade: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # false once a later file of the same member, year and round replaces it
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (Index("ix_contribution_current", "country", "year", "current"),)
+
+
+class MarketSeverity(Base):
+    """A run's severity of one market (or CLASI area) for one member: the contributions'
+    median and spread, the data track, the fused severity with its 90 % interval
+    (scoring.markets)."""
+
+    __tablename__ = "market_severities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("assessment_runs.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    market: Mapped[str] = mapped_column(String(32))  # a market code, or area:<code>
+    year: Mapped[int] = mapped_column(SmallInteger)
+    severity: Mapped[float | None] = mapped_column(Float, nullable=True)
+    low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    experts: Mapped[float | None] = mapped_column(Float, nullable=True)  # the assessors' median
+    experts_q1: Mapped[float | None] = mapped_column(Float, nullable=True)
+    experts_q3: Mapped[float | None] = mapped_column(Float, nullable=True)
+    assessors: Mapped[int] = mapped_column(Integer, default=0)
+    rounds: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[float | None] = mapped_column(Float, nullable=True)  # the data track
+    data_basis: Mapped[str | None] = mapped_column(String(16), nullable=True)  # prevalence | enforcement
+    data_series: Mapped[int] = mapped_column(Integer, default=0)
+    agreement: Mapped[str] = mapped_column(String(16))  # agree | disagree | experts_only | data_only | none
+    p_seven: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Region(Base):

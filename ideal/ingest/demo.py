@@ -21,6 +21,12 @@ shared real data. A few countries carry the problems real submissions have:
 * PY reports some crime types only as national totals.
 * NI has not sent its latest year yet.
 * GT sends a correction of its latest year that supersedes the first figures.
+
+Every member but VE also sends round one of its structured contributions on the criminal
+markets (three to five assessors around the Organized Crime Index's 2025 scores, with noise and
+an occasional outlier: only the data track's agreement with the Index is evidence on the demo),
+and a few send the new indicators of the priority areas (hectares deforested or mined, firearms
+seized, FIU reports, assets confiscated) at the order of magnitude public sources give.
 """
 
 from __future__ import annotations
@@ -163,6 +169,71 @@ def _with_problems(country: str, df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {name: df}
 
 
+# --- the markets (#49) -------------------------------------------------------------------
+ASSESSOR_SD = 0.8  # an assessor's noise around the Index's score
+ASSESSOR_BIAS = 0.4  # sd of an assessor's own leaning, the same on every market
+OUTLIER = 0.04  # the share of ratings far from the others (a misread anchor, a case known to one)
+ROLES = ("police", "prosecution", "fiu", "customs", "environment", "academia")
+# the new indicators a few members send, national figures of the latest year at the order of
+# magnitude public sources give (PRODES/MapBiomas, SIMCI, defence and police yearbooks, FIU
+# annual reports, asset-forfeiture agencies); a member's level scales with its Index score
+INDICATOR_LEVELS = {
+    "deforested_ha": ({"BR": 900_000, "BO": 300_000, "PE": 140_000, "CO": 80_000, "PY": 60_000}, "flora"),
+    "illegal_mining_ha": ({"PE": 30_000, "CO": 90_000, "VE": 40_000, "EC": 8_000}, "non_renewable"),
+    "firearms_seized": ({"MX": 12_000, "CO": 21_000, "BR": 110_000, "AR": 9_000, "EC": 14_000}, "arms_trafficking"),
+    "str_reports": ({"AR": 55_000, "CL": 6_500, "UY": 1_100, "PE": 11_000, "CR": 3_000}, "financial"),
+    "assets_confiscated_usd": ({"CO": 250e6, "MX": 90e6, "BR": 180e6, "PE": 30e6}, "financial"),
+}
+
+
+def contributions_frame(country: str, year: int = YEARS[-1]) -> pd.DataFrame:
+    """A member's round-one contributions: every market and actor type of the catalogue rated
+    by three to five assessors around the Index's 2025 score (assessor noise, each
+    assessor's own leaning, an occasional outlier); graded evidence where 7 or more."""
+    from ideal.ingest.contributions import COLUMNS
+
+    oci = reference.oci_scores()
+    oci = oci[(oci["country"] == country) & (oci["year"] == 2025)].set_index("market")["score"]
+    rng = _rng(country, "contributions")
+    n = int(rng.integers(3, 6))
+    leaning = rng.normal(0, ASSESSOR_BIAS, size=n)
+    roles = rng.permutation(ROLES)[:n]
+    rows = []
+    for market in reference.markets()["code"]:
+        if market not in oci.index:
+            continue
+        for a in range(n):
+            value = oci[market] + leaning[a] + rng.normal(0, ASSESSOR_SD)
+            if rng.random() < OUTLIER:
+                value += rng.choice([-1, 1]) * rng.uniform(3, 4.5)
+            severity = float(np.clip(np.round(value * 2) / 2, 1, 10))
+            graded = severity >= 7
+            rows.append([country, market, "", str(year), "1", str(a + 1), roles[a], f"{severity:g}",
+                         str(int(np.clip(np.round(rng.normal(0.3, 0.8)), -2, 2))), "NATIONAL", "",
+                         *[str(int(np.clip(np.round(severity / 2 + rng.normal(0, 0.7)), 1, 5))) for _ in range(5)],
+                         str(rng.choice(["low", "moderate", "high"], p=[0.2, 0.5, 0.3])),
+                         f"{roles[a]} report {year}/{int(rng.integers(1, 99)):02d}" if graded else "",
+                         f"{'ABC'[int(rng.integers(0, 3))]}{int(rng.integers(1, 4))}" if graded else ""])
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def indicator_rows(country: str, years=YEARS) -> pd.DataFrame:
+    """The new indicators this member sends (national rows), if any."""
+    oci = reference.oci_scores()
+    oci = oci[(oci["country"] == country) & (oci["year"] == 2025)].set_index("market")["score"]
+    iccs = reference.indicators().set_index("code")["iccs"]
+    rows = []
+    for indicator, (levels_, market) in INDICATOR_LEVELS.items():
+        if country not in levels_:
+            continue
+        for year in years:
+            rng = _rng(country, indicator, str(year))
+            level = levels_[country] * (1 + 0.05 * (year - years[-1])) * rng.lognormal(0, 0.1)
+            level *= (oci.get(market, 5.0) / 5.0) ** 0.5
+            rows.append((country, country, str(year), iccs[indicator], indicator, int(round(level)), "A"))
+    return pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)
+
+
 def generate(inbox: Path, countries: tuple[str, ...]) -> list[Path]:
     """Write the demo submissions into ``inbox/<CC>/``; the same bytes on every call."""
     written = []
@@ -171,7 +242,13 @@ def generate(inbox: Path, countries: tuple[str, ...]) -> list[Path]:
             continue  # a member added through IDEAL_MEMBERS without demo parameters
         folder = inbox / cc
         folder.mkdir(parents=True, exist_ok=True)
-        for filename, frame in _with_problems(cc, country_frame(cc)).items():
+        frames = _with_problems(cc, country_frame(cc))
+        extra = indicator_rows(cc)
+        if not extra.empty:
+            frames[f"ideal-{cc.lower()}-indicadores-{YEARS[0]}-{YEARS[-1]}.csv"] = extra
+        if cc != "VE":  # VE's data file is rejected; its focal point has not contributed either
+            frames[f"ideal-{cc.lower()}-contribuciones-{YEARS[-1]}.csv"] = contributions_frame(cc)
+        for filename, frame in frames.items():
             path = folder / filename
             frame.to_csv(path, index=False, lineterminator="\n")
             written.append(path)

@@ -19,11 +19,12 @@ from ideal.contracts import AssessmentRequest
 from ideal.errors import AssessmentError
 from ideal.i18n import N_
 from ideal.report import render
-from ideal.scoring import compare, run, window
+from ideal.scoring import compare, markets, run, window
 from ideal.scoring.early_warning import detect, detect_regression, gathered, monthly_up_to
 from ideal.scoring.profile import load_profile, profile_hash
 from ideal.scoring.score import UNIT, rates_for, score_rates, top_threats
 from ideal.store import audit, queries, reports, runs
+from ideal.store import contributions as contributions_store
 
 
 @dataclass
@@ -194,8 +195,13 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
     own = pd.concat([part.own for part in parts if not part.own.empty] or [pd.DataFrame()],
                     ignore_index=True)
     used = sorted(set().union(*(part.submissions for part in parts)))
+    # the markets' evidence (#49): the member's structured contributions and the indicators
+    # linked to the markets are part of the run's identity
+    evidence = market_evidence(engine, p)
+    used = sorted(set(used) | set(evidence["submissions"]))
     run_id = run.run_id(params, prof, used, run.reference_fingerprint(
-        population, reference.iccs(), reference.crosswalks_digest() + reference.harm_digest()), __version__)
+        population, reference.iccs(), reference.crosswalks_digest() + reference.harm_digest()
+        + f"markets-{reference.market_catalogue_version()}-{markets.METHOD}"), __version__)
     existing = runs.find(engine, run_id)
     if existing:
         if p.note:
@@ -234,12 +240,17 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
             "population_methods": population.groupby("method").size().to_dict()}
     if scores.empty:
         raise AssessmentError(window.nothing_scored(year, accounted))
+    severities, regional = markets.severities(
+        evidence["contributions"], evidence["totals"], population, p.countries, int(year),
+        draws=max(1000, int(prof["uncertainty"].get("draws", 1000))), seed=int(prof["uncertainty"]["seed"]))
+    info = {**info, "markets": {"method": markets.METHOD, "catalogue": reference.market_catalogue_version(),
+                                "regional": regional.to_dict("records")}}
     rows = run.score_rows(scores, run_id)
     stored = runs.save(engine, dict(
         id=run_id, period=year, countries=p.countries, profile_name=prof["name"],
         profile_sha256=profile_hash(prof), profile=prof, params={**params, "submissions": used},
         n_observations=n_obs, n_scores=len(rows), note=p.note,
-        seed=prof["uncertainty"]["seed"], code_version=__version__, info=info), rows)
+        seed=prof["uncertainty"]["seed"], code_version=__version__, info=info), rows, severities)
     if stored and not own.empty:
         audit.log(engine, actor=audit.current_actor("cli"), action="population.submitted_used",
                   outcome="ok", object_id=run_id, country=",".join(sorted(own["country"].unique())),
@@ -247,6 +258,22 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
                          + " take precedence over the reference population")
     # not stored: the same run was stored meanwhile by an assessment started at the same time
     return RunResult(run_id, year, not stored, n_obs, len(rows), unscored, accounted, p.other_years)
+
+
+def market_evidence(engine: Engine, p: Plan) -> dict:
+    """What the markets are judged on: the current contributions of the members in scope up
+    to the run's year, the national totals of the classes and indicators linked to the
+    markets, and the submissions behind both."""
+    cat = reference.markets()
+    classes = sorted({c for x in cat["iccs"] for c in x} | set(reference.indicators()["iccs"].replace("", None).dropna()))
+    nature = reference.indicator_nature()
+    indicators = sorted(k for k, v in nature.items() if v in ("prevalence", "enforcement"))
+    last = int(p.period)
+    totals, used = runs.national_totals(engine, last - markets.CARRY_YEARS, last, classes, indicators)
+    totals = totals[totals["country"].isin(p.countries)]
+    contrib = contributions_store.current(engine, p.countries, last)
+    return {"contributions": contrib, "totals": totals,
+            "submissions": sorted(set(used) | set(contrib["submission_id"] if not contrib.empty else []))}
 
 
 def _partial_figures(rates: pd.DataFrame, partial: dict[tuple[str, str], str], year: int) -> list[dict]:

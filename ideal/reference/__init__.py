@@ -330,3 +330,28 @@ def market_catalogue_version() -> int:
 def iso_countries() -> frozenset[str]:
     """Every ISO 3166-1 alpha-2 code (pycountry)."""
     return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+@cache
+def country_land_km2() -> dict[str, float]:
+    """Each member's area in km2 from its outline in boundaries.json (simplified Natural Earth
+    shapes; an equal-area approximation on the sphere, within a few per cent): the exposure of
+    the indicators in hectares."""
+    from shapely.geometry import shape
+    from shapely.ops import transform
+
+    out = {}
+    for feature in boundaries()["countries"]:
+        geom = shape(feature["geometry"])
+        # Lambert cylindrical equal-area: x = R lon, y = R sin(lat), R = 6371 km
+        flat = transform(lambda x, y, z=None: (np.radians(x) * 6371.0, np.sin(np.radians(y)) * 6371.0), geom)
+        out[feature["properties"]["country"]] = float(flat.area)
+    return out
+
+
+@_shared
+def oci_scores() -> pd.DataFrame:
+    """The Organized Crime Index's market and actor scores of the members, 2021-2025
+    (oci_scores.csv, written by scripts/build_oci_scores.py from the published compilation:
+    GI-TOC, Global Organized Crime Index): country, year, market (IDEAL's code), score."""
+    return _read("oci_scores.csv", dtype={"country": str, "market": str}).astype({"year": "int64", "score": "float64"})

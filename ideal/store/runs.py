@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import Engine, bindparam, insert, select, text, update
+from sqlalchemy import Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ideal.config import sql
@@ -113,15 +113,19 @@ def add_note(engine: Engine, run_id: str, note: str) -> None:
                          .values(note=f"{old}; {note}" if old else note))
 
 
-def save(engine: Engine, run: dict, scores: list[dict]) -> bool:
-    """Store a run and its scores in one transaction. False when the same run (same id: same
-    data, scope and method) was stored meanwhile by an assessment running at the same time;
-    nothing is written then."""
+def save(engine: Engine, run: dict, scores: list[dict], markets: pd.DataFrame | None = None) -> bool:
+    """Store a run, its scores and its market severities in one transaction. False when the
+    same run (same id: same data, scope and method) was stored meanwhile by an assessment
+    running at the same time; nothing is written then."""
+    from ideal.store.contributions import save_severities
+
     try:
         with engine.begin() as conn:
             conn.execute(insert(AssessmentRun.__table__).values(
                 created_at=datetime.now(UTC), **run))
             conn.execute(insert(ThreatScore.__table__), scores)
+            if markets is not None:
+                save_severities(conn, run["id"], markets)
     except IntegrityError:
         if find(engine, run["id"]) is None:
             raise
@@ -171,3 +175,40 @@ def scored_countries(engine: Engine, run_id: str) -> list[str]:
     with engine.connect() as conn:
         return sorted(r[0] for r in conn.execute(
             select(ThreatScore.country).where(ThreatScore.run_id == run_id).distinct()))
+
+
+def national_totals(engine: Engine, first_year: int, last_year: int, crime_types: list[str],
+                    indicators: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Per country, crime type, indicator and year of ``crime_types`` x ``indicators``: the
+    sum of the current values (one level of regions is stored per country, so the sum is the
+    national figure), the year's own row or, without one, its 12 months or 4 quarters; and the
+    submissions behind them (the data track of the markets, scoring.markets)."""
+    from ideal.store.models import Observation
+
+    o = Observation.__table__
+    periods = [str(y) for y in range(int(first_year), int(last_year) + 1)]
+    year = func.substr(o.c.period, 1, 4)
+    q = (select(o.c.country, o.c.crime_type, o.c.indicator, o.c.period, func.sum(o.c.value), func.count())
+         .where(o.c.superseded_by.is_(None), year.in_(periods), o.c.crime_type.in_(list(crime_types)),
+                o.c.indicator.in_(list(indicators)), o.c.value.is_not(None))
+         .group_by(o.c.country, o.c.crime_type, o.c.indicator, o.c.period))
+    s = select(o.c.submission_id).distinct().where(
+        o.c.superseded_by.is_(None), year.in_(periods), o.c.crime_type.in_(list(crime_types)),
+        o.c.indicator.in_(list(indicators)))
+    with engine.connect() as conn:
+        rows = to_frame(conn.execute(q), ["country", "crime_type", "indicator", "period", "value", "n"])
+        used = sorted(r[0] for r in conn.execute(s))
+    cols = ["country", "crime_type", "indicator", "year", "value"]
+    if rows.empty:
+        return pd.DataFrame(columns=cols), used
+    rows = rows.assign(year=rows["period"].str.slice(0, 4).astype(int), value=rows["value"].astype(float),
+                       part=rows["period"].str.slice(5, 6))
+    key = ["country", "crime_type", "indicator", "year"]
+    annual = rows[rows["part"] == ""].groupby(key, as_index=False)["value"].sum()
+    months = rows[rows["part"].str.fullmatch(r"[01]")]
+    months = months.groupby(key).agg(value=("value", "sum"), k=("period", "nunique")).reset_index()
+    quarters = rows[rows["part"] == "Q"].groupby(key).agg(value=("value", "sum"), k=("period", "nunique")).reset_index()
+    whole = pd.concat([annual.assign(pref=0), months[months["k"] == 12].assign(pref=1),
+                       quarters[quarters["k"] == 4].assign(pref=2)], ignore_index=True)
+    whole = whole.sort_values([*key, "pref"]).drop_duplicates(key)
+    return whole[cols].reset_index(drop=True), used

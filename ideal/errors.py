@@ -69,6 +69,11 @@ class ReadingLimit(SubmissionError):
         self.limit = limit
 
 
+class NamedAssessor(SubmissionError):
+    """A contributions file whose assessor column holds text that may name a person: refused
+    and not archived (ingest.contributions)."""
+
+
 class ProfileError(SubmissionError):
     """A crosswalk profile is malformed (key, line, what was expected) or unknown."""
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ideal import reference
 from ideal.contracts import findings_frame
-from ideal.errors import SubmissionError
+from ideal.errors import NamedAssessor, SubmissionError
 from ideal.i18n import N_, tr
 from ideal.ingest.decode import Decoded
 from ideal.ingest.locate import find_header, rehead
@@ -137,10 +137,6 @@ def _no_names(assessor: pd.Series, rows: np.ndarray, filename: str) -> None:
             "%(file)s: the assessor column must hold a number for each expert (1, 2, 3 ...), never "
             "a name or initials; row %(row)s holds something else. The file was not kept; number the "
             "assessors and send it again.", file=filename, row=int(rows[bad.to_numpy()][0])))
-
-
-class NamedAssessor(SubmissionError):
-    """The assessor column holds text that may name a person: refused and not archived."""
 
 
 def _number(s: pd.Series) -> pd.Series:

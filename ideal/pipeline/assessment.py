@@ -23,8 +23,7 @@ from ideal.scoring import compare, markets, run, window
 from ideal.scoring.early_warning import detect, detect_regression, gathered, monthly_up_to
 from ideal.scoring.profile import load_profile, profile_hash
 from ideal.scoring.score import UNIT, rates_for, score_rates, top_threats
-from ideal.store import audit, queries, reports, runs
-from ideal.store import contributions as contributions_store
+from ideal.store import audit, contributions, queries, reports, runs
 
 
 @dataclass
@@ -244,7 +243,7 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
         evidence["contributions"], evidence["totals"], population, p.countries, int(year),
         draws=max(1000, int(prof["uncertainty"].get("draws", 1000))), seed=int(prof["uncertainty"]["seed"]))
     info = {**info, "markets": {"method": markets.METHOD, "catalogue": reference.market_catalogue_version(),
-                                "regional": regional.to_dict("records")}}
+                                "regional": regional.astype(object).where(regional.notna(), None).to_dict("records")}}
     rows = run.score_rows(scores, run_id)
     stored = runs.save(engine, dict(
         id=run_id, period=year, countries=p.countries, profile_name=prof["name"],
@@ -271,7 +270,7 @@ def market_evidence(engine: Engine, p: Plan) -> dict:
     last = int(p.period)
     totals, used = runs.national_totals(engine, last - markets.CARRY_YEARS, last, classes, indicators)
     totals = totals[totals["country"].isin(p.countries)]
-    contrib = contributions_store.current(engine, p.countries, last)
+    contrib = contributions.current(engine, p.countries, last)
     return {"contributions": contrib, "totals": totals,
             "submissions": sorted(set(used) | set(contrib["submission_id"] if not contrib.empty else []))}
 

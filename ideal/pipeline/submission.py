@@ -20,17 +20,16 @@ from sqlalchemy import Engine
 
 from ideal.config import Settings, get_settings
 from ideal.contracts import findings_frame
-from ideal.errors import IdealError, ReadingLimit, SubmissionError
+from ideal.errors import IdealError, NamedAssessor, ReadingLimit, SubmissionError
 from ideal.i18n import said_of, speaking, tr
 from ideal.ingest import periods
 from ideal.ingest.archive import archive, sha256_bytes
-from ideal.ingest.contributions import Contributed, NamedAssessor
+from ideal.ingest.contributions import Contributed
 from ideal.ingest.formats import Parsed, read_submission
 from ideal.ingest.sniff import ReadOptions
 from ideal.pipeline import mail_feedback
 from ideal.pipeline.bounded import bounded
-from ideal.store import audit, load
-from ideal.store import contributions as contributions_store
+from ideal.store import audit, contributions, load
 from ideal.validate import feedback, plausibility
 from ideal.validate.runner import ValidationReport, validate_submission
 
@@ -250,7 +249,7 @@ def _submit(data: bytes, filename: str, country: str, engine: Engine, channel: s
 def _contributions(engine: Engine, receipt: Receipt, read: Contributed, raw: Path, settings: Settings,
                    actor: str) -> Receipt:
     """A file of structured contributions: checked, then loaded whole or refused whole."""
-    contributions_store.mark_kind(engine, receipt.submission_id)
+    contributions.mark_kind(engine, receipt.submission_id)
     findings = read.findings
     receipt.rows_total, receipt.findings = len(read.rows), findings
     receipt.n_errors = int((findings["severity"] == "error").sum())
@@ -261,7 +260,7 @@ def _contributions(engine: Engine, receipt: Receipt, read: Contributed, raw: Pat
         return _reject(engine, receipt, raw, settings, actor,
                        tr("%(n)s blocking problems (%(rules)s); no assessment was loaded.",
                           n=receipt.n_errors, rules=rules))
-    receipt.rows_superseded = contributions_store.load(
+    receipt.rows_superseded = contributions.load(
         engine, receipt.submission_id, read.rows, findings=findings, n_warnings=receipt.n_warnings,
         actor=actor)
     receipt.status, receipt.rows_accepted = "accepted", len(read.rows)

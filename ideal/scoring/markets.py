@@ -12,11 +12,16 @@ The rule (methodology "markets-1", written down in the README, INFORM-style):
    driven), their arrests, seizures, prosecutions and convictions (enforcement), and the
    market's own indicators (firearms, assets, FIU reports: enforcement; hectares, CSIRT
    incidents: prevalence); response indicators (cooperation) never. Each series as a rate
-   (per 100,000 inhabitants; hectares per 1,000 km2 of land), on a log scale, min-max
-   rescaled to 1-10 across the members that send it (at least three), as INFORM rescales its
-   indicators (INFORM Risk methodology, JRC 2017, sections 3.3-3.4). The data severity is the
-   mean of the prevalence series; of the enforcement series only when there is no prevalence
-   series (``data_basis`` says which).
+   (per 100,000 inhabitants; hectares per 1,000 km2 of land), on a log scale, as a standard
+   score among the members that send it (at least three), as INFORM normalises its
+   indicators before aggregating (INFORM Risk methodology, JRC 2017, section 3.3). The data's
+   score is the mean of the prevalence series' scores; of the enforcement series only when
+   there is no prevalence series (``data_basis`` says which). Data place a member among the
+   others, they do not say how severe the market is: the score is put on the 1-10 scale by
+   mean-sigma linking (Kolen & Brennan, Test Equating, Scaling, and Linking, 2014, ch. 6) to
+   the members' expert medians for the market (their mean, their spread but at least 1), or
+   5.5 +- 1.5 where fewer than two members' experts rated it. (Min-max rescaling across three
+   members put the lowest at 1 whatever its level.)
 3. **Fused.** Experts and data: (2 x experts + data) / 3 with prevalence data, (3 x experts +
    data) / 4 with enforcement data only (they grow with police effort); one of them alone
    when the other is missing. A pair 3 points or more apart is flagged "disagree": possible
@@ -24,7 +29,8 @@ The rule (methodology "markets-1", written down in the README, INFORM-style):
    bias.
 4. **Uncertainty.** Each of ``draws`` simulations resamples the assessors (with replacement,
    each rating blurred by one assessor's rating error, RATING_SD) and the data (each count
-   drawn from its Gamma posterior, the series resampled), and fuses them again. The interval
+   drawn from its Gamma posterior, the series resampled, the reading of severity from data
+   blurred by DATA_ERROR, or DATA_SPREAD without linking), and fuses them again. The interval
    is the draws' 5th-95th percentiles; ``p_seven`` the share of draws at 7 or more. Per market
    across the region, the mean over members in each draw gives ``p_top3``: the share of draws
    in which the market is among the region's three most severe.
@@ -43,7 +49,10 @@ from ideal import reference
 
 METHOD = "markets-1"
 RATING_SD = 1.0  # one assessor's rating error on the 1-10 scale (half a band of the anchors)
-MIN_MEMBERS = 3  # a data series is rescaled only across at least this many members
+MIN_MEMBERS = 3  # a data series is placed only among at least this many members
+MIN_SPREAD = 1.0  # the least spread the data's standard scores are given on the 1-10 scale
+DATA_CENTRE, DATA_SPREAD = 5.5, 1.5  # where no two members' experts rated the market
+DATA_ERROR = 1.0  # the error of a severity read from linked data (bench/markets.py checks it)
 DISAGREE = 3.0
 PREVALENCE_WEIGHTS = (2, 1)
 ENFORCEMENT_WEIGHTS = (3, 1)
@@ -112,17 +121,16 @@ def series(totals: pd.DataFrame, population: pd.DataFrame, year: int) -> pd.Data
     return s.assign(rate=s["value"] / s["exposure"])[cols].reset_index(drop=True)
 
 
-def _rescale(logs: np.ndarray) -> np.ndarray:
-    """Min-max to 1-10 along axis 0 (members), per column (draw)."""
-    lo, hi = np.nanmin(logs, axis=0), np.nanmax(logs, axis=0)
-    span = np.where(hi > lo, hi - lo, np.nan)
-    out = 1 + 9 * (logs - lo) / span
-    return np.where(np.isfinite(out), out, 5.5)
+def _standard(logs: np.ndarray) -> np.ndarray:
+    """Standard scores along axis 0 (members), per column (draw); 0 where all are equal."""
+    sd = logs.std(axis=0)
+    return np.where(sd > 0, (logs - logs.mean(axis=0)) / np.where(sd > 0, sd, 1.0), 0.0)
 
 
 def _data_draws(s: pd.DataFrame, countries: list[str], draws: int, rng) -> tuple[dict, dict]:
-    """Per (country, market): the data severity's point value and draws, its basis and
-    number of series."""
+    """Per (country, market): the data's standard score (a member's place among the members
+    that send the market's series: mean of the series' standard scores of log rates), its
+    draws, its basis and number of series."""
     point, sims = {}, {}
     for mkt, g in s.groupby("market", sort=True):
         for basis in ("prevalence", "enforcement"):
@@ -138,9 +146,9 @@ def _data_draws(s: pd.DataFrame, countries: list[str], draws: int, rng) -> tuple
                 # the rate's Gamma posterior (Jeffreys prior): each draw a plausible rate
                 rates = rng.gamma(value[:, None] + 0.5, 1.0, size=(len(members), draws)) / exposure[:, None]
                 floor = 0.5 / exposure.max()
-                scaled = _rescale(np.log(np.maximum(rates, floor)))
-                point_scaled = _rescale(np.log(np.maximum((value + 0.5) / exposure, floor))[:, None])[:, 0]
-                by_series[name] = (members, point_scaled, scaled)
+                drawn = _standard(np.log(np.maximum(rates, floor)))
+                at = _standard(np.log(np.maximum((value + 0.5) / exposure, floor))[:, None])[:, 0]
+                by_series[name] = (members, at, drawn)
             for cc in countries:
                 have = [(p[members.index(cc)], d[members.index(cc)]) for members, p, d in by_series.values()
                         if cc in members]
@@ -152,6 +160,17 @@ def _data_draws(s: pd.DataFrame, countries: list[str], draws: int, rng) -> tuple
                 sims[(cc, mkt)] = np.take_along_axis(mat, pick, axis=0).mean(axis=0)
                 point[(cc, mkt)] = (float(pts.mean()), basis, len(have))
     return point, sims
+
+
+def linking(expert_points: dict) -> dict[str, tuple[float, float]]:
+    """Per market, where the data's standard scores land on the 1-10 scale: the mean and the
+    spread (at least MIN_SPREAD) of the members' expert medians for the market (mean-sigma
+    linking of two scales); DATA_CENTRE and DATA_SPREAD where fewer than two members have
+    experts for it."""
+    by_market: dict[str, list[float]] = {}
+    for (_, mkt), e in expert_points.items():
+        by_market.setdefault(mkt, []).append(e["experts"])
+    return {m: (float(np.mean(v)), max(float(np.std(v)), MIN_SPREAD)) for m, v in by_market.items() if len(v) >= 2}
 
 
 def _expert_draws(e: pd.DataFrame, draws: int, rng) -> tuple[dict, dict]:
@@ -184,7 +203,15 @@ def severities(contrib: pd.DataFrame, totals: pd.DataFrame, population: pd.DataF
     rng = np.random.default_rng(seed)
     e = experts(contrib, year)
     ep, es = _expert_draws(e, draws, rng)
-    dp, ds = _data_draws(series(totals, population, year), sorted(countries), draws, rng)
+    zp, zs = _data_draws(series(totals, population, year), sorted(countries), draws, rng)
+    links = linking(ep)
+    dp, ds = {}, {}
+    for key, (z, basis, n) in zp.items():
+        centre, spread = links.get(key[1], (DATA_CENTRE, DATA_SPREAD))
+        # the data are a proxy: each draw adds the error of reading severity from them
+        error = DATA_ERROR if key[1] in links else DATA_SPREAD
+        dp[key] = (float(np.clip(centre + spread * z, 1, 10)), basis, n)
+        ds[key] = np.clip(centre + spread * zs[key] + rng.normal(0, error, size=draws), 1, 10)
     cat = reference.markets()
     rows, sims = [], {}
     for cc in sorted(countries):

@@ -136,4 +136,15 @@ def test_attempted_homicide_never_outweighs_homicide_at_the_same_rate():
 
 
 def test_enforcement_indicators_are_flagged():
-    assert set(reference.enforcement_indicators()) == {"persons_arrested", "seizures_kg"}
+    flagged = set(reference.enforcement_indicators())
+    assert {"persons_arrested", "seizures_kg", "firearms_seized", "assets_confiscated_usd", "str_reports",
+            "persons_convicted"} <= flagged
+    assert not flagged & {"incidents", "victims", "deforested_ha", "csirt_incidents", "jit_opened"}
+    nature = reference.indicator_nature()
+    assert {k for k, v in nature.items() if v == "enforcement"} == flagged
+    assert nature["mla_sent"] == "response" and nature["population"] == "denominator"
+
+
+def test_enforcement_driven_classes_are_flagged_on_their_scores():
+    assert {"0601", "07041", "09012", "09051"} <= set(reference.enforcement_crimes())
+    assert not {"0101", "0401", "1003"} & set(reference.enforcement_crimes())

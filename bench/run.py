@@ -228,6 +228,21 @@ def run(scale: str, repeat: int, skip: set[str]) -> dict:
             u = checks.unodc()
             res["unodc"] = u.to_dict("records")
             print(u[["country", "source", "year", "ideal_rate", "unodc_rate", "ratio"]].to_string(index=False))
+    if "markets" not in skip:
+        from bench import markets as bench_markets
+
+        print("[markets: a simulated truth, and the demo run against the Organized Crime Index (bench/markets.py)]")
+        res["markets"] = {"simulation": bench_markets.simulate(10)}
+        m = res["markets"]["simulation"]
+        print(f"  RMSE experts {m['rmse']['experts']}, data {m['rmse']['data']}, fused {m['rmse']['fused']}; "
+              f"90 % interval covers {m['coverage_90']:.0%}")
+        if demo_home:
+            oci = bench_markets.against_oci(Path(demo_home) / "var" / "demo")
+            if oci is not None:
+                res["markets"]["oci"] = oci.to_dict("records")
+                print("  against the Index (data alone is the evidence on the demo): median Spearman "
+                      + ", ".join(f"{e}: data {g['spearman_data'].median():.2f}, fused {g['spearman_fused'].median():.2f}"
+                                  for e, g in oci.groupby("edition")))
     res["simulation"] = simulation
     for stage, (kind, limit) in TARGETS.items():
         if stage in st:
@@ -292,6 +307,11 @@ def markdown(res: dict) -> str:
         lines += ["", f"Leave one country out (bench/checks.py, demo run): largest change of another country's "
                   f"score {loo['max_change'].max()} of 10, median {loo['median_change'].median()}, lowest Spearman "
                   f"{loo['spearman'].min()}."]
+    if res.get("markets"):
+        m = res["markets"]["simulation"]
+        lines += ["", f"Markets on a simulated truth (bench/markets.py, {m['replications']} replications): RMSE of the "
+                  f"experts' median {m['rmse']['experts']}, of the data alone {m['rmse']['data']}, fused "
+                  f"{m['rmse']['fused']}; the 90 % interval covers the truth in {m['coverage_90']:.0%}."]
     if res.get("unodc"):
         lines += ["", "National homicide rates from the real exports against UNODC (bench/checks.py)", "",
                   "| country | source | year | IDEAL | UNODC | ratio |", "| --- | --- | ---: | ---: | ---: | ---: |"]

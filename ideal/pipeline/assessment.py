@@ -303,6 +303,7 @@ def render_report(engine: Engine, run_id: str | None = None, kind: str = "briefi
                   language: str = "es", out_dir: Path | None = None) -> Path:
     """Render the run's briefing or annex (the newest run by default) and record it."""
     stored, scores = runs.load(engine, run_id)
+    stored["market_severities"] = contributions.severities(engine, stored["id"])
     if kind == "annex":
         used = (stored.get("params") or {}).get("submissions", [])
         # the submissions the run used, and its members' rejected ones received before it

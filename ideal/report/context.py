@@ -11,7 +11,7 @@ from babel.numbers import format_decimal
 
 from ideal import reference
 from ideal.config import get_settings
-from ideal.i18n import translations
+from ideal.i18n import N_, translations
 from ideal.report.maps import HIGH, LEVEL_NAMES, hotspots, shared_shapes
 from ideal.scoring.profile import load_profile
 from ideal.scoring.score import country_scores, top_threats
@@ -313,6 +313,47 @@ def chances(r, language: str) -> str:
     return f"{_num(p1 * 100, language, 0)}\u00a0%\u00a0·\u00a0{_num(p10 * 100, language, 0)}\u00a0%"
 
 
+BASIS = (N_("prevalence"), N_("enforcement"))  # the data track's basis, said in the reader's language
+AGREEMENT = {"agree": N_("agree"), "disagree": N_("disagree: possible under-reporting or enforcement effect"),
+             "experts_only": N_("experts only"), "data_only": N_("data only"), "none": "-"}
+
+
+def priority_areas(run: dict, language: str, _) -> tuple[list[dict], list[dict]]:
+    """CLASI's priority areas (#49): per area the region's severity with its 90 % interval and
+    its most severe members; per area and member the severity, interval, assessors and whether
+    data and experts agree."""
+    sev = run.get("market_severities")
+    regional = pd.DataFrame(((run.get("info") or {}).get("markets") or {}).get("regional") or [])
+    if sev is None or sev.empty or regional.empty:
+        return [], []
+    regional = regional.set_index("market")
+    names = reference.clasi_areas().set_index("code")[f"name_{language}"]
+    summary, detail = [], []
+    for code, name in names.items():
+        key = f"area:{code}"
+        rows = sev[sev["market"] == key].sort_values("severity", ascending=False)
+        if rows.empty or key not in regional.index:
+            continue
+        reg = regional.loc[key]
+
+        def interval(r) -> str:
+            return f"{_num(r['low'], language)}–{_num(r['high'], language)}"
+
+        members = [{"country": reference.country_name(r["country"], language), "severity": _num(r["severity"], language),
+                    "interval": interval(r), "p_seven": _num(100 * r["p_seven"], language, 0),
+                    "assessors": int(r["assessors"]), "experts": _num(r["experts"], language) if pd.notna(r["experts"]) else "-",
+                    "data": _num(r["data"], language) if pd.notna(r["data"]) else "-",
+                    "basis": _(r["data_basis"]) if isinstance(r["data_basis"], str) else "",
+                    "agreement": _(AGREEMENT.get(r["agreement"], r["agreement"])), "flag": r["agreement"] == "disagree"}
+                   for r in rows.to_dict("records")]
+        few = int((rows["assessors"] < 3).sum())
+        summary.append({"area": name, "severity": _num(reg["severity"], language), "interval": interval(reg),
+                        "members": len(rows), "leaders": members[:3], "disagree": int((rows["agreement"] == "disagree").sum()),
+                        "few": few, "severe": int((rows["p_seven"] >= 0.5).sum())})
+        detail.append({"area": name, "members": members})
+    return summary, detail
+
+
 def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "es") -> dict:
     """The briefing's template context from the run, its scores and the submissions of its
     countries (ideal.store.queries.submissions_of)."""
@@ -524,6 +565,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
     level_counts = [{"level": lv["level"], "label": labels[lv["level"]],
                      "count": int((scores["level"] == lv["level"]).sum())}
                     for lv in profile["bands"]]
+    areas_summary, areas_detail = priority_areas(run, language, _)
     every_hotspot = hotspots(scores)
     hot = every_hotspot.head(HOTSPOT_ROWS)
     created = run["created_at"]
@@ -540,6 +582,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "priorities": priorities(scores, every_hotspot, language, _),
         "top": top_rows,
         "markets": _markets(scores, language),
+        "areas": areas_summary,
+        "areas_detail": areas_detail,
         "emerging": [{"country": reference.country_name(w["country"], language), "region": reference.region_name(w["region"]),
                       "crime": reference.crime_name(w["crime_type"], language, short=True), "started": w["started"],
                       "ratio": _num(w["ratio"], language), "baseline": _num(w["baseline"], language),

@@ -213,7 +213,7 @@ def severities(contrib: pd.DataFrame, totals: pd.DataFrame, population: pd.DataF
         dp[key] = (float(np.clip(centre + spread * z, 1, 10)), basis, n)
         ds[key] = np.clip(centre + spread * zs[key] + rng.normal(0, error, size=draws), 1, 10)
     cat = reference.markets()
-    rows, sims = [], {}
+    rows, sims, areas = [], {}, {}
     for cc in sorted(countries):
         for mkt in cat["code"]:
             ex, da = ep.get((cc, mkt)), dp.get((cc, mkt))
@@ -240,6 +240,7 @@ def severities(contrib: pd.DataFrame, totals: pd.DataFrame, population: pd.DataF
             pts = [r for r in rows if r["country"] == cc and r["market"] in have]
             lead = max(pts, key=lambda r: r["severity"])
             best = mat.max(axis=0)
+            areas[(cc, f"area:{area}")] = best
             lo, hi = np.percentile(best, [5, 95])
             rows.append({**lead, "market": f"area:{area}", "severity": round(max(r["severity"] for r in pts), 2),
                          "low": round(float(lo), 2), "high": round(float(hi), 2),
@@ -247,18 +248,19 @@ def severities(contrib: pd.DataFrame, totals: pd.DataFrame, population: pd.DataF
     out = pd.DataFrame(rows, columns=["country", "market", "year", "severity", "low", "high", "experts",
                                       "experts_q1", "experts_q3", "assessors", "rounds", "data", "data_basis",
                                       "data_series", "agreement", "p_seven"])
-    return out, regional(sims, cat, draws)
+    return out, regional({**sims, **areas}, cat, draws)
 
 
 def regional(sims: dict, cat: pd.DataFrame, draws: int) -> pd.DataFrame:
-    """Per market of the catalogue (actors apart): the mean severity over the members that
-    have one, its interval, and the share of draws in which it is among the region's three
-    most severe markets."""
+    """Per market of the catalogue (actors apart) and per CLASI area (``area:<code>``): the
+    mean severity over the members that have one, its interval, and for markets the share of
+    draws in which it is among the region's three most severe markets."""
     cols = ["market", "kind", "members", "severity", "low", "high", "p_top3"]
-    markets = [m for m in cat["code"] if any(k[1] == m for k in sims)]
+    codes = [*cat["code"], *(f"area:{a}" for a in reference.clasi_areas()["code"])]
+    markets = [m for m in codes if any(k[1] == m for k in sims)]
     if not markets:
         return pd.DataFrame(columns=cols)
-    kind = cat.set_index("code")["kind"]
+    kind = {**cat.set_index("code")["kind"].to_dict(), **{m: "area" for m in codes if m.startswith("area:")}}
     mean = np.vstack([np.mean([v for k, v in sims.items() if k[1] == m], axis=0) for m in markets])
     only = np.array([kind[m] == "market" for m in markets])
     ranks = np.full(mean.shape, np.nan)
@@ -271,4 +273,6 @@ def regional(sims: dict, cat: pd.DataFrame, draws: int) -> pd.DataFrame:
         "severity": mean.mean(axis=1).round(2),
         "low": np.percentile(mean, 5, axis=1).round(2), "high": np.percentile(mean, 95, axis=1).round(2),
         "p_top3": np.where(only, (ranks < TOP).mean(axis=1), np.nan).round(3)})
-    return out.sort_values(["kind", "severity"], ascending=[False, False], ignore_index=True)
+    order = out["kind"].map({"market": 0, "actor": 1, "area": 2})
+    return out.assign(_o=order).sort_values(["_o", "severity"], ascending=[True, False], ignore_index=True) \
+        .drop(columns="_o")

@@ -404,6 +404,57 @@ def audit(submission: Optional[str] = typer.Option(None, help="Only this submiss
                    f"{e.object_id or '':30} {e.detail or ''}")
 
 
+contrib_app = typer.Typer(help="Structured contributions on criminal markets: the template, the spread "
+                                "between rounds. Send a filled-in file with `ideal submit FILE --country CC`.",
+                           no_args_is_help=True)
+app.add_typer(contrib_app, name="contributions")
+
+
+@contrib_app.command("template")
+@handled
+def contributions_template(
+        out: Path = typer.Argument(Path("ideal-contributions.xlsx"),
+                                   help="Where to write it: .xlsx (with the markets, the anchors and "
+                                        "instructions) or .csv (header and an example row)."),
+        country: str = typer.Option("", help="Your country (ISO alpha-2), for the example row."),
+        language: str = typer.Option("", help="es, pt or en (default IDEAL_LANGUAGE)."),
+) -> None:
+    """Write the template of structured contributions (one row per market x year x assessor)."""
+    from ideal.config import get_settings
+    from ideal.ingest.contributions import csv_template, xlsx_template
+
+    s = get_settings()
+    cc = country.upper() or (s.members[0] if s.members else "MX")
+    if out.suffix.lower() == ".xlsx":
+        out.write_bytes(xlsx_template(s.members, language or s.language, cc))
+    else:
+        out.write_bytes(csv_template(cc))
+    typer.echo(f"contributions template written: {out}")
+
+
+@contrib_app.command("spread")
+@handled
+def contributions_spread(
+        country: str = typer.Option(..., help="The member (ISO alpha-2)."),
+        year: int = typer.Option(0, help="The year assessed (default: the latest with contributions)."),
+        round_: int = typer.Option(1, "--round", help="The round whose spread to show."),
+        out: Path | None = typer.Option(None, help="Write it as CSV here instead of printing it."),
+) -> None:
+    """The anonymised spread of a round per market (no assessor, no role) beside IDEAL's data
+    track for the same markets: what the assessors see before the next round."""
+    from ideal import services
+    from ideal.config import get_settings
+    from ideal.pipeline.contributions import spread
+
+    s = get_settings()
+    table = spread(services.engine(s), country.upper(), year or None, round_, s.language)
+    if out:
+        table.to_csv(out, index=False)
+        typer.echo(f"spread of round {round_} written: {out} ({len(table)} markets)")
+    else:
+        typer.echo(table.drop(columns=["run"]).to_string(index=False))
+
+
 profile_app = typer.Typer(help="Crosswalk profiles: how a national export maps to IDEAL's "
                           "observations (see README, 'Onboarding a new national export').",
                           no_args_is_help=True)

@@ -147,6 +147,65 @@ def template_xlsx(request: Request, u: Account = Depends(user)):
                     headers={"Content-Disposition": 'attachment; filename="ideal-template.xlsx"'})
 
 
+# --- structured contributions on criminal markets (#49) ------------------------------------
+
+def _contribution_country(request: Request, u: Account, country: str | None) -> str:
+    cc = (country or u.country or request.app.state.settings.members[0]).upper()
+    security.require_country(request, u, cc, "contributions")
+    return cc
+
+
+@router.get("/contributions")
+def contributions_page(request: Request, country: str | None = None, u: Account = Depends(user)):
+    from ideal.store import contributions as stored
+
+    cc = _contribution_country(request, u, country)
+    lang = language_of(request, u)
+    current = stored.current(request.app.state.engine, [cc])
+    names = reference.markets().set_index("code")[f"name_{lang}" if lang in ("es", "pt") else "name_en"]
+    rows = []
+    if not current.empty:
+        current = current[current["round"] == current.groupby(["market", "year"])["round"].transform("max")]
+        for (market, year, rnd), g in current.groupby(["market", "year", "round"], sort=True):
+            v = g["severity"].astype(float)
+            rows.append({"name": names.get(market, market), "year": int(year), "round": int(rnd),
+                         "assessors": int(g["assessor"].nunique()), "median": float(v.median()),
+                         "min": float(v.min()), "max": float(v.max())})
+    anchors = [{"level": int(a.level), "text": getattr(a, lang if lang in ("es", "pt") else "en")}
+               for a in reference.market_anchors().itertuples(index=False)]
+    return page(request, "contributions.html.j2", rows=rows, anchors=anchors, country=cc,
+                members=request.app.state.settings.members)
+
+
+@router.get("/contributions/template.xlsx")
+def contributions_template_xlsx(request: Request, u: Account = Depends(user)):
+    from ideal.ingest.contributions import xlsx_template
+
+    members = request.app.state.settings.members
+    return Response(xlsx_template(members, language_of(request, u), u.country or None),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": 'attachment; filename="ideal-contributions.xlsx"'})
+
+
+@router.get("/contributions/template.csv")
+def contributions_template_csv(request: Request, u: Account = Depends(user)):
+    from ideal.ingest.contributions import csv_template
+
+    return Response(csv_template(u.country or request.app.state.settings.members[0]), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="ideal-contributions.csv"'})
+
+
+@router.get("/contributions/spread.csv")
+def contributions_spread(request: Request, country: str | None = None, round: int = 1,
+                         u: Account = Depends(user)):
+    from ideal.pipeline.contributions import spread
+
+    cc = _contribution_country(request, u, country)
+    table = spread(request.app.state.engine, cc, None, round, language_of(request, u))
+    return Response(table.to_csv(index=False), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="ideal-spread-{cc}-round{round}.csv"'})
+
+
 # --- submissions ----------------------------------------------------------------------------
 
 @router.get("/submissions")

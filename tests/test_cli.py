@@ -86,6 +86,20 @@ def test_demo_twice_adds_no_rows(tmp_path):
     text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
     for name in ("México", "Guatemala", "Honduras", "Paraguay"):
         assert name in text
+    # every area CLASI named, per member that contributed: a severity, its interval, the
+    # assessors and whether data and contributions agree (#49)
+    from ideal.store import contributions, runs
+
+    run, _ = runs.load(engine)
+    sev = contributions.severities(engine, run["id"])
+    areas = sev[sev["market"].str.startswith("area:")]
+    assert set(areas["market"]) == {f"area:{a}" for a in ("proceeds", "money_laundering", "environment", "cyber",
+                                                          "firearms", "trafficking", "corruption")}
+    assert set(areas["country"]) == {"MX", "GT", "HN", "NI", "PY"}  # VE did not contribute
+    assert len(areas) == 5 * 7
+    assert (areas["low"] <= areas["severity"]).all() and (areas["severity"] <= areas["high"]).all()
+    assert (areas["assessors"] >= 3).all() and areas["agreement"].isin(["agree", "disagree"]).any()
+    assert "Áreas prioritarias del CLASI" in text and "Armas de fuego" in text
 
 
 def test_xlsx_template_round_trips_through_submission(engine, tmp_path):

@@ -29,9 +29,11 @@ def test_chain_runs_with_dag_test(tmp_path):
     runs = {r["dag_id"]: r for r in lines if r["conf"].get("period") != "2030"}
     future = next(r for r in lines if r["conf"].get("period") == "2030")
     ingest = runs["ideal_ingest"]["tasks"]
-    assert [ingest[f"submit[{i}]"] for i in range(3)] == ["success"] * 3
     names = sorted(runs["ideal_ingest"]["names"].values())  # by country and file
-    assert [n.split(" ")[0] for n in names] == ["CO", "MX", "VE"] and all(n.endswith(".csv") for n in names)
+    # each member's data file and indicators, and (VE apart) its contributions on the markets
+    assert [n.split(" ")[0] for n in names] == ["CO"] * 3 + ["MX"] * 3 + ["VE"] * 2
+    assert all(n.endswith(".csv") for n in names) and sum("contribuciones" in n for n in names) == 2
+    assert [ingest[f"submit[{i}]"] for i in range(len(names))] == ["success"] * len(names)
     assert ingest["publish"] == "success"
     # VE's demo file is rejected: the run says so instead of passing silently
     assert ingest["check_rejections"] == "failed"

@@ -78,7 +78,7 @@ def test_priorities_for_clasi_name_markets_with_evidence_and_doubts():
     assert [p["crime"] for p in out] == ["Intentional homicide", "Trafficking of weapons and explosives"]
     assert "2 regions of 2 members" in out[0]["evidence"] and "1 cross-border pairs" in out[0]["evidence"]
     assert "2 rising beyond doubt" in out[0]["evidence"]
-    assert "one member's data" in out[1]["doubts"] and "arrests or seizures" in out[1]["doubts"]
+    assert "one member's data" in out[1]["doubts"] and "enforcement counts" in out[1]["doubts"]
 
 
 def test_rendering_collects_garbage_less_often_and_then_as_before():

@@ -98,10 +98,16 @@ def test_the_migration_keeps_every_row_and_gives_them_back(old_warehouse):
     findings = "SELECT submission_id, rule, message FROM validation_results ORDER BY id"
     with engine.connect() as conn:
         stored = conn.execute(text(findings)).all()
-    assert upgrade(engine) == "0015"
+    assert upgrade(engine, "0015") == "0015"
     with engine.connect() as conn:
         assert conn.execute(text(findings)).all() == stored
         assert conn.execute(text("SELECT COUNT(said) FROM validation_results")).scalar() == 0
+    # 0016: every submission stored before is a data submission; contributions start empty
+    assert upgrade(engine) == "0016"
+    with engine.connect() as conn:
+        kinds = {k for (k,) in conn.execute(text("SELECT DISTINCT kind FROM submissions"))}
+        assert kinds == {"data"}
+        assert conn.execute(text("SELECT COUNT(*) FROM contributions")).scalar() == 0
 
     command.downgrade(alembic_config(engine), "0011")
     with engine.connect() as conn:

@@ -19,12 +19,15 @@ import pycountry
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ideal import reference
 from ideal.errors import ProfileError, UnsafeInput
 from ideal.i18n import tr
 from ideal.safe_load import yaml_node
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
-INDICATORS = ("incidents", "victims", "population")
+# every indicator of the reference list (reference/data/indicators.csv): a national export of
+# firearms seized, hectares deforested or FIU reports maps like one of incidents
+INDICATORS = tuple(reference.indicators()["code"])
 
 
 class _Strict(BaseModel):

@@ -34,7 +34,7 @@ def unit_findings(units: pd.Series, indicators: pd.Series, rows: pd.Series) -> l
 
     expected = indicators.map(reference.indicators().set_index("code")["unit"])
     given = units.astype(str).str.strip().str.lower()
-    bad = given.ne("") & expected.notna() & given.ne(expected)
+    bad = given.ne("") & expected.notna() & given.ne(expected.str.lower())
     out = []
     for (ind, unit), group in rows[bad].groupby([indicators[bad], given[bad]]):
         out.append(("error", "one_unit_per_indicator", "unit", int(group.iloc[0]), unit,

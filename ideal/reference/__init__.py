@@ -332,20 +332,44 @@ def iso_countries() -> frozenset[str]:
     return frozenset(c.alpha_2 for c in pycountry.countries)
 
 
-@cache
-def country_land_km2() -> dict[str, float]:
-    """Each member's area in km2 from its outline in boundaries.json (simplified Natural Earth
-    shapes; an equal-area approximation on the sphere, within a few per cent): the exposure of
-    the indicators in hectares."""
+def _areas_km2(features: list, key: str) -> dict[str, float]:
+    """The area in km2 of each shape (simplified Natural Earth; Lambert cylindrical equal-area,
+    x = R lon, y = R sin(lat), R = 6371 km: within a few per cent)."""
     from shapely.geometry import shape
     from shapely.ops import transform
 
-    out = {}
-    for feature in boundaries()["countries"]:
+    out: dict[str, float] = {}
+    for feature in features:
         geom = shape(feature["geometry"])
-        # Lambert cylindrical equal-area: x = R lon, y = R sin(lat), R = 6371 km
         flat = transform(lambda x, y, z=None: (np.radians(x) * 6371.0, np.sin(np.radians(y)) * 6371.0), geom)
-        out[feature["properties"]["country"]] = float(flat.area)
+        code = feature["properties"][key]
+        out[code] = out.get(code, 0.0) + float(flat.area)
+    return out
+
+
+@cache
+def country_land_km2() -> dict[str, float]:
+    """Each member's area in km2 from its outline in boundaries.json: the exposure of the
+    indicators in hectares."""
+    return _areas_km2(boundaries()["countries"], "country")
+
+
+@cache
+def region_area_km2() -> dict[str, float]:
+    """Each first-level region's area in km2 (boundaries.json; a region drawn within the one it
+    was split from has none), and each member's under its own code."""
+    return {**_areas_km2(boundaries()["features"], "region"), **country_land_km2()}
+
+
+def indicator_ceilings() -> dict[str, tuple[float, str]]:
+    """Per indicator with a ``ceiling`` in indicators.csv, the most a region's yearly value can
+    credibly reach and its basis: ``per 100000`` inhabitants, ``per inhabitant``, or ``per
+    area`` (hectares: a share of the region's area)."""
+    out = {}
+    for code, ceiling in indicators()[["code", "ceiling"]].itertuples(index=False):
+        if ceiling:
+            value, _, basis = str(ceiling).partition(" per ")
+            out[code] = (float(value), basis.strip())
     return out
 
 

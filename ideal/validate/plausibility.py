@@ -265,6 +265,41 @@ def _relevant(history: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     return history[history["period"].isin(periods)] if len(history) else history
 
 
+def unit_ceiling(frame: pd.DataFrame, cfg: dict) -> list:
+    """Indicators in their own units (firearms, dollars, reports, hectares) against what a
+    region can credibly reach in a year (indicators.csv ``ceiling``): per 100,000 inhabitants,
+    per inhabitant, or hectares within the region's area. A value beyond it is a unit slip or a
+    cumulative figure sent as a yearly one."""
+    ceilings = reference.indicator_ceilings()
+    rows = _annual(frame.assign(action=frame["action"] if "action" in frame else "I"))
+    rows = rows[rows["indicator"].isin(list(ceilings))]
+    if rows.empty:
+        return []
+    pop = reference.population()
+    pop = pop.groupby(["region", "year"])["population"].sum()
+    national = reference.population().groupby(["country", "year"])["population"].sum()
+    area = reference.region_area_km2()
+    found = []
+    for r in rows.itertuples(index=False):
+        limit, basis = ceilings[r.indicator]
+        year = int(str(r.period)[:4])
+        if basis == "area":
+            room = area.get(r.region)
+            most = limit * room * 100 if room else None  # km2 -> hectares
+        else:
+            people = pop.get((r.region, year), national.get((r.region, year)))
+            most = (limit * people / 1e5 if basis == "100000" else limit * people) if people else None
+        if most is not None and r.value_number > most:
+            found.append(_f(cfg, "unit_ceiling", "value", r.source_row, f"{r.value_number:g}", tr(
+                "%(unit)s: %(value)s in %(period)s is more than %(region)s can credibly reach in a year "
+                "(%(most)s); check the unit (units, US dollars, hectares) and that the figure is the "
+                "year's, not a cumulative total.", unit=f"{r.region} {r.indicator}", value=f"{r.value_number:g}",
+                period=r.period, region=r.region, most=f"{most:,.0f}")))
+            if len(found) >= cfg.get("max_rows", 50):
+                break
+    return found
+
+
 def run(frame: pd.DataFrame, history: pd.DataFrame,
         checks_path: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """All checks. ``history``: the country's current stored observations (columns region,
@@ -281,5 +316,6 @@ def run(frame: pd.DataFrame, history: pd.DataFrame,
     findings += change_vs_previous(to_load, history, cfg["change_vs_previous"])
     findings += revision_of_stored(to_load, history, cfg["revision_of_stored"])
     findings += disappeared(to_load, history, cfg["disappeared"])
+    findings += unit_ceiling(to_load, cfg["unit_ceiling"])
     out = findings_frame(findings).astype({"row": "Int64"})
     return to_load, out

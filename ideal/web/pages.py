@@ -157,11 +157,11 @@ def _contribution_country(request: Request, u: Account, country: str | None) -> 
 
 @router.get("/contributions")
 def contributions_page(request: Request, country: str | None = None, u: Account = Depends(user)):
-    from ideal.store import contributions as stored
+    from ideal.store import contributions
 
     cc = _contribution_country(request, u, country)
     lang = language_of(request, u)
-    current = stored.current(request.app.state.engine, [cc])
+    current = contributions.current(request.app.state.engine, [cc])
     names = reference.markets().set_index("code")[f"name_{lang}" if lang in ("es", "pt") else "name_en"]
     rows = []
     if not current.empty:

@@ -48,7 +48,7 @@ def test_every_problem_is_listed_with_key_line_and_expectation():
     message = str(exc.value)
     assert "3 problem(s)" in message
     assert "country (line 3): 'ZZ' is not an ISO 3166-1 alpha-2 country code" in message
-    assert "values.0.indicator (line 10): indicator 'crimes': one of incidents, victims, population" in message
+    assert "values.0.indicator (line 10): indicator 'crimes': one of incidents, victims, persons_arrested" in message
     assert "colour (line 11): not a profile key" in message
 
 

@@ -141,3 +141,21 @@ def test_one_or_two_assessors_and_a_far_one_are_reported_back(engine):
     warned = receipt.findings.set_index("rule")
     assert "one or two assessors" in warned.loc["contribution_few_assessors", "message"]
     assert warned.loc["contribution_far", "row"] == 5
+
+
+def test_the_new_indicators_load_in_their_units_and_implausible_values_are_questioned(engine):
+    template = ("country,region,period,crime_type,indicator,value,obs_status\n"
+                "MX,MX,2024,09012,firearms_seized,12000,A\n"
+                "MX,MX,2024,0704,assets_confiscated_usd,90000000,A\n"
+                "MX,MX-JAL,2024,09012,firearms_traced,900,A\n"
+                "PE,PE,2024,1004,deforested_ha,140000,A\n")
+    mx = "\n".join(line for line in template.splitlines() if not line.startswith("PE")) + "\n"
+    receipt = submit_bytes(mx.encode(), "mx-ind.csv", "MX", engine, today=TODAY, language="en")
+    assert receipt.ok and receipt.rows_accepted == 3
+    assert "unit_ceiling" not in set(receipt.findings["rule"])
+    pe = "\n".join(template.splitlines()[:1] + ["PE,PE,2024,1004,deforested_ha,900000000,A",
+                                                "PE,PE-LOR,2024,1004,illegal_mining_ha,5000,A"]) + "\n"
+    receipt = submit_bytes(pe.encode(), "pe-ind.csv", "PE", engine, today=TODAY, language="en")
+    assert receipt.ok  # a warning: the steward confirms or corrects
+    flagged = receipt.findings[receipt.findings["rule"] == "unit_ceiling"]
+    assert list(flagged["row"]) == [2] and "PE deforested_ha" in flagged["message"].iloc[0]

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from ideal import reference
-from ideal.errors import NotFound
+from ideal.errors import AssessmentError, NotFound
 from ideal.store import contributions, runs
 
 SPREAD_COLUMNS = ["market", "name", "year", "round", "assessors", "min", "q1", "median", "q3", "max",
@@ -36,7 +36,7 @@ def spread(engine: Engine, country: str, year: int | None = None, round_: int = 
         sev = contributions.severities(engine, run["id"])
         data = sev[(sev["country"] == country) & ~sev["market"].str.startswith("area:")][["market", "data", "data_basis"]]
         run_id = run["id"]
-    except Exception:  # noqa: BLE001 - no run yet: the spread alone
+    except (AssessmentError, NotFound):  # no run yet: the spread alone
         pass
     names = reference.markets().set_index("code")[f"name_{language if language in ('es', 'pt') else 'en'}"]
     rows = []

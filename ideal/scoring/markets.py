@@ -92,17 +92,20 @@ def series(totals: pd.DataFrame, population: pd.DataFrame, year: int) -> pd.Data
     t = t[t["year"] == t.groupby(["country", "crime_type", "indicator"])["year"].transform("max")]
     nature = reference.indicator_nature()
     effort = set(reference.enforcement_crimes())
-    own_ind = {ind: code for code, inds in reference.markets()[["code", "indicators"]].itertuples(index=False)
-               for ind in inds}
-    rows = []
     cat = reference.markets()
+    own_ind = {ind: code for code, inds in cat[["code", "indicators"]].itertuples(index=False) for ind in inds}
+    by_class: dict[str, set[str]] = {}
+    for code, classes in cat[["code", "iccs"]].itertuples(index=False):
+        for c in classes:
+            by_class.setdefault(c, set()).add(code)
+    rows = []
     for r in t.itertuples(index=False):
         kind = nature.get(r.indicator)
         if kind not in ("prevalence", "enforcement"):
             continue
         if kind == "prevalence" and r.crime_type in effort and r.indicator in ("incidents", "victims"):
             kind = "enforcement"
-        linked = set(cat.loc[cat["iccs"].map(lambda x, c=r.crime_type: c in x), "code"])
+        linked = set(by_class.get(r.crime_type, ()))
         if r.indicator in own_ind:
             linked.add(own_ind[r.indicator])
         for mkt in linked:

@@ -275,9 +275,9 @@ def unit_ceiling(frame: pd.DataFrame, cfg: dict) -> list:
     rows = rows[rows["indicator"].isin(list(ceilings))]
     if rows.empty:
         return []
-    pop = reference.population()
-    pop = pop.groupby(["region", "year"])["population"].sum()
-    national = reference.population().groupby(["country", "year"])["population"].sum()
+    people = reference.population()
+    pop = people.groupby(["region", "year"])["population"].sum()
+    national = people.groupby(["country", "year"])["population"].sum()
     area = reference.region_area_km2()
     found = []
     for r in rows.itertuples(index=False):
@@ -287,8 +287,8 @@ def unit_ceiling(frame: pd.DataFrame, cfg: dict) -> list:
             room = area.get(r.region)
             most = limit * room * 100 if room else None  # km2 -> hectares
         else:
-            people = pop.get((r.region, year), national.get((r.region, year)))
-            most = (limit * people / 1e5 if basis == "100000" else limit * people) if people else None
+            count = pop.get((r.region, year), national.get((r.region, year)))
+            most = (limit * count / 1e5 if basis == "100000" else limit * count) if count else None
         if most is not None and r.value_number > most:
             found.append(_f(cfg, "unit_ceiling", "value", r.source_row, f"{r.value_number:g}", tr(
                 "%(unit)s: %(value)s in %(period)s is more than %(region)s can credibly reach in a year "

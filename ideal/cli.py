@@ -792,8 +792,20 @@ def demo_command() -> None:
         chances = (f"; first in {p1:.0%}, top 10 in {p10:.0%} of the draws"
                    if p1 is not None and p1 == p1 and p10 is not None else "")
         typer.echo(f"  {r.score:4.1f} {r.level:9} {reference.crime_name(r.crime_type, 'en'):45} "
-                   f"{reference.region_name(r.region)} ({r.country}), {r.rate:.1f} per 100k{chances}")
+                   f"{reference.region_name(r.region)} ({r.country}), {r.rate:.1f} per 100k recorded"
+                   f"{modelled_rate(r)}{chances}")
     typer.echo(f"Done in {time.perf_counter() - t0:.1f} s.")
+
+
+def modelled_rate(r) -> str:
+    """' (modelled 149.0, 90 % 131.2-170.4)' beside a recorded rate (#48: the official figure is
+    the headline, the model's beside it and labelled), '' without a modelled rate."""
+    m = getattr(r, "rate_model", None)
+    if m is None or m != m:
+        return ""
+    lo, hi = getattr(r, "rate_p5", None), getattr(r, "rate_p95", None)
+    band = f", 90 % {lo:.1f}-{hi:.1f}" if lo is not None and lo == lo and hi is not None and hi == hi else ""
+    return f" (modelled {m:.1f}{band})"
 
 
 if __name__ == "__main__":  # pragma: no cover

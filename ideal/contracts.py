@@ -33,7 +33,8 @@ SCORE_COLUMNS = ["country", "region", "crime_type", "period", "indicator", "valu
                  "harm", "spread", "coverage", "reliability", "rank", "rank_median", "rank_p5",
                  "rank_p95", "partial", "population_method", "contrib_magnitude", "contrib_trend",
                  "contrib_harm", "contrib_spread", "rate_model", "trend_change", "trend_se",
-                 "p_first", "p_top10", "p_top15", "enforcement"]
+                 "p_first", "p_top10", "p_top15", "enforcement", "exceed_threshold", "p_exceed",
+                 "p_rising", "hotspot", "rising", "rate_p5", "rate_p95"]
 
 # the threat levels, lowest first, with their names (msgids of the catalogues)
 LEVEL_NAMES = {"very_low": "very low", "low": "low", "medium": "medium", "high": "high",

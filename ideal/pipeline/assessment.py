@@ -244,6 +244,9 @@ def combine(engine: Engine, p: Plan, parts: list[CountryPart]) -> RunResult:
         draws=max(1000, int(prof["uncertainty"].get("draws", 1000))), seed=int(prof["uncertainty"]["seed"]))
     info = {**info, "markets": {"method": markets.METHOD, "catalogue": reference.market_catalogue_version(),
                                 "regional": regional.astype(object).where(regional.notna(), None).to_dict("records")}}
+    if (prof.get("priorities") or {}).get("basis") == "markets":
+        # v5 (#48): the priorities follow from the markets' evidence, not from goalposts
+        info = {**info, "priorities": markets.propose(severities, regional, prof["priorities"], scores)}
     rows = run.score_rows(scores, run_id)
     stored = runs.save(engine, dict(
         id=run_id, period=year, countries=p.countries, profile_name=prof["name"],

@@ -278,6 +278,62 @@ def priorities(scores: pd.DataFrame, pairs: pd.DataFrame, language: str, _, most
     return out
 
 
+def market_priorities(run: dict, language: str, _) -> list[dict]:
+    """v5 (#48): the markets proposed from the WHAT track (ideal.scoring.markets.propose), each
+    with the probability behind it, its evidence and its doubts, in the briefing's shape."""
+    proposed = (run.get("info") or {}).get("priorities") or []
+    names = reference.markets().set_index("code")[f"name_{language}"]
+    areas = reference.clasi_areas().set_index("code")[f"name_{language}"]
+    out = []
+    for m in proposed:
+        severe = ", ".join(f"{reference.country_name(x['country'], language)} {_num(100 * x['p_seven'], language, 0)} %"
+                           for x in m["severe"])
+        evidence = [_("regional severity %(s)s of 10 (90 %% interval %(lo)s–%(hi)s) over %(n)s members") % {
+            "s": _num(m["severity"], language), "lo": _num(m["low"], language), "hi": _num(m["high"], language),
+            "n": _num(m["members"], language, 0)},
+            _("among the region's three most severe markets in %(p)s %% of the simulations") % {
+                "p": _num(100 * m["p_top3"], language, 0)}]
+        if m["severe"]:
+            evidence.append(_("severe (7 or more) in %(n)s members, with the probability: %(list)s") % {
+                "n": _num(len(m["severe"]), language, 0), "list": severe})
+        if m["iccs"]:
+            evidence.append(_("%(hot)s hotspot regions and %(rising)s rising regions in its crime types") % {
+                "hot": _num(m["hotspots"], language, 0), "rising": _num(m["rising"], language, 0)})
+        if m["areas"]:
+            evidence.append(_("CLASI area: %(areas)s") % {"areas": ", ".join(str(areas.get(a, a)) for a in m["areas"])})
+        doubts = []
+        if m["disagree"]:
+            doubts.append(_("experts and data disagree by 3 points or more in %(list)s: possible under-reporting or enforcement effect") % {
+                "list": ", ".join(reference.country_name(c, language) for c in m["disagree"])})
+        if m["few_assessors"]:
+            doubts.append(_("%(n)s members rest on fewer than three assessors") % {"n": _num(m["few_assessors"], language, 0)})
+        if len(m["severe"]) < 2:
+            doubts.append(_("severe in fewer than two members: proposed for its place among the region's markets"))
+        out.append({"crime_type": (m["iccs"] or [None])[0], "crime": str(names.get(m["market"], m["market"])),
+                    "evidence": "; ".join(evidence),
+                    "doubts": "; ".join(doubts) if doubts else _("no particular doubt beyond the intervals shown")})
+    return out
+
+
+def where_track(scores: pd.DataFrame, profile: dict, language: str, _, most: int = 40) -> list[dict]:
+    """v5's WHERE track (#48) for the briefing: per crime type, its hotspots (P(exceed) at or
+    above the profile's) with the recorded rate, the threshold (k x the members' median), the
+    probability and whether the region is rising; the most probable first."""
+    if "p_exceed" not in scores or scores["p_exceed"].isna().all():
+        return []
+    hot = scores[scores["hotspot"].fillna(False).astype(bool)].sort_values(["p_exceed", "rate"], ascending=False)
+    out = []
+    for crime, g in hot.groupby("crime_type", sort=False):
+        rows = [{"region": reference.region_name(r.region), "country": reference.country_name(r.country, language),
+                 "rate": _num(r.rate, language), "threshold": _num(r.exceed_threshold, language),
+                 "p": _num(100 * r.p_exceed, language, 0),
+                 "rising": _num(100 * r.p_rising, language, 0) if pd.notna(r.p_rising) else "-",
+                 "year": int(r.data_year)} for r in g.head(most).itertuples()]
+        out.append({"crime": reference.crime_name(crime, language), "n": len(g), "rows": rows,
+                    "countries": int(g["country"].nunique())})
+    return sorted(out, key=lambda c: -c["n"])
+
+
 def leading_group(group: pd.DataFrame, language: str, _) -> str:
     """'homicide in Loja, Sucumbíos and Manabí (Ecuador); arms trafficking in Santa Cruz
     (Bolivia)': the units of a leading group by crime type and country, in the order given."""
@@ -296,13 +352,18 @@ def leading_group(group: pd.DataFrame, language: str, _) -> str:
 
 
 def shown_rate(r, language: str) -> dict:
-    """The rate a threat's line shows: the one its score read (v3, v4: the modelled rate), and
-    the recorded one beside it where the two differ by more than 5 %."""
+    """The rate a threat's line shows (#48): the recorded rate of the data year, the official
+    figure, as the headline; the modelled rate (what the score reads) and its 90 % interval
+    beside it, labelled as such, where it differs from the recorded one by more than 5 %."""
     model = getattr(r, "rate_model", None)
     if model is None or pd.isna(model) or pd.isna(r.rate):
-        return {"rate": _num(r.rate, language), "recorded": None}
+        return {"rate": _num(r.rate, language), "modelled": None}
     differs = abs(model - r.rate) > 0.05 * max(abs(r.rate), 1e-9)
-    return {"rate": _num(model, language), "recorded": _num(r.rate, language) if differs else None}
+    low, high = getattr(r, "rate_p5", None), getattr(r, "rate_p95", None)
+    interval = (f"{_num(low, language)}–{_num(high, language)}"
+                if low is not None and high is not None and pd.notna(low) and pd.notna(high) else None)
+    return {"rate": _num(r.rate, language), "modelled": _num(model, language) if differs else None,
+            "modelled_interval": interval if differs else None}
 
 
 def chances(r, language: str) -> str:
@@ -575,11 +636,16 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "period": period,
         "run": {"id": run["id"], "created": format_date(created, format="long", locale=language),
                 "created_iso": w3c_time(created),
-                "profile": run["profile_name"], "profile_hash": run["profile_sha256"][:12],
+                "profile": run["profile_name"], "profile_version": int(profile.get("version", 0)), "profile_hash": run["profile_sha256"][:12],
                 "observations": _num(run["n_observations"], language, 0),
                 "scores": _num(run["n_scores"], language, 0)},
         "findings": findings,
-        "priorities": priorities(scores, every_hotspot, language, _),
+        "priorities": (market_priorities(run, language, _)
+                       if (profile.get("priorities") or {}).get("basis") == "markets"
+                       else priorities(scores, every_hotspot, language, _)),
+        "where": where_track(scores, profile, language, _),
+        "where_k": _num((profile.get("where") or {}).get("k", 2.0), language, 1),
+        "where_p": _num(100 * (profile.get("where") or {}).get("hotspot", 0.8), language, 0),
         "top": top_rows,
         "markets": _markets(scores, language),
         "areas": areas_summary,

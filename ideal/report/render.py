@@ -143,7 +143,7 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
     scope = list(run["countries"])
     legend = maps.legend_for(scope, language)
     # small multiples of the leading crime markets (those proposed as priorities first)
-    crimes = list(dict.fromkeys([p["crime_type"] for p in ctx["priorities"]] + maps.leading_crime_types(scores)))
+    crimes = list(dict.fromkeys([p["crime_type"] for p in ctx["priorities"] if p.get("crime_type")] + maps.leading_crime_types(scores)))
     crimes = crimes[:maps.BRIEFING_MAPS]
     ctx["market_maps"] = [reference.crime_name(c, language, short=True) for c in crimes]
     assets = {"map-markets.svg": maps.market_maps(scores, scope, crimes, ctx["market_maps"], legend)}

@@ -279,3 +279,50 @@ def regional(sims: dict, cat: pd.DataFrame, draws: int) -> pd.DataFrame:
     order = out["kind"].map({"market": 0, "actor": 1, "area": 2})
     return out.assign(_o=order).sort_values(["_o", "severity"], ascending=[True, False], ignore_index=True) \
         .drop(columns="_o")
+
+
+PROPOSE = {"min_members": 2, "p_top3": 0.5, "most": 5}
+
+
+def propose(severities_: pd.DataFrame, regional_: pd.DataFrame, settings: dict | None = None,
+            where: pd.DataFrame | None = None) -> list[dict]:
+    """v5's priorities (#48, the WHAT track): the criminal markets proposed to CLASI, from the
+    market severities alone (no goalpost, no cross-crime score). A market is proposed when it
+    is severe (P(severity >= 7) >= 0.5) in at least ``min_members`` members, or when the
+    region's draws put it among its three most severe markets with probability at least
+    ``p_top3``: the first kind first, the second only to complete three; at most ``most``,
+    by P(top 3) then the region's mean severity. Each carries
+    the evidence behind it: the region's severity and 90 % interval, P(top 3), the members
+    where it is severe with their P(>= 7), the members where experts and data disagree, its
+    CLASI areas and, from the WHERE track (``where``: the scores with ``hotspot`` and
+    ``rising``), the hotspots and rising regions of its linked crime types."""
+    cfg = {**PROPOSE, **(settings or {})}
+    if severities_ is None or severities_.empty or regional_ is None or regional_.empty:
+        return []
+    cat = reference.markets().set_index("code")
+    reg = regional_[regional_["kind"] == "market"].set_index("market")
+    out = []
+    for mkt, r in reg.iterrows():
+        own = severities_[severities_["market"] == mkt]
+        severe = own[own["p_seven"] >= 0.5].sort_values("p_seven", ascending=False)
+        p3 = float(r["p_top3"]) if pd.notna(r["p_top3"]) else 0.0
+        if len(severe) < int(cfg["min_members"]) and p3 < float(cfg["p_top3"]):
+            continue  # neither severe in several members nor among the region's leading markets
+        iccs = list(cat.loc[mkt, "iccs"]) if mkt in cat.index else []
+        hot = rising = 0
+        if where is not None and not where.empty and iccs:
+            linked = where[where["crime_type"].isin(iccs)]
+            hot = int(linked["hotspot"].fillna(False).astype(bool).sum()) if "hotspot" in linked else 0
+            rising = int(linked["rising"].fillna(False).astype(bool).sum()) if "rising" in linked else 0
+        out.append({"market": mkt, "severity": float(r["severity"]), "low": float(r["low"]), "high": float(r["high"]),
+                    "p_top3": round(p3, 3), "members": int(r["members"]),
+                    "severe": [{"country": c, "p_seven": float(p)} for c, p in zip(severe["country"], severe["p_seven"], strict=True)],
+                    "disagree": sorted(own.loc[own["agreement"] == "disagree", "country"].tolist()),
+                    "few_assessors": int((own["assessors"].fillna(0) < 3).sum()),
+                    "areas": list(cat.loc[mkt, "areas"]) if mkt in cat.index else [],
+                    "iccs": iccs, "hotspots": hot, "rising": rising,
+                    "basis": "severe" if len(severe) >= int(cfg["min_members"]) else "top3"})
+    # severe in several members first; the region's leading markets complete three, said so
+    out.sort(key=lambda m: (m["basis"] != "severe", -m["p_top3"], -m["severity"]))
+    severe_ones = [m for m in out if m["basis"] == "severe"]
+    return (severe_ones + [m for m in out if m["basis"] != "severe"][:max(0, 3 - len(severe_ones))])[:int(cfg["most"])]

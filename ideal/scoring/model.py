@@ -44,7 +44,7 @@ it two hundred times (ideal.scoring.uncertainty).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -70,11 +70,38 @@ class Points:
     raw: np.ndarray        # the count without pseudo-count
     nowcast_sd: np.ndarray = field(default_factory=lambda: np.empty(0))  # per point, NaN unless nowcast
     known: np.ndarray = field(default_factory=lambda: np.empty(0))       # the months known of a nowcast
+    options: Options | None = None     # v5's choices (None: v4)
+    cell: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))  # country-year cell per point, -1: none
+    shift: np.ndarray = field(default_factory=lambda: np.empty(0))  # the fitted country-year effect per point
 
 
-def points(rates: pd.DataFrame, units: pd.DataFrame, window: int) -> Points:
+@dataclass(frozen=True)
+class Options:
+    """v5's choices (profile ``smoothing``): ``country_year``, a log-rate effect per country,
+    crime type and year shared by the country's regions (Knorr-Held 2000's type I-IV
+    interactions, here fixed effects orthogonal to the country's linear path) where a country
+    sends at least ``min_regions`` regions; ``region_prior`` "chung": the between-region
+    variances as the mode of the restricted likelihood times a Gamma(2, 0) prior on the sd
+    (Chung et al. 2013), never zero; "paule_mandel" (v4); ``joint``: level and slope drawn
+    together with their correlation."""
+    country_year: bool = False
+    min_regions: int = 3
+    region_prior: str = "paule_mandel"
+    joint: bool = False
+
+
+def options(profile: dict) -> Options | None:
+    """The model's options of a methodology profile (None: v4's model)."""
+    s = profile.get("smoothing") or {}
+    if s.get("model") != "hierarchical" or not ({"country_year", "region_prior", "joint_draws"} & set(s)):
+        return None
+    return Options(country_year=bool(s.get("country_year", False)), min_regions=int(s.get("min_regions", 3)),
+                   region_prior=str(s.get("region_prior", "paule_mandel")), joint=bool(s.get("joint_draws", False)))
+
+
+def points(rates: pd.DataFrame, units: pd.DataFrame, window: int, opts: Options | None = None) -> Points:
     """The points of each unit's window (the years data_year - window .. data_year with a
-    value and a population)."""
+    value and a population); with ``opts.country_year`` each point's country-year cell."""
     cols = UNIT + ["data_year"]
     extra = [c for c in ("nowcast_sd", "known") if c in rates]
     pts = units[cols].reset_index(drop=True).reset_index(names="_u").merge(
@@ -91,16 +118,150 @@ def points(rates: pd.DataFrame, units: pd.DataFrame, window: int) -> Points:
     p = pts["indicator"].isin(COUNTS).to_numpy(dtype="float64")
     sd = pts["nowcast_sd"].to_numpy(dtype="float64") if "nowcast_sd" in pts else np.full(len(pts), np.nan)
     known = pts["known"].to_numpy(dtype="float64") if "known" in pts else np.full(len(pts), np.nan)
-    return Points(u=u, t=(pts["year"] - pts["data_year"]).to_numpy(dtype="float64"), y=y,
-                  off=np.log(pts["population"].to_numpy(dtype="float64")), p=p, n_units=n, years=years,
-                  group=group, country=country, raw=raw, nowcast_sd=sd, known=known)
+    t = (pts["year"] - pts["data_year"]).to_numpy(dtype="float64")
+    return Points(u=u, t=t, y=y, off=np.log(pts["population"].to_numpy(dtype="float64")), p=p, n_units=n,
+                  years=years, group=group, country=country, raw=raw, nowcast_sd=sd, known=known,
+                  options=opts, cell=_cells(u, t, group, country, years, opts), shift=np.zeros(len(u)))
+
+
+def _cells(u: np.ndarray, t: np.ndarray, group: np.ndarray, country: np.ndarray, years: np.ndarray,
+           opts: Options | None) -> np.ndarray:
+    """Each point's country x crime type x year cell (-1: none): the points of the units with at
+    least three years, in a (group, country) with at least ``opts.min_regions`` of them."""
+    if opts is None or not opts.country_year or not len(u):
+        return np.full(len(u), -1, dtype=int)
+    gc = group.astype("int64") * (int(country.max()) + 1) + country
+    enough = years >= 3
+    _, gci, per = np.unique(np.where(enough, gc, -1), return_inverse=True, return_counts=True)
+    keep = enough & (per[gci] >= opts.min_regions)
+    key = np.where(keep[u], gc[u] * 1000 + (t.astype("int64") + 500), -1)
+    _, cell = np.unique(key, return_inverse=True)
+    return np.where(keep[u], cell - (1 if (~keep[u]).any() else 0), -1)
 
 
 def with_counts(pts: Points, raw: np.ndarray) -> Points:
-    """The same points with other counts (a Monte Carlo draw)."""
+    """The same points with other counts (a Monte Carlo draw); the country-year effects of
+    ``pts`` are where the fit of the new counts starts from."""
     y = np.clip(raw, 0, None) + PSEUDO / np.maximum(pts.years[pts.u], 1)
-    return Points(u=pts.u, t=pts.t, y=y, off=pts.off, p=pts.p, n_units=pts.n_units, years=pts.years,
-                  group=pts.group, country=pts.country, raw=raw, nowcast_sd=pts.nowcast_sd, known=pts.known)
+    return replace(pts, y=y, raw=raw)
+
+
+def _shifted(pts: Points, shift: np.ndarray) -> Points:
+    """The points with each country-year effect added to the offset (what the unit fits read)."""
+    return replace(pts, off=pts.off - pts.shift + shift, shift=shift)
+
+
+def country_year_effects(pts: Points, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The country-year effects per point given the units' levels and slopes: per cell, the log
+    of its observed over its expected events (the Poisson maximum-likelihood common factor),
+    then per country and crime type the weighted linear fit in the year taken out (weights: the
+    expected events), so the effects carry the shared departures from the country's path (a
+    national spike, a change of recording) and the units keep their own level and trend."""
+    c = pts.cell
+    out = np.zeros(len(c))
+    use = c >= 0
+    if not use.any():
+        return out
+    base = pts.off - pts.shift
+    mu0 = np.exp(np.clip(base + a[pts.u] + np.nan_to_num(b)[pts.u] * pts.t, -700, 700))
+    n = int(c.max()) + 1
+    obs = np.bincount(c[use], weights=pts.y[use], minlength=n)
+    exp_ = np.bincount(c[use], weights=mu0[use], minlength=n)
+    d = np.log(np.maximum(obs, 1e-12) / np.maximum(exp_, 1e-12))
+    # the cells' (group, country) and year
+    first = np.full(n, -1)
+    first[c[use][::-1]] = np.flatnonzero(use)[::-1]
+    tt = pts.t[first]
+    gc = pts.group[pts.u[first]].astype("int64") * (int(pts.country.max()) + 1) + pts.country[pts.u[first]]
+    _, k = np.unique(gc, return_inverse=True)
+    w = np.maximum(exp_, 1e-12)
+
+    def s(v):
+        return np.bincount(k, weights=v)
+    s0, s1, s2, sy, sty = s(w), s(w * tt), s(w * tt * tt), s(w * d), s(w * tt * d)
+    det = s0 * s2 - s1 * s1
+    ok = det > 1e-12 * np.maximum(s0 * s2, 1e-300)
+    beta = np.where(ok, (s0 * sty - s1 * sy) / np.where(ok, det, 1), 0.0)
+    alpha = (sy - beta * s1) / np.maximum(s0, 1e-300)
+    cell_effect = d - alpha[k] - beta[k] * tt
+    out[use] = cell_effect[c[use]]
+    return out
+
+
+def _fit_units(pts: Points, kappa: np.ndarray, start: tuple | None, rounds: int = 4) -> tuple[Points, tuple]:
+    """Stage 1 with the country-year effects where there are cells: the unit fits and the
+    effects alternated ``rounds`` times, from the effects ``pts`` carries. Returns the
+    shifted points and the fit."""
+    res = unit_fit(pts, kappa, start)
+    if not (pts.cell >= 0).any():
+        return pts, res
+    cur = pts
+    for _ in range(rounds):
+        cur = _shifted(cur, country_year_effects(cur, res[0], res[1]))
+        res = unit_fit(cur, kappa, (res[0], res[1]), iterations=10)
+    return cur, res
+
+
+def shock_slope_var(pts: Points, kappa: np.ndarray) -> np.ndarray:
+    """Per unit, the variance its slope takes from its country's year effects: the effects read
+    as draws of a shared noise around the country's linear path (Knorr-Held 2000, type I
+    interaction), sigma2 per crime type = the sum over its countries' years of effect^2 less
+    the effect's own sampling variance (1 / expected + kappa / regions) over the sum of (years -
+    2), floored at 0; the
+    linear part of such noise is an error of every region's slope alike, sigma2 / sum (t -
+    mean t)^2 (zero without cells). Added to the posterior variance, not to the unit's own
+    (shrinkage within a country cannot remove an error its regions share)."""
+    out = np.zeros(pts.n_units)
+    use = (pts.cell >= 0) & (pts.t <= 0)
+    if not use.any():
+        return out
+    c = pts.cell[use]
+    n = int(pts.cell.max()) + 1
+    first = np.full(n, -1)
+    first[c] = np.flatnonzero(use)
+    have = first >= 0
+    idx = first[have]
+    shift = pts.shift[idx]
+    expected = np.bincount(c, weights=pts.y[use], minlength=n)[have]
+    regions = np.bincount(c, minlength=n)[have]
+    k = kappa[pts.group[pts.u[idx]]]
+    noise = 1 / np.maximum(expected, 1e-9) + k / np.maximum(regions, 1)
+    cmax = int(pts.country.max()) + 1
+    gc = pts.group[pts.u[idx]].astype("int64") * cmax + pts.country[pts.u[idx]]
+    keys, cl = np.unique(gc, return_inverse=True)
+    t = pts.t[idx]
+    years = np.bincount(cl)
+    tbar = np.bincount(cl, weights=t) / years
+    stt = np.bincount(cl, weights=(t - tbar[cl]) ** 2)
+    # sigma2 pooled over the countries of a crime type (as kappa is): two or three years of one
+    # country cannot estimate it alone
+    cl_group = (keys // cmax).astype(int)
+    ng = int(pts.group.max()) + 1
+    rss = np.bincount(cl_group, weights=np.bincount(cl, weights=shift ** 2 - noise), minlength=ng)
+    dof = np.bincount(cl_group, weights=np.maximum(years - 2, 0), minlength=ng)
+    sigma2 = np.maximum(rss / np.maximum(dof, 1), 0.0)[cl_group]
+    extra = np.where((years >= 3) & (stt > 0), sigma2 / np.where(stt > 0, stt, 1), 0.0)
+    unit_gc = pts.group.astype("int64") * cmax + pts.country
+    pos = np.searchsorted(keys, unit_gc)
+    hit = (pos < len(keys)) & (keys[np.minimum(pos, len(keys) - 1)] == unit_gc)
+    out[hit] = extra[pos[hit]]
+    return out
+
+
+def _cell_df(pts: Points, n_groups: int) -> np.ndarray:
+    """Degrees of freedom the country-year effects use per group (years - 2 per country)."""
+    use = pts.cell >= 0
+    out = np.zeros(n_groups)
+    if not use.any():
+        return out
+    cells = np.unique(pts.cell[use])
+    first = np.full(int(pts.cell.max()) + 1, -1)
+    first[pts.cell[use]] = np.flatnonzero(use)
+    g = pts.group[pts.u[first[cells]]]
+    gc = g.astype("int64") * (int(pts.country.max()) + 1) + pts.country[pts.u[first[cells]]]
+    clusters, per = np.unique(gc, return_counts=True)
+    np.add.at(out, (clusters // (int(pts.country.max()) + 1)).astype(int), np.maximum(per - 2, 0))
+    return out
 
 
 def unit_fit(pts: Points, kappa: np.ndarray, start: tuple | None = None,
@@ -154,7 +315,8 @@ def _covariance(pts: Points, a: np.ndarray, b: np.ndarray, kappa: np.ndarray,
     return var_a, var_b, cov
 
 
-def dispersion(pts: Points, a: np.ndarray, b: np.ndarray, n_groups: int) -> np.ndarray:
+def dispersion(pts: Points, a: np.ndarray, b: np.ndarray, n_groups: int,
+               extra_df: np.ndarray | None = None) -> np.ndarray:
     """kappa per group such that the Pearson statistic equals its degrees of freedom (Breslow
     1984, "Extra-Poisson variation in log-linear models"): sum (y - mu)^2 / (p mu + kappa mu^2)
     = sum over units (years - 2), over the units with at least three years, the means held at
@@ -166,6 +328,8 @@ def dispersion(pts: Points, a: np.ndarray, b: np.ndarray, n_groups: int) -> np.n
     use = pts.years[u] >= 3
     g = pts.group[u]
     df = np.bincount(pts.group, weights=np.where(pts.years >= 3, pts.years - 2, 0), minlength=n_groups)
+    if extra_df is not None:  # the country-year effects' parameters (v5)
+        df = np.where(df > 0, np.maximum(df - extra_df, 1), df)
     r2 = np.where(use, (pts.y - mu) ** 2, 0.0)
 
     def excess(k: np.ndarray) -> np.ndarray:
@@ -218,6 +382,46 @@ def _pm_vector(est: np.ndarray, var: np.ndarray, cluster: np.ndarray, group: np.
     return np.where(positive, np.exp((lo + hi) / 2), 0.0)
 
 
+def chung_vector(est: np.ndarray, var: np.ndarray, cluster: np.ndarray, group: np.ndarray,
+                 n_groups: int) -> np.ndarray:
+    """The between-unit variance per group within clusters (countries) as the mode of the
+    restricted likelihood (the cluster means integrated out) times a Gamma(2, rate -> 0) prior
+    on the sd, the boundary-avoiding prior of Chung, Rabe-Hesketh, Dorie, Gelman & Liu (2013,
+    "A nondegenerate penalized likelihood estimator for variance parameters in multilevel
+    models", Psychometrika 78): log p(tau) = log tau, so the estimate is never zero and is about
+    one standard error from it when the data cannot tell it from zero. The root of its
+    derivative by bisection on log tau2 between 1e-8 and 30 times the estimates' spread, all
+    groups at once; a group without a cluster of two estimates gets 0."""
+    n_cl = int(cluster.max()) + 1 if len(cluster) else 0
+    k = np.bincount(cluster, minlength=n_cl)
+    cl_group = np.zeros(n_cl, dtype=int)
+    cl_group[cluster] = group
+    df = np.bincount(cl_group, weights=np.where(k >= 2, k - 1, 0), minlength=n_groups)
+    cnt = np.maximum(np.bincount(group, minlength=n_groups), 1)
+    spread = np.bincount(group, weights=est * est, minlength=n_groups) / cnt \
+        - (np.bincount(group, weights=est, minlength=n_groups) / cnt) ** 2
+    top = np.maximum(spread, np.bincount(group, weights=var, minlength=n_groups) / cnt) * 30 + 1e-6
+
+    def slope(tau2: np.ndarray) -> np.ndarray:
+        """d/d tau2 of the penalised restricted log-likelihood, per group."""
+        w = 1 / (var + tau2[group])
+        sw = np.bincount(cluster, weights=w, minlength=n_cl)
+        m = np.bincount(cluster, weights=w * est, minlength=n_cl) / np.maximum(sw, 1e-300)
+        sw2 = np.bincount(cluster, weights=w * w, minlength=n_cl)
+        return 0.5 * (np.bincount(group, weights=w * w * (est - m[cluster]) ** 2 - w, minlength=n_groups)
+                      + np.bincount(cl_group, weights=sw2 / np.maximum(sw, 1e-300), minlength=n_groups)
+                      + 1 / tau2)
+    # the log-prior's 1 / (2 tau2) makes the slope positive near zero; bisection on log tau2
+    lo = np.full(n_groups, np.log(1e-8))
+    hi = np.log(top)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        up = slope(np.exp(mid)) > 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    arg = np.exp((lo + hi) / 2)
+    return np.where(df > 0, arg, 0.0)
+
+
 def paule_mandel_pooled(est: np.ndarray, var: np.ndarray, cluster: np.ndarray) -> float:
     """Paule-Mandel between-unit variance within clusters (countries), pooled over them, of one
     set of estimates (see :func:`_pm_vector`)."""
@@ -234,12 +438,14 @@ def paule_mandel(est: np.ndarray, var: np.ndarray) -> float:
 
 
 def two_level(est: np.ndarray, var: np.ndarray, country: np.ndarray, group: np.ndarray,
-              hyper: dict | None = None, prior: tuple | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
+              hyper: dict | None = None, prior: tuple | None = None,
+              chung: bool = False) -> tuple[np.ndarray, np.ndarray, dict]:
     """Stage 2 (see the module docstring) for all groups at once: the posterior mean and
     variance of each estimate, and the hyperparameters per group {group: (m, var_m,
     s2_country, s2_region)} (s2_country inf: fewer than four countries, not pooled). With
     ``hyper`` those variances are used as given (the Monte Carlo's re-estimated ones) and
-    only the posterior is computed. Estimates that are NaN stay NaN. ``prior``: two arrays
+    only the posterior is computed. ``chung``: the within-country variance by
+    :func:`chung_vector` (v5) instead of Paule-Mandel. Estimates that are NaN stay NaN. ``prior``: two arrays
     filled with each unit's prior mean and variance (infinite: not pooled)."""
     post = np.full(len(est), np.nan)
     pvar = np.full(len(est), np.nan)
@@ -258,7 +464,7 @@ def two_level(est: np.ndarray, var: np.ndarray, country: np.ndarray, group: np.n
         s2_region = np.array([hyper[int(x)][3] for x in groups])
         s2_country = np.array([hyper[int(x)][2] for x in groups])
     else:
-        s2_region = _pm_vector(e, v, cl, g, ng)
+        s2_region = chung_vector(e, v, cl, g, ng) if chung else _pm_vector(e, v, cl, g, ng)
         s2_country = None
     w = 1 / (v + s2_region[g])
     sw = np.bincount(cl, weights=w, minlength=ncl)
@@ -370,45 +576,59 @@ class Fit:
     hyper: dict              # {"level": {group: ...}, "slope": {group: ...}}
     pts: Points
     mu: np.ndarray           # stage-1 fitted mean per point
+    rho: np.ndarray | None = None  # v5: the correlation of level and slope (drawn jointly)
 
 
 def fit(pts: Points, kappa: np.ndarray | None = None, hyper: dict | None = None,
-        rounds: int = 3, start: tuple | None = None, exact: bool = True) -> Fit:
+        rounds: int = 3, start: tuple | None = None, exact: bool = True, cy_rounds: int = 4,
+        kappa_start: np.ndarray | None = None) -> Fit:
     """The whole model on ``pts``. ``kappa`` and ``hyper`` given: used as they are (no
     estimation). ``start``: (a, b) to start Fisher scoring from (a Monte Carlo draw starts
     from the fit of the data as they are). ``exact``: the level's posterior by quadrature
-    (not needed where only the hyperparameters are used: the bootstrap's refit)."""
+    (not needed where only the hyperparameters are used: the bootstrap's refit). With
+    country-year cells (v5) the effects are fitted with the units (``cy_rounds``
+    alternations, from the effects ``pts`` carries: a Monte Carlo draw starts from the fit of
+    the data as they are and needs one); the level is the unit's log rate in the data year
+    including its country's effect of that year. ``kappa_start``: the dispersion the
+    estimation of kappa starts from (a bootstrap draw starts from the data's)."""
     n_groups = int(pts.group.max()) + 1 if pts.n_units else 0
+    extra = _cell_df(pts, n_groups) if (pts.cell >= 0).any() else None
     if kappa is None:
-        k = np.zeros(n_groups)
+        k = np.zeros(n_groups) if kappa_start is None else kappa_start.copy()
         for _ in range(rounds):
-            a, b, va, vb, cov = unit_fit(pts, k, start)
-            k = dispersion(pts, a, b, n_groups)
+            pts, (a, b, va, vb, cov) = _fit_units(pts, k, start, rounds=min(2, cy_rounds))
+            k = dispersion(pts, a, b, n_groups, extra)
             start = (a, b)
         kappa = k
-    a, b, va, vb, cov = unit_fit(pts, kappa, start)
+    pts, (a, b, va, vb, cov) = _fit_units(pts, kappa, start, rounds=cy_rounds)
+    original = pts
+    opts = original.options
+    chung = opts is not None and opts.region_prior == "chung"
     group_u = pts.group
     prior = (np.full(len(a), np.nan), np.full(len(a), np.inf))
-    level, level_var, hl = two_level(a, va, pts.country, group_u, (hyper or {}).get("level"), prior)
-    slope, slope_var, hs = two_level(b, vb, pts.country, group_u, (hyper or {}).get("slope"))
-    # the level's posterior from the counts themselves (exact likelihood, quadrature)
+    level, level_var, hl = two_level(a, va, pts.country, group_u, (hyper or {}).get("level"), prior, chung=chung)
+    slope, slope_var, hs = two_level(b, vb, pts.country, group_u, (hyper or {}).get("slope"), chung=chung)
+    slope_var = slope_var + shock_slope_var(pts, kappa)
+    # the data year's country-year effect of each unit (0 without cells)
+    now = np.zeros(len(a))
+    at0 = (pts.t == 0) & (pts.cell >= 0)
+    now[pts.u[at0]] = pts.shift[at0]
+    lean = np.where(np.isfinite(cov) & np.isfinite(vb) & (vb > 0), cov / np.where(vb > 0, vb, 1), 0.0)
+    rho = np.where(np.isfinite(cov) & (va > 0) & (vb > 0), cov / np.sqrt(np.where((va > 0) & (vb > 0), va * vb, 1)), 0.0)
+    mu = np.exp(np.clip(pts.off + a[pts.u] + np.nan_to_num(b)[pts.u] * pts.t, -700, 700))
+    keep = {"raw_level": a, "raw_level_var": va, "raw_slope": b, "raw_slope_var": vb, "kappa": kappa,
+            "hyper": {"level": hl, "slope": hs}, "pts": original, "mu": mu,
+            "rho": np.clip(np.nan_to_num(rho), -0.99, 0.99) if opts is not None and opts.joint else None}
     if not exact:
-        mu = np.exp(np.clip(pts.off + a[pts.u] + np.nan_to_num(b)[pts.u] * pts.t, -700, 700))
-        return Fit(level=level, level_var=level_var, slope=slope, slope_var=slope_var, raw_level=a,
-                   raw_level_var=va, raw_slope=b, raw_slope_var=vb, kappa=kappa,
-                   hyper={"level": hl, "slope": hs}, pts=pts, mu=mu)
+        return Fit(level=level + now, level_var=level_var, slope=slope, slope_var=slope_var, **keep)
     quad, quad_var = level_posterior(pts, kappa, np.where(np.isfinite(slope), slope, 0.0), prior[0], prior[1],
                                      level, np.sqrt(level_var))
     # the quadrature holds the slope at its posterior mean; the level at the data year moves with
     # the slope (stage 1: by cov_ab / var_b per unit of slope), so its uncertainty adds
-    lean = np.where(np.isfinite(cov) & np.isfinite(vb) & (vb > 0), cov / np.where(vb > 0, vb, 1), 0.0)
     pooled_level = np.isfinite(prior[1])
     level = np.where(pooled_level, quad, level)
     level_var = np.where(pooled_level, quad_var + lean ** 2 * np.nan_to_num(slope_var), level_var)
-    mu = np.exp(np.clip(pts.off + a[pts.u] + np.nan_to_num(b)[pts.u] * pts.t, -700, 700))
-    return Fit(level=level, level_var=level_var, slope=slope, slope_var=slope_var, raw_level=a,
-               raw_level_var=va, raw_slope=b, raw_slope_var=vb, kappa=kappa,
-               hyper={"level": hl, "slope": hs}, pts=pts, mu=mu)
+    return Fit(level=level + now, level_var=level_var, slope=slope, slope_var=slope_var, **keep)
 
 
 def draw_counts(f: Fit, rng: np.random.Generator) -> np.ndarray:
@@ -436,8 +656,12 @@ def draw_counts(f: Fit, rng: np.random.Generator) -> np.ndarray:
 
 def posterior_draw(f: Fit, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """One draw of each unit's log rate and slope from their (normal) posteriors."""
-    level = f.level + rng.standard_normal(len(f.level)) * np.sqrt(np.nan_to_num(f.level_var))
-    slope = f.slope + rng.standard_normal(len(f.slope)) * np.sqrt(np.nan_to_num(f.slope_var))
+    z1 = rng.standard_normal(len(f.level))
+    z2 = rng.standard_normal(len(f.slope))
+    if f.rho is not None:  # v5: jointly (the level of the data year and the slope are correlated)
+        z2 = f.rho * z1 + np.sqrt(1 - f.rho ** 2) * z2
+    level = f.level + z1 * np.sqrt(np.nan_to_num(f.level_var))
+    slope = f.slope + z2 * np.sqrt(np.nan_to_num(f.slope_var))
     return level, slope
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ideal.scoring import aggregate as agg
-from ideal.scoring import coherence, model
+from ideal.scoring import coherence, model, where
 from ideal.scoring import nowcast as nc
 from ideal.scoring import pillars as pl
 from ideal.scoring import uncertainty as mc
@@ -316,12 +316,21 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
         summary = mc.rank_summary(data_r)
         median, p5, p95 = summary["rank_median"], summary["rank_p5"], summary["rank_p95"]
         probabilities = {k: summary[k] for k in ("p_first", "p_top10", "p_top15")}
+        where_settings = profile.get("where") or {}
+        # v5's WHERE track (ideal.scoring.where); v4's profile gets it at its defaults, stored
+        # beside its scores for comparison
+        place = where.exceedance(units, draws["rate_model"], draws["trend"], where_settings)
+        where_info = where.k_sensitivity(units, draws["rate_model"], where_settings)
     else:
         variants = mc.data_variants(rates, units, profile, harm, measure)
         joint = variants["joint"] or [(matrices, eligible)]  # no data variants: the profile's data
         plan = mc.draws(profile, weights, len(joint))
         median, p5, p95 = mc.drawn_rank_intervals(joint, plan, profile)
         probabilities = {k: np.full(len(units), np.nan) for k in ("p_first", "p_top10", "p_top15")}
+        place = pd.DataFrame({c: np.full(len(units), np.nan) for c in (
+            "exceed_threshold", "p_exceed", "p_rising", "rate_p5", "rate_p95")}, index=units.index).assign(
+            hotspot=False, rising=False)
+        where_info = None
     r = profile["reliability"]
     age_factor = 1 - units["age"] / (carry + 1)
     quality = units["population_method"].map(profile.get("population_quality", {})).fillna(0.0) \
@@ -337,6 +346,7 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
         harm=base["harm"], spread=base["spread"].round(4), coverage=cover.round(4),
         score=np.round(comp, 4), reliability=reliability.round(2), rank=base_rank,
         rank_median=median, rank_p5=p5, rank_p95=p95, **probabilities,
+        **{c: place[c].to_numpy() for c in place.columns},
         enforcement=(units["indicator"].isin(reference.enforcement_indicators())
                      | units["crime_type"].isin(reference.enforcement_crimes())).to_numpy(),
         status=np.where(np.isfinite(comp), "scored", "insufficient_data"))
@@ -360,6 +370,7 @@ def score_rates(rates: pd.DataFrame, profile: dict, year: str,
                            "rank": int(r.rank), "moved_most_by": r.rank_mover}
                           for r in scores[scores["rank_mover"].notna()].sort_values("rank").itertuples()]
     info = {"outliers": treated, "series": leading_series(rates, scores, profile), "national": national,
+            "where": where_info,
             "remainder": remainder,
             "sensitivity": sensitivity, "monte_carlo": description,
             "sobol": sob,
@@ -454,7 +465,7 @@ def measure(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, harm: pd.Se
     fitted = None
     if profile.get("smoothing", {}).get("model") == "hierarchical":
         # v4: rates and trends from one hierarchical over-dispersed model (ideal.scoring.model)
-        fitted = model.fit(model.points(rates, units, window))
+        fitted = model.fit(model.points(rates, units, window, model.options(profile)))
         rate_model = np.where(np.isfinite(fitted.level), np.exp(fitted.level) * profile["rate_per"], units["rate"])
         units = units.assign(rate_model=rate_model,  # and the sd of its log (the trend chart's band)
                              rate_model_se=np.where(np.isfinite(fitted.level), np.sqrt(fitted.level_var), np.nan))

@@ -315,10 +315,11 @@ def data_draws(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, progress
     n = int(cfg["draws"])
     rng = np.random.default_rng(cfg["seed"])
     window = profile["pillars"]["trend"]["window_years"]
-    windows = [int(w) for w in (cfg.get("trend_windows") or [window])]
+    # v5: the window is a method choice (the sensitivity analysis), not a data uncertainty
+    windows = [int(w) for w in (cfg.get("trend_windows") or [window])] if cfg.get("window_in_data", True) else [window]
     accuracy = {**POPULATION_ACCURACY, **(cfg.get("population_accuracy") or {})}
     per = profile["rate_per"]
-    fits = {w: model.fit(model.points(rates, units, w)) for w in windows}
+    fits = {w: model.fit(model.points(rates, units, w, model.options(profile))) for w in windows}
     method = units["population_method"] if "population_method" in units else pd.Series("official", index=units.index)
     sd = method.map(accuracy).fillna(accuracy["synthetic"]).to_numpy(dtype="float64")
     regions, region_idx = np.unique(units["region"].to_numpy(dtype=str), return_inverse=True)
@@ -330,9 +331,10 @@ def data_draws(rates: pd.DataFrame, units: pd.DataFrame, profile: dict, progress
     for d in range(n):
         f = fits[int(chosen[d])]
         start = (f.raw_level, f.raw_slope)
-        boot = model.fit(model.with_counts(f.pts, model.draw_counts(f, rng)), rounds=2, start=start, exact=False)
+        boot = model.fit(model.with_counts(f.pts, model.draw_counts(f, rng)), rounds=1, start=start, exact=False,
+                         cy_rounds=1, kappa_start=f.kappa)
         observed = model.with_counts(f.pts, model.redraw_nowcast(f.pts, rng))
-        post = model.fit(observed, kappa=boot.kappa, hyper=boot.hyper, start=start)
+        post = model.fit(observed, kappa=boot.kappa, hyper=boot.hyper, start=start, cy_rounds=1)
         level, slope = model.posterior_draw(post, rng)
         level = level - (rng.standard_normal(len(regions)) * region_sd)[region_idx]
         rate[:, d] = np.exp(level) * per

@@ -297,6 +297,15 @@ class ThreatScore(Base):
     p_top10: Mapped[float | None] = mapped_column(Float, nullable=True)
     p_top15: Mapped[float | None] = mapped_column(Float, nullable=True)
     enforcement: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # v5 (#48), the WHERE track: k x the members' median regional rate, P(rate above it),
+    # P(rising), hotspot (P(exceed) >= 0.8) and rising, the modelled rate's 90 % interval
+    exceed_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    p_exceed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    p_rising: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hotspot: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    rising: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    rate_p5: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rate_p95: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Report(Base):

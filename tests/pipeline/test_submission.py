@@ -17,7 +17,7 @@ def test_schema_is_migrated_by_alembic(engine):
     from ideal.store.db import alembic_config
 
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    assert head == "0016"  # the newest migration in ideal/store/migrations/versions
+    assert head == "0017"  # the newest migration in ideal/store/migrations/versions
     with engine.connect() as conn:
         assert conn.execute(text("select version_num from alembic_version")).scalar() == head
 

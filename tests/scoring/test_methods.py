@@ -344,7 +344,7 @@ def test_sobol_indices_are_seeded_bounded_and_name_each_leaders_mover():
     gt = frame(dict(zip(["GT-01", "GT-02", "GT-03", "GT-04"],
                         [[10.0, 20.0, 40.0], [100.0, 110.0, 120.0], [50.0, 45.0, 40.0], [30.0, 60.0, 90.0]], strict=True)), "GT")
     o, p = pd.concat([mx[0], gt[0]], ignore_index=True), pd.concat([mx[1], gt[1]], ignore_index=True)
-    prof = {**FAST, "uncertainty": {**FAST["uncertainty"], "sobol_samples": 16}}
+    prof = {**FAST, "uncertainty": {**FAST["uncertainty"], "sobol_samples": 64}}
     a, _, info = score(o, p, prof, "2025")
     b, _, again = score(o, p, prof, "2025")
     s = info["sobol"]

@@ -148,3 +148,102 @@ def test_enforcement_indicators_are_flagged():
 def test_enforcement_driven_classes_are_flagged_on_their_scores():
     assert {"0601", "07041", "09012", "09051"} <= set(reference.enforcement_crimes())
     assert not {"0101", "0401", "1003"} & set(reference.enforcement_crimes())
+
+
+V5 = md.Options(country_year=True, region_prior="chung", joint=True)
+
+
+def _spiked(seed, spike=0.4, years=range(2021, 2025), countries=3, regions=17, kappa=1 / 8, sd=0.08):
+    """Regions whose own trends differ around their country's, a national spike shared by all
+    regions of a country in one year, over-dispersed counts (variance mu + kappa mu^2)."""
+    rng = np.random.default_rng(seed)
+    ys = list(years)
+    rows, units, truth, country = [], [], [], []
+    for c in range(countries):
+        national = rng.normal(0, 0.05)
+        shock = np.zeros(len(ys))
+        shock[rng.integers(len(ys))] = spike
+        for r in range(regions):
+            pop = float(np.exp(rng.uniform(np.log(2e5), np.log(5e6))))
+            rate = float(np.exp(rng.uniform(np.log(2), np.log(60))))
+            tr = national + rng.normal(0, sd)
+            truth.append(tr)
+            country.append(c)
+            units.append((f"C{c}", f"C{c}-{r:02d}", "0101", "incidents", ys[-1]))
+            for j, y in enumerate(ys):
+                mu = rate / 1e5 * pop * np.exp(tr * (y - ys[-1]) + shock[j])
+                rows.append((f"C{c}", f"C{c}-{r:02d}", "0101", y, float(rng.poisson(rng.gamma(1 / kappa, mu * kappa))),
+                             pop, "incidents"))
+    return (*_units(rows, units), np.array(truth), np.array(country))
+
+
+def _plain_slope(rates, units, window):
+    """The plain weighted (Poisson) log-linear slope of each region over the window."""
+    out = []
+    for r in units.itertuples():
+        g = rates[(rates["region"] == r.region) & (rates["year"] >= r.data_year - window)]
+        t = (g["year"] - r.data_year).to_numpy(dtype=float)
+        y = g["value"].to_numpy() + 0.5
+        x = np.column_stack([np.ones_like(t), t])
+        w = y
+        out.append(np.linalg.solve(x.T @ (w[:, None] * x), x.T @ (w * np.log(y / g["population"].to_numpy())))[1])
+    return np.array(out)
+
+
+def test_a_national_spike_is_not_read_as_noise_and_regions_keep_their_own_trends():
+    """#48: on 4 years of a member's 17 regions with a +40 % year shared by all of them, v4's
+    slopes fell to one value per country in half the countries (the spike read as
+    over-dispersion, the between-region variance estimated at zero) and their 95 % intervals
+    covered the truth for about half the regions. v5 (country x year effects, the
+    boundary-avoiding variance): no country's regions share one trend, the within-country
+    Spearman is at least that of a plain per-region slope, and the intervals cover 90-98 %."""
+    from scipy.stats import spearmanr
+
+    ours, plain, covered, collapsed = [], [], [], 0
+    for seed in range(6):
+        rates, units, truth, country = _spiked(seed, kappa=0.02)
+        f = md.fit(md.points(rates, units, 3, V5))
+        p = _plain_slope(rates, units, 3)
+        for c in range(3):
+            s = country == c
+            collapsed += np.ptp(f.slope[s]) < 1e-4
+            ours.append(spearmanr(f.slope[s], truth[s])[0])
+            plain.append(spearmanr(p[s], truth[s])[0])
+        covered.append(np.abs(f.slope - truth) <= 1.96 * np.sqrt(f.slope_var))
+    assert collapsed == 0
+    # measured over 20 replicates: 0.613 against 0.606 (kappa 0.02); 0.324 against 0.334, within
+    # one standard error of the difference (0.012), at kappa 1/8 (README, "Trends")
+    assert np.mean(ours) >= np.mean(plain) - 0.02
+    # a spike in the last of four years cannot be told from a bend by any model: 0.84 here
+    # (v4: 0.48-0.74); without a spike 0.90-0.98 (the next test)
+    assert np.mean(covered) >= 0.80
+
+
+def test_v5_trend_intervals_cover_a_simulated_truth_without_a_spike():
+    covered = []
+    for seed in range(4):
+        rates, units, truth, _ = _spiked(seed, spike=0.0, kappa=0.05, years=range(2018, 2025))
+        f = md.fit(md.points(rates, units, 6, V5))
+        covered.append(np.abs(f.slope - truth) <= 1.96 * np.sqrt(f.slope_var))
+    assert 0.90 <= np.mean(covered) <= 0.98
+
+
+def test_the_between_region_variance_is_never_zero_under_chung():
+    rng = np.random.default_rng(3)
+    est, var = rng.normal(0, 0.1, 20), np.full(20, 0.04)        # no spread beyond noise
+    cluster, group = np.repeat(np.arange(4), 5), np.zeros(20, dtype=int)
+    assert md._pm_vector(est, var, cluster, group, 1)[0] == 0.0
+    tau2 = md.chung_vector(est, var, cluster, group, 1)[0]
+    assert 0 < tau2 < 0.04                                        # about a standard error from zero
+    wide = md.chung_vector(rng.normal(0, 1, 20), var, cluster, group, 1)[0]
+    assert wide == pytest.approx(1.0, rel=0.6)                    # real spread is found
+
+
+def test_level_and_slope_are_drawn_jointly():
+    rates, units, _, _ = _spiked(1, spike=0.0)
+    f = md.fit(md.points(rates, units, 3, V5))
+    assert f.rho is not None and np.median(f.rho) > 0.5            # data year at the window's end
+    rng = np.random.default_rng(0)
+    draws = np.array([md.posterior_draw(f, rng) for _ in range(400)])   # 400 x 2 x units
+    r = [np.corrcoef(draws[:, 0, i], draws[:, 1, i])[0, 1] for i in range(5)]
+    assert np.mean(r) > 0.3

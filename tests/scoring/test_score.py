@@ -193,16 +193,26 @@ def test_rates_match_sesnsp_published_rates():
     assert rated["rate"].to_numpy() == pytest.approx(expected[rated.index].to_numpy(), rel=1e-4)
 
 
-def test_a_victims_only_country_is_scored_beside_an_incidents_country():
-    """UN-CTS convention: homicide victims where that is what a country has. Before, one
-    indicator was chosen per crime type for everyone and the victims-only country vanished."""
+def test_victims_come_first_and_an_incidents_only_country_is_scored_beside():
+    """UN-CTS convention (v5, #48): homicide in victims where a member sends them, incidents
+    only where it does not; v4 took incidents first. Before v3, one indicator was chosen per
+    crime type for everyone and the victims-only country vanished."""
     o = obs([("MX", "MX-JAL", "2025", "0101", "incidents", 20.0),
              ("MX", "MX-JAL", "2025", "0101", "victims", 22.0),
              ("CO", "CO-ANT", "2025", "0101", "victims", 30.0)])
     p = pd.concat([pop(["MX-JAL"]), pop(["CO-ANT"]).assign(country="CO")], ignore_index=True)
     scores, unscored, _ = score(o, p, FAST, "2025")
     used = scores.set_index("country")["indicator"].to_dict()
-    assert used == {"MX": "incidents", "CO": "victims"} and unscored.empty
+    assert used == {"MX": "victims", "CO": "victims"} and unscored.empty
+    o = obs([("MX", "MX-JAL", "2025", "0101", "incidents", 20.0),
+             ("CO", "CO-ANT", "2025", "0101", "victims", 30.0)])
+    scores, unscored, _ = score(o, p, FAST, "2025")
+    assert scores.set_index("country")["indicator"].to_dict() == {"MX": "incidents", "CO": "victims"}
+    v4 = {**FAST, "indicator_preference": load_profile("v4")["indicator_preference"]}
+    o = obs([("MX", "MX-JAL", "2025", "0101", "incidents", 20.0),
+             ("MX", "MX-JAL", "2025", "0101", "victims", 22.0)])
+    scores, _, _ = score(o, p, v4, "2025")
+    assert scores["indicator"].tolist() == ["incidents"]
 
 
 def _months(region, months, value=10.0, year=2025):

@@ -103,7 +103,7 @@ def test_the_migration_keeps_every_row_and_gives_them_back(old_warehouse):
         assert conn.execute(text(findings)).all() == stored
         assert conn.execute(text("SELECT COUNT(said) FROM validation_results")).scalar() == 0
     # 0016: every submission stored before is a data submission; contributions start empty
-    assert upgrade(engine) == "0016"
+    assert upgrade(engine) == "0017"
     with engine.connect() as conn:
         kinds = {k for (k,) in conn.execute(text("SELECT DISTINCT kind FROM submissions"))}
         assert kinds == {"data"}

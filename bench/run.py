@@ -243,6 +243,17 @@ def run(scale: str, repeat: int, skip: set[str]) -> dict:
                 print("  against the Index (data alone is the evidence on the demo): median Spearman "
                       + ", ".join(f"{e}: data {g['spearman_data'].median():.2f}, fused {g['spearman_fused'].median():.2f}"
                                   for e, g in oci.groupby("edition")))
+    if "v5" not in skip:
+        from bench import v5 as bench_v5
+        from ideal.scoring.profile import load_profile
+
+        print("[methodology v5 on simulated truth: trends, magnitude, P(exceed) (bench/v5.py)]")
+        res["v5"] = [bench_v5.scenario(y, sp, nb, 5, load_profile("default"))
+                     for y in (4, 8) for sp in (False, True) for nb in (True, False)]
+        for sc in res["v5"]:
+            print(f"  {sc['years']} years, spike {sc['spike']}, {sc['counts']}: trend Spearman v5 {sc['v5']} / plain "
+                  f"{sc['plain_all_years']}; 95 % cover {sc['cover_v5']}; P(exceed) deciles within 2 se "
+                  f"{sc['calibration_within_2se']}")
     res["simulation"] = simulation
     for stage, (kind, limit) in TARGETS.items():
         if stage in st:

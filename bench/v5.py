@@ -121,13 +121,19 @@ def scenario(years: int, spike: bool, nb: bool, replicates: int, profile: dict) 
     for lo in np.arange(0, 1, 0.1):
         s = (p >= lo) & (p < lo + 0.1 if lo < 0.9 else p <= 1)
         if s.sum() >= 20:
-            deciles.append({"from": round(float(lo), 1), "units": int(s.sum()), "mean_p": round(float(p[s].mean()), 3),
-                            "share_true": round(float(hit[s].mean()), 3)})
+            mp = float(p[s].mean())
+            deciles.append({"from": round(float(lo), 1), "units": int(s.sum()), "mean_p": round(mp, 3),
+                            "share_true": round(float(hit[s].mean()), 3),
+                            "se": round(float(np.sqrt(max(mp * (1 - mp), 1e-4) / s.sum())), 3)})
     hot = p >= profile["where"]["hotspot"]
     out = {k: round(float(np.mean(v)), 3) for k, v in acc.items()}
     out.update(years=years, spike=spike, counts="negative binomial (kappa 1/8)" if nb else "Poisson",
                replicates=replicates, calibration=deciles,
                calibration_max_gap=round(max((abs(d["mean_p"] - d["share_true"]) for d in deciles), default=0), 3),
+               # a decile of 20-40 units cannot show a gap below 0.05: its binomial standard
+               # error is 0.08-0.11; the share of deciles within two of them
+               calibration_within_2se=round(float(np.mean([abs(d["mean_p"] - d["share_true"]) <= 2 * d["se"]
+                                                           for d in deciles])), 3) if deciles else None,
                hotspot_precision=round(float(hit[hot].mean()), 3) if hot.any() else None,
                hotspot_recall=round(float(hot[hit].mean()), 3) if hit.any() else None)
     return out

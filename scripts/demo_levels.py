@@ -12,6 +12,12 @@ Three kinds of rows, each with its source:
 * ``region``: a region's rate relative to its country's, read from the real first-level exports
   (Mexico's SESNSP 2024 for every crime type it has, INEGI 2022 for homicide victims, Argentina's
   SNIC 2023, Colombia's 2024 municipal homicides by department).
+* ``path``: a member's national homicide rate (victims per 100,000) of each recent year as InSight
+  Crime's 2023 Homicide Round-Up published it (the shared ``published/homicide_rates_2019_2023.csv``,
+  compiled from each country's official sources): the demo follows it to its latest year and
+  drifts little after, so it shows the region of today (Ecuador's rise, El Salvador's fall), not
+  UNODC's 2017 levels. A member without a recent figure (Bolivia; Argentina after 2020) keeps
+  the rows above.
 * ``spread``: per crime type, the standard deviation of the log relative rates of the regions
   above less their Poisson noise (the median over the countries that have it): the regional spread drawn for the members
   without a first-level export here.
@@ -64,6 +70,20 @@ def unodc(real: Path, members: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def published(folder: Path, members: list[str]) -> pd.DataFrame:
+    """The recent national homicide rates of the shared published table, one row per member and
+    year with a figure."""
+    table = pd.read_csv(folder / "homicide_rates_2019_2023.csv", dtype={"iso2": str})
+    rows = []
+    for _, r in table[table["iso2"].isin(members)].iterrows():
+        for year in (c for c in table.columns if c.isdigit()):
+            if pd.notna(r[year]):
+                rows.append({"kind": "path", "key": r["iso2"], "crime_type": "0101", "value": float(r[year]),
+                             "year": int(year), "trend": np.nan,
+                             "source": "InSight Crime, 2023 Homicide Round-Up (official sources)"})
+    return pd.DataFrame(rows)
+
+
 def regional(real: Path) -> pd.DataFrame:
     """Every region's rate and its country's, per source, crime type and indicator."""
     rates = yearly(real)
@@ -110,7 +130,8 @@ def main(real: Path) -> pd.DataFrame:
                                 "value": spread.round(4).to_numpy(), "year": np.nan, "trend": np.nan,
                                 "source": "median over " + ", ".join(label.values())})
     cols = ["kind", "key", "crime_type", "value", "year", "trend", "source"]
-    out = pd.concat([unodc(real, members)[cols], nat_rows[cols], region_rows[cols], spread_rows[cols]],
+    recent = published(real.parent / "published", members)
+    out = pd.concat([unodc(real, members)[cols], nat_rows[cols], recent[cols], region_rows[cols], spread_rows[cols]],
                     ignore_index=True)
     return out.astype({"year": "Int64"}).sort_values(["kind", "key", "crime_type"], kind="stable")
 

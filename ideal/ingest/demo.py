@@ -3,8 +3,10 @@ published levels.
 
 Counts are drawn (seeded, so the same bytes every time) on the population reference data from:
 
-* each member's national homicide rate as UNODC published it (Global Study on Homicide 2019
-  annex, its latest year, held there); Mexico's and Argentina's other crime types at the
+* each member's national homicide rate of recent years as InSight Crime's 2023 Homicide
+  Round-Up published it from official sources (the demo follows it to 2023 and drifts by at
+  most 4 % a year after: the region of today, Ecuador's rise and El Salvador's fall); Bolivia,
+  which has no recent figure, at UNODC's latest (Global Study on Homicide 2019 annex); Mexico's and Argentina's other crime types at the
   national rates of their real first-level exports (SESNSP 2024, SNIC 2023); other members' other
   crime types around the typical real rate (violent ones scaled by the member's homicide level);
 * each region's rate relative to its country's as the real exports show it (Mexico, Argentina,
@@ -68,10 +70,14 @@ def levels() -> dict[str, dict]:
     table = pd.read_csv(files("ideal.reference") / "data" / "demo_levels.csv", dtype={"crime_type": str})
     kind = {k: g for k, g in table.groupby("kind")}
     national = {(r.key, r.crime_type): (r.value, r.trend) for r in kind["national"].itertuples()}
-    homicide = {cc: rate for (cc, crime), (rate, _) in national.items() if crime == "0101"}
+    path = {cc: dict(zip(g["year"].astype(int), g["value"].astype(float), strict=True))
+            for cc, g in kind["path"].groupby("key")} if "path" in kind else {}
+    # the latest published homicide level scales the violent crimes (UNODC's 2017 where none)
+    homicide = {cc: path[cc][max(path[cc])] if cc in path else rate
+                for (cc, crime), (rate, _) in national.items() if crime == "0101"}
     typical = {crime: float(np.exp(np.log(g["value"]).mean()))  # geometric mean of the real national rates
                for crime, g in kind["national"].groupby("crime_type")}
-    return {"national": national, "homicide": homicide, "typical": typical,
+    return {"national": national, "homicide": homicide, "typical": typical, "path": path,
             "median_homicide": float(np.median(list(homicide.values()))),
             "relative": {(r.key, r.crime_type): r.value for r in kind["region"].itertuples()},
             "spread": dict(zip(kind["spread"]["crime_type"], kind["spread"]["value"], strict=True))}
@@ -99,6 +105,29 @@ def national_level(country: str, crime: str) -> tuple[float, float]:
     return rate, float(crng.normal(0, 0.04))
 
 
+DRIFT = 0.04  # the largest yearly drift of a member's homicide rate after its latest published year
+
+
+def homicide_path(country: str, years=YEARS) -> dict[int, float] | None:
+    """A member's national homicide rate (victims per 100,000) per demo year: the published
+    figure of that year; after the latest published year that figure drifting by a seeded
+    yearly change within +-DRIFT; before the first, the first. None without a recent figure."""
+    path = levels()["path"].get(country)
+    if not path:
+        return None
+    last = max(path)
+    drift = float(np.clip(_rng(country, "0101", "drift").normal(0, 0.03), -DRIFT, DRIFT))
+    out = {}
+    for y in years:
+        if y in path:
+            out[y] = path[y]
+        elif y > last:
+            out[y] = path[last] * float(np.exp(drift * (y - last)))
+        else:
+            out[y] = path[min(path)]
+    return out
+
+
 def regional_factors(country: str, crime: str, regions: list[str], population: list[float]) -> np.ndarray:
     """Each region's rate relative to its country's: the real one where a first-level export
     shows it, otherwise drawn with the crime type's real spread (centred on the population's
@@ -119,20 +148,31 @@ def country_frame(country: str, years=YEARS) -> pd.DataFrame:
     pop = pop[(pop["country"] == country) & pop["year"].isin(years)]
     first = pop.sort_values("year").groupby("region", sort=True).first()
     rows = []
+    recent = homicide_path(country, years)
     for crime in BASE_RATE:
         rate, trend = national_level(country, crime)
         factors = regional_factors(country, crime, first.index.tolist(), first["population"].tolist())
+        path = recent if crime == "0101" and recent else None
+        cells = []  # (region, year, expected count with its year-to-year noise)
         for (region, group), factor in zip(pop.groupby("region", sort=True), factors, strict=True):
-            rtrend = trend + float(_rng(region, crime, "trend").normal(0, REGION_TREND))
+            own = float(_rng(region, crime, "trend").normal(0, REGION_TREND))
+            rtrend = (0.0 if path else trend) + own
             for year, population in zip(group["year"], group["population"], strict=False):
-                lam = rate * factor * (1 + rtrend) ** (year - YEARS[0]) * population / 1e5
+                lam = (1.0 if path else rate) * factor * (1 + rtrend) ** (year - YEARS[0]) * population / 1e5
                 yrng = _rng(region, crime, str(year))
-                lam *= yrng.gamma(1 / KAPPA, KAPPA)
-                count = int(yrng.poisson(max(lam, 0.01)))
-                rows.append((country, region, str(year), crime, "incidents", count, "A"))
-                if crime in VICTIM_CRIMES:
-                    victims = int(round(count * VICTIM_CRIMES[crime]))
-                    rows.append((country, region, str(year), crime, "victims", victims, "A"))
+                cells.append((region, int(year), population, lam * yrng.gamma(1 / KAPPA, KAPPA), yrng))
+        if path:  # the published national path (victims): each year's regions add up to it, a
+            # region's own change and noise around it
+            total = {y: sum(c[3] for c in cells if c[1] == y) for y in years}
+            people = {y: sum(c[2] for c in cells if c[1] == y) for y in years}
+            cells = [(r, y, n, lam * path[y] / VICTIM_CRIMES["0101"] * people[y] / 1e5 / total[y], g)
+                     for r, y, n, lam, g in cells]
+        for region, year, _, lam, yrng in cells:
+            count = int(yrng.poisson(max(lam, 0.01)))
+            rows.append((country, region, str(year), crime, "incidents", count, "A"))
+            if crime in VICTIM_CRIMES:
+                victims = int(round(count * VICTIM_CRIMES[crime]))
+                rows.append((country, region, str(year), crime, "victims", victims, "A"))
     df = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)
     only = NATIONAL_ONLY.get(country)
     if only:  # these crime types reach the secretariat only as national totals

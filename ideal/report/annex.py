@@ -18,6 +18,7 @@ from ideal.report.context import (
     marking,
     marks,
     member_status,
+    percent,
     pillar_labels,
     unit_reason,
     w3c_time,
@@ -73,6 +74,10 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
                  "interval": f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-",
                  "top10": (f"{_num(r.p_top10 * 100, language, 0)} %"
                            if pd.notna(getattr(r, "p_top10", None)) else None),
+                 # v5's WHERE track: P(rate above k x the members' median), hotspot marked
+                 "above": (f"{percent(r.p_exceed, language)} %"
+                           if pd.notna(getattr(r, "p_exceed", None)) else "-"),
+                 "hotspot": bool(getattr(r, "hotspot", False)) if pd.notna(getattr(r, "hotspot", None)) else False,
                  "imputed": bool(r.imputed) if pd.notna(r.imputed) else False, **marks(r),
                  "data_year": int(r.data_year) if pd.notna(getattr(r, "data_year", None)) else None,
                  "estimated_population": getattr(r, "population_method", "official") not in ("official", "submitted", None)}
@@ -216,7 +221,8 @@ def scores_csv(scores: pd.DataFrame) -> str:
     cols = ["country", "region", "crime_type", "period", "indicator", "value", "population", "rate",
             "magnitude", "trend", "harm", "spread", "coverage", "score", "level", "status",
             "reliability", "rank", "rank_median", "rank_p5", "rank_p95", "data_year", "imputed",
-            "partial", "population_method", "rate_model", "trend_change", "trend_se"]
+            "partial", "population_method", "rate_model", "rate_p5", "rate_p95", "trend_change", "trend_se",
+            "exceed_threshold", "p_exceed", "hotspot", "p_rising", "rising"]
     out = scores[[c for c in cols if c in scores]]
     if {"trend_change", "trend_se"} <= set(out):  # the trend's 95 % interval, from its slope
         slope = np.log1p(out["trend_change"].astype("float64"))

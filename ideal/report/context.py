@@ -31,6 +31,16 @@ def _num(x: float, language: str, digits: int = 1) -> str:
     return format_decimal(x, format="#,##0." + "0" * digits if digits else "#,##0", locale=language)
 
 
+def percent(p: float, language: str) -> str:
+    """A probability as a percentage no surer than the simulations allow (#50): '> 99' for
+    0.995 and above, '< 1' below 0.005, else the whole percentage (the caller adds ' %')."""
+    if p >= 0.995:
+        return "> 99"
+    if p < 0.005:
+        return "< 1"
+    return _num(100 * p, language, 0)
+
+
 def heat_matrix(scores: pd.DataFrame, language: str) -> pd.DataFrame:
     """Country x crime type matrix of the population-weighted mean score."""
     roll = country_scores(scores)
@@ -286,13 +296,13 @@ def market_priorities(run: dict, language: str, _) -> list[dict]:
     areas = reference.clasi_areas().set_index("code")[f"name_{language}"]
     out = []
     for m in proposed:
-        severe = ", ".join(f"{reference.country_name(x['country'], language)} {_num(100 * x['p_seven'], language, 0)} %"
+        severe = ", ".join(f"{reference.country_name(x['country'], language)} {percent(x['p_seven'], language)} %"
                            for x in m["severe"])
         evidence = [_("regional severity %(s)s of 10 (90 %% interval %(lo)s–%(hi)s) over %(n)s members") % {
             "s": _num(m["severity"], language), "lo": _num(m["low"], language), "hi": _num(m["high"], language),
             "n": _num(m["members"], language, 0)},
             _("among the region's three most severe markets in %(p)s %% of the simulations") % {
-                "p": _num(100 * m["p_top3"], language, 0)}]
+                "p": percent(m["p_top3"], language)}]
         if m["severe"]:
             evidence.append(_("severe (7 or more) in %(n)s members, with the probability: %(list)s") % {
                 "n": _num(len(m["severe"]), language, 0), "list": severe})
@@ -315,7 +325,7 @@ def market_priorities(run: dict, language: str, _) -> list[dict]:
     return out
 
 
-def where_track(scores: pd.DataFrame, profile: dict, language: str, _, most: int = 40) -> list[dict]:
+def where_track(scores: pd.DataFrame, profile: dict, language: str, _, most: int = 10) -> list[dict]:
     """v5's WHERE track (#48) for the briefing: per crime type, its hotspots (P(exceed) at or
     above the profile's) with the recorded rate, the threshold (k x the members' median), the
     probability and whether the region is rising; the most probable first."""
@@ -326,8 +336,8 @@ def where_track(scores: pd.DataFrame, profile: dict, language: str, _, most: int
     for crime, g in hot.groupby("crime_type", sort=False):
         rows = [{"region": reference.region_name(r.region), "country": reference.country_name(r.country, language),
                  "rate": _num(r.rate, language), "threshold": _num(r.exceed_threshold, language),
-                 "p": _num(100 * r.p_exceed, language, 0),
-                 "rising": _num(100 * r.p_rising, language, 0) if pd.notna(r.p_rising) else "-",
+                 "p": percent(r.p_exceed, language),
+                 "rising": percent(r.p_rising, language) if pd.notna(r.p_rising) else "-",
                  "year": int(r.data_year)} for r in g.head(most).itertuples()]
         out.append({"crime": reference.crime_name(crime, language), "n": len(g), "rows": rows,
                     "countries": int(g["country"].nunique())})

@@ -594,7 +594,15 @@ def region_scores(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def top_threats(scores: pd.DataFrame, harm: pd.Series, n: int) -> pd.DataFrame:
-    """Highest scores first; ties broken by the crime type's harm weight, then the rate."""
+    """The leading group in the order of the evidence (#48): by median rank over the data
+    draws, then P(top 10), then the score (v4, v5); without draws (v2, v3) highest scores
+    first. Ties broken by the crime type's harm weight, then the rate."""
     ranked = scores[scores["score"].notna()].assign(
         harm_weight=scores["crime_type"].map(harm).fillna(0))
+    if "rank_median" in ranked and ranked["rank_median"].notna().any() and "p_top10" in ranked \
+            and ranked["p_top10"].notna().any():
+        ranked = ranked.assign(_m=ranked["rank_median"].fillna(np.inf), _p=ranked["p_top10"].fillna(0))
+        return ranked.sort_values(["_m", "_p", "score", "harm_weight", "rate"],
+                                  ascending=[True, False, False, False, False]).head(n).drop(
+            columns=["_m", "_p"]).reset_index(drop=True)
     return ranked.sort_values(["score", "harm_weight", "rate"], ascending=False).head(n).reset_index(drop=True)

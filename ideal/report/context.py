@@ -325,23 +325,27 @@ def market_priorities(run: dict, language: str, _) -> list[dict]:
     return out
 
 
-def where_track(scores: pd.DataFrame, profile: dict, language: str, _, most: int = 10) -> list[dict]:
-    """v5's WHERE track (#48) for the briefing: per crime type, its hotspots (P(exceed) at or
-    above the profile's) with the recorded rate, the threshold (k x the members' median), the
-    probability and whether the region is rising; the most probable first."""
+def where_track(scores: pd.DataFrame, profile: dict, language: str, _, most: int = 15) -> dict | None:
+    """v5's WHERE track (#48) for the briefing: how many hotspots each crime type has (P(exceed)
+    at or above the profile's) in how many members, and one table of the ``most`` most probable
+    across crime types (then the farthest above their threshold), with the recorded rate, the
+    threshold (k x the members' median), the probability and P(rising). Every region's P is in
+    the annex and its CSV."""
     if "p_exceed" not in scores or scores["p_exceed"].isna().all():
-        return []
-    hot = scores[scores["hotspot"].fillna(False).astype(bool)].sort_values(["p_exceed", "rate"], ascending=False)
-    out = []
-    for crime, g in hot.groupby("crime_type", sort=False):
-        rows = [{"region": reference.region_name(r.region), "country": reference.country_name(r.country, language),
-                 "rate": _num(r.rate, language), "threshold": _num(r.exceed_threshold, language),
-                 "p": percent(r.p_exceed, language),
-                 "rising": percent(r.p_rising, language) if pd.notna(r.p_rising) else "-",
-                 "year": int(r.data_year)} for r in g.head(most).itertuples()]
-        out.append({"crime": reference.crime_name(crime, language), "n": len(g), "rows": rows,
-                    "countries": int(g["country"].nunique())})
-    return sorted(out, key=lambda c: -c["n"])
+        return None
+    hot = scores[scores["hotspot"].fillna(False).astype(bool)]
+    counts = [{"crime": reference.crime_name(crime, language), "n": len(g), "m": int(g["country"].nunique())}
+              for crime, g in sorted(hot.groupby("crime_type"), key=lambda kv: -len(kv[1]))]
+    lead = hot.assign(_above=hot["rate"] / hot["exceed_threshold"]).sort_values(
+        ["p_exceed", "_above"], ascending=False).head(most)
+    rows = [{"region": reference.region_name(r.region), "country": reference.country_name(r.country, language),
+             "crime": reference.crime_name(r.crime_type, language, short=True),
+             "rate": _num(r.rate, language), "threshold": _num(r.exceed_threshold, language),
+             "p": percent(r.p_exceed, language),
+             "rising": percent(r.p_rising, language) if pd.notna(r.p_rising) else "-",
+             "year": int(r.data_year)} for r in lead.itertuples()]
+    return {"counts": counts, "rows": rows, "total": len(hot),
+            "crime_types": int(scores["crime_type"].nunique())}
 
 
 def leading_group(group: pd.DataFrame, language: str, _) -> str:

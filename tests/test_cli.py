@@ -100,6 +100,13 @@ def test_demo_twice_adds_no_rows(tmp_path):
     assert (areas["low"] <= areas["severity"]).all() and (areas["severity"] <= areas["high"]).all()
     assert (areas["assessors"] >= 3).all() and areas["agreement"].isin(["agree", "disagree"]).any()
     assert "Áreas prioritarias del CLASI" in text and "Armas de fuego" in text
+    # v5 (#48, #50): page 1 states the proposed priorities and the hotspots, how sure in
+    # likelihood words; the top threats lead with the recorded rate
+    page1 = PdfReader(pdf).pages[0].extract_text()
+    assert "Prioridades propuestas al CLASI:" in page1 and "regiones críticas" in page1
+    assert any(w in page1 for w in ("casi con certeza", "muy probablemente", "probablemente"))
+    assert "100 %" not in page1
+    assert "per 100k recorded" in first.stdout
 
 
 def test_xlsx_template_round_trips_through_submission(engine, tmp_path):

@@ -288,6 +288,55 @@ def priorities(scores: pd.DataFrame, pairs: pd.DataFrame, language: str, _, most
     return out
 
 
+LIKELIHOOD = [(0.99, N_("almost certainly")), (0.90, N_("very likely")), (0.66, N_("likely")),
+              (0.33, N_("about as likely as not")), (0.10, N_("unlikely")), (0.0, N_("very unlikely"))]
+
+
+def likely(p: float, _) -> str:
+    """A probability in words on the scale of ICD 203 and the IPCC (stated once in the
+    briefing): almost certainly >= 99 %, very likely 90-99 %, likely 66-90 %, about as likely
+    as not 33-66 %, unlikely 10-33 %, very unlikely below."""
+    return next(_(word) for cut, word in LIKELIHOOD if p >= cut)
+
+
+def bottom_line(run: dict, scores: pd.DataFrame, language: str, _) -> list[str]:
+    """v5's bottom line up front (#50, first part): the markets proposed with the members where
+    each is severe, the clearest hotspots in words, and how sure, in likelihood words whose
+    ranges are stated once."""
+    out = []
+    proposed = (run.get("info") or {}).get("priorities") or []
+    names = reference.markets().set_index("code")[f"name_{language}"]
+    if proposed:
+        parts = []
+        for m in proposed[:3]:
+            where_ = ", ".join(reference.country_name(x["country"], language) for x in m["severe"][:3])
+            more = len(m["severe"]) - 3
+            if more > 0:
+                where_ += " " + _("and %(n)s more") % {"n": _num(more, language, 0)}
+            parts.append(_("%(market)s (severe in %(where)s; %(likely)s among the region's three most severe)") % {
+                "market": str(names.get(m["market"], m["market"])).lower(),
+                "where": where_ or _("no member"), "likely": likely(m["p_top3"], _)})
+        out.append(_("Proposed priorities for CLASI: %(list)s.") % {"list": "; ".join(parts)})
+    if "p_exceed" in scores and scores["hotspot"].fillna(False).astype(bool).any():
+        hot = scores[scores["hotspot"].fillna(False).astype(bool)]
+        hot = hot.assign(_above=hot["rate"] / hot["exceed_threshold"]).sort_values(
+            ["p_exceed", "_above"], ascending=False)
+        lead = hot.drop_duplicates("crime_type").head(3)
+        parts = [_("%(crime)s in %(region)s (%(country)s), %(rate)s per 100,000, %(likely)s above %(k)s times the members' median") % {
+            "crime": reference.crime_name(r.crime_type, language).lower(), "region": reference.region_name(r.region),
+            "country": reference.country_name(r.country, language), "rate": _num(r.rate, language),
+            "likely": likely(r.p_exceed, _), "k": _num((run["profile"].get("where") or {}).get("k", 2.0), language, 0)}
+            for r in lead.itertuples()]
+        out.append(_("%(n)s hotspots in %(m)s crime types; the clearest: %(list)s.") % {
+            "n": _num(len(hot), language, 0), "m": _num(hot["crime_type"].nunique(), language, 0),
+            "list": "; ".join(parts)})
+    if out:
+        out.append(_("Likelihood words: almost certainly 99 % or more, very likely 90-99 %, likely 66-90 %, "
+                     "about as likely as not 33-66 %, unlikely 10-33 %, very unlikely below 10 % (the "
+                     "share of the simulations of the data)."))
+    return out
+
+
 def market_priorities(run: dict, language: str, _) -> list[dict]:
     """v5 (#48): the markets proposed from the WHAT track (ideal.scoring.markets.propose), each
     with the probability behind it, its evidence and its doubts, in the briefing's shape."""
@@ -658,6 +707,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                        if (profile.get("priorities") or {}).get("basis") == "markets"
                        else priorities(scores, every_hotspot, language, _)),
         "where": where_track(scores, profile, language, _),
+        "bottom_line": bottom_line({**run, "profile": profile}, scores, language, _)
+        if (profile.get("priorities") or {}).get("basis") == "markets" else [],
         "where_k": _num((profile.get("where") or {}).get("k", 2.0), language, 1),
         "where_p": _num(100 * (profile.get("where") or {}).get("hotspot", 0.8), language, 0),
         "top": top_rows,

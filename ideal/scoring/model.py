@@ -73,6 +73,13 @@ class Points:
     options: Options | None = None     # v5's choices (None: v4)
     cell: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))  # country-year cell per point, -1: none
     shift: np.ndarray = field(default_factory=lambda: np.empty(0))  # the fitted country-year effect per point
+    # the cells' layout, computed once (the fits alternate with the effects hundreds of times):
+    # each cell's country x crime type (its cluster) and year, each unit's cluster (-1: none), each
+    # cluster's group
+    cell_cluster: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    cell_t: np.ndarray = field(default_factory=lambda: np.empty(0))
+    unit_cluster: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
+    cluster_group: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=int))
 
 
 @dataclass(frozen=True)
@@ -119,24 +126,39 @@ def points(rates: pd.DataFrame, units: pd.DataFrame, window: int, opts: Options 
     sd = pts["nowcast_sd"].to_numpy(dtype="float64") if "nowcast_sd" in pts else np.full(len(pts), np.nan)
     known = pts["known"].to_numpy(dtype="float64") if "known" in pts else np.full(len(pts), np.nan)
     t = (pts["year"] - pts["data_year"]).to_numpy(dtype="float64")
+    cell, cell_cluster, cell_t, unit_cluster, cluster_group = _cells(u, t, group, country, years, opts)
     return Points(u=u, t=t, y=y, off=np.log(pts["population"].to_numpy(dtype="float64")), p=p, n_units=n,
                   years=years, group=group, country=country, raw=raw, nowcast_sd=sd, known=known,
-                  options=opts, cell=_cells(u, t, group, country, years, opts), shift=np.zeros(len(u)))
+                  options=opts, cell=cell, shift=np.zeros(len(u)), cell_cluster=cell_cluster, cell_t=cell_t,
+                  unit_cluster=unit_cluster, cluster_group=cluster_group)
 
 
 def _cells(u: np.ndarray, t: np.ndarray, group: np.ndarray, country: np.ndarray, years: np.ndarray,
-           opts: Options | None) -> np.ndarray:
-    """Each point's country x crime type x year cell (-1: none): the points of the units with at
-    least three years, in a (group, country) with at least ``opts.min_regions`` of them."""
+           opts: Options | None) -> tuple[np.ndarray, ...]:
+    """The country x crime type x year cells: a cluster is a (group, country) with at least
+    ``opts.min_regions`` units of three years or more; a cell, one year of a cluster, holds the
+    points of those units. Returns each point's cell (-1: none), each cell's cluster and year,
+    each unit's cluster (-1: none; a unit of fewer years in a cluster's country and crime type
+    has one, and no cell) and each cluster's group."""
+    none = (np.full(len(u), -1, dtype=int), np.empty(0, dtype=int), np.empty(0), np.full(len(years), -1, dtype=int),
+            np.empty(0, dtype=int))
     if opts is None or not opts.country_year or not len(u):
-        return np.full(len(u), -1, dtype=int)
-    gc = group.astype("int64") * (int(country.max()) + 1) + country
+        return none
+    width = int(country.max()) + 1
+    gc = group.astype("int64") * width + country
     enough = years >= 3
-    _, gci, per = np.unique(np.where(enough, gc, -1), return_inverse=True, return_counts=True)
-    keep = enough & (per[gci] >= opts.min_regions)
-    key = np.where(keep[u], gc[u] * 1000 + (t.astype("int64") + 500), -1)
-    _, cell = np.unique(key, return_inverse=True)
-    return np.where(keep[u], cell - (1 if (~keep[u]).any() else 0), -1)
+    keys, per = np.unique(gc[enough], return_counts=True)
+    clusters = keys[per >= opts.min_regions]
+    if not len(clusters):
+        return none
+    pos = np.minimum(np.searchsorted(clusters, gc), len(clusters) - 1)
+    unit_cluster = np.where(clusters[pos] == gc, pos, -1)
+    keep = (enough & (unit_cluster >= 0))[u]
+    cells, inverse = np.unique(unit_cluster[u][keep] * 1000 + (t[keep].astype("int64") + 500), return_inverse=True)
+    cell = np.full(len(u), -1, dtype=int)
+    cell[keep] = inverse
+    return cell, (cells // 1000).astype(int), (cells % 1000 - 500).astype("float64"), unit_cluster, \
+        (clusters // width).astype(int)
 
 
 def with_counts(pts: Points, raw: np.ndarray) -> Points:
@@ -168,12 +190,7 @@ def country_year_effects(pts: Points, a: np.ndarray, b: np.ndarray) -> np.ndarra
     obs = np.bincount(c[use], weights=pts.y[use], minlength=n)
     exp_ = np.bincount(c[use], weights=mu0[use], minlength=n)
     d = np.log(np.maximum(obs, 1e-12) / np.maximum(exp_, 1e-12))
-    # the cells' (group, country) and year
-    first = np.full(n, -1)
-    first[c[use][::-1]] = np.flatnonzero(use)[::-1]
-    tt = pts.t[first]
-    gc = pts.group[pts.u[first]].astype("int64") * (int(pts.country.max()) + 1) + pts.country[pts.u[first]]
-    _, k = np.unique(gc, return_inverse=True)
+    tt, k = pts.cell_t, pts.cell_cluster
     w = np.maximum(exp_, 1e-12)
 
     def s(v):
@@ -207,61 +224,43 @@ def shock_slope_var(pts: Points, kappa: np.ndarray) -> np.ndarray:
     as draws of a shared noise around the country's linear path (Knorr-Held 2000, type I
     interaction), sigma2 per crime type = the sum over its countries' years of effect^2 less
     the effect's own sampling variance (1 / expected + kappa / regions) over the sum of (years -
-    2), floored at 0; the
-    linear part of such noise is an error of every region's slope alike, sigma2 / sum (t -
-    mean t)^2 (zero without cells). Added to the posterior variance, not to the unit's own
-    (shrinkage within a country cannot remove an error its regions share)."""
+    2), floored at 0; the linear part of such noise is an error of every region's slope alike,
+    sigma2 / sum (t - mean t)^2 (zero without cells). Added to the posterior variance, not to
+    the unit's own (shrinkage within a country cannot remove an error its regions share)."""
     out = np.zeros(pts.n_units)
-    use = (pts.cell >= 0) & (pts.t <= 0)
+    use = pts.cell >= 0
     if not use.any():
         return out
     c = pts.cell[use]
-    n = int(pts.cell.max()) + 1
-    first = np.full(n, -1)
+    n = len(pts.cell_cluster)
+    first = np.zeros(n, dtype=int)
     first[c] = np.flatnonzero(use)
-    have = first >= 0
-    idx = first[have]
-    shift = pts.shift[idx]
-    expected = np.bincount(c, weights=pts.y[use], minlength=n)[have]
-    regions = np.bincount(c, minlength=n)[have]
-    k = kappa[pts.group[pts.u[idx]]]
-    noise = 1 / np.maximum(expected, 1e-9) + k / np.maximum(regions, 1)
-    cmax = int(pts.country.max()) + 1
-    gc = pts.group[pts.u[idx]].astype("int64") * cmax + pts.country[pts.u[idx]]
-    keys, cl = np.unique(gc, return_inverse=True)
-    t = pts.t[idx]
-    years = np.bincount(cl)
-    tbar = np.bincount(cl, weights=t) / years
-    stt = np.bincount(cl, weights=(t - tbar[cl]) ** 2)
+    shift = pts.shift[first]                      # one effect per cell
+    expected = np.bincount(c, weights=pts.y[use], minlength=n)
+    regions = np.bincount(c, minlength=n)
+    cl, t = pts.cell_cluster, pts.cell_t
+    noise = 1 / np.maximum(expected, 1e-9) + kappa[pts.cluster_group[cl]] / np.maximum(regions, 1)
+    n_cl = len(pts.cluster_group)
+    years = np.bincount(cl, minlength=n_cl)
+    tbar = np.bincount(cl, weights=t, minlength=n_cl) / np.maximum(years, 1)
+    stt = np.bincount(cl, weights=(t - tbar[cl]) ** 2, minlength=n_cl)
     # sigma2 pooled over the countries of a crime type (as kappa is): two or three years of one
     # country cannot estimate it alone
-    cl_group = (keys // cmax).astype(int)
     ng = int(pts.group.max()) + 1
-    rss = np.bincount(cl_group, weights=np.bincount(cl, weights=shift ** 2 - noise), minlength=ng)
-    dof = np.bincount(cl_group, weights=np.maximum(years - 2, 0), minlength=ng)
-    sigma2 = np.maximum(rss / np.maximum(dof, 1), 0.0)[cl_group]
+    rss = np.bincount(pts.cluster_group, weights=np.bincount(cl, weights=shift ** 2 - noise, minlength=n_cl),
+                      minlength=ng)
+    dof = np.bincount(pts.cluster_group, weights=np.maximum(years - 2, 0), minlength=ng)
+    sigma2 = np.maximum(rss / np.maximum(dof, 1), 0.0)[pts.cluster_group]
     extra = np.where((years >= 3) & (stt > 0), sigma2 / np.where(stt > 0, stt, 1), 0.0)
-    unit_gc = pts.group.astype("int64") * cmax + pts.country
-    pos = np.searchsorted(keys, unit_gc)
-    hit = (pos < len(keys)) & (keys[np.minimum(pos, len(keys) - 1)] == unit_gc)
-    out[hit] = extra[pos[hit]]
+    has = pts.unit_cluster >= 0
+    out[has] = extra[pts.unit_cluster[has]]
     return out
 
 
 def _cell_df(pts: Points, n_groups: int) -> np.ndarray:
     """Degrees of freedom the country-year effects use per group (years - 2 per country)."""
-    use = pts.cell >= 0
-    out = np.zeros(n_groups)
-    if not use.any():
-        return out
-    cells = np.unique(pts.cell[use])
-    first = np.full(int(pts.cell.max()) + 1, -1)
-    first[pts.cell[use]] = np.flatnonzero(use)
-    g = pts.group[pts.u[first[cells]]]
-    gc = g.astype("int64") * (int(pts.country.max()) + 1) + pts.country[pts.u[first[cells]]]
-    clusters, per = np.unique(gc, return_counts=True)
-    np.add.at(out, (clusters // (int(pts.country.max()) + 1)).astype(int), np.maximum(per - 2, 0))
-    return out
+    per = np.bincount(pts.cell_cluster, minlength=len(pts.cluster_group))
+    return np.bincount(pts.cluster_group, weights=np.maximum(per - 2, 0), minlength=n_groups).astype("float64")
 
 
 def unit_fit(pts: Points, kappa: np.ndarray, start: tuple | None = None,
@@ -601,8 +600,7 @@ def fit(pts: Points, kappa: np.ndarray | None = None, hyper: dict | None = None,
             start = (a, b)
         kappa = k
     pts, (a, b, va, vb, cov) = _fit_units(pts, kappa, start, rounds=cy_rounds)
-    original = pts
-    opts = original.options
+    opts = pts.options
     chung = opts is not None and opts.region_prior == "chung"
     group_u = pts.group
     prior = (np.full(len(a), np.nan), np.full(len(a), np.inf))
@@ -617,7 +615,7 @@ def fit(pts: Points, kappa: np.ndarray | None = None, hyper: dict | None = None,
     rho = np.where(np.isfinite(cov) & (va > 0) & (vb > 0), cov / np.sqrt(np.where((va > 0) & (vb > 0), va * vb, 1)), 0.0)
     mu = np.exp(np.clip(pts.off + a[pts.u] + np.nan_to_num(b)[pts.u] * pts.t, -700, 700))
     keep = {"raw_level": a, "raw_level_var": va, "raw_slope": b, "raw_slope_var": vb, "kappa": kappa,
-            "hyper": {"level": hl, "slope": hs}, "pts": original, "mu": mu,
+            "hyper": {"level": hl, "slope": hs}, "pts": pts, "mu": mu,
             "rho": np.clip(np.nan_to_num(rho), -0.99, 0.99) if opts is not None and opts.joint else None}
     if not exact:
         return Fit(level=level + now, level_var=level_var, slope=slope, slope_var=slope_var, **keep)

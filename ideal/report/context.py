@@ -299,6 +299,15 @@ def likely(p: float, _) -> str:
     return next(_(word) for cut, word in LIKELIHOOD if p >= cut)
 
 
+def where_hotspots(scores: pd.DataFrame) -> pd.DataFrame:
+    """The run's hotspots (v5's WHERE track) in the order of the evidence: the most probable
+    first, then the farthest above their threshold; none without the track."""
+    if "hotspot" not in scores:
+        return scores.iloc[0:0]
+    hot = scores[scores["hotspot"].fillna(False).astype(bool)]
+    return hot.assign(_above=hot["rate"] / hot["exceed_threshold"]).sort_values(["p_exceed", "_above"], ascending=False)
+
+
 def bottom_line(run: dict, scores: pd.DataFrame, language: str, _) -> list[str]:
     """v5's bottom line up front (#50, first part): the markets proposed with the members where
     each is severe, the clearest hotspots in words, and how sure, in likelihood words whose
@@ -317,10 +326,8 @@ def bottom_line(run: dict, scores: pd.DataFrame, language: str, _) -> list[str]:
                 "market": str(names.get(m["market"], m["market"])).lower(),
                 "where": where_ or _("no member"), "likely": likely(m["p_top3"], _)})
         out.append(_("Proposed priorities for CLASI: %(list)s.") % {"list": "; ".join(parts)})
-    if "p_exceed" in scores and scores["hotspot"].fillna(False).astype(bool).any():
-        hot = scores[scores["hotspot"].fillna(False).astype(bool)]
-        hot = hot.assign(_above=hot["rate"] / hot["exceed_threshold"]).sort_values(
-            ["p_exceed", "_above"], ascending=False)
+    hot = where_hotspots(scores)
+    if len(hot):
         lead = hot.drop_duplicates("crime_type").head(3)
         parts = [_("%(crime)s in %(region)s (%(country)s), %(rate)s per 100,000, %(likely)s above %(k)s times the members' median") % {
             "crime": reference.crime_name(r.crime_type, language).lower(), "region": reference.region_name(r.region),
@@ -382,11 +389,10 @@ def where_track(scores: pd.DataFrame, profile: dict, language: str, _, most: int
     the annex and its CSV."""
     if "p_exceed" not in scores or scores["p_exceed"].isna().all():
         return None
-    hot = scores[scores["hotspot"].fillna(False).astype(bool)]
+    hot = where_hotspots(scores)
     counts = [{"crime": reference.crime_name(crime, language), "n": len(g), "m": int(g["country"].nunique())}
               for crime, g in sorted(hot.groupby("crime_type"), key=lambda kv: -len(kv[1]))]
-    lead = hot.assign(_above=hot["rate"] / hot["exceed_threshold"]).sort_values(
-        ["p_exceed", "_above"], ascending=False).head(most)
+    lead = hot.head(most)
     rows = [{"region": reference.region_name(r.region), "country": reference.country_name(r.country, language),
              "crime": reference.crime_name(r.crime_type, language, short=True),
              "rate": _num(r.rate, language), "threshold": _num(r.exceed_threshold, language),
@@ -690,6 +696,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                      "count": int((scores["level"] == lv["level"]).sum())}
                     for lv in profile["bands"]]
     areas_summary, areas_detail = priority_areas(run, language, _)
+    from_markets = (profile.get("priorities") or {}).get("basis") == "markets"  # v5: priorities from the markets
     every_hotspot = hotspots(scores)
     hot = every_hotspot.head(HOTSPOT_ROWS)
     created = run["created_at"]
@@ -703,12 +710,10 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                 "observations": _num(run["n_observations"], language, 0),
                 "scores": _num(run["n_scores"], language, 0)},
         "findings": findings,
-        "priorities": (market_priorities(run, language, _)
-                       if (profile.get("priorities") or {}).get("basis") == "markets"
+        "priorities": (market_priorities(run, language, _) if from_markets
                        else priorities(scores, every_hotspot, language, _)),
         "where": where_track(scores, profile, language, _),
-        "bottom_line": bottom_line({**run, "profile": profile}, scores, language, _)
-        if (profile.get("priorities") or {}).get("basis") == "markets" else [],
+        "bottom_line": bottom_line({**run, "profile": profile}, scores, language, _) if from_markets else [],
         "where_k": _num((profile.get("where") or {}).get("k", 2.0), language, 1),
         "where_p": _num(100 * (profile.get("where") or {}).get("hotspot", 0.8), language, 0),
         "top": top_rows,

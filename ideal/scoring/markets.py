@@ -323,6 +323,7 @@ def propose(severities_: pd.DataFrame, regional_: pd.DataFrame, settings: dict |
                     "iccs": iccs, "hotspots": hot, "rising": rising,
                     "basis": "severe" if len(severe) >= int(cfg["min_members"]) else "top3"})
     # severe in several members first; the region's leading markets complete three, said so
-    out.sort(key=lambda m: (m["basis"] != "severe", -m["p_top3"], -m["severity"]))
-    severe_ones = [m for m in out if m["basis"] == "severe"]
-    return (severe_ones + [m for m in out if m["basis"] != "severe"][:max(0, 3 - len(severe_ones))])[:int(cfg["most"])]
+    out.sort(key=lambda m: (-m["p_top3"], -m["severity"]))
+    severe = [m for m in out if m["basis"] == "severe"]
+    leading = [m for m in out if m["basis"] == "top3"]
+    return (severe + leading[:max(0, 3 - len(severe))])[:int(cfg["most"])]

@@ -34,15 +34,21 @@ def thresholds(units: pd.DataFrame, k: float) -> pd.Series:
     return (k * med).astype("float64")
 
 
+def _exceed(units: pd.DataFrame, r: np.ndarray, k: float, hot: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(threshold, P(exceed) rounded as stored, hotspot) per unit at ``k``."""
+    thr = thresholds(units, k).to_numpy()
+    with np.errstate(invalid="ignore"):
+        p = np.round(np.where(np.isfinite(thr), np.nanmean(r > thr[:, None], axis=1), np.nan), 4)
+    return thr, p, np.where(np.isfinite(p), p >= hot, False)
+
+
 def exceedance(units: pd.DataFrame, rate_draws: np.ndarray, trend_draws: np.ndarray, settings: dict) -> pd.DataFrame:
     """Per unit (in the order of ``units``): the threshold, P(exceed), P(rising), whether it is a
     hotspot and whether it is rising, and the 90 % interval of the modelled rate."""
-    k = float(settings.get("k", 2.0))
-    thr = thresholds(units, k).to_numpy()
     r = rate_draws.astype("float64")
     t = trend_draws.astype("float64")
+    thr, p_exceed, hotspot = _exceed(units, r, float(settings.get("k", 2.0)), float(settings.get("hotspot", 0.8)))
     with np.errstate(invalid="ignore"):
-        p_exceed = np.where(np.isfinite(thr), np.nanmean(r > thr[:, None], axis=1), np.nan)
         finite_t = np.isfinite(t).sum(axis=1)
         p_rising = np.where(finite_t > 0, (np.isfinite(t) & (t > 0)).sum(axis=1) / np.maximum(finite_t, 1), np.nan)
         finite_r = np.isfinite(r).all(axis=1)
@@ -50,11 +56,9 @@ def exceedance(units: pd.DataFrame, rate_draws: np.ndarray, trend_draws: np.ndar
         low, high = (np.where(finite_r, np.percentile(safe, 5, axis=1), np.nan),
                      np.where(finite_r, np.percentile(safe, 95, axis=1), np.nan)) if r.shape[1] else \
             (np.full(len(r), np.nan),) * 2
-    hot = float(settings.get("hotspot", 0.8))
     rising = float(settings.get("rising", 0.8))
-    return pd.DataFrame({"exceed_threshold": np.round(thr, 4), "p_exceed": np.round(p_exceed, 4),
-                         "p_rising": np.round(p_rising, 4),
-                         "hotspot": np.where(np.isfinite(p_exceed), p_exceed >= hot, False),
+    return pd.DataFrame({"exceed_threshold": np.round(thr, 4), "p_exceed": p_exceed,
+                         "p_rising": np.round(p_rising, 4), "hotspot": hotspot,
                          "rising": np.where(np.isfinite(p_rising), p_rising >= rising, False),
                          "rate_p5": np.round(low, 4), "rate_p95": np.round(high, 4)}, index=units.index)
 
@@ -64,10 +68,10 @@ def k_sensitivity(units: pd.DataFrame, rate_draws: np.ndarray, settings: dict) -
     at k x 0.5 and k x 2 (#48: the analysis that tells how far the hotspots follow k)."""
     k = float(settings.get("k", 2.0))
     ends = [float(x) for x in settings.get("k_range", [k / 2, k * 2])]
+    r = rate_draws.astype("float64")
     out = []
     for kk in dict.fromkeys([k / 2, ends[0], k, ends[-1], k * 2]):
-        e = exceedance(units, rate_draws, np.full((len(units), 1), np.nan), {**settings, "k": kk})
-        hot = e["hotspot"].to_numpy(dtype=bool)
+        hot = _exceed(units, r, kk, float(settings.get("hotspot", 0.8)))[2].astype(bool)
         out.append({"k": round(kk, 3), "hotspots": int(hot.sum()),
                     "crime_types": sorted(units.loc[hot, "crime_type"].astype(str).unique().tolist())})
     return {"k": k, "hotspot": float(settings.get("hotspot", 0.8)), "by_k": out}

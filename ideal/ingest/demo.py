@@ -6,7 +6,8 @@ Counts are drawn (seeded, so the same bytes every time) on the population refere
 * each member's national homicide rate of recent years as InSight Crime's 2023 Homicide
   Round-Up published it from official sources (the demo follows it to 2023 and drifts by at
   most 4 % a year after: the region of today, Ecuador's rise and El Salvador's fall); Bolivia,
-  which has no recent figure, at UNODC's latest (Global Study on Homicide 2019 annex); Mexico's and Argentina's other crime types at the
+  which has no recent figure, at UNODC's latest (Global Study on Homicide 2019 annex);
+  Mexico's and Argentina's other crime types at the
   national rates of their real first-level exports (SESNSP 2024, SNIC 2023); other members' other
   crime types around the typical real rate (violent ones scaled by the member's homicide level);
 * each region's rate relative to its country's as the real exports show it (Mexico, Argentina,

@@ -156,6 +156,30 @@ def check_profile(profile: dict, where: str) -> None:
         values = profile["uncertainty"].get(key)
         if not values or any(v not in allowed for v in values):
             raise _bad(where, f"uncertainty.{key}", f"must list some of {', '.join(allowed)}")
+    # v5 (#48): the model's options, the WHERE track and the priorities from the markets
+    smoothing = profile.get("smoothing") or {}
+    if smoothing.get("region_prior", "paule_mandel") not in ("paule_mandel", "chung"):
+        raise _bad(where, "smoothing.region_prior", "must be chung or paule_mandel")
+    if "min_regions" in smoothing:
+        _number(profile, "smoothing.min_regions", where, 2, 100)
+    for key in ("country_year", "joint_draws"):
+        if not isinstance(smoothing.get(key, False), bool):
+            raise _bad(where, f"smoothing.{key}", "must be true or false")
+    if "where" in profile:
+        _number(profile, "where.k", where, 0.01, 100)
+        for key in ("hotspot", "rising"):
+            if key in profile["where"]:
+                _number(profile, f"where.{key}", where, 0.5, 0.999)
+        ends = profile["where"].get("k_range", [1, 1])
+        if not (isinstance(ends, list) and len(ends) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in ends) and ends[0] <= ends[1]):
+            raise _bad(where, "where.k_range", "must be [low, high] with 0 < low <= high")
+    if "priorities" in profile:
+        if profile["priorities"].get("basis") not in ("markets", "score"):
+            raise _bad(where, "priorities.basis", "must be markets or score")
+        for key, low, high in (("min_members", 1, 50), ("p_top3", 0, 1), ("most", 1, 15)):
+            if key in profile["priorities"]:
+                _number(profile, f"priorities.{key}", where, low, high)
     if profile["national_totals"] not in ("only_without_regions", "never", "always"):
         raise _bad(where, "national_totals", "must be only_without_regions, never or always")
     if profile["sub_annual"] not in ("sum", "ignore"):

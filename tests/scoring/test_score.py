@@ -172,6 +172,15 @@ def test_profile_checked_and_hashed():
         check_profile({**PROFILE, "aggregation": {"method": "median"}}, "bad")
     with pytest.raises(ConfigError, match="'uncertainty.draws'"):
         check_profile({**PROFILE, "uncertainty": {**PROFILE["uncertainty"], "draws": "many"}}, "bad")
+    # v5's keys (#48): the error names the key to fix
+    for bad, key in (({"where": {**PROFILE["where"], "k": "two"}}, "'where.k'"),
+                     ({"where": {**PROFILE["where"], "hotspot": 1.5}}, "'where.hotspot'"),
+                     ({"where": {**PROFILE["where"], "k_range": [4, 1]}}, "'where.k_range'"),
+                     ({"priorities": {**PROFILE["priorities"], "basis": "goalposts"}}, "'priorities.basis'"),
+                     ({"priorities": {**PROFILE["priorities"], "min_members": 0}}, "'priorities.min_members'"),
+                     ({"smoothing": {**PROFILE["smoothing"], "region_prior": "zero"}}, "'smoothing.region_prior'")):
+        with pytest.raises(ConfigError, match=key):
+            check_profile({**PROFILE, **bad}, "bad")
     with pytest.raises(ConfigError, match="not found"):
         load_profile("nope")
 

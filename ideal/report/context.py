@@ -299,6 +299,11 @@ def likely(p: float, _) -> str:
     return next(_(word) for cut, word in LIKELIHOOD if p >= cut)
 
 
+NO_MARKET = N_("No criminal market can be proposed as a priority: no market is at 7 or more in two members "
+               "or among the region's three most severe in half of the simulations, or the members sent no "
+               "structured contributions and no data of the markets.")
+
+
 def where_hotspots(scores: pd.DataFrame) -> pd.DataFrame:
     """The run's hotspots (v5's WHERE track) in the order of the evidence: the most probable
     first, then the farthest above their threshold; none without the track."""
@@ -326,6 +331,8 @@ def bottom_line(run: dict, scores: pd.DataFrame, language: str, _) -> list[str]:
                 "market": str(names.get(m["market"], m["market"])).lower(),
                 "where": where_ or _("no member"), "likely": likely(m["p_top3"], _)})
         out.append(_("Proposed priorities for CLASI: %(list)s.") % {"list": "; ".join(parts)})
+    else:  # said, never left out in silence
+        out.append(_(NO_MARKET))
     hot = where_hotspots(scores)
     if len(hot):
         lead = hot.drop_duplicates("crime_type").head(3)

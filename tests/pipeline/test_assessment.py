@@ -49,6 +49,9 @@ def test_assess_and_report(engine, mx, ideal_env):
     assert 2 <= len(reader.pages) <= 8  # #32: the briefing within eight pages
     for name in ("México", "Colombia", "Principales amenazas", "Página 1 de"):
         assert name in body
+    # no member sent contributions or market data: page 1 says no market can be proposed, and why
+    # (v5, #48), rather than leaving the priorities out in silence
+    assert "No se puede proponer ningún mercado criminal" in reader.pages[0].extract_text()
     assert count(engine, Report) == 1
     render_report(engine, run.run_id, "briefing", "es")
     assert count(engine, Report) == 1

@@ -180,6 +180,9 @@ def check_profile(profile: dict, where: str) -> None:
         for key, low, high in (("min_members", 1, 50), ("p_top3", 0, 1), ("most", 1, 15)):
             if key in profile["priorities"]:
                 _number(profile, f"priorities.{key}", where, low, high)
+    ew = profile.get("early_warning") or {}
+    if ew.get("dispersion", "empirical_bayes") not in ("empirical_bayes", "plugin"):
+        raise _bad(where, "early_warning.dispersion", "must be empirical_bayes or plugin")
     if profile["national_totals"] not in ("only_without_regions", "never", "always"):
         raise _bad(where, "national_totals", "must be only_without_regions, never or always")
     if profile["sub_annual"] not in ("sum", "ignore"):

@@ -178,7 +178,9 @@ def test_profile_checked_and_hashed():
                      ({"where": {**PROFILE["where"], "k_range": [4, 1]}}, "'where.k_range'"),
                      ({"priorities": {**PROFILE["priorities"], "basis": "goalposts"}}, "'priorities.basis'"),
                      ({"priorities": {**PROFILE["priorities"], "min_members": 0}}, "'priorities.min_members'"),
-                     ({"smoothing": {**PROFILE["smoothing"], "region_prior": "zero"}}, "'smoothing.region_prior'")):
+                     ({"smoothing": {**PROFILE["smoothing"], "region_prior": "zero"}}, "'smoothing.region_prior'"),
+                     ({"early_warning": {**PROFILE["early_warning"], "dispersion": "known"}},
+                      "'early_warning.dispersion'")):
         with pytest.raises(ConfigError, match=key):
             check_profile({**PROFILE, **bad}, "bad")
     with pytest.raises(ConfigError, match="not found"):

@@ -56,7 +56,7 @@ def test_template_command_writes_the_template(tmp_path):
 def test_demo_twice_adds_no_rows(tmp_path):
     """The demo end to end, as `make demo` runs it, twice."""
     env = dict(os.environ, IDEAL_HOME=str(tmp_path / "var"), IDEAL_REPORTS_DIR=str(tmp_path / "reports"),
-               IDEAL_MEMBERS="MX GT HN VE NI PY")
+               IDEAL_MEMBERS="MX GT HN VE NI PY PE")  # PE's files arrive late (demo.LATE)
     env.pop("IDEAL_DATABASE_URL", None)
     ideal = str(Path(sys.executable).parent / "ideal")
     first = subprocess.run([ideal, "demo"], env=env, capture_output=True, text=True, timeout=600)
@@ -95,8 +95,8 @@ def test_demo_twice_adds_no_rows(tmp_path):
     areas = sev[sev["market"].str.startswith("area:")]
     assert set(areas["market"]) == {f"area:{a}" for a in ("proceeds", "money_laundering", "environment", "cyber",
                                                           "firearms", "trafficking", "corruption")}
-    assert set(areas["country"]) == {"MX", "GT", "HN", "NI", "PY"}  # VE did not contribute
-    assert len(areas) == 5 * 7
+    assert set(areas["country"]) == {"MX", "GT", "HN", "NI", "PY", "PE"}  # VE did not contribute
+    assert len(areas) == 6 * 7
     assert (areas["low"] <= areas["severity"]).all() and (areas["severity"] <= areas["high"]).all()
     assert (areas["assessors"] >= 3).all() and areas["agreement"].isin(["agree", "disagree"]).any()
     assert "Áreas prioritarias del CLASI" in text and "Armas de fuego" in text
@@ -107,6 +107,24 @@ def test_demo_twice_adds_no_rows(tmp_path):
     assert any(w in page1 for w in ("casi con certeza", "muy probablemente", "probablemente"))
     assert "100 %" not in page1
     assert "per 100k recorded" in first.stdout
+    # #50: page 1 says what changed since the year's first run (before PE's late files), in every
+    # language; at most 4 pages before the annex; no "sin duda", no "100 %" of simulations
+    assert "Desde la evaluación anterior de este alcance" in page1 and "miembros incorporados: Perú" in page1
+    reader = PdfReader(pdf)
+    annex_at = next(i for i, p in enumerate(reader.pages) if "Anexo: detalles para analistas" in p.extract_text())
+    assert 1 <= annex_at <= 4, annex_at
+    assert "sin duda" not in text and "100 %" not in text.replace("> 99 %", "")
+    from ideal.pipeline.assessment import render_report
+
+    words = {"pt": ("Prioridades propostas ao CLASI:", ("quase com certeza", "muito provavelmente", "provavelmente"),
+                    "Desde a avaliação anterior deste escopo", "membros incorporados: Peru"),
+             "en": ("Proposed priorities for CLASI:", ("almost certainly", "very likely", "likely"),
+                    "Since the previous run of this scope", "members added: Peru")}
+    for lang, (priorities, likely, since, added) in words.items():
+        out = render_report(engine, run["id"], "briefing", lang, tmp_path / "other")
+        first_page = PdfReader(out).pages[0].extract_text().replace("\n", " ")
+        assert priorities in first_page and any(w in first_page for w in likely), (lang, first_page[:600])
+        assert since in first_page and added in first_page, (lang, first_page[:1500])
 
 
 def test_xlsx_template_round_trips_through_submission(engine, tmp_path):

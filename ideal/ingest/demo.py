@@ -24,6 +24,13 @@ shared real data. A few countries carry the problems real submissions have:
 * PY reports some crime types only as national totals.
 * NI has not sent its latest year yet.
 * GT sends a correction of its latest year that supersedes the first figures.
+* CL and PE send their files late (LATE), after CLASI's first run of the year: the demo
+  assesses before and after they arrive, and page 1 says what changed since the first run.
+* MX, BR and CO send homicide month by month (each year's count split over its months with a
+  seasonal swing of about 10 %), so that early warning watches their regions; in two regions
+  a rise is planted in the last year, the demo's known truth of what it should find: Cauca
+  (Colombia) at 1.8 times its level from July 2025, Guanajuato (Mexico) at 1.6 times from
+  September 2025.
 
 Every member but VE also sends round one of its structured contributions on the criminal
 markets (three to five assessors around the Organized Crime Index's 2025 scores, with noise and
@@ -185,6 +192,42 @@ def country_frame(country: str, years=YEARS) -> pd.DataFrame:
     return df
 
 
+LATE = ("CL", "PE")   # their files arrive after the year's first run
+MONTHLY = {"MX": "0101", "BR": "0101", "CO": "0101"}   # the crime type each sends month by month
+RISES = {("CO-CAU", "0101"): ("2025-07", 1.8), ("MX-GUA", "0101"): ("2025-09", 1.6)}  # planted
+
+
+def monthly(country: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The country's rows with its MONTHLY crime type month by month: each region-year's
+    incidents split over the months (multinomial, a seasonal swing of about 10 % with the
+    country's own peak), victims in the same ratio per month, and the RISES planted (extra
+    events at the rise's size from its first month on)."""
+    crime = MONTHLY.get(country)
+    if crime is None:
+        return df
+    keep = df[df["crime_type"] != crime]
+    phase = float(_rng(country, crime, "season").uniform(0, 2 * np.pi))
+    shape = 1 + 0.1 * np.sin(2 * np.pi * np.arange(12) / 12 + phase)
+    shape = shape / shape.sum()
+    rows = []
+    incidents = df[(df["crime_type"] == crime) & (df["indicator"] == "incidents")]
+    for r in incidents.itertuples():
+        rng = _rng(r.region, crime, r.period, "months")
+        counts = rng.multinomial(int(r.value), shape).astype("int64")
+        months = [f"{r.period}-{m:02d}" for m in range(1, 13)]
+        rise = RISES.get((r.region, crime))
+        if rise:
+            start, factor = rise
+            extra = [m >= start for m in months]
+            counts = counts + np.where(extra, rng.poisson(r.value * shape * (factor - 1)), 0)
+        for month, n in zip(months, counts, strict=True):
+            rows.append((country, r.region, month, crime, "incidents", int(n), r.obs_status))
+            if crime in VICTIM_CRIMES:
+                rows.append((country, r.region, month, crime, "victims",
+                             int(round(n * VICTIM_CRIMES[crime])), r.obs_status))
+    return pd.concat([keep, pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)], ignore_index=True)
+
+
 def _with_problems(country: str, df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The file(s) a country sends, keyed by file name, with its demo problems."""
     name = f"ideal-{country.lower()}-{YEARS[0]}-{YEARS[-1]}.csv"
@@ -283,7 +326,7 @@ def generate(inbox: Path, countries: tuple[str, ...]) -> list[Path]:
             continue  # a member added through IDEAL_MEMBERS without demo parameters
         folder = inbox / cc
         folder.mkdir(parents=True, exist_ok=True)
-        frames = _with_problems(cc, country_frame(cc))
+        frames = _with_problems(cc, monthly(cc, country_frame(cc)))
         extra = indicator_rows(cc)
         if not extra.empty:
             frames[f"ideal-{cc.lower()}-indicadores-{YEARS[0]}-{YEARS[-1]}.csv"] = extra

@@ -319,6 +319,8 @@ def render_report(engine: Engine, run_id: str | None = None, kind: str = "briefi
         path, pages = render.render_annex(stored, scores, subs, language, out_dir)
     else:
         subs = queries.submissions_of(engine, countries=list(stored["countries"]))
+        # page 1 says what changed since the previous run of the same scope (#50)
+        stored["since"] = compare.since(stored, scores, *(runs.previous(engine, stored) or (None, None)))
         path, pages = render.render_briefing(stored, scores, subs, language, out_dir)
     reports.record(engine, stored["id"], kind, language, path, pages)
     # the latest rendered run's copy beside the runs' folders (reports/<period>/briefing-es.pdf);

@@ -292,6 +292,19 @@ LIKELIHOOD = [(0.99, N_("almost certainly")), (0.90, N_("very likely")), (0.66, 
               (0.33, N_("about as likely as not")), (0.10, N_("unlikely")), (0.0, N_("very unlikely"))]
 
 
+def largest_remainder(values: list[float], total: float, digits: int = 1) -> list[float]:
+    """``values`` rounded to ``digits`` so that they add up to ``total`` (itself at that
+    precision): each rounded down, then the units left given to the largest remainders
+    (Hamilton's method), so the parts shown add up to the figure shown."""
+    scale = 10 ** digits
+    floors = [np.floor(v * scale) for v in values]
+    left = int(round(total * scale - sum(floors)))
+    order = sorted(range(len(values)), key=lambda i: -(values[i] * scale - floors[i]))
+    for i in order[:max(0, left)]:
+        floors[i] += 1
+    return [f / scale for f in floors]
+
+
 def likely(p: float, _) -> str:
     """A probability in words on the scale of ICD 203 and the IPCC (stated once in the
     briefing): almost certainly >= 99 %, very likely 90-99 %, likely 66-90 %, about as likely
@@ -344,11 +357,58 @@ def bottom_line(run: dict, scores: pd.DataFrame, language: str, _) -> list[str]:
         out.append(_("%(n)s hotspots in %(m)s crime types; the clearest: %(list)s.") % {
             "n": _num(len(hot), language, 0), "m": _num(hot["crime_type"].nunique(), language, 0),
             "list": "; ".join(parts)})
+    if "since" in run:
+        out.append(since_sentence(run["since"], language, _))
     if out:
         out.append(_("Likelihood words: almost certainly 99 % or more, very likely 90-99 %, likely 66-90 %, "
                      "about as likely as not 33-66 %, unlikely 10-33 %, very unlikely below 10 % (the "
                      "share of the simulations of the data)."))
     return out
+
+
+def since_sentence(change: dict, language: str, _) -> str:
+    """What changed since the previous run of the same scope (ideal.scoring.compare.since), in
+    one sentence for page 1; said also when nothing changed or there is no earlier run."""
+    if change.get("first"):
+        return _("This is the first run of this scope: there is no earlier run to compare with.")
+    names = reference.markets().set_index("code")[f"name_{language}"]
+
+    def market(code: str) -> str:
+        return str(names.get(code, code)).lower()
+
+    def listed(items: list[str]) -> str:  # at most two, then how many more
+        text = ", ".join(items[:2])
+        return text + (" " + _("and %(n)s more") % {"n": _num(len(items) - 2, language, 0)} if len(items) > 2 else "")
+
+    parts = []
+    if change["n_new_hotspots"] or change["n_gone_hotspots"]:
+        text = _("%(new)s new hotspots, %(gone)s no longer") % {
+            "new": _num(change["n_new_hotspots"], language, 0), "gone": _num(change["n_gone_hotspots"], language, 0)}
+        if change["new_hotspots"]:
+            h = change["new_hotspots"][0]
+            text += " " + _("(the clearest new one: %(crime)s in %(region)s, %(country)s)") % {
+                "crime": reference.crime_name(h["crime_type"], language).lower(),
+                "region": reference.region_name(h["region"]), "country": reference.country_name(h["country"], language)}
+        parts.append(text)
+    if change["proposed"]:
+        parts.append(_("newly proposed: %(list)s") % {"list": listed([market(m) for m in change["proposed"]])})
+    if change["dropped"]:
+        parts.append(_("no longer proposed: %(list)s") % {"list": listed([market(m) for m in change["dropped"]])})
+    for key, label in (("up", _("markets up: %(list)s")), ("down", _("markets down: %(list)s"))):
+        if change[key]:
+            parts.append(label % {"list": listed(
+                [f"{market(m['market'])} {_num(m['before'], language)} → {_num(m['now'], language)}" for m in change[key]])})
+    if change["members_added"]:
+        parts.append(_("members added: %(list)s") % {
+            "list": listed([reference.country_name(c, language) for c in change["members_added"]])})
+    if change["members_removed"]:
+        parts.append(_("no longer assessed: %(list)s") % {
+            "list": listed([reference.country_name(c, language) for c in change["members_removed"]])})
+    head = _("Since the previous run of this scope (reference year %(period)s, run %(id)s)") % {
+        "period": change["period"], "id": change["id"]}
+    if not parts:
+        return head + ": " + _("no hotspot, proposed priority, market severity (by half a point or more) or member changed.")
+    return head + ": " + "; ".join(parts) + "."
 
 
 def market_priorities(run: dict, language: str, _) -> list[dict]:
@@ -385,6 +445,41 @@ def market_priorities(run: dict, language: str, _) -> list[dict]:
         out.append({"crime_type": (m["iccs"] or [None])[0], "crime": str(names.get(m["market"], m["market"])),
                     "evidence": "; ".join(evidence),
                     "doubts": "; ".join(doubts) if doubts else _("no particular doubt beyond the intervals shown")})
+    return out
+
+
+def market_page(run: dict, pairs: pd.DataFrame, language: str, _) -> list[dict]:
+    """The market page (#50): one line per market proposed, with its regional severity and
+    interval, the members at 7 or more, its hotspots and rising regions, the cross-border pairs
+    of its crime types, how sure in likelihood words and what is uncertain, in short."""
+    proposed = (run.get("info") or {}).get("priorities") or []
+    names = reference.markets().set_index("code")[f"name_{language}"]
+    areas = reference.clasi_areas().set_index("code")[f"name_{language}"]
+    out = []
+    for m in proposed:
+        severe = [reference.country_name(x["country"], language) for x in m["severe"]]
+        shown = ", ".join(severe[:3]) + (" " + _("and %(n)s more") % {"n": _num(len(severe) - 3, language, 0)}
+                                         if len(severe) > 3 else "")
+        doubts = []
+        if m["disagree"]:
+            doubts.append(_("experts and data differ in %(list)s") % {
+                "list": ", ".join(reference.country_name(c, language) for c in m["disagree"])})
+        if m["few_assessors"]:
+            doubts.append(_("%(n)s members rest on fewer than three assessors") % {"n": _num(m["few_assessors"], language, 0)})
+        if len(m["severe"]) < 2:
+            doubts.append(_("severe in fewer than two members"))
+        n_pairs = int(pairs["crime_type"].isin(m["iccs"]).sum()) if len(pairs) and m["iccs"] else 0
+        out.append({"crime": str(names.get(m["market"], m["market"])),
+                    "areas": ", ".join(str(areas.get(a, a)) for a in m["areas"]),
+                    "severity": _num(m["severity"], language),
+                    "interval": f"{_num(m['low'], language)}–{_num(m['high'], language)}",
+                    "severe_n": _("%(n)s of %(m)s") % {"n": _num(len(severe), language, 0), "m": _num(m["members"], language, 0)},
+                    "severe_names": shown,
+                    "hotspots": _num(m["hotspots"], language, 0) if m["iccs"] else "-",
+                    "rising": _num(m["rising"], language, 0) if m["iccs"] else "-",
+                    "pairs": _num(n_pairs, language, 0) if m["iccs"] else "-",
+                    "sure": likely(m["p_top3"], _), "p_top3": percent(m["p_top3"], language),
+                    "doubts": "; ".join(doubts) if doubts else _("only the intervals shown")})
     return out
 
 
@@ -510,20 +605,36 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                   "harm_weights": _("the harm weights")}
 
     def why(r) -> str:
-        """The pillars that make the score (their points, largest first) and what moves its rank."""
-        parts = sorted(((p, getattr(r, f"contrib_{p}", None)) for p in ("magnitude", "trend", "spread")),
-                       key=lambda kv: -(kv[1] if kv[1] is not None and pd.notna(kv[1]) else -1))
-        text = " + ".join(f"{pillar_names[p]} {_num(v, language)}" for p, v in parts if v is not None and pd.notna(v) and v > 0)
-        # harm as a multiplier (v3, v4): the data pillars' points times the crime type's factor
+        """In what the reader knows (#50): the yearly change, then the score's parts as points of
+        the score shown (harm's factor inside them), rounded so that they add up to it, and what
+        moves its rank where that differs between the rows."""
+        text = ""
+        change = getattr(r, "trend_change", None)
+        if change is not None and pd.notna(change):
+            text = _("%(change)s %% a year") % {"change": ("+" if change >= 0 else "−") + _num(abs(change) * 100, language, 0)}
+        parts = [(p, getattr(r, f"contrib_{p}", None)) for p in ("magnitude", "trend", "spread")]
+        parts = [(p, float(v)) for p, v in parts if v is not None and pd.notna(v) and v > 0]
         cut = getattr(r, "contrib_harm", None)
-        if cut is not None and pd.notna(cut) and cut < 0 and pd.notna(r.score) and r.score - cut > 0:
-            text = f"({text}) × {pillar_names['harm']} {_num(r.score / (r.score - cut), language, 2)}"
+        if cut is not None and pd.notna(cut) and cut > 0:   # harm added (v2)
+            parts.append(("harm", float(cut)))
+        if parts and pd.notna(r.score):
+            total = sum(v for _p, v in parts)
+            # harm as a multiplier (v3-v5): each data pillar's points times the crime type's factor
+            points = [(p, v * float(r.score) / total) for p, v in parts] if total > 0 else parts
+            shown = largest_remainder([v for _p, v in points], round(float(r.score), 1))
+            ordered = sorted(zip([p for p, _v in points], shown, strict=True), key=lambda kv: -kv[1])
+            score_text = _("score %(score)s = %(parts)s") % {
+                "score": _num(r.score, language),
+                "parts": " + ".join(f"{pillar_names[p]} {_num(v, language)}" for p, v in ordered)}
+            text = f"{text} · {score_text}" if text else score_text
         mover = movers.get((r.country, r.region, r.crime_type))
-        if mover:
+        if mover and mover != common_mover:  # the common one is said once, under the table
             name = assumption.get(mover, _("the weights") if mover.startswith("weight_") else mover)
             text += "; " + _("rank moved most by %(what)s") % {"what": name}
         return text
 
+    top_movers = [movers.get((t.country, t.region, t.crime_type)) for t in top.itertuples()]
+    common_mover = pd.Series([m for m in top_movers if m]).mode().iloc[0] if any(top_movers) else None
     top_rows = [{
         "why": why(r),
         "rank": i + 1,
@@ -720,10 +831,15 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         "priorities": (market_priorities(run, language, _) if from_markets
                        else priorities(scores, every_hotspot, language, _)),
         "where": where_track(scores, profile, language, _),
+        "market_table": market_page(run, hotspots(scores, scores["hotspot"]) if "hotspot" in scores else
+                                    every_hotspot.iloc[0:0], language, _) if from_markets else [],
         "bottom_line": bottom_line({**run, "profile": profile}, scores, language, _) if from_markets else [],
         "where_k": _num((profile.get("where") or {}).get("k", 2.0), language, 1),
         "where_p": _num(100 * (profile.get("where") or {}).get("hotspot", 0.8), language, 0),
         "top": top_rows,
+        "top_mover": (_("Unless said on its line, what moved a threat's rank most in the method analysis: %(what)s.") % {
+            "what": assumption.get(common_mover, _("the weights") if common_mover.startswith("weight_") else common_mover)}
+            if common_mover else None),
         "markets": _markets(scores, language),
         "areas": areas_summary,
         "areas_detail": areas_detail,

@@ -103,12 +103,14 @@ def shared_shapes(scope: list[str]) -> list[str]:
             for new, s in reference.boundaries()["shared"].items() if new.split("-")[0] in scope]
 
 
-def hotspots(scores: pd.DataFrame) -> pd.DataFrame:
+def hotspots(scores: pd.DataFrame, mask: pd.Series | None = None) -> pd.DataFrame:
     """Pairs of neighbouring regions of two members both at a high or very high level for the same
-    crime type: crime_type, region_a, country_a, score_a, level_a, region_b, ... (a's country first
-    alphabetically), the strongest pair (by its lower score) first."""
+    crime type (or both in ``mask``: v5's hotspots): crime_type, region_a, country_a, score_a,
+    level_a, region_b, ... (a's country first alphabetically), the strongest pair (by its lower
+    score) first."""
     cols = ["region", "country", "crime_type", "score", "level"]
-    high = scores.loc[scores["level"].isin(HIGH) & scores["score"].notna(), cols]
+    chosen = scores["level"].isin(HIGH) if mask is None else mask.fillna(False).astype(bool)
+    high = scores.loc[chosen & scores["score"].notna(), cols]
     # joined through the list of neighbours (linear in the scores: a municipal run has tens of
     # thousands of high units, whose pairs by crime type alone would not fit in memory)
     neighbours = pd.DataFrame(sorted(reference.cross_border()), columns=["region_a", "region_b"])
@@ -140,3 +142,49 @@ def hotspot_map(pairs: pd.DataFrame, scope: list[str], legend_rows: list,
 def _drawn(region: str) -> str:
     """The region whose shape draws ``region``."""
     return reference.boundaries()["shared"].get(region, {}).get("drawn_with", region)
+
+
+# v5's WHERE track (#50): each region by its P(rate > k x the members' median) for one crime
+# type, on the whole region and on an inset of Central America and the Caribbean, where 7 of
+# the 18 members are a few millimetres wide at print size
+P_BANDS = ((0.8, "#54278f"), (0.5, "#9e9ac8"), (0.2, "#dadaeb"), (0.0, "#f6f5fa"))
+WHERE_MAPS = 2  # the briefing's WHERE maps: two crime types, each with its inset
+INSET_EXTENT = (-93.5, 6.8, -59.5, 22.5)  # Guatemala to Barbados, Panama to Cuba
+
+
+def where_legend(language: str) -> list[tuple[str, str, bool]]:
+    """The WHERE maps' legend: the bands of P(above the threshold), a hotspot first."""
+    _ = translations(language).gettext
+    return [(_("hotspot (P ≥ 80 %)"), P_BANDS[0][1], False), (_("P 50-80 %"), P_BANDS[1][1], False),
+            (_("P 20-50 %"), P_BANDS[2][1], False), (_("P < 20 %"), P_BANDS[3][1], False),
+            (_("no score"), NO_DATA, True)]
+
+
+def where_fills(scores: pd.DataFrame, crime_type: str, scope: set[str]) -> list[dict]:
+    """One shape per boundary coloured by the highest P(exceed) of the regions it covers for
+    ``crime_type`` (hatched without one, grey outside the run)."""
+    s = scores[(scores["crime_type"] == crime_type) & scores["p_exceed"].notna()]
+    best = s.groupby("region")["p_exceed"].max().to_dict() if len(s) else {}
+    shapes = []
+    for f in reference.boundaries()["features"]:
+        p = f["properties"]
+        known = [best[r] for r in p["covers"] if r in best]
+        if known:
+            fill, hatch = next(c for cut, c in P_BANDS if max(known) >= cut), False
+        elif p["country"] in scope:
+            fill, hatch = NO_DATA, True
+        else:
+            fill, hatch = OUTSIDE, False
+        shapes.append({"geometry": f["geometry"], "fill": fill, "hatch": hatch})
+    return shapes
+
+
+def where_maps(scores: pd.DataFrame, scope: list[str], crime_type: str, language: str) -> tuple[bytes, bytes]:
+    """(the members' mainland, the inset) of one crime type's P(exceed), each printed at half
+    the text width; the legend on the first."""
+    shapes = where_fills(scores, crime_type, set(scope))
+    outlines = reference.boundaries()["countries"]
+    whole = charts.choropleth(shapes, outlines, where_legend(language), extent=MEMBERS_EXTENT, size=SMALL,
+                              legend_loc="lower left")
+    inset = charts.choropleth(shapes, outlines, [], extent=INSET_EXTENT, size=(SMALL[0], SMALL[1] * 0.62))
+    return whole, inset

@@ -152,6 +152,17 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
     if ctx["hotspots"]:
         assets["map-hotspots.svg"] = maps.hotspot_map(ctx["hotspot_pairs"], scope, legend[:2])
         ctx["hotspot_map"] = "map-hotspots.svg"
+    # v5 (#50): the WHERE maps of the proposed priorities' crime types (else the crime types with
+    # the most probable hotspots), each with its inset of Central America and the Caribbean
+    ctx["where_maps"] = []
+    if ctx.get("where") and "p_exceed" in scores:
+        lead = [p["crime_type"] for p in ctx.get("priorities") or [] if p.get("crime_type")]
+        lead += list(context.where_hotspots(scores)["crime_type"])
+        for i, crime in enumerate(list(dict.fromkeys(lead))[:maps.WHERE_MAPS]):
+            whole, inset = maps.where_maps(scores, scope, crime, language)
+            assets[f"map-where-{i}.svg"], assets[f"map-where-{i}-inset.svg"] = whole, inset
+            ctx["where_maps"].append({"crime": reference.crime_name(crime, language), "whole": f"map-where-{i}.svg",
+                                      "inset": f"map-where-{i}-inset.svg"})
     series = ((run.get("info") or {}).get("series") or [])[:8]  # two rows of four: the page budget
     ctx["trends"] = None
     if series:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ideal.scoring import window
+
 UNIT = ["country", "region", "crime_type"]
 PILLARS = ["magnitude", "trend", "harm", "spread"]
 
@@ -40,3 +42,47 @@ def compare(a: pd.DataFrame, b: pd.DataFrame, same_method: bool) -> pd.DataFrame
         level_changed=m["level_a"].fillna("") != m["level_b"].fillna(""), cause=cause,
         **{f"change_{p}": deltas[p].round(4) for p in PILLARS}, driver=driver,
     ).sort_values("rank_change", key=lambda s: -s.abs(), na_position="last", ignore_index=True)
+
+
+def since(run: dict, scores: pd.DataFrame, before: dict | None, before_hot: pd.DataFrame | None,
+          step: float = 0.5) -> dict:
+    """What changed since the previous run of the same scope (#50), for page 1: the hotspots
+    new in this run (most probable first) and those no longer, the markets proposed and no
+    longer proposed, the markets whose regional severity moved by ``step`` points or more, and
+    the members added or no longer assessed. ``{"first": True}`` without a previous run."""
+    if before is None:
+        return {"first": True}
+    key = ["country", "region", "crime_type", "indicator"]
+    hot_now = scores[scores["hotspot"].fillna(False).astype(bool)] if "hotspot" in scores else scores.iloc[0:0]
+    old = before_hot if before_hot is not None else pd.DataFrame(columns=key)
+    old_keys = set(map(tuple, old[key].astype(str).to_numpy())) if len(old) else set()
+    now_keys = set(map(tuple, hot_now[key].astype(str).to_numpy())) if len(hot_now) else set()
+    new = hot_now[[tuple(k) not in old_keys for k in hot_now[key].astype(str).to_numpy()]] \
+        .sort_values("p_exceed", ascending=False)
+    info, info_b = run.get("info") or {}, before.get("info") or {}
+    proposed = [m["market"] for m in info.get("priorities") or []]
+    proposed_b = [m["market"] for m in info_b.get("priorities") or []]
+
+    def regional(r: dict) -> dict:  # the markets' regional severities (not CLASI's areas)
+        return {m["market"]: m["severity"] for m in ((r.get("info") or {}).get("markets") or {}).get("regional") or []
+                if m.get("severity") is not None and m.get("kind", "market") == "market"}
+
+    now_sev, old_sev = regional(run), regional(before)
+    moved = sorted(((m, old_sev[m], s) for m, s in now_sev.items()
+                    if m in old_sev and abs(s - old_sev[m]) >= step), key=lambda t: -abs(t[2] - t[1]))
+
+    def assessed(r: dict) -> set[str]:
+        return {c["country"] for c in (r.get("info") or {}).get("countries") or []
+                if c.get("status") in (window.ASSESSED, window.NATIONAL_ONLY)}
+
+    now_members, old_members = assessed(run), assessed(before)
+    return {"first": False, "id": before["id"], "period": str(before["period"]),
+            "created_at": str(before.get("created_at") or ""),
+            "new_hotspots": new[key + ["p_exceed", "rate"]].head(3).to_dict("records"),
+            "n_new_hotspots": len(new), "n_gone_hotspots": len(old_keys - now_keys),
+            "proposed": [m for m in proposed if m not in proposed_b],
+            "dropped": [m for m in proposed_b if m not in proposed],
+            "up": [{"market": m, "before": b, "now": s} for m, b, s in moved if s > b],
+            "down": [{"market": m, "before": b, "now": s} for m, b, s in moved if s < b],
+            "members_added": sorted(now_members - old_members),
+            "members_removed": sorted(old_members - now_members)}

@@ -163,6 +163,27 @@ def load(engine: Engine, run_id: str | None = None) -> tuple[dict, pd.DataFrame]
     return dict(run), scores
 
 
+def previous(engine: Engine, run: dict) -> tuple[dict, pd.DataFrame] | None:
+    """The run before ``run`` of the same scope (#50): the newest stored earlier, with the same
+    profile name and crime types, for the same or an earlier reference year; with its hotspots
+    (country, region, crime type, indicator, P(exceed)). None when there is none."""
+    crimes = sorted((run.get("params") or {}).get("crime_types") or [])
+    q = (select(AssessmentRun.__table__)
+         .where(AssessmentRun.profile_name == run["profile_name"], AssessmentRun.id != run["id"],
+                AssessmentRun.created_at < run["created_at"], AssessmentRun.period <= run["period"])
+         .order_by(AssessmentRun.created_at.desc()))
+    with engine.connect() as conn:
+        for row in conn.execute(q).mappings():
+            if sorted((row["params"] or {}).get("crime_types") or []) != crimes:
+                continue
+            hot = to_frame(conn.execute(
+                select(ThreatScore.country, ThreatScore.region, ThreatScore.crime_type, ThreatScore.indicator,
+                       ThreatScore.p_exceed)
+                .where(ThreatScore.run_id == row["id"], ThreatScore.hotspot.is_(True))))
+            return dict(row), hot
+    return None
+
+
 def recent(engine: Engine, limit: int = 50) -> list[dict]:
     """Stored runs, newest first (the CLI's `ideal runs`, the portal's runs page, the API)."""
     q = (select(*[getattr(AssessmentRun, c) for c in LISTED])

@@ -95,3 +95,32 @@ def test_rendering_collects_garbage_less_often_and_then_as_before():
         assert gc.get_threshold() == render.RENDER_GC_THRESHOLD
         raise RuntimeError("a failed render")
     assert gc.get_threshold() == before
+
+
+def test_parts_shown_add_up_to_the_score_shown():
+    """#50: largest-remainder rounding; plain rounding of these parts (2.45 + 3.35 + 3.20 = 9.0)
+    shows 2.5 + 3.4 + 3.2 = 9.1."""
+    from ideal.report.context import largest_remainder
+
+    parts = largest_remainder([2.45, 3.35, 3.20], 9.0)
+    assert abs(sum(parts) - 9.0) < 1e-9 and all(abs(a - b) <= 0.1 for a, b in zip(parts, [2.45, 3.35, 3.20], strict=True))
+    assert largest_remainder([8.84], 8.8) == [8.8]
+
+
+def test_since_sentence_in_words_and_said_on_a_first_run():
+    from ideal.i18n import translations
+    from ideal.report.context import since_sentence
+
+    _ = translations("es").gettext
+    assert "primera evaluación de este alcance" in since_sentence({"first": True}, "es", _)
+    change = {"first": False, "id": "2025-abc", "period": "2025", "new_hotspots": [
+        {"country": "MX", "region": "MX-JAL", "crime_type": "0101"}], "n_new_hotspots": 3, "n_gone_hotspots": 1,
+        "proposed": ["cocaine"], "dropped": [], "up": [{"market": "cocaine", "before": 7.0, "now": 7.8}], "down": [],
+        "members_added": ["PE", "CL", "UY"], "members_removed": []}
+    text = since_sentence(change, "es", _)
+    assert text.startswith("Desde la evaluación anterior de este alcance (año de referencia 2025, evaluación 2025-abc)")
+    assert "3 regiones críticas nuevas" in text and "Jalisco" in text and "7,0 → 7,8" in text
+    assert "miembros incorporados: Perú, Chile y 1 más" in text
+    quiet = {**change, "new_hotspots": [], "n_new_hotspots": 0, "n_gone_hotspots": 0, "proposed": [], "up": [],
+             "members_added": []}
+    assert "no cambió ninguna región crítica" in since_sentence(quiet, "es", _)

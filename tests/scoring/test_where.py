@@ -114,3 +114,36 @@ def test_goalposts_and_k_do_not_move_the_proposed_priorities():
             assert reported[k] == hot[(gp, k)]
     assert all(s == seen[0] for s in seen) and seen[0][0] == "flora"
     assert hot[(1.0, 1.0)] >= hot[(1.0, 2.0)] >= hot[(1.0, 4.0)]
+
+
+def test_since_the_previous_run_names_new_hotspots_priorities_markets_and_members():
+    """#50: page 1's "what changed": hotspots new and no longer (the most probable new one
+    first), markets newly proposed or dropped, regional severities moved by half a point, and
+    members added or no longer assessed; a first run says so."""
+    from ideal.scoring.compare import since
+
+    def run(rid, proposed, regional, members):
+        return {"id": rid, "period": "2025", "created_at": "2026-01-01",
+                "info": {"priorities": [{"market": m} for m in proposed],
+                         "markets": {"regional": [{"market": m, "kind": "market", "severity": s} for m, s in regional.items()]
+                                     + [{"market": "area:cyber", "kind": "area", "severity": 9.0}]},
+                         "countries": [{"country": c, "status": "assessed"} for c in members]}}
+    key = ["country", "region", "crime_type", "indicator"]
+    now = pd.DataFrame([["MX", "MX-JAL", "0101", "victims", 0.95, 30.0, True],
+                        ["MX", "MX-SON", "0101", "victims", 0.85, 20.0, True],
+                        ["PE", "PE-LIM", "0401", "incidents", 0.99, 900.0, True],
+                        ["MX", "MX-GRO", "0101", "victims", 0.40, 10.0, False]],
+                       columns=key + ["p_exceed", "rate", "hotspot"])
+    before_hot = pd.DataFrame([["MX", "MX-JAL", "0101", "victims", 0.9], ["MX", "MX-GRO", "0101", "victims", 0.9]],
+                              columns=key + ["p_exceed"])
+    a = run("2025-a", ["cocaine", "arms"], {"cocaine": 7.0, "arms": 6.0, "heroin": 5.0}, ["MX", "GT"])
+    b = run("2025-b", ["cocaine", "human_trafficking"], {"cocaine": 7.8, "arms": 5.8, "heroin": 4.0}, ["MX", "PE"])
+    c = since(b, now, a, before_hot)
+    assert c["n_new_hotspots"] == 2 and c["n_gone_hotspots"] == 1
+    assert c["new_hotspots"][0]["region"] == "PE-LIM"                     # the most probable first
+    assert c["proposed"] == ["human_trafficking"] and c["dropped"] == ["arms"]
+    assert [m["market"] for m in c["up"]] == ["cocaine"] and [m["market"] for m in c["down"]] == ["heroin"]
+    assert c["members_added"] == ["PE"] and c["members_removed"] == ["GT"]
+    assert since(b, now, None, None) == {"first": True}
+    same = since(b, now, {**b, "id": "2025-c"}, now[now["hotspot"]][key + ["p_exceed"]])
+    assert same["n_new_hotspots"] == 0 and not (same["proposed"] or same["up"] or same["members_added"])

@@ -777,7 +777,11 @@ def demo_command() -> None:
     from ideal.pipeline import demo
 
     t0 = time.perf_counter()
-    done = demo.run(typer.echo, _heard)
+
+    def say(line: str) -> None:  # each step with the time it was reached
+        typer.echo(f"{line} ({time.perf_counter() - t0:.1f} s)" if line.startswith("[") else line)
+
+    done = demo.run(say, _heard)
     acc = done.submissions.get("accepted", (0, 0))
     rej = done.submissions.get("rejected", (0, 0))
     scored = sorted(done.scores["country"].unique())

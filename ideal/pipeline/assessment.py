@@ -143,6 +143,37 @@ def plan(engine: Engine, request: AssessmentRequest | None = None) -> Plan:
 CRIME_TYPES_PER_READ = 3
 
 
+class RatesCache:
+    """The yearly rates of a chunk of observations, kept for the next assessment in the same
+    process: they depend only on those rows, the population, the profile and the year, so a
+    second run whose members' data did not change (the portal's repeated runs, the demo's run
+    after the late files) reads them again but does not recompute them. Keyed by a hash of
+    the rows; at most ``rows`` rows of rates are kept, the oldest dropped first."""
+
+    def __init__(self, rows: int = 500_000):
+        self.rows, self._kept = rows, {}
+
+    @staticmethod
+    def key(obs: pd.DataFrame, population: pd.DataFrame, prof: dict, period: str) -> tuple:
+        return (int(pd.util.hash_pandas_object(obs, index=False).sum()),
+                int(pd.util.hash_pandas_object(population, index=False).sum()), profile_hash(prof), period, len(obs))
+
+    def rates(self, obs: pd.DataFrame, population: pd.DataFrame, prof: dict, period: str) -> pd.DataFrame:
+        key = self.key(obs, population, prof, period)
+        if key in self._kept:
+            self._kept[key] = self._kept.pop(key)   # the most recent last
+            return self._kept[key].copy()
+        out = rates_for(obs, population, prof, period)
+        if len(out) <= self.rows:
+            self._kept[key] = out.copy()
+            while sum(len(v) for v in self._kept.values()) > self.rows:
+                self._kept.pop(next(iter(self._kept)))
+        return out
+
+
+RATES = RatesCache()
+
+
 def prepare(engine: Engine, p: Plan, country: str,
             population: pd.DataFrame | None = None) -> CountryPart:
     """One country's part of the assessment (its observations only are read, a few crime
@@ -166,7 +197,7 @@ def prepare(engine: Engine, p: Plan, country: str,
         n_obs += len(obs)
         used |= set(obs["submission_id"])
         has_year = has_year or bool(obs["period"].str.slice(0, 4).isin(in_window).any())
-        rates.append(rates_for(obs, population, prof, p.period))
+        rates.append(RATES.rates(obs, population, prof, p.period))
         monthly.append(monthly_up_to(obs, p.period, prof["indicator_preference"]))
         del obs
     if has_year:

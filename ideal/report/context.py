@@ -366,6 +366,12 @@ def bottom_line(run: dict, scores: pd.DataFrame, language: str, _) -> list[str]:
     return out
 
 
+# what bench/early_warning.py measured of v5's early warning (bench/results/2026-12-07-early-warning.json):
+# with nothing changed in 1,000 series, the share of runs with any alarm; in the mixture where one
+# series in ten doubles, the false-discovery proportion and the doublings found within three months
+EARLY_WARNING_BENCH = {"null": 0.07, "fdp": 0.046, "power": 0.80}
+
+
 def since_sentence(change: dict, language: str, _) -> str:
     """What changed since the previous run of the same scope (ideal.scoring.compare.since), in
     one sentence for page 1; said also when nothing changed or there is no earlier run."""
@@ -849,6 +855,8 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
                       "recent": _num(w["recent"], language)}
                      for w in (info.get("early_warning") or [])[:8]],
         "early_warning": "early_warning" in info,
+        "ew_bench": ({k: _num(100 * v, language, 1 if v < 0.1 else 0) for k, v in EARLY_WARNING_BENCH.items()}
+                     if (info.get("monitoring") or {}).get("dispersion") == "empirical_bayes" else None),
         "monitoring": info.get("monitoring"),
         "hotspots": [{"crime": reference.crime_name(h.crime_type, language, short=True),
                       "a": reference.region_name(h.region_a), "a_country": reference.country_name(h.country_a, language),

@@ -191,3 +191,29 @@ def test_a_year_after_the_latest_with_data_is_refused_before_anything_runs(engin
     submit_bytes(csv(mx), "mx.csv", "MX", engine, today=TODAY)
     with pytest.raises(AssessmentError, match="latest year with data is 2025"):
         assess(engine, AssessmentRequest(period="2030"))
+
+
+def test_rates_cache_reuses_unchanged_rows_and_recomputes_changed_ones(monkeypatch):
+    """The demo's second run and the portal's repeated runs: the rates of rows that did not
+    change are not recomputed; a changed value is."""
+    import pandas as pd
+
+    from ideal import reference
+    from ideal.pipeline import assessment
+    from ideal.scoring.profile import load_profile
+
+    prof = load_profile("default")
+    obs = pd.DataFrame({"country": "MX", "region": "MX-JAL", "crime_type": "0101", "indicator": "victims",
+                        "period": ["2022", "2023", "2024", "2025"], "value": [1500.0, 1600.0, 1700.0, 1800.0],
+                        "obs_status": "A", "submission_id": "s1", "coverage": ""})
+    population = reference.population()
+    population = population[population["country"] == "MX"].reset_index(drop=True)
+    calls = []
+    real = assessment.rates_for
+    monkeypatch.setattr(assessment, "rates_for", lambda *a: calls.append(1) or real(*a))
+    cache = assessment.RatesCache(rows=1000)
+    first = cache.rates(obs, population, prof, "2025")
+    again = cache.rates(obs.copy(), population, prof, "2025")
+    assert len(calls) == 1 and first.equals(again)
+    changed = cache.rates(obs.assign(value=[1500.0, 1600.0, 1700.0, 2500.0]), population, prof, "2025")
+    assert len(calls) == 2 and not changed.equals(first)

@@ -72,7 +72,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str) ->
                  "level_label": labels.get(r.level, "") if pd.notna(r.level) else "",
                  "reliability": _num(r.reliability, language) if pd.notna(r.reliability) else "-",
                  "interval": f"{int(r.rank_p5)}-{int(r.rank_p95)}" if pd.notna(r.rank_p5) else "-",
-                 "top10": (f"{_num(r.p_top10 * 100, language, 0)} %"
+                 "top10": (f"{percent(r.p_top10, language)} %"
                            if pd.notna(getattr(r, "p_top10", None)) else None),
                  # v5's WHERE track: P(rate above k x the members' median), hotspot marked
                  "above": (f"{percent(r.p_exceed, language)} %"

@@ -369,7 +369,7 @@ def bottom_line(run: dict, scores: pd.DataFrame, language: str, _) -> list[str]:
 # what bench/early_warning.py measured of v5's early warning (bench/results/2026-12-07-early-warning.json):
 # with nothing changed in 1,000 series, the share of runs with any alarm; in the mixture where one
 # series in ten doubles, the false-discovery proportion and the doublings found within three months
-EARLY_WARNING_BENCH = {"null": 0.07, "fdp": 0.046, "power": 0.80}
+EARLY_WARNING_BENCH = {"null": 0.067, "fdp": 0.040, "power": 0.822}
 
 
 def since_sentence(change: dict, language: str, _) -> str:
@@ -548,7 +548,7 @@ def chances(r, language: str) -> str:
     p1, p10 = getattr(r, "p_first", None), getattr(r, "p_top10", None)
     if p1 is None or pd.isna(p1) or p10 is None or pd.isna(p10):
         return "-"
-    return f"{_num(p1 * 100, language, 0)}\u00a0%\u00a0·\u00a0{_num(p10 * 100, language, 0)}\u00a0%"
+    return f"{percent(p1, language)}\u00a0%\u00a0·\u00a0{percent(p10, language)}\u00a0%"
 
 
 BASIS = (N_("prevalence"), N_("enforcement"))  # the data track's basis, said in the reader's language
@@ -578,7 +578,7 @@ def priority_areas(run: dict, language: str, _) -> tuple[list[dict], list[dict]]
             return f"{_num(r['low'], language)}–{_num(r['high'], language)}"
 
         members = [{"country": reference.country_name(r["country"], language), "severity": _num(r["severity"], language),
-                    "interval": interval(r), "p_seven": _num(100 * r["p_seven"], language, 0),
+                    "interval": interval(r), "p_seven": percent(r["p_seven"], language),
                     "assessors": int(r["assessors"]), "experts": _num(r["experts"], language) if pd.notna(r["experts"]) else "-",
                     "data": _num(r["data"], language) if pd.notna(r["data"]) else "-",
                     "basis": _(r["data_basis"]) if isinstance(r["data_basis"], str) else "",
@@ -719,7 +719,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
         first_place_said = True
         first, t = top.iloc[0], top_rows[0]
         facts = {"crime": t["crime"].lower(), "region": t["region"], "country": t["country"],
-                 "rate": t["rate"], "score": t["score"], "p": _num(first["p_first"] * 100, language, 0),
+                 "rate": t["rate"], "score": t["score"], "p": percent(first["p_first"], language),
                  "draws": (info.get("monte_carlo") or {}).get("draws", "")}
         if first["p_first"] >= 0.5:
             findings.append(_("The highest threat is %(crime)s in %(region)s (%(country)s): %(rate)s per "
@@ -731,7 +731,7 @@ def build(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, language: str = "
             if len(group) < 2:
                 group = ranked.head(3)
             facts["group"] = leading_group(group, language, _)
-            facts["least"] = _num(group["p_top10"].min() * 100, language, 0)
+            facts["least"] = percent(group["p_top10"].min(), language)
             findings.append(_("No threat is first in most simulations of the data. The leading group, each "
                               "in the top 10 in at least %(least)s %% of %(draws)s simulations: %(group)s. The "
                               "highest score, %(score)s of 10, is %(crime)s in %(region)s (%(country)s), first "

@@ -142,12 +142,16 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
     _ = translations(language).gettext
     scope = list(run["countries"])
     legend = maps.legend_for(scope, language)
-    # small multiples of the leading crime markets (those proposed as priorities first)
-    crimes = list(dict.fromkeys([p["crime_type"] for p in ctx["priorities"] if p.get("crime_type")] + maps.leading_crime_types(scores)))
-    crimes = crimes[:maps.BRIEFING_MAPS]
-    ctx["market_maps"] = [reference.crime_name(c, language, short=True) for c in crimes]
-    assets = {"map-markets.svg": maps.market_maps(scores, scope, crimes, ctx["market_maps"], legend)}
-    ctx["level_map"] = "map-markets.svg"
+    # v5 (#50) shows the WHERE maps instead; its annex leaves the v4 score's level maps and the
+    # trends of its leading threats to the full annex (ideal report --annex), which has them
+    v5 = bool(ctx.get("bottom_line"))
+    assets, ctx["market_maps"], ctx["level_map"] = {}, [], None
+    if not v5:  # small multiples of the leading crime markets (those proposed as priorities first)
+        crimes = list(dict.fromkeys([p["crime_type"] for p in ctx["priorities"] if p.get("crime_type")]
+                                    + maps.leading_crime_types(scores)))[:maps.BRIEFING_MAPS]
+        ctx["market_maps"] = [reference.crime_name(c, language, short=True) for c in crimes]
+        assets["map-markets.svg"] = maps.market_maps(scores, scope, crimes, ctx["market_maps"], legend)
+        ctx["level_map"] = "map-markets.svg"
     ctx["hotspot_map"] = None
     if ctx["hotspots"]:
         assets["map-hotspots.svg"] = maps.hotspot_map(ctx["hotspot_pairs"], scope, legend[:2])
@@ -165,7 +169,7 @@ def render_briefing(run: dict, scores: pd.DataFrame, subs: pd.DataFrame, languag
                                       "inset": f"map-where-{i}-inset.svg"})
     series = ((run.get("info") or {}).get("series") or [])[:8]  # two rows of four: the page budget
     ctx["trends"] = None
-    if series:
+    if series and not v5:
         titles = [f"{_short(reference.region_name(x['region']))} ({x['country']})\n"
                   f"{_short(reference.crime_name(x['crime_type'], language, short=True))}" for x in series]
         assets["chart-trends.svg"] = charts.trends(series, titles, _("rate per 100,000"))

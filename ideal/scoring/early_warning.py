@@ -190,8 +190,8 @@ KAPPA_GRID = np.concatenate([[0.0], np.logspace(-4, 0.5, 46)])
 
 def dispersion_posterior(pearson: np.ndarray, df: np.ndarray, mean: np.ndarray,
                          iterations: int = 300) -> tuple[np.ndarray, np.ndarray]:
-    """The over-dispersion of each series as a distribution, not a point: (kappa at the G
-    nodes, weights series x G), the weights of a row summing to 1.
+    """The dispersion of each series as a distribution, not a point: (nodes series x G, weights
+    series x G), the weights of a row summing to 1.
 
     A series' dispersion is phi = 1 + kappa x its mean monthly count (negative binomial: the
     extra-Poisson variance grows with the square of the mean), and kappa is drawn from one
@@ -226,43 +226,7 @@ def dispersion_posterior(pearson: np.ndarray, df: np.ndarray, mean: np.ndarray,
     post /= post.sum(axis=1, keepdims=True)
     keep = post.max(axis=0) > 1e-6
     post = post[:, keep] / post[:, keep].sum(axis=1, keepdims=True)
-    return KAPPA_GRID[keep], post
-
-
-def _quantile_nodes(kappa: np.ndarray, weights: np.ndarray, n: int = 7) -> np.ndarray:
-    """Each series' over-dispersion posterior as ``n`` equally likely values (its quantiles at
-    (i + 1/2) / n on the grid): series x n."""
-    cdf = np.cumsum(weights, axis=1)
-    q = (np.arange(n) + 0.5) / n
-    at = np.array([np.argmax(cdf >= qi - 1e-12, axis=1) for qi in q]).T
-    return kappa[at]
-
-
-GAUSS_HERMITE = np.polynomial.hermite_e.hermegauss(7)
-
-
-def _predictive_tail(total: np.ndarray, m: np.ndarray, fit_var: np.ndarray, k_nodes: np.ndarray,
-                     k_mean: np.ndarray, mean_fit: np.ndarray) -> np.ndarray:
-    """P(Y >= total) for the sum Y of the months ``m`` (series x months predicted), averaged
-    over the over-dispersion (``k_nodes``) and over the error of the predicted mean: the mean
-    is log-normal around the prediction with the fit's variance (Gauss-Hermite, 7 nodes), each
-    month negative binomial (mu + kappa mu^2). A negative binomial with the fit's variance added
-    (v4) has too thin an upper tail where that variance is large (an over-dispersed series
-    extrapolated a year): on simulated series P(p < 1e-4) was 2.2 times 1e-4, and 0.35 times
-    with the log-normal mean."""
-    z, wz = GAUSS_HERMITE
-    wz = wz / wz.sum()
-    mean = m.sum(1)
-    squares = (m ** 2).sum(1)
-    p = np.zeros(len(total))
-    for j in range(k_nodes.shape[1]):
-        kj = k_nodes[:, j]
-        scale = (1 + kj * mean_fit) / (1 + k_mean * mean_fit)   # the fit's variance at this kappa
-        sd = np.sqrt(np.log1p(fit_var * scale / np.maximum(mean, 1e-12) ** 2))
-        for zi, wi in zip(z, wz, strict=True):
-            f = np.exp(sd * zi)
-            p += wi / k_nodes.shape[1] * _upper_tail(total, mean * f, mean * f + kj * squares * f ** 2)
-    return p
+    return phi[:, keep], post
 
 
 def benjamini_hochberg(p: np.ndarray, q: float) -> float:
@@ -285,14 +249,11 @@ def detect_regression(series: pd.DataFrame, settings: dict | None = None) -> tup
     whose Anscombe residual exceeds ``reweight`` are down-weighted and the model refitted (past
     outbreaks do not raise the baseline), the dispersion is the series' own (at least Poisson).
     Each monitored month is tested on the sums of its last ``windows`` months (2 and 3: a
-    rise that lasts). v5 (``dispersion: empirical_bayes``): the upper tail of the sum under
-    the predictive distribution (:func:`_predictive_tail`): each month negative binomial (mu +
-    kappa mu^2), averaged over the series' over-dispersion posterior
-    (:func:`dispersion_posterior`) and over the error of the extrapolated mean (log-normal,
-    the fit's variance). v4 (``plugin``): a negative binomial with the series' own dispersion
-    as if known and the fit's variance added, whose far-tail p-values are too small (with
-    nothing changed in 1,000 series, a third of runs raised an alarm). The p-values of a
-    series are combined by Simes' test into one p-value per series. The
+    rise that lasts): upper tail of a negative binomial with the predicted mean and the
+    predictive variance (dispersion x (mean + the variance of the extrapolated fit)), averaged
+    over the series' dispersion posterior (:func:`dispersion_posterior`, methodology v5;
+    ``dispersion: plugin`` is v4's point estimate, whose p-values are too small in the far
+    tail), the p-values of a series combined by Simes' test into one p-value per series. The
     false-discovery rate across the series is held at ``fdr`` (Benjamini & Hochberg 1995): of
     the series flagged, at most that share are expected to be false alarms, however many are
     monitored. A series' alarm is its first month whose p-value is under the cut. Measured on
@@ -339,16 +300,10 @@ def detect_regression(series: pd.DataFrame, settings: dict | None = None) -> tup
     pearson = (w * (np.nan_to_num(y_base) - mu_b) ** 2 / mu_b).sum(1) / df
     seen = np.isfinite(y_base)
     mean_fit = (seen * mu_b).sum(1) / np.maximum(seen.sum(1), 1)
-    if cfg["dispersion"] == "plugin":  # v4: the series' own estimate, as if known (var = phi x mean)
-        kappa, weights = None, np.ones((len(pearson), 1))
+    if cfg["dispersion"] == "plugin":  # v4: the series' own estimate, as if known
+        phi_nodes, phi_weights = np.maximum(1.0, pearson)[:, None], np.ones((len(pearson), 1))
     else:
-        kappa, weights = dispersion_posterior(pearson, df, mean_fit)
-        # refitted with the negative-binomial working weights mu / (1 + kappa mu) at the series'
-        # posterior mean kappa, so that the fit and its covariance are the model's own (mu +
-        # kappa mu^2) rather than the quasi-Poisson one (phi x mean)
-        k_mean = (weights * kappa[None, :]).sum(1)
-        k_nodes = _quantile_nodes(kappa, weights)
-        beta, inv = _quasi_poisson(y_base, xb, w / (1 + k_mean[:, None] * mu_b), iterations=15)
+        phi_nodes, phi_weights = dispersion_posterior(pearson, df, mean_fit)
     info["dispersion"] = cfg["dispersion"]
     mu_m = np.exp(np.clip(beta @ xm.T, -30, 30))      # series x monitored months
     p_win = {k: np.full(y_mon.shape, np.nan) for k in cfg["windows"]}
@@ -362,12 +317,11 @@ def detect_regression(series: pd.DataFrame, settings: dict | None = None) -> tup
                 continue
             m = mu_m[:, lo:t + 1]
             g = (m[:, :, None] * xm[None, lo:t + 1, :]).sum(1)          # gradient of the sum
-            fit_var = np.einsum("si,sij,sj->s", g, inv, g)  # v4: before the dispersion; v5: at k_mean
+            fit_var = np.einsum("si,sij,sj->s", g, inv, g)              # before the dispersion
             total = np.where(np.isnan(obs).any(axis=1), np.nan, np.nansum(obs, axis=1))
-            if kappa is None:
-                p = _upper_tail(total, m.sum(1), np.maximum(1.0, pearson) * (m.sum(1) + fit_var))
-            else:
-                p = _predictive_tail(total, m, fit_var, k_nodes, k_mean, mean_fit)
+            p = np.zeros(len(total))
+            for j in range(phi_nodes.shape[1]):   # the predictive: averaged over the dispersion
+                p += phi_weights[:, j] * _upper_tail(total, m.sum(1), phi_nodes[:, j] * (m.sum(1) + fit_var))
             p_win[k][:, t] = np.where(np.isfinite(total), p, np.nan)
     # per series, Simes' combination of its tests (months x windows; valid for the positively
     # dependent tests of overlapping windows: Simes 1986, Sarkar 1998); Benjamini-Hochberg across

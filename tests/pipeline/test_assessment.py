@@ -46,7 +46,10 @@ def test_assess_and_report(engine, mx, ideal_env):
     assert latest.read_bytes() == pdf.read_bytes()
     reader = PdfReader(pdf)
     body = "\n".join(page.extract_text() for page in reader.pages)
-    assert 2 <= len(reader.pages) <= 8  # #32: the briefing within eight pages
+    # #50: at most four pages before the annex (#32 held the whole briefing to eight pages
+    # before the annex moved into it)
+    annex_at = next(i for i, page in enumerate(reader.pages) if "Anexo: detalles para analistas" in page.extract_text())
+    assert 1 <= annex_at <= 4 and len(reader.pages) <= 10
     for name in ("México", "Colombia", "Principales amenazas", "Página 1 de"):
         assert name in body
     # no member sent contributions or market data: page 1 says no market can be proposed, and why
@@ -142,9 +145,17 @@ def test_a_monthly_surge_is_an_emerging_threat_and_each_leader_says_why(engine, 
     assert jal["change"] == pytest.approx(float(scores.set_index("region").loc["MX-JAL", "trend_change"]), abs=1e-4)
     code = {reference.region_name(r): r for r in scores["region"]}
     by_region = scores.set_index("region")
+    import re
+
     for row in ctx["top"]:
-        magnitude = f"magnitude {by_region.loc[code[row['region']], 'contrib_magnitude']:.1f}"
-        assert magnitude in row["why"], (row["why"], magnitude)
+        # #50: the parts are the points of the score shown (harm's factor inside them), rounded
+        # so that they add up to it
+        r = by_region.loc[code[row["region"]]]
+        shown, parts = re.search(r"score ([0-9.]+) = (.*)$", row["why"]).groups()
+        points = dict((name, float(v)) for name, v in re.findall(r"(magnitude|trend|spread) ([0-9.]+)", parts))
+        assert sum(points.values()) == pytest.approx(float(shown), abs=1e-9), row["why"]
+        data = sum(v for v in (r["contrib_magnitude"], r["contrib_trend"], r["contrib_spread"]) if v == v and v > 0)
+        assert points["magnitude"] == pytest.approx(r["contrib_magnitude"] * r["score"] / data, abs=0.1), row["why"]
 
 
 def test_country_by_country_gives_the_run_of_all_countries_at_once(engine, mx, tmp_path, light_profile):

@@ -114,9 +114,20 @@ def _model_facts(profile: dict, language: str) -> dict | None:
         return None
     lo, hi = profile["normalisation"]["trend_goalposts"]
     pct = lambda x: f"{'+' if x > 0 else ''}{_num(x * 100, language, 0)} %"  # noqa: E731
-    return {"years": profile["pillars"]["trend"]["window_years"] + 1, "lo": pct(lo), "hi": pct(hi),
-            "coverage": _num(profile["missing"]["coverage_threshold"] * 100, language, 0),
-            "carry": profile["missing"]["carry_forward_years"]}
+    facts = {"years": profile["pillars"]["trend"]["window_years"] + 1, "lo": pct(lo), "hi": pct(hi),
+             "coverage": _num(profile["missing"]["coverage_threshold"] * 100, language, 0),
+             "carry": profile["missing"]["carry_forward_years"]}
+    # the rate-trend trade-off of the score (#50): +10 points of yearly change move the trend
+    # pillar by 10 x 0.1 / (hi - lo) points; the rate factor f that moves the magnitude pillar
+    # as much, on its log scale between goalposts a ratio R apart, is R ** (w_t / w_m x 0.1 / (hi - lo))
+    w_m, w_t = profile["pillars"]["magnitude"]["weight"], profile["pillars"]["trend"]["weight"]
+    pairs = [g for g in (profile["normalisation"].get("goalposts") or {}).values()
+             if isinstance(g, list) and len(g) == 2 and g[0] > 0]
+    if profile["normalisation"].get("goalposts_scale") == "log" and pairs and w_m > 0 and hi > lo:
+        ratio = float(np.median([g[1] / g[0] for g in pairs]))
+        facts["tradeoff"] = _num(ratio ** (w_t / w_m * 0.1 / (hi - lo)), language, 2)
+        facts["ratio"] = _num(ratio, language, 0)
+    return facts
 
 
 def _partial(text: str, _) -> str:

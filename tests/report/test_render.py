@@ -124,3 +124,14 @@ def test_since_sentence_in_words_and_said_on_a_first_run():
     quiet = {**change, "new_hotspots": [], "n_new_hotspots": 0, "n_gone_hotspots": 0, "proposed": [], "up": [],
              "members_added": []}
     assert "no cambió ninguna región crítica" in since_sentence(quiet, "es", _)
+
+
+def test_methodology_states_the_rate_trend_trade_off_of_the_profile():
+    """#50: +10 points of yearly change weigh as much as x R^(w_t/w_m x 0.1/(hi - lo)) of rate:
+    with weights 2/3 and 1/3, trend goalposts -20 %..+30 % and rate goalposts 100 times apart,
+    x 1.58."""
+    from ideal.report.context import _model_facts
+    from ideal.scoring.profile import load_profile
+
+    facts = _model_facts(load_profile("v4"), "en")
+    assert facts["tradeoff"] == "1.58" and facts["ratio"] == "100"

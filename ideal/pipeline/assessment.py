@@ -198,10 +198,11 @@ def prepare(engine: Engine, p: Plan, country: str,
     population = population[population["country"] == country].reset_index(drop=True)
     rates, monthly, used, n_obs, has_year = [], [], set(own["submission_id"]) if not own.empty else set(), 0, False
     in_window = [str(y) for y in range(last - prof["missing"]["carry_forward_years"], last + 1)]
-    step = len(p.crime_types) if p.rows.get(country, ROWS_READ_AT_ONCE) < ROWS_READ_AT_ONCE else CRIME_TYPES_PER_READ
-    for i in range(0, len(p.crime_types), max(step, 1)):
+    small = p.rows.get(country, ROWS_READ_AT_ONCE) < ROWS_READ_AT_ONCE
+    step = max(1, len(p.crime_types)) if small else CRIME_TYPES_PER_READ
+    for i in range(0, len(p.crime_types), step):
         obs = runs.current_observations(engine, first, last, country=country,
-                                        crime_types=p.crime_types[i:i + max(step, 1)])
+                                        crime_types=p.crime_types[i:i + step])
         if obs.empty:
             continue
         n_obs += len(obs)

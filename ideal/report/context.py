@@ -316,6 +316,13 @@ def largest_remainder(values: list[float], total: float, digits: int = 1) -> lis
     return [f / scale for f in floors]
 
 
+def listed(items: list[str], language: str, _, most: int) -> str:
+    """'A, B, C and 4 more': the first ``most`` items, then how many are left."""
+    text = ", ".join(items[:most])
+    left = len(items) - most
+    return text + (" " + _("and %(n)s more") % {"n": _num(left, language, 0)} if left > 0 else "")
+
+
 def likely(p: float, _) -> str:
     """A probability in words on the scale of ICD 203 and the IPCC (stated once in the
     briefing): almost certainly >= 99 %, very likely 90-99 %, likely 66-90 %, about as likely
@@ -347,10 +354,7 @@ def bottom_line(run: dict, scores: pd.DataFrame, language: str, _) -> list[str]:
     if proposed:
         parts = []
         for m in proposed[:3]:
-            where_ = ", ".join(reference.country_name(x["country"], language) for x in m["severe"][:3])
-            more = len(m["severe"]) - 3
-            if more > 0:
-                where_ += " " + _("and %(n)s more") % {"n": _num(more, language, 0)}
+            where_ = listed([reference.country_name(x["country"], language) for x in m["severe"]], language, _, 3)
             parts.append(_("%(market)s (severe in %(where)s; %(likely)s among the region's three most severe)") % {
                 "market": str(names.get(m["market"], m["market"])).lower(),
                 "where": where_ or _("no member"), "likely": likely(m["p_top3"], _)})
@@ -393,10 +397,6 @@ def since_sentence(change: dict, language: str, _) -> str:
     def market(code: str) -> str:
         return str(names.get(code, code)).lower()
 
-    def listed(items: list[str]) -> str:  # at most two, then how many more
-        text = ", ".join(items[:2])
-        return text + (" " + _("and %(n)s more") % {"n": _num(len(items) - 2, language, 0)} if len(items) > 2 else "")
-
     parts = []
     if change["n_new_hotspots"] or change["n_gone_hotspots"]:
         text = _("%(new)s new hotspots, %(gone)s no longer") % {
@@ -408,24 +408,43 @@ def since_sentence(change: dict, language: str, _) -> str:
                 "region": reference.region_name(h["region"]), "country": reference.country_name(h["country"], language)}
         parts.append(text)
     if change["proposed"]:
-        parts.append(_("newly proposed: %(list)s") % {"list": listed([market(m) for m in change["proposed"]])})
+        parts.append(_("newly proposed: %(list)s") % {"list": listed([market(m) for m in change["proposed"]], language, _, 2)})
     if change["dropped"]:
-        parts.append(_("no longer proposed: %(list)s") % {"list": listed([market(m) for m in change["dropped"]])})
+        parts.append(_("no longer proposed: %(list)s") % {"list": listed([market(m) for m in change["dropped"]], language, _, 2)})
     for key, label in (("up", _("markets up: %(list)s")), ("down", _("markets down: %(list)s"))):
         if change[key]:
             parts.append(label % {"list": listed(
-                [f"{market(m['market'])} {_num(m['before'], language)} → {_num(m['now'], language)}" for m in change[key]])})
+                [f"{market(m['market'])} {_num(m['before'], language)} → {_num(m['now'], language)}" for m in change[key]],
+                language, _, 2)})
     if change["members_added"]:
         parts.append(_("members added: %(list)s") % {
-            "list": listed([reference.country_name(c, language) for c in change["members_added"]])})
+            "list": listed([reference.country_name(c, language) for c in change["members_added"]], language, _, 2)})
     if change["members_removed"]:
         parts.append(_("no longer assessed: %(list)s") % {
-            "list": listed([reference.country_name(c, language) for c in change["members_removed"]])})
+            "list": listed([reference.country_name(c, language) for c in change["members_removed"]], language, _, 2)})
     head = _("Since the previous run of this scope (reference year %(period)s, run %(id)s)") % {
         "period": change["period"], "id": change["id"]}
     if not parts:
         return head + ": " + _("no hotspot, proposed priority, market severity (by half a point or more) or member changed.")
     return head + ": " + "; ".join(parts) + "."
+
+
+def market_doubts(m: dict, language: str, _, short: bool) -> list[str]:
+    """What is uncertain about a proposed market (ideal.scoring.markets.propose): the members
+    where experts and data disagree, those resting on fewer than three assessors, and being
+    severe in fewer than two members; ``short`` for the market page, in full for the annex."""
+    doubts = []
+    if m["disagree"]:
+        members = ", ".join(reference.country_name(c, language) for c in m["disagree"])
+        doubts.append((_("experts and data differ in %(list)s") if short else
+                       _("experts and data disagree by 3 points or more in %(list)s: possible under-reporting "
+                         "or enforcement effect")) % {"list": members})
+    if m["few_assessors"]:
+        doubts.append(_("%(n)s members rest on fewer than three assessors") % {"n": _num(m["few_assessors"], language, 0)})
+    if len(m["severe"]) < 2:
+        doubts.append(_("severe in fewer than two members") if short else
+                      _("severe in fewer than two members: proposed for its place among the region's markets"))
+    return doubts
 
 
 def market_priorities(run: dict, language: str, _) -> list[dict]:
@@ -451,14 +470,7 @@ def market_priorities(run: dict, language: str, _) -> list[dict]:
                 "hot": _num(m["hotspots"], language, 0), "rising": _num(m["rising"], language, 0)})
         if m["areas"]:
             evidence.append(_("CLASI area: %(areas)s") % {"areas": ", ".join(str(areas.get(a, a)) for a in m["areas"])})
-        doubts = []
-        if m["disagree"]:
-            doubts.append(_("experts and data disagree by 3 points or more in %(list)s: possible under-reporting or enforcement effect") % {
-                "list": ", ".join(reference.country_name(c, language) for c in m["disagree"])})
-        if m["few_assessors"]:
-            doubts.append(_("%(n)s members rest on fewer than three assessors") % {"n": _num(m["few_assessors"], language, 0)})
-        if len(m["severe"]) < 2:
-            doubts.append(_("severe in fewer than two members: proposed for its place among the region's markets"))
+        doubts = market_doubts(m, language, _, short=False)
         out.append({"crime_type": (m["iccs"] or [None])[0], "crime": str(names.get(m["market"], m["market"])),
                     "evidence": "; ".join(evidence),
                     "doubts": "; ".join(doubts) if doubts else _("no particular doubt beyond the intervals shown")})
@@ -475,16 +487,8 @@ def market_page(run: dict, pairs: pd.DataFrame, language: str, _) -> list[dict]:
     out = []
     for m in proposed:
         severe = [reference.country_name(x["country"], language) for x in m["severe"]]
-        shown = ", ".join(severe[:3]) + (" " + _("and %(n)s more") % {"n": _num(len(severe) - 3, language, 0)}
-                                         if len(severe) > 3 else "")
-        doubts = []
-        if m["disagree"]:
-            doubts.append(_("experts and data differ in %(list)s") % {
-                "list": ", ".join(reference.country_name(c, language) for c in m["disagree"])})
-        if m["few_assessors"]:
-            doubts.append(_("%(n)s members rest on fewer than three assessors") % {"n": _num(m["few_assessors"], language, 0)})
-        if len(m["severe"]) < 2:
-            doubts.append(_("severe in fewer than two members"))
+        shown = listed(severe, language, _, 3)
+        doubts = market_doubts(m, language, _, short=True)
         n_pairs = int(pairs["crime_type"].isin(m["iccs"]).sum()) if len(pairs) and m["iccs"] else 0
         out.append({"crime": str(names.get(m["market"], m["market"])),
                     "areas": ", ".join(str(areas.get(a, a)) for a in m["areas"]),

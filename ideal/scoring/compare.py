@@ -77,7 +77,6 @@ def since(run: dict, scores: pd.DataFrame, before: dict | None, before_hot: pd.D
 
     now_members, old_members = assessed(run), assessed(before)
     return {"first": False, "id": before["id"], "period": str(before["period"]),
-            "created_at": str(before.get("created_at") or ""),
             "new_hotspots": new[key + ["p_exceed", "rate"]].head(3).to_dict("records"),
             "n_new_hotspots": len(new), "n_gone_hotspots": len(old_keys - now_keys),
             "proposed": [m for m in proposed if m not in proposed_b],

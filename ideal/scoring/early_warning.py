@@ -247,7 +247,7 @@ def detect_regression(series: pd.DataFrame, settings: dict | None = None) -> tup
     the monitored window, with its own trend and seasonal shape (one pair of yearly
     harmonics), in the manner of Farrington et al. (1996) and Noufaily et al. (2013): months
     whose Anscombe residual exceeds ``reweight`` are down-weighted and the model refitted (past
-    outbreaks do not raise the baseline), the dispersion is the series' own (at least Poisson).
+    outbreaks do not raise the baseline).
     Each monitored month is tested on the sums of its last ``windows`` months (2 and 3: a
     rise that lasts): upper tail of a negative binomial with the predicted mean and the
     predictive variance (dispersion x (mean + the variance of the extrapolated fit)), averaged
